@@ -1,0 +1,13 @@
+"""glassnet: a convolutional-neural-network framework you can see through.
+
+Layers, from the bottom: kernels (NumPy forward/backward) -> autograd and Tensor ->
+functional -> nn -> optim -> data, train, models, explain.
+"""
+
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import cat, stack, where
+from .random import manual_seed, rand, randint, randn
+from .tensor import (Tensor, arange, float32, float64, int64, is_tensor, ones, ones_like, tensor,
+                     zeros, zeros_like)
+
+__version__ = "0.1.0"

@@ -1,0 +1,185 @@
+"""Reverse-mode automatic differentiation: the Function protocol and the backward pass.
+
+An operation is a subclass of `Function` with two static methods, written in plain NumPy:
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):            # ndarrays in, ndarray (or tuple of them) out
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, dy):             # one upstream gradient per output
+            a, b = ctx.saved
+            return dy * b, dy * a          # one gradient per positional input (None if not needed)
+
+`Mul.apply(x, y)` unwraps Tensors to ndarrays, runs forward, and, when any input requires a
+gradient, records a `Node` on the outputs. `Tensor.backward()` then walks the recorded graph in
+reverse topological order, so a tensor used twice (a DAG, not just a chain) receives the sum of
+its gradients before it passes them on.
+
+Keyword arguments of `apply` are options (stride, padding, ...), never differentiated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "grad_enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    _state.grad_enabled = bool(mode)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run operations without recording them (evaluation, parameter updates)."""
+    previous = is_grad_enabled()
+    set_grad_enabled(False)
+    try:
+        yield
+    finally:
+        set_grad_enabled(previous)
+
+
+@contextlib.contextmanager
+def enable_grad():
+    previous = is_grad_enabled()
+    set_grad_enabled(True)
+    try:
+        yield
+    finally:
+        set_grad_enabled(previous)
+
+
+class Node:
+    """What one application of a Function leaves in the graph (the `ctx` of forward/backward)."""
+
+    def __init__(self, function: type[Function], inputs: tuple):
+        self.function = function
+        self.inputs = inputs  # the positional arguments; Tensors among them are graph parents
+        self.needs_input_grad = tuple(getattr(a, "requires_grad", False) for a in inputs)
+        self.saved: tuple = ()
+        self.non_differentiable: set[int] = set()
+        self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
+        self.retained: dict[int, weakref.ref] = {}  # outputs whose .grad the user asked to keep
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved = arrays
+
+    def mark_non_differentiable(self, *output_indices: int) -> None:
+        """Outputs such as pooling indices carry no gradient."""
+        self.non_differentiable.update(output_indices)
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class Function:
+    """Base class of every differentiable operation. See the module docstring."""
+
+    @staticmethod
+    def forward(ctx: Node, *args, **kwargs):
+        raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
+
+    @staticmethod
+    def backward(ctx: Node, *grad_outputs):
+        raise NotImplementedError(f"{ctx.name} is not differentiable")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .tensor import Tensor
+
+        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        ctx = Node(cls, args)
+        raw = cls.forward(ctx, *arrays, **kwargs)
+        outputs = raw if isinstance(raw, tuple) else (raw,)
+        track = is_grad_enabled() and any(ctx.needs_input_grad)
+        results = []
+        for i, out in enumerate(outputs):
+            out = np.asarray(out)
+            differentiable = track and i not in ctx.non_differentiable
+            t = Tensor._wrap(out, requires_grad=differentiable)
+            if differentiable:
+                t.grad_fn, t._output_index = ctx, i
+            results.append(t)
+            ctx.output_meta.append((out.shape, out.dtype))
+        if not track:
+            ctx.inputs, ctx.saved = (), ()  # nothing will call backward: free the inputs now
+        return tuple(results) if isinstance(raw, tuple) else results[0]
+
+
+def _topological_order(root: Node) -> list[Node]:
+    """Nodes reachable from root, each after every node that consumes its outputs."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:  # iterative DFS: deep networks would overflow Python's recursion limit
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in node.inputs:
+            fn = getattr(parent, "grad_fn", None)
+            if fn is not None and id(fn) not in seen:
+                stack.append((fn, False))
+    return order[::-1]
+
+
+def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) * gradient into every leaf's .grad."""
+    from .tensor import Tensor
+
+    if tensor.grad_fn is None:  # a leaf: the gradient of a tensor w.r.t. itself
+        tensor._accumulate(gradient)
+        return
+    pending: dict[int, dict[int, np.ndarray]] = {id(tensor.grad_fn): {tensor._output_index: gradient}}
+    for node in _topological_order(tensor.grad_fn):
+        grads = pending.pop(id(node), None)
+        if grads is None:
+            continue
+        for index, ref in node.retained.items():
+            t = ref()
+            if t is not None and index in grads:
+                t._accumulate(grads[index])
+        if not node.inputs and not node.saved:
+            raise RuntimeError(f"trying to backward through {node.name} a second time; "
+                               "pass retain_graph=True to the first backward call")
+        upstream = [grads[i] if i in grads else np.zeros(shape, dtype)
+                    for i, (shape, dtype) in enumerate(node.output_meta)]
+        input_grads = node.function.backward(node, *upstream)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
+                               f"{len(node.inputs)} inputs")
+        for parent, g in zip(node.inputs, input_grads):
+            if g is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+                continue
+            if g.shape != parent.shape:
+                raise RuntimeError(f"{node.name} returned a gradient of shape {g.shape} for an "
+                                   f"input of shape {parent.shape}")
+            if parent.grad_fn is None:
+                parent._accumulate(g)
+            else:
+                slot = pending.setdefault(id(parent.grad_fn), {})
+                i = parent._output_index
+                slot[i] = slot[i] + g if i in slot else g
+        if not retain_graph:
+            node.inputs, node.saved = (), ()

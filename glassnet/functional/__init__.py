@@ -1,0 +1,13 @@
+"""Differentiable operations with torch.nn.functional's names and signatures.
+
+One module per family; each defines Functions (forward/backward calling glassnet.kernels) and
+the lowercase wrappers that users call.
+"""
+
+from .activation import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

@@ -1,0 +1,122 @@
+"""Index arithmetic for sliding-window operations (convolution and pooling).
+
+Every output-size formula, padding rule and argument normalisation lives here, so that
+convolution, pooling, the unusual layers and the explain tools all count the same way.
+
+The output size of a window of size k, dilation d and stride s sliding over n inputs padded
+with p_lo zeros before and p_hi after (seed 001, seed 004) is
+
+    out = floor((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1
+
+With symmetric padding p this is the familiar floor((n + 2p - d(k-1) - 1)/s) + 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+Pads = tuple[tuple[int, int], ...]  # one (low, high) pair per spatial dimension
+
+PADDING_STRINGS = ("valid", "same", "full")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def ntuple(value, n: int, name: str) -> tuple[int, ...]:
+    """Broadcast an int to an n-tuple, or check that a sequence has n ints."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    if isinstance(value, int):
+        return (value,) * n
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        out = tuple(value)
+        if len(out) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+            raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+        return out
+    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+
+
+def positive_tuple(value, n: int, name: str) -> tuple[int, ...]:
+    out = ntuple(value, n, name)
+    if any(v < 1 for v in out):
+        raise ValueError(f"{name} must be >= 1 in every dimension, got {value!r}")
+    return out
+
+
+def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
+                    dilation: Sequence[int], spatial_shape: Sequence[int] | None = None) -> Pads:
+    """Turn any accepted padding form into one (low, high) pair per spatial dimension.
+
+    Accepted forms: an int; a tuple of one int per dimension; a tuple of one (low, high) pair
+    per dimension (asymmetric); the strings
+
+    - 'valid': no padding;
+    - 'full': d(k-1) on both sides, so every partial overlap produces an output;
+    - 'same': output size ceil(n / s). The total padding is
+      max((out - 1) s + d (k - 1) + 1 - n, 0), split with the odd extra on the high side
+      (TensorFlow's rule; with s = 1 it is also PyTorch's). Needs the input size when s > 1.
+    """
+    n = len(kernel_size)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "full":
+            return tuple((d * (k - 1), d * (k - 1)) for k, d in zip(kernel_size, dilation))
+        if padding == "same":
+            if spatial_shape is None:
+                if any(s != 1 for s in stride):
+                    raise ValueError("padding='same' with stride > 1 needs the input size")
+                spatial_shape = [0] * n
+            pads = []
+            for size, k, s, d in zip(spatial_shape, kernel_size, stride, dilation):
+                total = d * (k - 1) if s == 1 else max((math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise ValueError(f"padding must be an int, a tuple or one of {PADDING_STRINGS}, got {padding!r}")
+    if isinstance(padding, Sequence) and len(padding) == n and all(
+            isinstance(p, Sequence) and not isinstance(p, str) for p in padding):
+        pads = tuple(tuple(p) for p in padding)
+        if not all(len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p) for p in pads):
+            raise ValueError(f"asymmetric padding must be {n} (low, high) int pairs, got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in ntuple(padding, n, "padding"))
+    if any(v < 0 for p in pads for v in p):
+        raise ValueError(f"padding must be >= 0, got {padding!r}")
+    return pads
+
+
+def conv_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1) -> int:
+    """floor((n + p_lo + p_hi - d(k-1) - 1) / s) + 1 (may be <= 0: callers check)."""
+    return (n + pad[0] + pad[1] - d * (k - 1) - 1) // s + 1
+
+
+def pool_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """Pooling output size; with ceil_mode the last window may hang over the end, but (as in
+    PyTorch) it must start inside the input or the left padding."""
+    span = n + pad[0] + pad[1] - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= n + pad[0]:
+        out -= 1
+    return out
+
+
+def output_shape(spatial_shape: Sequence[int], kernel_size: Sequence[int], stride: Sequence[int],
+                 pads: Pads, dilation: Sequence[int]) -> tuple[int, ...]:
+    return tuple(conv_output_size(n, k, s, p, d)
+                 for n, k, s, p, d in zip(spatial_shape, kernel_size, stride, pads, dilation))
+
+
+def check_window_fits(spatial_shape: Sequence[int], kernel_size: Sequence[int], pads: Pads,
+                      dilation: Sequence[int], what: str = "kernel") -> None:
+    """Raise a clear error when the (dilated) window is larger than the padded input."""
+    for i, (n, k, p, d) in enumerate(zip(spatial_shape, kernel_size, pads, dilation)):
+        extent = d * (k - 1) + 1
+        if extent > n + p[0] + p[1]:
+            padded = tuple(m + q[0] + q[1] for m, q in zip(spatial_shape, pads))
+            raise ValueError(
+                f"{what} of size {tuple(kernel_size)} (dilation {tuple(dilation)}) is larger than the "
+                f"padded input of spatial size {padded} (input {tuple(spatial_shape)}, padding "
+                f"{tuple(pads)}) in dimension {i}")

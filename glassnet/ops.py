@@ -1,0 +1,421 @@
+"""Differentiable tensor arithmetic: elementwise math, matmul, reductions, shape changes.
+
+Each operation is a Function whose forward and backward sit side by side (micrograd's habit),
+followed by its lowercase wrapper. The neural-network operations (convolution, pooling,
+activations, losses) live in glassnet.functional, on top of glassnet.kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .autograd import Function
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient over the dimensions that broadcasting added or stretched, back to `shape`.
+
+    If y = a + b with a of shape (3, 1) and b of shape (4,), y has shape (3, 4); every a[i, 0]
+    was used 4 times, so its gradient is the sum over the stretched axis.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _shape(x) -> tuple[int, ...]:
+    return np.shape(x)
+
+
+# ---- elementwise arithmetic -----------------------------------------------------------------
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        sa, sb = ctx.shapes
+        return unbroadcast(dy, sa), unbroadcast(dy, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        sa, sb = ctx.shapes
+        return unbroadcast(dy, sa), unbroadcast(-dy, sb)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, b = ctx.saved
+        da = unbroadcast(dy * b, _shape(a)) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(dy * a, _shape(b)) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.divide(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, b = ctx.saved
+        da = unbroadcast(dy / b, _shape(a)) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-dy * a / (b * b), _shape(b)) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return (-dy,)
+
+
+class Pow(Function):
+    """a ** p for a constant exponent p."""
+
+    @staticmethod
+    def forward(ctx, a, p):
+        ctx.save_for_backward(a, p)
+        return np.power(a, p)
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, p = ctx.saved
+        return dy * p * np.power(a, p - 1), None
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        y = np.exp(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return (dy * y,)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy / a,)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        y = np.sqrt(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return (dy / (2 * y),)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy * np.sign(a).astype(dy.dtype),)
+
+
+class Clamp(Function):
+    """Gradient passes where min <= a <= max (PyTorch's convention at the boundary)."""
+
+    @staticmethod
+    def forward(ctx, a, min=None, max=None):
+        ctx.save_for_backward(a)
+        ctx.bounds = min, max
+        return np.clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        lo, hi = ctx.bounds
+        mask = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            mask &= a >= lo
+        if hi is not None:
+            mask &= a <= hi
+        return (dy * mask,)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.astype(ctx.dtype), None
+
+
+# ---- matrix product -------------------------------------------------------------------------
+
+class MatMul(Function):
+    """a @ b with NumPy's rules: 1-D operands are promoted, leading dimensions broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, b = ctx.saved
+        # promote 1-D operands to matrices so one formula serves every case
+        a2 = a[None, :] if a.ndim == 1 else a  # (1, k) for a vector on the left
+        b2 = b[:, None] if b.ndim == 1 else b  # (k, 1) for a vector on the right
+        dy2 = dy
+        if a.ndim == 1:
+            dy2 = np.expand_dims(dy2, -2)
+        if b.ndim == 1:
+            dy2 = np.expand_dims(dy2, -1)
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = unbroadcast(dy2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            db = unbroadcast(np.swapaxes(a2, -1, -2) @ dy2, b2.shape).reshape(b.shape)
+        return da, db
+
+
+# ---- reductions -----------------------------------------------------------------------------
+
+def _axes(dim, ndim: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(d % ndim for d in dims) if ndim else ()
+
+
+def _restore_dims(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    """Re-insert reduced axes as size 1 so the gradient broadcasts over the input."""
+    return g if keepdim else np.expand_dims(g, axes)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, _axes(dim, a.ndim), keepdim
+        return np.sum(a, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return (np.broadcast_to(_restore_dims(dy, ctx.axes, ctx.keepdim), ctx.shape).copy(),)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, _axes(dim, a.ndim), keepdim
+        ctx.count = int(np.prod([a.shape[i] for i in ctx.axes]))
+        return np.mean(a, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        g = _restore_dims(dy, ctx.axes, ctx.keepdim) / np.asarray(ctx.count, dy.dtype)
+        return (np.broadcast_to(g, ctx.shape).copy(),)
+
+
+class Var(Function):
+    """Variance with Bessel's correction `correction` (1: unbiased, as torch.var's default)."""
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, correction=1):
+        axes = _axes(dim, a.ndim)
+        count = int(np.prod([a.shape[i] for i in axes]))
+        centred = a - a.mean(axis=axes, keepdims=True)
+        ctx.save_for_backward(centred)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(count - correction, 0)
+        return np.sum(centred * centred, axis=axes, keepdims=keepdim) / np.asarray(ctx.denom, a.dtype)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (centred,) = ctx.saved
+        g = _restore_dims(dy, ctx.axes, ctx.keepdim)
+        return (2 * g * centred / np.asarray(ctx.denom, dy.dtype),)
+
+
+class MaxMin(Function):
+    """max or min over dims; the gradient goes to the first extreme element of each reduction
+    (the one whose index argmax/argmin reports), as PyTorch does for max(dim)."""
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, largest=True):
+        find = np.argmax if largest else np.argmin
+        ctx.mark_non_differentiable(1)
+        if dim is None:
+            flat = a.reshape(-1)
+            idx = find(flat)
+            ctx.shape, ctx.flat_index, ctx.dim = a.shape, idx, None
+            out = flat[idx].reshape((1,) * a.ndim if keepdim else ())
+            return out, np.asarray(idx, dtype=np.int64)
+        d = dim % a.ndim
+        idx = np.expand_dims(find(a, axis=d), d)  # (..., 1, ...) at d
+        out = np.take_along_axis(a, idx, axis=d)
+        ctx.shape, ctx.index, ctx.dim, ctx.keepdim = a.shape, idx, d, keepdim
+        if not keepdim:
+            out, idx = out.squeeze(d), idx.squeeze(d)
+        return out, idx.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, dy, _):
+        g = np.zeros(ctx.shape, dy.dtype)
+        if ctx.dim is None:
+            g.reshape(-1)[ctx.flat_index] = dy.reshape(())
+        else:
+            up = dy if ctx.keepdim else np.expand_dims(dy, ctx.dim)
+            np.put_along_axis(g, ctx.index, up, axis=ctx.dim)
+        return (g,)
+
+
+# ---- shape changes --------------------------------------------------------------------------
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = tuple(d % a.ndim for d in dims)
+        return np.transpose(a, ctx.dims)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return np.transpose(dy, np.argsort(ctx.dims)), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return unbroadcast(dy, ctx.shape), None
+
+
+def _is_basic_index(index) -> bool:
+    """Basic indices (ints, slices, None, ...) select each element at most once."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in items)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, dy):
+        g = np.zeros(ctx.shape, ctx.dtype)
+        if _is_basic_index(ctx.index):
+            g[ctx.index] = dy
+        else:  # advanced indexing may pick an element twice: accumulate, don't overwrite
+            np.add.at(g, ctx.index, dy)
+        return g, None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim % arrays[0].ndim
+        ctx.splits = np.cumsum([a.shape[ctx.dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=ctx.dim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return tuple(np.split(dy, ctx.splits, axis=ctx.dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.dim = dim % (arrays[0].ndim + 1)
+        return np.stack(arrays, axis=ctx.dim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return tuple(np.moveaxis(dy, ctx.dim, 0))
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition, ctx.shapes = condition, (_shape(a), _shape(b))
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, dy):
+        sa, sb = ctx.shapes
+        zero = np.zeros((), dy.dtype)
+        return (None, unbroadcast(np.where(ctx.condition, dy, zero), sa),
+                unbroadcast(np.where(ctx.condition, zero, dy), sb))
+
+
+def cat(tensors: Sequence, dim: int = 0):
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors: Sequence, dim: int = 0):
+    return Stack.apply(*tensors, dim=dim)
+
+
+def where(condition, input, other):
+    cond = condition.data if hasattr(condition, "data") else np.asarray(condition)
+    return Where.apply(cond.astype(bool), input, other)

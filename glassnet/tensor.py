@@ -1,0 +1,363 @@
+"""The Tensor: a NumPy array plus what reverse-mode differentiation needs.
+
+dtype policy (the same everywhere in glassnet):
+- `glassnet.tensor(data)` stores floating data as float32 and integer data as int64, whatever
+  the source precision (Python floats and float64 NumPy arrays become float32). float64 only
+  when asked for: `glassnet.tensor(data, dtype=np.float64)` or `.double()`.
+- Operations never mix float32 and float64 silently: combining them raises a TypeError that says
+  which dtypes met. NumPy arrays and Python numbers used as operands take the tensor's dtype.
+- `.grad` is a plain ndarray of the tensor's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .autograd import Function, backward, is_grad_enabled
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+
+
+def _default_dtype(array: np.ndarray) -> np.dtype:
+    if array.dtype.kind == "f":
+        return float32
+    if array.dtype.kind in "iu":
+        return int64
+    if array.dtype.kind == "b":
+        return np.dtype(bool)
+    raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+
+
+class Tensor:
+    __array_priority__ = 100  # make ndarray (op) Tensor defer to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        array = np.asarray(data)
+        dtype = np.dtype(dtype) if dtype is not None else _default_dtype(array)
+        self.data: np.ndarray = np.array(array, dtype=dtype, copy=True)
+        self.grad: np.ndarray | None = None
+        self.grad_fn = None
+        self._output_index = 0
+        self.requires_grad = False
+        self.requires_grad_(requires_grad)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Wrap an operation's result without copying it (internal)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t.grad_fn, t._output_index = array, None, None, 0
+        t.requires_grad = requires_grad
+        return t
+
+    # ---- basic properties ----
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad: use .detach().numpy()")
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != float32:
+            extra += f", dtype={self.data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- gradients ----
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on leaf tensors: use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        return Tensor._wrap(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep .grad on a non-leaf tensor after backward (for inspecting intermediate maps)."""
+        import weakref
+        if self.grad_fn is not None:
+            self.grad_fn.retained[self._output_index] = weakref.ref(self)
+
+    def _accumulate(self, g: np.ndarray) -> None:
+        if self.grad is None:
+            self.grad = np.array(g, dtype=self.dtype, copy=True)  # never alias another grad
+        else:
+            self.grad += g
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        if not self.requires_grad:
+            raise RuntimeError("backward() called on a tensor that does not require grad "
+                               "(no parameter or input with requires_grad=True led to it)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a scalar output, got shape "
+                                   f"{self.shape}: pass gradient= of that shape")
+            gradient = np.ones_like(self.data)
+        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+        backward(self, gradient, retain_graph=retain_graph)
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    # ---- conversions ----
+    def to(self, dtype) -> Tensor:
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else ops.Cast.apply(self, dtype)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        return Tensor._wrap(self.data.astype(int64))
+
+    # ---- operators ----
+    def _operand(self, other):
+        """Bring a number, array or tensor into this tensor's dtype (see the module docstring)."""
+        if isinstance(other, Tensor):
+            if other.dtype != self.dtype and self.dtype.kind == other.dtype.kind == "f":
+                raise TypeError(f"operands have dtypes {self.dtype} and {other.dtype}; convert one "
+                                "with .float() or .double() (glassnet never upcasts silently)")
+            return other
+        if isinstance(other, (int, float, bool, np.number)):
+            return np.asarray(other, dtype=self.dtype) if self.dtype.kind == "f" else other
+        return Tensor._wrap(np.asarray(other, dtype=self.dtype))
+
+    def __add__(self, other): return ops.Add.apply(self, self._operand(other))
+    def __radd__(self, other): return ops.Add.apply(self._operand(other), self)
+    def __sub__(self, other): return ops.Sub.apply(self, self._operand(other))
+    def __rsub__(self, other): return ops.Sub.apply(self._operand(other), self)
+    def __mul__(self, other): return ops.Mul.apply(self, self._operand(other))
+    def __rmul__(self, other): return ops.Mul.apply(self._operand(other), self)
+    def __truediv__(self, other): return ops.Div.apply(self, self._operand(other))
+    def __rtruediv__(self, other): return ops.Div.apply(self._operand(other), self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __pos__(self): return self
+    def __matmul__(self, other): return ops.MatMul.apply(self, self._operand(other))
+    def __rmatmul__(self, other): return ops.MatMul.apply(self._operand(other), self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            raise TypeError("tensor ** tensor is not supported; use exp(b * log(a))")
+        return ops.Pow.apply(self, np.asarray(exponent, dtype=self.dtype))
+
+    # comparisons give boolean tensors and are never differentiated
+    def _compare(self, other, op):
+        o = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self.data, o))
+
+    def __eq__(self, other): return self._compare(other, np.equal)
+    def __ne__(self, other): return self._compare(other, np.not_equal)
+    def __lt__(self, other): return self._compare(other, np.less)
+    def __le__(self, other): return self._compare(other, np.less_equal)
+    def __gt__(self, other): return self._compare(other, np.greater)
+    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return ops.GetItem.apply(self, index)
+
+    # ---- elementwise math ----
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def clamp(self, min=None, max=None): return ops.Clamp.apply(self, min=min, max=max)
+
+    def relu(self):
+        from .functional import relu
+        return relu(self)
+
+    def sigmoid(self):
+        from .functional import sigmoid
+        return sigmoid(self)
+
+    def tanh(self):
+        from .functional import tanh
+        return tanh(self)
+
+    def softmax(self, dim: int):
+        from .functional import softmax
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int):
+        from .functional import log_softmax
+        return log_softmax(self, dim)
+
+    # ---- reductions ----
+    def sum(self, dim=None, keepdim: bool = False): return ops.Sum.apply(self, dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim: bool = False): return ops.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1):
+        return ops.Var.apply(self, dim=dim, keepdim=keepdim, correction=correction)
+
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1):
+        return self.var(dim, keepdim, correction).sqrt()
+
+    def max(self, dim=None, keepdim: bool = False):
+        """Without dim: the largest element. With dim: (values, indices), as torch.max(dim)."""
+        values, indices = ops.MaxMin.apply(self, dim=dim, keepdim=keepdim, largest=True)
+        return values if dim is None else MaxResult(values, indices)
+
+    def min(self, dim=None, keepdim: bool = False):
+        values, indices = ops.MaxMin.apply(self, dim=dim, keepdim=keepdim, largest=False)
+        return values if dim is None else MaxResult(values, indices)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        idx = np.argmax(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmax(self.data)
+        return Tensor._wrap(np.asarray(idx, dtype=int64))
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        idx = np.argmin(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmin(self.data)
+        return Tensor._wrap(np.asarray(idx, dtype=int64))
+
+    # ---- shape ----
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, tuple(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        nd = max(self.ndim, 1)
+        s, e = start_dim % nd, end_dim % nd
+        shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def permute(self, *dims):
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return ops.Permute.apply(self, tuple(dims))
+
+    def transpose(self, dim0: int, dim1: int):
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return ops.Permute.apply(self, tuple(dims))
+
+    @property
+    def T(self):
+        return ops.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    def unsqueeze(self, dim: int):
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim: int | None = None):
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dim = dim % self.ndim
+        if self.shape[dim] != 1:
+            return self
+        return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
+
+    def expand(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(self.shape[i - len(shape) + self.ndim] if n == -1 else n for i, n in enumerate(shape))
+        return ops.Expand.apply(self, shape)
+
+
+class MaxResult(tuple):
+    """(values, indices) as returned by Tensor.max(dim), with torch's attribute names."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A new tensor holding a copy of data (float32 for floating data; see the module docstring)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _creator(fill):
+    def create(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
+        size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return Tensor._wrap(fill(tuple(size), dtype), requires_grad=requires_grad)
+    return create
+
+
+zeros = _creator(lambda s, dt: np.zeros(s, dt))
+ones = _creator(lambda s, dt: np.ones(s, dt))
+
+
+def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor._wrap(np.zeros_like(t.data), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor._wrap(np.ones_like(t.data), requires_grad=requires_grad)
+
+
+def arange(*args, dtype=None) -> Tensor:
+    return Tensor(np.arange(*args), dtype=dtype)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+__all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "arange", "is_tensor",
+           "Function", "is_grad_enabled", "float32", "float64", "int64"]

@@ -212,10 +212,12 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a  # (1, k) for a vector on the left
         b2 = b[:, None] if b.ndim == 1 else b  # (k, 1) for a vector on the right
         dy2 = dy
-        if a.ndim == 1:
-            dy2 = np.expand_dims(dy2, -2)
+        # restore the dimensions matmul removed; the right vector's first, so that a 1-D @ 1-D
+        # scalar () becomes (1,) and then (1, 1)
         if b.ndim == 1:
             dy2 = np.expand_dims(dy2, -1)
+        if a.ndim == 1:
+            dy2 = np.expand_dims(dy2, -2)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = unbroadcast(dy2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)

@@ -84,7 +84,29 @@ class Tensor:
         return len(self.data)
 
     def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to a "
+                               f"Python number (shape {self.shape})")
         return self.data.item()
+
+    # Python's fallbacks would be wrong here: without __bool__, bool(t) is len(t) > 0, so
+    # bool(tensor([0.0])) was True; without __iter__, iterating a 0-d tensor silently gave nothing.
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a Tensor of shape {self.shape} is ambiguous: "
+                               "use .any() or .all() on its data, or compare one element")
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:

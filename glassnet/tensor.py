@@ -189,32 +189,61 @@ class Tensor:
     # ---- operators ----
     def _operand(self, other):
         """Bring a number, array or tensor into this tensor's dtype (see the module docstring)."""
-        if isinstance(other, Tensor):
-            if other.dtype != self.dtype and self.dtype.kind == other.dtype.kind == "f":
-                raise TypeError(f"operands have dtypes {self.dtype} and {other.dtype}; convert one "
-                                "with .float() or .double() (glassnet never upcasts silently)")
-            return other
-        if isinstance(other, (int, float, bool, np.number)):
-            return np.asarray(other, dtype=self.dtype) if self.dtype.kind == "f" else other
-        return Tensor._wrap(np.asarray(other, dtype=self.dtype))
+        return self._operands(other)[1]
 
-    def __add__(self, other): return ops.Add.apply(self, self._operand(other))
-    def __radd__(self, other): return ops.Add.apply(self._operand(other), self)
-    def __sub__(self, other): return ops.Sub.apply(self, self._operand(other))
-    def __rsub__(self, other): return ops.Sub.apply(self._operand(other), self)
-    def __mul__(self, other): return ops.Mul.apply(self, self._operand(other))
-    def __rmul__(self, other): return ops.Mul.apply(self._operand(other), self)
-    def __truediv__(self, other): return ops.Div.apply(self, self._operand(other))
-    def __rtruediv__(self, other): return ops.Div.apply(self._operand(other), self)
+    def _operands(self, other):
+        """(self, other) in a common dtype, following the module docstring's policy.
+
+        float32 with float64 is refused; a float tensor, number or array meeting an integer or bool
+        tensor makes it float (as in PyTorch: tensor([1, 2]) + 0.5 is float32, not float64).
+        """
+        a = self
+        if isinstance(other, Tensor):
+            if self.dtype.kind == other.dtype.kind == "f":
+                if other.dtype != self.dtype:
+                    raise TypeError(f"operands have dtypes {self.dtype} and {other.dtype}; convert one "
+                                    "with .float() or .double() (glassnet never upcasts silently)")
+            elif self.dtype.kind == "f":
+                other = Tensor._wrap(other.data.astype(self.dtype))
+            elif other.dtype.kind == "f":
+                a = Tensor._wrap(self.data.astype(other.dtype))
+            return a, other
+        array = np.asarray(other)
+        if self.dtype.kind == "f":
+            return a, array.astype(self.dtype, copy=False)
+        if array.dtype.kind == "f":  # integer tensor with a float number or array: float32
+            return Tensor._wrap(self.data.astype(float32)), array.astype(float32, copy=False)
+        if array.dtype.kind not in "iub":
+            raise TypeError(f"cannot combine a tensor of dtype {self.dtype} with {type(other).__name__} "
+                            f"of dtype {array.dtype}")
+        return a, array
+
+    def _true_operands(self, other):
+        """Operands of true division: integers divide to float32, as in PyTorch."""
+        a, b = self._operands(other)
+        if a.dtype.kind != "f":
+            a = Tensor._wrap(a.data.astype(float32))
+            b = Tensor._wrap(b.data.astype(float32)) if isinstance(b, Tensor) else b.astype(float32)
+        return a, b
+
+    def __add__(self, other): return ops.Add.apply(*self._operands(other))
+    def __radd__(self, other): return ops.Add.apply(*self._operands(other)[::-1])
+    def __sub__(self, other): return ops.Sub.apply(*self._operands(other))
+    def __rsub__(self, other): return ops.Sub.apply(*self._operands(other)[::-1])
+    def __mul__(self, other): return ops.Mul.apply(*self._operands(other))
+    def __rmul__(self, other): return ops.Mul.apply(*self._operands(other)[::-1])
+    def __truediv__(self, other): return ops.Div.apply(*self._true_operands(other))
+    def __rtruediv__(self, other): return ops.Div.apply(*self._true_operands(other)[::-1])
     def __neg__(self): return ops.Neg.apply(self)
     def __pos__(self): return self
-    def __matmul__(self, other): return ops.MatMul.apply(self, self._operand(other))
-    def __rmatmul__(self, other): return ops.MatMul.apply(self._operand(other), self)
+    def __matmul__(self, other): return ops.MatMul.apply(*self._operands(other))
+    def __rmatmul__(self, other): return ops.MatMul.apply(*self._operands(other)[::-1])
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
             raise TypeError("tensor ** tensor is not supported; use exp(b * log(a))")
-        return ops.Pow.apply(self, np.asarray(exponent, dtype=self.dtype))
+        base, p = self._operands(exponent)  # an integer tensor to a float power becomes float32
+        return ops.Pow.apply(base, p)
 
     # comparisons give boolean tensors and are never differentiated
     def _compare(self, other, op):

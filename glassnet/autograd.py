@@ -111,7 +111,8 @@ class Function:
         results = []
         for i, out in enumerate(outputs):
             out = np.asarray(out)
-            differentiable = track and i not in ctx.non_differentiable
+            # integer and bool outputs (indices, casts to int) never carry a gradient
+            differentiable = track and i not in ctx.non_differentiable and out.dtype.kind == "f"
             t = Tensor._wrap(out, requires_grad=differentiable)
             if differentiable:
                 t.grad_fn, t._output_index = ctx, i

@@ -1,0 +1,163 @@
+"""Weight initialisation, with torch.nn.init's names, arguments and formulas.
+
+Each function fills a Tensor (or ndarray) in place and returns it. Random draws come from
+glassnet.random.default_generator() unless a numpy Generator is passed, so
+glassnet.manual_seed(s) makes initialisation repeatable. The values differ from PyTorch's (a
+different random generator) but the distributions are the same.
+
+For a weight of shape (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+def _array(tensor) -> np.ndarray:
+    if isinstance(tensor, Tensor):
+        return tensor.data
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    raise TypeError(f"init functions fill a Tensor or ndarray in place, got {type(tensor).__name__}")
+
+
+def _fill(tensor, values) -> Tensor:
+    array = _array(tensor)
+    with no_grad():
+        array[...] = np.asarray(values).astype(array.dtype, copy=False)
+    return tensor
+
+
+def _rng(generator) -> np.random.Generator:
+    # looked up at call time: manual_seed replaces the default generator
+    return _random.default_generator() if generator is None else generator
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The factor that keeps activations' variance steady through a nonlinearity (torch's table)."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                        "conv_transpose2d", "conv_transpose3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"negative_slope {slope!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+    shape = _array(tensor).shape
+    if len(shape) < 2:
+        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}")
+    receptive_field = math.prod(shape[2:])  # 1 for a Linear weight
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _fan(tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
+    """U(a, b)."""
+    return _fill(tensor, _rng(generator).uniform(a, b, _array(tensor).shape))
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
+    """N(mean, std^2)."""
+    return _fill(tensor, _rng(generator).normal(mean, std, _array(tensor).shape))
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None):
+    """N(mean, std^2) restricted to [a, b] (inverse-CDF sampling, as torch)."""
+    from scipy.special import erf, erfinv
+    lo, hi = (1 + erf((a - mean) / (std * math.sqrt(2)))) / 2, (1 + erf((b - mean) / (std * math.sqrt(2)))) / 2
+    u = _rng(generator).uniform(2 * lo - 1, 2 * hi - 1, _array(tensor).shape)
+    return _fill(tensor, np.clip(erfinv(u) * std * math.sqrt(2) + mean, a, b))
+
+
+def constant_(tensor, val: float):
+    return _fill(tensor, val)
+
+
+def ones_(tensor):
+    return _fill(tensor, 1)
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0)
+
+
+def eye_(tensor):
+    """The identity matrix (2-D tensors only)."""
+    shape = _array(tensor).shape
+    if len(shape) != 2:
+        raise ValueError(f"eye_ needs a 2-D tensor, got shape {shape}")
+    return _fill(tensor, np.eye(*shape))
+
+
+def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
+    """Glorot: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain: float = 1.0, generator=None):
+    """Glorot: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None):
+    """He: U(-bound, bound), bound = gain * sqrt(3 / fan). With a = sqrt(5) (what Conv and Linear
+    use by default) this is U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None):
+    """He: N(0, std^2), std = gain / sqrt(fan)."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain: float = 1.0, generator=None):
+    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, times gain; a
+    tensor of more than 2 dimensions is treated as (shape[0], rest)."""
+    shape = _array(tensor).shape
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal_ needs at least 2 dimensions, got shape {shape}")
+    rows, cols = shape[0], math.prod(shape[1:])
+    flat = _rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))  # make the decomposition unique, hence uniformly distributed
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(shape))
+
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
+           "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "orthogonal_"]

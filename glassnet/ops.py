@@ -410,14 +410,42 @@ class Where(Function):
                 unbroadcast(np.where(ctx.condition, zero, dy), sb))
 
 
+def _is_tensor(x) -> bool:
+    return hasattr(x, "grad_fn")  # glassnet.Tensor, without importing it (tensor.py imports ops)
+
+
+def _same_float_dtype(name: str, items) -> None:
+    """Refuse to mix float32 and float64 tensors (NumPy would silently give float64)."""
+    dtypes = sorted({str(x.dtype) for x in items if _is_tensor(x) and x.dtype.kind == "f"})
+    if len(dtypes) > 1:
+        raise TypeError(f"{name} got tensors of dtypes {' and '.join(dtypes)}; convert them to one "
+                        "dtype with .float() or .double() (glassnet never upcasts silently)")
+
+
+def _sequence(name: str, tensors) -> tuple:
+    if isinstance(tensors, np.ndarray) or not isinstance(tensors, Sequence) or len(tensors) == 0:
+        raise TypeError(f"{name} expected a non-empty list or tuple of tensors, got {type(tensors).__name__}"
+                        + (f" of length {len(tensors)}" if isinstance(tensors, Sequence) else ""))
+    _same_float_dtype(name, tensors)
+    return tuple(tensors)
+
+
 def cat(tensors: Sequence, dim: int = 0):
-    return Cat.apply(*tensors, dim=dim)
+    """Concatenate along an existing dimension: shapes must agree except in `dim`."""
+    return Cat.apply(*_sequence("cat", tensors), dim=dim)
 
 
 def stack(tensors: Sequence, dim: int = 0):
-    return Stack.apply(*tensors, dim=dim)
+    """Join equal-shaped tensors along a new dimension `dim`."""
+    return Stack.apply(*_sequence("stack", tensors), dim=dim)
 
 
 def where(condition, input, other):
-    cond = condition.data if hasattr(condition, "data") else np.asarray(condition)
+    """input where condition is true, other elsewhere (all three broadcast together)."""
+    _same_float_dtype("where", (input, other))
+    # a number or array next to a float tensor takes the tensor's dtype, as in Tensor's operators
+    dtype = next((t.dtype for t in (input, other) if _is_tensor(t) and t.dtype.kind == "f"), None)
+    if dtype is not None:
+        input, other = (t if _is_tensor(t) else np.asarray(t, dtype=dtype) for t in (input, other))
+    cond = condition.data if _is_tensor(condition) else np.asarray(condition)
     return Where.apply(cond.astype(bool), input, other)

@@ -284,8 +284,9 @@ class Var(Function):
 
 
 class MaxMin(Function):
-    """max or min over dims; the gradient goes to the first extreme element of each reduction
-    (the one whose index argmax/argmin reports), as PyTorch does for max(dim)."""
+    """max or min. Over one dim (PyTorch's max(dim)), the gradient goes to the element whose
+    index is returned: the first extreme one. Over all elements (PyTorch's max()), it is shared
+    evenly among tied extremes, as PyTorch does."""
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, largest=True):
@@ -294,8 +295,10 @@ class MaxMin(Function):
         if dim is None:
             flat = a.reshape(-1)
             idx = find(flat)
-            ctx.shape, ctx.flat_index, ctx.dim = a.shape, idx, None
+            ctx.shape, ctx.dim = a.shape, None
             out = flat[idx].reshape((1,) * a.ndim if keepdim else ())
+            # every element equal to the extreme shares its gradient (NaN, the extreme if present, ties with NaN)
+            ctx.ties = (a == flat[idx]) | (np.isnan(a) & np.isnan(flat[idx]))
             return out, np.asarray(idx, dtype=np.int64)
         d = dim % a.ndim
         idx = np.expand_dims(find(a, axis=d), d)  # (..., 1, ...) at d
@@ -309,7 +312,7 @@ class MaxMin(Function):
     def backward(ctx, dy, _):
         g = np.zeros(ctx.shape, dy.dtype)
         if ctx.dim is None:
-            g.reshape(-1)[ctx.flat_index] = dy.reshape(())
+            g[ctx.ties] = dy.reshape(()) / np.count_nonzero(ctx.ties)
         else:
             up = dy if ctx.keepdim else np.expand_dims(dy, ctx.dim)
             np.put_along_axis(g, ctx.index, up, axis=ctx.dim)

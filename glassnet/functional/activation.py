@@ -1,1 +1,176 @@
-__all__: list[str] = []
+"""Activation functions with torch.nn.functional's names and signatures.
+
+Each Function calls the NumPy kernels of glassnet.kernels.activation (where the derivations
+are written out) and saves only what its backward needs: the output for ReLU, sigmoid, tanh,
+softmax and log-softmax, the input for leaky ReLU, both for ELU.
+
+Inputs must be floating point (float32, or float64 for gradient checks); the result has the
+input's dtype. `inplace=True` is accepted for PyTorch compatibility but behaves exactly like
+`inplace=False`: a new tensor is returned and the input is left untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import activation as K
+
+__all__ = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
+
+def _check_float(name: str, input) -> None:
+    dtype = np.dtype(input.dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
+                        f"{dtype} of shape {tuple(input.shape)}; convert it with .float()")
+
+
+def _check_dim(name: str, input, dim) -> int:
+    ndim = len(input.shape)
+    if ndim == 0:
+        raise ValueError(f"{name} expected an input with at least 1 dimension, got a 0-d input")
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name} expected an integer dim, got {dim!r}")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name} expected dim in [{-ndim}, {ndim - 1}] for an input of shape "
+                         f"{tuple(input.shape)}, got dim={dim}")
+    return int(dim) % ndim
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = K.relu_forward(x)
+        ctx.save_for_backward(y)  # y > 0 is the mask: no separate mask array
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return K.relu_backward(dy, y)
+
+
+def relu(input, inplace: bool = False):
+    """max(input, 0), elementwise. Shape (*) -> (*)."""
+    _check_float("relu", input)
+    return ReLU.apply(input)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return K.leaky_relu_forward(x, negative_slope)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved
+        return K.leaky_relu_backward(dy, x, ctx.negative_slope)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*)."""
+    _check_float("leaky_relu", input)
+    return LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+class ELU(Function):
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        y = K.elu_forward(x, alpha)
+        ctx.save_for_backward(x, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, y = ctx.saved
+        return K.elu_backward(dy, x, y, ctx.alpha)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*)."""
+    _check_float("elu", input)
+    return ELU.apply(input, alpha=float(alpha))
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = K.sigmoid_forward(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return K.sigmoid_backward(dy, y)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*)."""
+    _check_float("sigmoid", input)
+    return Sigmoid.apply(input)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = K.tanh_forward(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return K.tanh_backward(dy, y)
+
+
+def tanh(input):
+    """Hyperbolic tangent. Shape (*) -> (*)."""
+    _check_float("tanh", input)
+    return Tanh.apply(input)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = K.softmax_forward(x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return K.softmax_backward(dy, y, ctx.dim)
+
+
+def softmax(input, dim: int):
+    """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
+    Shape (*) -> (*), every slice along dim sums to 1."""
+    _check_float("softmax", input)
+    return Softmax.apply(input, dim=_check_dim("softmax", input, dim))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = K.log_softmax_forward(x, dim)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved
+        return K.log_softmax_backward(dy, y, ctx.dim)
+
+
+def log_softmax(input, dim: int):
+    """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m).
+    Shape (*) -> (*)."""
+    _check_float("log_softmax", input)
+    return LogSoftmax.apply(input, dim=_check_dim("log_softmax", input, dim))

@@ -1,0 +1,129 @@
+"""Activation functions: forward and hand-derived backward, side by side, in plain NumPy.
+
+Every function works elementwise (softmax and log-softmax along one dimension) on an ndarray of
+any shape and any floating dtype, and returns the same dtype: float32 stays float32.
+
+Each backward receives the upstream gradient dy = dL/dy and returns dx = dL/dx = dy * dy/dx
+(elementwise), or, for softmax, the Jacobian-vector product along the softmax dimension. The
+backward functions take what the forward saved (the output y where the derivative is a function
+of y, otherwise the input x), so nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "relu_forward", "relu_backward",
+    "leaky_relu_forward", "leaky_relu_backward",
+    "elu_forward", "elu_backward",
+    "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+    "softmax_forward", "softmax_backward",
+    "log_softmax_forward", "log_softmax_backward",
+]
+
+
+# ---- ReLU -----------------------------------------------------------------------------------
+# y = max(x, 0)        dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch).
+# y > 0 exactly where x > 0, so the saved output doubles as the mask: no extra array is kept.
+
+def relu_forward(x: np.ndarray) -> np.ndarray:
+    """y = max(x, 0), same shape and dtype as x."""
+    return np.maximum(x, np.zeros((), x.dtype))
+
+
+def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
+    return np.where(y > 0, dy, np.zeros((), dy.dtype))
+
+
+# ---- leaky ReLU -----------------------------------------------------------------------------
+# y = x for x > 0, a*x otherwise      dy/dx = 1 for x > 0, a otherwise (a at x = 0, as PyTorch).
+
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """y = x where x > 0, negative_slope * x elsewhere."""
+    return np.where(x > 0, x, x * np.asarray(negative_slope, x.dtype))
+
+
+def leaky_relu_backward(dy: np.ndarray, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """dx = dy where x > 0, negative_slope * dy elsewhere."""
+    return np.where(x > 0, dy, dy * np.asarray(negative_slope, dy.dtype))
+
+
+# ---- ELU ------------------------------------------------------------------------------------
+# y = x for x > 0, alpha * (exp(x) - 1) otherwise.
+# dy/dx = 1 for x > 0, alpha * exp(x) = y + alpha otherwise: the derivative on the negative side
+# is read off the output, so backward needs no exp.
+
+def elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """y = x where x > 0, alpha * (exp(x) - 1) elsewhere."""
+    a = np.asarray(alpha, x.dtype)
+    # exp of the clipped input: exp(x) for large positive x would overflow in the unused branch
+    return np.where(x > 0, x, a * np.expm1(np.minimum(x, 0)))
+
+
+def elu_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """dx = dy where x > 0, dy * (y + alpha) elsewhere."""
+    return np.where(x > 0, dy, dy * (y + np.asarray(alpha, y.dtype)))
+
+
+# ---- sigmoid --------------------------------------------------------------------------------
+# y = 1 / (1 + exp(-x))      dy/dx = y * (1 - y).
+# Stable form: with e = exp(-|x|) in (0, 1] nothing overflows, and
+#   x >= 0:  y = 1 / (1 + e)         x < 0:  y = e / (1 + e)   (= exp(x) / (1 + exp(x))).
+
+def sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    """y = 1 / (1 + exp(-x)), computed without overflow for any x."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dx = dy * y * (1 - y) (y is sigmoid_forward's output)."""
+    return dy * y * (1 - y)
+
+
+# ---- tanh -----------------------------------------------------------------------------------
+# y = tanh(x)      dy/dx = 1 - y^2.
+
+def tanh_forward(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x)
+
+
+def tanh_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dx = dy * (1 - y^2) (y is tanh_forward's output)."""
+    return dy * (1 - y * y)
+
+
+# ---- softmax and log-softmax along `dim` ----------------------------------------------------
+# softmax:  y_i = exp(x_i - m) / sum_j exp(x_j - m), with m = max_j x_j. Subtracting m changes
+# nothing mathematically (it cancels) but keeps every exponent <= 0, so exp never overflows.
+# Jacobian dy_i/dx_j = y_i (delta_ij - y_j), so
+#   dx_j = sum_i dy_i y_i (delta_ij - y_j) = y_j (dy_j - sum_i dy_i y_i).
+#
+# log-softmax:  y_i = (x_i - m) - log sum_j exp(x_j - m)  (the log-sum-exp trick).
+# dy_i/dx_j = delta_ij - softmax_j, so dx_j = dy_j - softmax_j sum_i dy_i, softmax = exp(y).
+
+def softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
+    """softmax along dim; output has x's shape and sums to 1 along dim."""
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
+
+
+def softmax_backward(dy: np.ndarray, y: np.ndarray, dim: int) -> np.ndarray:
+    """dx = y * (dy - sum(dy * y, dim)) (y is softmax_forward's output)."""
+    return y * (dy - (dy * y).sum(axis=dim, keepdims=True))
+
+
+def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
+    """log(softmax(x, dim)) without forming softmax: (x - m) - log(sum(exp(x - m)))."""
+    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    return shifted
+
+
+def log_softmax_backward(dy: np.ndarray, y: np.ndarray, dim: int) -> np.ndarray:
+    """dx = dy - exp(y) * sum(dy, dim) (y is log_softmax_forward's output)."""
+    return dy - np.exp(y) * dy.sum(axis=dim, keepdims=True)

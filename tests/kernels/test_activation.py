@@ -1,0 +1,110 @@
+"""Activation kernels: forward against PyTorch, hand-written backward against finite differences
+(float64) and against PyTorch's autograd (float32)."""
+
+import numpy as np
+import pytest
+import torch
+
+from glassnet.kernels import activation as K
+from glassnet.testing import check_gradients
+
+
+def _away_from_kinks(shape, seed=0, dtype=np.float64):
+    """Random values kept 1e-3 away from 0, where ReLU-like derivatives jump (finite
+    differences straddling the kink would measure the average of both sides)."""
+    x = np.random.default_rng(seed).standard_normal(shape)
+    x[np.abs(x) < 1e-3] = 0.5
+    return x.astype(dtype)
+
+
+# (name, glassnet forward, glassnet backward(dy, x, y), torch forward)
+ELEMENTWISE = [
+    ("relu", K.relu_forward, lambda dy, x, y: K.relu_backward(dy, y), torch.relu),
+    ("leaky_relu", lambda x: K.leaky_relu_forward(x, 0.2),
+     lambda dy, x, y: K.leaky_relu_backward(dy, x, 0.2),
+     lambda t: torch.nn.functional.leaky_relu(t, 0.2)),
+    ("elu", lambda x: K.elu_forward(x, 1.3), lambda dy, x, y: K.elu_backward(dy, x, y, 1.3),
+     lambda t: torch.nn.functional.elu(t, 1.3)),
+    ("sigmoid", K.sigmoid_forward, lambda dy, x, y: K.sigmoid_backward(dy, y), torch.sigmoid),
+    ("tanh", K.tanh_forward, lambda dy, x, y: K.tanh_backward(dy, y), torch.tanh),
+]
+IDS = [c[0] for c in ELEMENTWISE]
+
+
+@pytest.mark.parametrize("name,fwd,bwd,tfwd", ELEMENTWISE, ids=IDS)
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])
+def test_elementwise_matches_torch(name, fwd, bwd, tfwd, shape):
+    x = _away_from_kinks(shape, dtype=np.float32) * 3
+    dy = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    y = fwd(x)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    dx = bwd(dy, x, y)
+    assert dx.dtype == np.float32
+    t = torch.tensor(x, requires_grad=True)
+    ty = tfwd(t)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,fwd,bwd,tfwd", ELEMENTWISE, ids=IDS)
+def test_elementwise_backward_matches_finite_differences(name, fwd, bwd, tfwd):
+    x = _away_from_kinks((3, 4))
+    check_gradients(fwd, lambda dy, x: (bwd(dy, x, fwd(x)),), [x])
+
+
+def test_derivative_at_zero_follows_torch():
+    """At x = 0 PyTorch takes relu' = 0, leaky_relu' = slope, elu' = alpha."""
+    x = np.zeros(3, np.float32)
+    dy = np.ones(3, np.float32)
+    np.testing.assert_array_equal(K.relu_backward(dy, K.relu_forward(x)), 0)
+    np.testing.assert_allclose(K.leaky_relu_backward(dy, x, 0.1), 0.1)
+    np.testing.assert_allclose(K.elu_backward(dy, x, K.elu_forward(x, 2.0), 2.0), 2.0)
+
+
+def test_sigmoid_and_elu_are_stable_for_huge_inputs():
+    x = np.array([-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4], np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        y = K.sigmoid_forward(x)
+        e = K.elu_forward(x)
+    np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(e, torch.nn.functional.elu(torch.tensor(x)).numpy(), rtol=1e-6)
+    assert y[0] == 0.0 and y[-1] == 1.0
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((4, 7), 1), ((4, 7), 0), ((2, 3, 4, 5), 1),
+                                       ((2, 3, 4, 5), -1), ((1, 6), 1)])
+def test_softmax_matches_torch(log, shape, dim):
+    x = (np.random.default_rng(2).standard_normal(shape) * 4).astype(np.float32)
+    dy = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    fwd, bwd = ((K.log_softmax_forward, K.log_softmax_backward) if log
+                else (K.softmax_forward, K.softmax_backward))
+    y = fwd(x, dim)
+    dx = bwd(dy, y, dim)
+    t = torch.tensor(x, requires_grad=True)
+    ty = torch.log_softmax(t, dim) if log else torch.softmax(t, dim)
+    ty.backward(torch.tensor(dy))
+    assert y.dtype == dx.dtype == np.float32
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx, t.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_softmax_backward_matches_finite_differences(log, dim):
+    fwd, bwd = ((K.log_softmax_forward, K.log_softmax_backward) if log
+                else (K.softmax_forward, K.softmax_backward))
+    x = np.random.default_rng(4).standard_normal((3, 4, 2))
+    check_gradients(lambda x: fwd(x, dim), lambda dy, x: (bwd(dy, fwd(x, dim), dim),), [x])
+
+
+def test_softmax_is_max_subtracted():
+    """Logits of 1000 overflow exp() without the max subtraction."""
+    x = np.array([[1000.0, 1000.0, 0.0], [-1000.0, -1000.0, -2000.0]], np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = K.softmax_forward(x, 1)
+        lp = K.log_softmax_forward(x, 1)
+    np.testing.assert_allclose(p, [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], atol=1e-30)
+    np.testing.assert_allclose(lp[:, :2], np.log(0.5), rtol=1e-6)
+    np.testing.assert_allclose(lp[:, 2], [-1000 - np.log(2)] * 2, rtol=1e-6)

@@ -22,21 +22,28 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> n
     mode: 'zeros' (or 'constant' with `value`), 'reflect' (mirror without repeating the edge),
     'replicate' (repeat the edge), 'circular' (wrap around).
     """
-    if all(p == (0, 0) for p in pads):
+    _check_mode(mode)
+    if len(pads) > x.ndim:
+        raise ValueError(f"pad got {len(pads)} (low, high) pairs for an input of shape {x.shape}")
+    if all(tuple(p) == (0, 0) for p in pads):
         return x
     lead = [(0, 0)] * (x.ndim - len(pads))
     if mode in ("zeros", "constant"):
         return np.pad(x, lead + list(pads), mode="constant", constant_values=value)
-    if mode not in _NUMPY_MODE:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
     spatial = x.shape[x.ndim - len(pads):]
     for i, (n, (lo, hi)) in enumerate(zip(spatial, pads)):
-        # reflect needs a mirror image inside the input; circular at most one full wrap (PyTorch's rules)
-        limit = n - 1 if mode == "reflect" else n
+        # reflect needs a mirror image inside the input; circular at most one full wrap; replicate
+        # can repeat the edge any number of times (PyTorch's rules)
+        limit = {"reflect": n - 1, "circular": n, "replicate": max(lo, hi)}[mode]
         if max(lo, hi) > limit:
             raise ValueError(f"padding_mode={mode!r} needs padding <= {limit} for spatial size {n} "
                              f"in dimension {i}, got padding {(lo, hi)}")
     return np.pad(x, lead + list(pads), mode=_NUMPY_MODE[mode])
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("zeros", "constant") and mode not in _NUMPY_MODE:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
 
 
 def pad_backward(dxp: np.ndarray, pads: Pads, mode: str = "zeros") -> np.ndarray:
@@ -46,8 +53,9 @@ def pad_backward(dxp: np.ndarray, pads: Pads, mode: str = "zeros") -> np.ndarray
     Other modes copy input values into the border, so the border's gradient is added back onto
     the input positions it was copied from, one dimension at a time.
     """
+    _check_mode(mode)
     nd = len(pads)
-    if all(p == (0, 0) for p in pads):
+    if all(tuple(p) == (0, 0) for p in pads):
         return dxp
     if mode in ("zeros", "constant"):
         index = tuple(slice(lo, dxp.shape[dxp.ndim - nd + i] - hi) for i, (lo, hi) in enumerate(pads))

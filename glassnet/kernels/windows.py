@@ -81,6 +81,13 @@ def sliding_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape) ->
     No copy is made; the view must be treated as read-only.
     """
     nd = len(kernel_size)
+    spatial = xp.shape[xp.ndim - nd:]
+    # as_strided does no bounds checking: a window past the end would read foreign memory
+    for i, (n, k, s, d, o) in enumerate(zip(spatial, kernel_size, stride, dilation, out_shape)):
+        if o < 0 or (o > 0 and (o - 1) * s + d * (k - 1) + 1 > n):
+            raise ValueError(f"sliding_windows: {tuple(out_shape)} windows of size {tuple(kernel_size)} "
+                             f"(stride {tuple(stride)}, dilation {tuple(dilation)}) do not fit in the "
+                             f"padded input of spatial shape {spatial} (dimension {i})")
     lead_strides = xp.strides[:-nd]
     sp_strides = xp.strides[-nd:]
     shape = xp.shape[:-nd] + tuple(out_shape) + tuple(kernel_size)  # (N, C, *out, *k)

@@ -14,7 +14,10 @@ With symmetric padding p this is the familiar floor((n + 2p - d(k-1) - 1)/s) + 1
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
+
+import numpy as np
 
 Pads = tuple[tuple[int, int], ...]  # one (low, high) pair per spatial dimension
 
@@ -22,17 +25,20 @@ PADDING_STRINGS = ("valid", "same", "full")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _is_int(v) -> bool:
+    """Python and NumPy integers (shapes often come as np.int64), but not bools."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
 def ntuple(value, n: int, name: str) -> tuple[int, ...]:
     """Broadcast an int to an n-tuple, or check that a sequence has n ints."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
-    if isinstance(value, int):
-        return (value,) * n
+    if _is_int(value):
+        return (int(value),) * n
     if isinstance(value, Sequence) and not isinstance(value, str):
         out = tuple(value)
-        if len(out) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        if len(out) != n or not all(_is_int(v) for v in out):
             raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
-        return out
+        return tuple(int(v) for v in out)
     raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
 
 
@@ -57,6 +63,10 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
       (TensorFlow's rule; with s = 1 it is also PyTorch's). Needs the input size when s > 1.
     """
     n = len(kernel_size)
+    if len(stride) != n or len(dilation) != n or (spatial_shape is not None and len(spatial_shape) != n):
+        raise ValueError(f"resolve_padding needs one value per spatial dimension: kernel_size "
+                         f"{tuple(kernel_size)}, stride {tuple(stride)}, dilation {tuple(dilation)}, "
+                         f"spatial shape {None if spatial_shape is None else tuple(spatial_shape)}")
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * n
@@ -76,8 +86,9 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
     if isinstance(padding, Sequence) and len(padding) == n and all(
             isinstance(p, Sequence) and not isinstance(p, str) for p in padding):
         pads = tuple(tuple(p) for p in padding)
-        if not all(len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in p) for p in pads):
+        if not all(len(p) == 2 and all(_is_int(v) for v in p) for p in pads):
             raise ValueError(f"asymmetric padding must be {n} (low, high) int pairs, got {padding!r}")
+        pads = tuple((int(lo), int(hi)) for lo, hi in pads)
     else:
         pads = tuple((p, p) for p in ntuple(padding, n, "padding"))
     if any(v < 0 for p in pads for v in p):

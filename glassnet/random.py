@@ -11,8 +11,9 @@ _generator = np.random.default_rng(0)
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    global _generator
-    _generator = np.random.default_rng(seed)
+    """Reseed the generator in place (as torch.manual_seed does), so that code which fetched it
+    earlier with default_generator() follows the new seed too. Same stream as default_rng(seed)."""
+    _generator.bit_generator.state = np.random.PCG64(seed).state
     return _generator
 
 
@@ -43,5 +44,12 @@ def rand(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
                         requires_grad=requires_grad)
 
 
-def randint(low: int, high: int, size) -> Tensor:
+def randint(low: int, high=None, size=None) -> Tensor:
+    """Integers in [low, high), int64; torch's forms randint(high, size) and randint(low, high, size)."""
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
+    elif size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint needs a size, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
     return Tensor._wrap(_generator.integers(low, high, size=size, dtype=np.int64))

@@ -1,0 +1,189 @@
+"""Datasets: indexable collections of (input, target) samples, named as in `torch.utils.data`.
+
+Two ways to be a dataset:
+
+- a *map-style* dataset: `__len__` and `__getitem__(i) -> sample` (any Python object), the
+  PyTorch protocol. The DataLoader fetches such samples one by one and collates them.
+- an *array-backed* dataset (`ArrayDataset` and everything built on it: TensorDataset, MNIST,
+  FashionMNIST, MNIST1D, Shapes, Clips): the samples are rows of NumPy arrays, and
+  `get_batch(indices, generator)` returns a whole batch with one fancy-indexing step per array.
+  The DataLoader uses that path, so no Python loop runs over the samples of a batch.
+
+Transforms of an array-backed dataset are *batched*: `transform(x, generator=g)` gets the
+inputs of a whole batch, shape (B, C, *spatial), and draws its randomness from `g` (see
+glassnet.data.transforms).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..random import default_generator
+from ..tensor import Tensor
+
+
+class Dataset:
+    """Base class of map-style datasets: subclasses define `__len__` and `__getitem__`."""
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} must define __getitem__(index)")
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} must define __len__()")
+
+
+def _as_array(a, name: str) -> np.ndarray:
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _apply_transform(transform, x: np.ndarray, generator: np.random.Generator | None) -> np.ndarray:
+    """Call a batched transform, passing the generator to those that take one."""
+    if transform is None:
+        return x
+    # a plain function x -> x (no generator parameter) is a valid deterministic transform
+    return transform(x, generator=generator) if _takes_generator(transform) else transform(x)
+
+
+def _takes_generator(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return any(p.name == "generator" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+class ArrayDataset(Dataset):
+    """Samples are rows of NumPy arrays: sample i is (inputs[i], targets[i]).
+
+    inputs: (N, *sample_shape), any dtype (uint8 images are stored as they are and converted per
+    batch by `input_fn`); targets: (N,) integer class labels or (N, ...) anything.
+    input_fn: array -> array applied to a fetched batch before `transform` (e.g. uint8 -> float32
+    in [0, 1]); transform / target_transform: batched transforms (see the module docstring).
+    """
+
+    def __init__(self, inputs, targets, transform=None, target_transform=None, input_fn=None):
+        inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
+        if len(inputs) != len(targets):
+            raise ValueError(f"inputs and targets must have the same number of samples, got "
+                             f"inputs of shape {inputs.shape} and targets of shape {targets.shape}")
+        self.data, self.targets = inputs, targets
+        self.transform, self.target_transform, self.input_fn = transform, target_transform, input_fn
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get_batch(self, indices, generator: np.random.Generator | None = None):
+        """The samples at `indices` as a pair of arrays: ((B, *sample_shape), (B, ...))."""
+        indices = np.asarray(indices, dtype=np.int64)
+        x, y = self.data[indices], self.targets[indices]
+        if self.input_fn is not None:
+            x = self.input_fn(x)
+        x = _apply_transform(self.transform, x, generator)
+        y = _apply_transform(self.target_transform, y, generator)
+        return x, y
+
+    def __getitem__(self, index):
+        """One sample (x, y) as arrays without the batch dimension; random transforms draw from
+        glassnet's default generator (the DataLoader passes its own instead)."""
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for a dataset of {n} samples")
+        x, y = self.get_batch([index % n], generator=None)
+        return x[0], y[0]
+
+    def arrays(self):
+        """All samples as (inputs, targets) after input_fn but without random transforms."""
+        x = self.data if self.input_fn is None else self.input_fn(self.data)
+        return x, self.targets
+
+
+class TensorDataset(ArrayDataset):
+    """Dataset wrapping tensors or arrays that share their first dimension (torch's TensorDataset).
+
+    `TensorDataset(x, y)` gives samples (x[i], y[i]); any number of arrays may be given, and the
+    DataLoader batches each one. `transform` (batched) is applied to the first array only.
+    """
+
+    def __init__(self, *tensors, transform=None):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor or array")
+        arrays = [_as_array(t, f"tensors[{i}]") for i, t in enumerate(tensors)]
+        n = len(arrays[0])
+        if any(len(a) != n for a in arrays):
+            raise ValueError("TensorDataset needs tensors with the same first dimension, got shapes "
+                             + ", ".join(str(a.shape) for a in arrays))
+        self.tensors = tuple(arrays)
+        super().__init__(arrays[0], arrays[-1], transform=transform)
+
+    def get_batch(self, indices, generator=None):
+        indices = np.asarray(indices, dtype=np.int64)
+        batch = [a[indices] for a in self.tensors]
+        batch[0] = _apply_transform(self.transform, batch[0], generator)
+        return tuple(batch)
+
+    def __getitem__(self, index):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for a dataset of {n} samples")
+        return tuple(b[0] for b in self.get_batch([index % n], generator=None))
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order (torch's Subset)."""
+
+    def __init__(self, dataset, indices: Sequence[int]):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+            raise IndexError(f"Subset indices must lie in [-{n}, {n}) for a dataset of {n} samples, "
+                             f"got min {self.indices.min()} and max {self.indices.max()}")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    def get_batch(self, indices, generator=None):
+        """A batch of the parent's samples (array-backed parents only, see `is_array_backed`)."""
+        if not is_array_backed(self.dataset):
+            raise TypeError(f"get_batch needs an array-backed parent dataset, got {type(self.dataset).__name__}")
+        return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.int64)], generator)
+
+
+def is_array_backed(dataset) -> bool:
+    """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once."""
+    if isinstance(dataset, Subset):
+        return is_array_backed(dataset.dataset)
+    return callable(getattr(dataset, "get_batch", None))
+
+
+def random_split(dataset, lengths: Sequence[int | float], generator: np.random.Generator | None = None
+                 ) -> list[Subset]:
+    """Split `dataset` into non-overlapping random Subsets of the given lengths (torch's rules).
+
+    lengths: integers summing to len(dataset), or fractions summing to 1; with fractions each
+    length is floor(frac * n) and the remainder is dealt one by one to the first subsets.
+    generator: a NumPy Generator (default: glassnet's, so `glassnet.manual_seed` fixes the split).
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1 + 1e-9:
+        if any(not 0 <= f <= 1 for f in lengths):
+            raise ValueError(f"fractions must lie in [0, 1], got {lengths}")
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"sum of lengths {lengths} = {sum(lengths)} does not equal the dataset "
+                         f"length {n}")
+    rng = default_generator() if generator is None else generator
+    perm = rng.permutation(n)
+    offsets = np.cumsum([0] + lengths)
+    return [Subset(dataset, perm[lo:hi]) for lo, hi in zip(offsets[:-1], offsets[1:])]

@@ -312,12 +312,11 @@ class Tensor:
         return values if dim is None else MaxResult(values, indices)
 
     def argmax(self, dim=None, keepdim: bool = False):
-        idx = np.argmax(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmax(self.data)
-        return Tensor._wrap(np.asarray(idx, dtype=int64))
+        """Index of the first largest element (of the flattened tensor when dim is None)."""
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=dim, keepdims=keepdim), dtype=int64))
 
     def argmin(self, dim=None, keepdim: bool = False):
-        idx = np.argmin(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmin(self.data)
-        return Tensor._wrap(np.asarray(idx, dtype=int64))
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=dim, keepdims=keepdim), dtype=int64))
 
     # ---- shape ----
     def reshape(self, *shape):
@@ -352,7 +351,9 @@ class Tensor:
     def squeeze(self, dim: int | None = None):
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = dim % self.ndim
+        dim = dim % max(self.ndim, 1)  # a 0-d tensor accepts dim 0 or -1, as in PyTorch
+        if self.ndim == 0:
+            return self.reshape(())
         if self.shape[dim] != 1:
             return self
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])

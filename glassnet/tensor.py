@@ -294,10 +294,15 @@ class Tensor:
 
     # ---- reductions ----
     def sum(self, dim=None, keepdim: bool = False): return ops.Sum.apply(self, dim=dim, keepdim=keepdim)
-    def mean(self, dim=None, keepdim: bool = False): return ops.Mean.apply(self, dim=dim, keepdim=keepdim)
+    def _floating(self) -> Tensor:
+        # the mean of integers or bools (an accuracy, say) is float32, never NumPy's float64
+        return self if self.dtype.kind == "f" else Tensor._wrap(self.data.astype(float32))
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return ops.Mean.apply(self._floating(), dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, keepdim: bool = False, correction: int = 1):
-        return ops.Var.apply(self, dim=dim, keepdim=keepdim, correction=correction)
+        return ops.Var.apply(self._floating(), dim=dim, keepdim=keepdim, correction=correction)
 
     def std(self, dim=None, keepdim: bool = False, correction: int = 1):
         return self.var(dim, keepdim, correction).sqrt()
@@ -387,7 +392,7 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
 def _creator(fill):
     def create(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
         size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return Tensor._wrap(fill(tuple(size), dtype), requires_grad=requires_grad)
+        return Tensor._wrap(fill(tuple(size), dtype)).requires_grad_(requires_grad)
     return create
 
 
@@ -396,11 +401,11 @@ ones = _creator(lambda s, dt: np.ones(s, dt))
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor._wrap(np.zeros_like(t.data), requires_grad=requires_grad)
+    return Tensor._wrap(np.zeros_like(t.data)).requires_grad_(requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor._wrap(np.ones_like(t.data), requires_grad=requires_grad)
+    return Tensor._wrap(np.ones_like(t.data)).requires_grad_(requires_grad)
 
 
 def arange(*args, dtype=None) -> Tensor:

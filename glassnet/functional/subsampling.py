@@ -1,0 +1,32 @@
+"""Trainable subsampling (LeNet-5's S layers): sum pooling, times one coefficient per map, plus
+one bias per map. Formulas and the coefficient's gradient (seed 003) in glassnet.kernels.subsampling.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..kernels import subsampling as K
+
+__all__ = ["subsampling"]
+
+
+class Subsampling(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, kernel_size=2, stride=None, padding=0):
+        ctx.options = (kernel_size, stride, padding)
+        ctx.save_for_backward(x, weight)
+        return K.subsampling_forward(x, weight, bias, kernel_size, stride, padding)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved
+        return K.subsampling_backward(dy, x, weight, *ctx.options, needs=ctx.needs_input_grad)
+
+
+def subsampling(input, weight, bias=None, kernel_size=2, stride=None, padding=0):
+    """y[n, c, p] = weight[c] * (sum of input over window p) + bias[c]. N-D (from the input).
+
+    input (N, C, *in), weight (C,), bias (C,) or None -> (N, C, *out); stride defaults to
+    kernel_size, padding is zeros. weight = 1/prod(k), bias = 0 gives avg_pool.
+    """
+    return Subsampling.apply(input, weight, bias, kernel_size=kernel_size, stride=stride, padding=padding)

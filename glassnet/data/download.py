@@ -1,0 +1,126 @@
+"""Download a file over HTTP(S) safely: verified, atomic, with bounded retries.
+
+    download_url(urls, destination, sha256)
+
+1. streams the response into a temporary file next to `destination`, hashing as it goes;
+2. checks that as many bytes arrived as the server announced (Content-Length), so a connection
+   closed early is an error, not a short file;
+3. compares the SHA-256 with the expected one;
+4. fsyncs and renames the temporary file onto `destination` (a rename within one directory is
+   atomic, so `destination` is either absent or complete and verified).
+
+Network failures, server errors (5xx) and short transfers are retried (`retries` attempts per URL, with a short
+pause), then the next URL is tried. A checksum mismatch is not retried: the server delivered
+what it has, and it is not the file expected. Whatever fails, the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CHUNK = 1 << 16
+
+
+class DownloadError(OSError):
+    """A file could not be downloaded and verified; the message says which and why."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded bytes do not have the expected SHA-256."""
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch(url: str, out, timeout: float, progress: bool) -> str:
+    """Stream `url` into the open file `out`; return the SHA-256 hex digest of what was written."""
+    h = hashlib.sha256()
+    request = urllib.request.Request(url, headers={"User-Agent": "glassnet"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        expected = int(length) if length is not None else None
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=expected, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], leave=False)
+        received = 0
+        try:
+            while True:
+                # http.client raises IncompleteRead when the peer closes before Content-Length
+                chunk = response.read(CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                h.update(chunk)
+                received += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+    if expected is not None and received != expected:
+        raise http.client.IncompleteRead(b"", expected - received)
+    return h.hexdigest()
+
+
+def download_url(urls, destination, sha256: str, *, retries: int = 3, timeout: float = 30.0,
+                 backoff: float = 1.0, progress: bool = False) -> Path:
+    """Download the first of `urls` that works to `destination`, verified against `sha256`.
+
+    urls: one URL or a list of mirrors serving the same file.
+    retries: attempts per URL for network errors and truncated transfers (>= 1).
+    backoff: seconds to wait before the k-th retry is k * backoff.
+    Returns the destination path; raises ChecksumError or DownloadError otherwise.
+    """
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    if retries < 1:
+        raise ValueError(f"retries must be >= 1, got {retries}")
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in urls:
+        for attempt in range(retries):
+            if attempt:
+                time.sleep(backoff * attempt)
+            fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.",
+                                            suffix=".part")
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    digest = _fetch(url, out, timeout, progress)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if digest != sha256.lower():
+                    raise ChecksumError(
+                        f"{url}: SHA-256 mismatch: expected {sha256.lower()}, got {digest}; the "
+                        f"downloaded file was removed (the server has a different or damaged file)")
+                os.replace(tmp, destination)
+                return destination
+            except ChecksumError:
+                raise
+            except http.client.IncompleteRead as err:
+                failures.append(f"{url}: transfer truncated: the connection closed before the "
+                                f"announced Content-Length was received ({err.expected} bytes missing)")
+            except urllib.error.HTTPError as err:
+                failures.append(f"{url}: HTTP {err.code} {err.reason}")
+                if 400 <= err.code < 500:
+                    break  # the server refuses or lacks the file: asking again will not help
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
+                reason = getattr(err, "reason", None) or err
+                failures.append(f"{url}: {reason}")
+            finally:
+                tmp.unlink(missing_ok=True)
+    raise DownloadError(f"could not download {destination.name} after {retries} attempt(s) per URL:\n  "
+                        + "\n  ".join(failures))

@@ -1,0 +1,189 @@
+"""MNIST and Fashion-MNIST from their IDX files: found locally, or downloaded and verified.
+
+Where the files are looked for, in order (each file as `<name>.gz` or uncompressed `<name>`):
+
+1. `root` and `root/<folder>` when a root is given;
+2. `$GLASSNET_DATA/<folder>` and `$GLASSNET_DATA`;
+3. the user cache, `$XDG_CACHE_HOME/glassnet/<folder>` (default `~/.cache/glassnet/<folder>`);
+4. system directories: `/usr/share/datasets/fashion-mnist` for Fashion-MNIST, where Debian's
+   package `dataset-fashion-mnist` installs the original files.
+
+Otherwise (with download=True) the files are downloaded from the dataset's official location
+into `root/<folder>` or the user cache, checked against the published SHA-256 of the
+compressed file. Every file that is read is checked against the SHA-256 of its *uncompressed*
+content: Debian recompresses the archives (its .gz differ from the originals in the gzip header
+only), so the uncompressed sum is the one that identifies the data wherever it came from.
+
+Samples: x float32 (1, 28, 28) in [0, 1], y int64 class index. `.data` holds the uint8 images
+(N, 28, 28) and `.targets` the labels (N,), as in torchvision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import ArrayDataset
+from .download import DownloadError, download_url
+from .idx import parse_idx, read_bytes
+
+# (file name, SHA-256 of the official .gz, SHA-256 of the uncompressed IDX file)
+_FASHION_FILES = {
+    "train-images-idx3-ubyte": ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train-labels-idx1-ubyte": ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "t10k-images-idx3-ubyte": ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                               "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "t10k-labels-idx1-ubyte": ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                               "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+}
+_MNIST_FILES = {
+    "train-images-idx3-ubyte": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train-labels-idx1-ubyte": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "t10k-images-idx3-ubyte": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                               "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "t10k-labels-idx1-ubyte": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                               "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+}
+
+
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/glassnet`, by default `~/.cache/glassnet`."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "glassnet"
+
+
+def _uint8_to_float(x: np.ndarray) -> np.ndarray:
+    return (x.astype(np.float32) / np.float32(255))[:, None]  # (B, 28, 28) -> (B, 1, 28, 28)
+
+
+class _IDXImages(ArrayDataset):
+    """Shared loader of the MNIST family; subclasses set the class attributes."""
+
+    title: str = ""
+    folder: str = ""
+    files: dict = {}
+    mirrors: list[str] = []
+    system_dirs: list[str] = []
+    classes: list[str] = []
+    how_to_get: str = ""
+
+    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None,
+                 download: bool = True, verify: bool = True):
+        self.root, self.train = (Path(root) if root is not None else None), train
+        prefix = "train" if train else "t10k"
+        n = 60000 if train else 10000
+        images = self._load(f"{prefix}-images-idx3-ubyte", (n, 28, 28), download, verify)
+        labels = self._load(f"{prefix}-labels-idx1-ubyte", (n,), download, verify)
+        if labels.max() >= len(self.classes):
+            raise ValueError(f"{self.title} labels must lie in [0, {len(self.classes)}), found {labels.max()}")
+        super().__init__(images, labels.astype(np.int64), transform=transform,
+                         target_transform=target_transform, input_fn=_uint8_to_float)
+
+    @classmethod
+    def search_dirs(cls, root=None) -> list[Path]:
+        dirs = []
+        if root is not None:
+            dirs += [Path(root), Path(root) / cls.folder]
+        env = os.environ.get("GLASSNET_DATA")
+        if env:
+            dirs += [Path(env) / cls.folder, Path(env)]
+        dirs.append(user_cache_dir() / cls.folder)
+        dirs += [Path(d) for d in cls.system_dirs]
+        return dirs
+
+    def _candidates(self, name: str) -> list[Path]:
+        found = []
+        for d in self.search_dirs(self.root):
+            found += [p for p in (d / f"{name}.gz", d / name) if p.is_file() and p not in found]
+        return found
+
+    def _read_verified(self, path: Path, name: str, verify: bool) -> tuple[bytes | None, str]:
+        """(content, "") when `path` holds the expected data, else (None, why not)."""
+        buf = read_bytes(path)
+        if not verify:
+            return buf, ""
+        digest = hashlib.sha256(buf).hexdigest()
+        if digest == self.files[name][1]:
+            return buf, ""
+        return None, (f"{path}: the uncompressed content has SHA-256 {digest}, expected "
+                      f"{self.files[name][1]} (the original {self.title} {name}): the file is "
+                      f"damaged or belongs to another data set; delete it and get it again")
+
+    def _load(self, name: str, shape, download: bool, verify: bool) -> np.ndarray:
+        # The MNIST family shares file names, so a directory may hold another member's files:
+        # the first candidate whose content checks out is used.
+        rejected = []
+        for path in self._candidates(name):
+            buf, why = self._read_verified(path, name, verify)
+            if buf is not None:
+                return parse_idx(buf, str(path), expected_shape=shape)
+            rejected.append(why)
+        failure = "download=False"
+        if download:
+            target = self.root / self.folder if self.root is not None else user_cache_dir() / self.folder
+            try:
+                path = download_url([m + f"{name}.gz" for m in self.mirrors], target / f"{name}.gz",
+                                    self.files[name][0], progress=True)
+                buf, why = self._read_verified(path, name, verify)
+                if buf is not None:
+                    return parse_idx(buf, str(path), expected_shape=shape)
+                rejected.append(why)
+            except DownloadError as err:
+                failure = str(err)
+        if rejected:
+            raise ValueError("\n".join(rejected))
+        searched = "\n  ".join(str(d) for d in self.search_dirs(self.root))
+        raise FileNotFoundError(
+            f"{self.title} file {name}.gz was not found; looked in:\n  {searched}\n"
+            f"and could not download it ({failure}).\n{self.how_to_get}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(train={self.train}, samples={len(self)})"
+
+
+class FashionMNIST(_IDXImages):
+    """Fashion-MNIST (Xiao, Rasul and Vollgraf 2017): 28x28 grey images of 10 kinds of clothing,
+    60,000 for training and 10,000 for testing. Arguments as torchvision's, plus `verify`."""
+
+    title = "Fashion-MNIST"
+    folder = "fashion-mnist"
+    files = _FASHION_FILES
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+               "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"]
+    system_dirs = ["/usr/share/datasets/fashion-mnist"]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+               "Bag", "Ankle boot"]
+    how_to_get = ("Get the four files in any one of these ways:\n"
+                  "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist  "
+                  "(installs them in /usr/share/datasets/fashion-mnist)\n"
+                  "  - download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                  "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from\n"
+                  "    http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ into a directory "
+                  "and set GLASSNET_DATA to that directory\n"
+                  "  - or run once with network access: glassnet downloads them into ~/.cache/glassnet")
+
+
+class MNIST(_IDXImages):
+    """MNIST handwritten digits (LeCun, Cortes and Burges): 28x28 grey images of the digits 0-9,
+    60,000 for training and 10,000 for testing. Arguments as torchvision's, plus `verify`."""
+
+    title = "MNIST"
+    folder = "mnist"
+    files = _MNIST_FILES
+    mirrors = ["https://yann.lecun.com/exdb/mnist/",
+               "https://ossci-datasets.s3.amazonaws.com/mnist/",
+               "https://storage.googleapis.com/cvdf-datasets/mnist/"]
+    classes = [str(d) for d in range(10)]
+    how_to_get = ("Get the four files in either of these ways:\n"
+                  "  - download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                  "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from\n"
+                  "    https://yann.lecun.com/exdb/mnist/ into a directory and set GLASSNET_DATA "
+                  "to that directory\n"
+                  "  - or run once with network access: glassnet downloads them into ~/.cache/glassnet")

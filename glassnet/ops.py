@@ -203,7 +203,11 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ValueError(f"matmul expected shapes (..., n, k) @ (..., k, m) with matching k and "
+                             f"broadcastable batch dimensions, got {np.shape(a)} @ {np.shape(b)}") from None
 
     @staticmethod
     def backward(ctx, dy):

@@ -57,6 +57,15 @@ def save(state_dict: Mapping, path: str | os.PathLike, metadata: Mapping[str, st
     header[_ORDER_KEY] = json.dumps(list(arrays))
     data = safetensors.numpy.save(arrays, metadata=header)
 
+    atomic_write_bytes(path, data)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old file or the new one.
+
+    The bytes go to a temporary file in the same directory, are fsync'ed, and the temporary file
+    is renamed over the target (os.replace is atomic on POSIX and Windows).
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
@@ -121,4 +130,4 @@ def load_metadata(path: str | os.PathLike) -> dict[str, str]:
     return {k: v for k, v in metadata.items() if k != _ORDER_KEY}
 
 
-__all__ = ["save", "load", "load_metadata"]
+__all__ = ["save", "load", "load_metadata", "atomic_write_bytes"]

@@ -1,0 +1,75 @@
+"""p4 group-equivariant convolution (Cohen & Welling 2016; seed 004's group convolutions).
+
+p4 feature maps are (N, C, 4, H, W): one plane per 90-degree rotation. Rotating the input by
+90 degrees rotates every output plane and shifts the rotation axis by one
+(glassnet.kernels.p4.rotate_p4), exactly. Formulas in glassnet.kernels.p4.
+
+    p4_lift_conv2d: input (N, C, H, W),    weight (O, C, k, k)    -> (N, O, 4, H', W')
+    p4_conv2d:      input (N, C, 4, H, W), weight (O, C, 4, k, k) -> (N, O, 4, H', W')
+    p4_pool:        input (N, C, 4, H, W)                         -> (N, C, H, W)
+bias (O,) is shared by the four rotations (a per-rotation bias would break equivariance).
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..kernels import p4 as K
+
+__all__ = ["p4_lift_conv2d", "p4_conv2d", "p4_pool"]
+
+
+class P4LiftConv(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+        ctx.options = (stride, padding, dilation, padding_mode)
+        ctx.save_for_backward(x, weight)
+        return K.p4_lift_forward(x, weight, bias, *ctx.options)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved
+        return K.p4_lift_backward(dy, x, weight, *ctx.options, needs=ctx.needs_input_grad)
+
+
+def p4_lift_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+    """Lifting convolution Z^2 -> p4: y[n, o, r] = x[n] correlated with rot90(weight[o], r), + bias[o]."""
+    return P4LiftConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                            padding_mode=padding_mode)
+
+
+class P4Conv(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+        ctx.options = (stride, padding, dilation, padding_mode)
+        ctx.save_for_backward(x, weight)
+        return K.p4_conv_forward(x, weight, bias, *ctx.options)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved
+        return K.p4_conv_backward(dy, x, weight, *ctx.options, needs=ctx.needs_input_grad)
+
+
+def p4_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+    """Group convolution p4 -> p4: the filter for output rotation r is weight rotated by r with
+    its rotation axis cycled by r (glassnet.kernels.p4.group_filters), + bias[o]."""
+    return P4Conv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                        padding_mode=padding_mode)
+
+
+class P4Pool(Function):
+    @staticmethod
+    def forward(ctx, x, mode="max"):
+        y, index = K.p4_pool_forward(x, mode)
+        ctx.mode, ctx.index = mode, index
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        return K.p4_pool_backward(dy, ctx.index, ctx.mode)
+
+
+def p4_pool(input, mode="max"):
+    """Max ('max') or mean ('avg') over the four rotation planes: (N, C, 4, H, W) -> (N, C, H, W).
+    The result is rotation-equivariant as an ordinary feature map (invariant in its channels)."""
+    return P4Pool.apply(input, mode=mode)

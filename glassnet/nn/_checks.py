@@ -1,0 +1,46 @@
+"""Input checks shared by the layers, so every module reports a wrong input the same way:
+"Conv2d(3 -> 16) expected input of shape (N, 3, H, W), got (8, 1, 28, 28)"."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def spatial_names(n: int) -> tuple[str, ...]:
+    """Names of n spatial dimensions as PyTorch's documentation writes them."""
+    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(n, tuple(f"d{i + 1}" for i in range(n)))
+
+
+def shape_text(n: int, channels) -> str:
+    return "(" + ", ".join(("N", str(channels)) + spatial_names(n)) + ")"
+
+
+def check_spatial_input(label: str, input, n: int, channels: int | None, allow_unbatched: bool = True) -> bool:
+    """Check an (N, C, *spatial) input with n spatial dimensions (or (C, *spatial) when
+    unbatched inputs are allowed); channels=None accepts any channel count.
+    Returns True when the input is batched."""
+    shape = tuple(input.shape)
+    batched = len(shape) == n + 2
+    if not batched and not (allow_unbatched and len(shape) == n + 1):
+        expected = shape_text(n, "C" if channels is None else channels)
+        also = f" or {'(' + expected[4:]}" if allow_unbatched else ""
+        raise ValueError(f"{label} expected input of shape {expected}{also}, got {shape} "
+                         f"({len(shape)} dimensions instead of {n + 2})")
+    c = shape[1] if batched else shape[0]
+    if channels is not None and c != channels:
+        raise ValueError(f"{label} expected input of shape {shape_text(n, channels)}, got {shape} "
+                         f"({c} channels instead of {channels})")
+    return batched
+
+
+def check_dtype(label: str, input, weight) -> None:
+    """Integer or float64 input meeting float32 weights is refused, never converted."""
+    if weight is None:
+        if np.dtype(input.dtype).kind != "f":
+            raise TypeError(f"{label} expected a floating-point input, got dtype {input.dtype}; "
+                            "convert it with .float()")
+        return
+    if np.dtype(input.dtype) != np.dtype(weight.dtype):
+        raise TypeError(f"{label} has {weight.dtype} weights but got an input of dtype {input.dtype} "
+                        f"and shape {tuple(input.shape)}; convert the input with .float() (or the "
+                        "module with .double())")

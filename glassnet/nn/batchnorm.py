@@ -1,0 +1,105 @@
+"""Batch normalisation (Ioffe & Szegedy 2015), as torch.nn.BatchNorm1d/2d/3d.
+
+For each channel c, over the batch and spatial positions:
+    y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
+In training mean/var are the batch's (biased variance) and the running statistics move towards
+them: running = (1 - momentum) * running + momentum * batch (the unbiased variance), or a
+cumulative average when momentum is None. In eval mode the running statistics are used.
+
+Parameters weight (ones) and bias (zeros) when affine; buffers running_mean (zeros),
+running_var (ones) and num_batches_tracked (int64 0) when track_running_stats -- the same
+names and state_dict keys as PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor, ones, zeros
+from ._checks import check_dtype, shape_text
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    _spatial_dims: tuple[int, ...]  # the accepted numbers of spatial dimensions
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True):
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+            raise ValueError(f"num_features must be a positive int, got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features))
+            self.bias = Parameter(zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features))
+            self.register_buffer("running_var", ones(num_features))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.num_features})"
+
+    def _check_input(self, input) -> None:
+        shape = tuple(input.shape)
+        if len(shape) - 2 not in self._spatial_dims or shape[1] != self.num_features:
+            expected = " or ".join(shape_text(n, self.num_features) if n else f"(N, {self.num_features})"
+                                   for n in self._spatial_dims)
+            raise ValueError(f"{self._label()} expected input of shape {expected}, got {shape}")
+        check_dtype(self._label(), input, self.weight if self.affine else self.running_mean)
+
+    def forward(self, input):
+        self._check_input(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        # batch statistics in training, and in eval too when no running statistics are kept
+        use_batch_stats = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Over (N, C) or (N, C, L)."""
+    _spatial_dims = (0, 1)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Over (N, C, H, W)."""
+    _spatial_dims = (2,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W)."""
+    _spatial_dims = (3,)
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]

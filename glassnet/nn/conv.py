@@ -1,0 +1,261 @@
+"""Convolution layers. One general ConvNd holds the parameters and calls glassnet.functional.conv;
+Conv1d/2d/3d only fix the number of spatial dimensions (Equinox's layout). Likewise
+ConvTransposeNd and ConvTranspose1d/2d/3d.
+
+Weights: (out_channels, in_channels / groups, *kernel_size) for convolution,
+(in_channels, out_channels / groups, *kernel_size) for transposed convolution (PyTorch's shapes).
+Default initialisation as PyTorch: weight ~ kaiming_uniform_(a=sqrt(5)), i.e.
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), where
+fan_in = weight.shape[1] * prod(kernel_size).
+
+Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-1) - 1) / s) + 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import functional as F
+from ..tensor import zeros
+from ..kernels.sizes import PADDING_MODES, PADDING_STRINGS, positive_tuple, resolve_padding
+from . import init
+from ._checks import check_dtype, check_spatial_input
+from .module import Module, Parameter
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def _normalise_padding(padding, kernel_size, stride, dilation):
+    """Keep strings as strings; ints and per-dimension tuples become n-tuples; per-side pairs
+    stay pairs. Invalid forms are refused here, at construction, not at the first forward."""
+    if isinstance(padding, str):
+        if padding not in PADDING_STRINGS:
+            raise ValueError(f"padding must be an int, a tuple, (low, high) pairs or one of "
+                             f"{PADDING_STRINGS}, got {padding!r}")
+        return padding
+    pads = resolve_padding(padding, kernel_size, stride, dilation)
+    if all(lo == hi for lo, hi in pads):
+        return tuple(lo for lo, _ in pads)
+    return pads
+
+
+class _ConvBase(Module):
+    def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,
+                 stride, padding, dilation, groups: int, bias: bool, padding_mode: str,
+                 transposed: bool, output_padding=0, flip: bool = False):
+        super().__init__()
+        n = _positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.groups = _positive_int(groups, "groups")
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.num_spatial_dims = n
+        self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
+        self.stride = positive_tuple(stride, n, "stride")
+        self.dilation = positive_tuple(dilation, n, "dilation")
+        self.padding = _normalise_padding(padding, self.kernel_size, self.stride, self.dilation)
+        self.output_padding = tuple(output_padding) if isinstance(output_padding, (tuple, list)) \
+            else (output_padding,) * n
+        self.padding_mode = padding_mode
+        self.transposed = transposed
+        self.flip = bool(flip)
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(zeros(shape + self.kernel_size))  # filled by reset_parameters
+        if bias:
+            self.bias = Parameter(zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weights, U(-1/sqrt(fan_in), +) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
+
+    def _prepare(self, input):
+        """Validate the input; returns (input as a batch, whether it came batched)."""
+        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
+        check_dtype(self._label(), input, self.weight)
+        return (input if batched else input.unsqueeze(0)), batched
+
+    def _call_functional(self, fn, *args, **kwargs):
+        """Run the functional op; its errors (kernel larger than the padded input, ...) are
+        re-raised with this module's name in front."""
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self._label()}: {error}") from error
+
+    def extra_repr(self) -> str:
+        n = self.num_spatial_dims
+        s = ""
+        if type(self) in (ConvNd, ConvTransposeNd):
+            s += f"num_spatial_dims={n}, "
+        s += f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        if self.flip:
+            s += ", flip=True"
+        return s
+
+
+class ConvNd(_ConvBase):
+    """Convolution over num_spatial_dims spatial dimensions (1, 2, 3 or more).
+
+    Input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> (N, out_channels,
+    *out). padding: an int, one int per dimension, one (low, high) pair per dimension, or
+    'valid', 'same' (output size ceil(n / stride), also with stride > 1), 'full'.
+    padding_mode: 'zeros', 'reflect', 'replicate', 'circular'. flip=True computes a true
+    convolution (kernel rotated by 180 degrees) instead of PyTorch's cross-correlation.
+    """
+
+    def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,
+                 stride=1, padding=0, dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", flip: bool = False):
+        super().__init__(num_spatial_dims, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, groups, bias, padding_mode, transposed=False, flip=flip)
+
+    def forward(self, input):
+        x, batched = self._prepare(input)
+        y = self._call_functional(F.conv, x, self.weight, self.bias, self.stride, self.padding,
+                                  self.dilation, self.groups, padding_mode=self.padding_mode, flip=self.flip)
+        return y if batched else y.squeeze(0)
+
+
+class Conv1d(ConvNd):
+    """ConvNd over (N, C, L)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 flip: bool = False):
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, flip)
+
+
+class Conv2d(ConvNd):
+    """ConvNd over (N, C, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 flip: bool = False):
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, flip)
+
+
+class Conv3d(ConvNd):
+    """ConvNd over (N, C, D, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 flip: bool = False):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, flip)
+
+
+class ConvTransposeNd(_ConvBase):
+    """Transposed convolution (the input gradient of convolution, seed 003) over
+    num_spatial_dims spatial dimensions. Output size per dimension:
+    (n - 1) s - (p_lo + p_hi) + d (k - 1) + output_padding + 1.
+
+    forward(input, output_size=None): output_size picks the output_padding that gives that size
+    (several sizes map to the same input when stride > 1), as in PyTorch.
+    """
+
+    def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,
+                 stride=1, padding=0, output_padding=0, groups: int = 1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros"):
+        if padding_mode != "zeros":
+            raise ValueError(f"only padding_mode='zeros' is supported for transposed convolution, "
+                             f"got {padding_mode!r} (as in PyTorch)")
+        super().__init__(num_spatial_dims, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, groups, bias, padding_mode, transposed=True,
+                         output_padding=output_padding)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if not 0 <= op < max(s, d):
+                raise ValueError(f"output_padding must be >= 0 and smaller than stride or dilation, "
+                                 f"got output_padding={self.output_padding}, stride={self.stride}, "
+                                 f"dilation={self.dilation}")
+
+    def _output_padding(self, x, output_size) -> tuple[int, ...]:
+        if output_size is None:
+            return self.output_padding
+        n = self.num_spatial_dims
+        output_size = tuple(output_size)
+        if len(output_size) == n + 2:
+            output_size = output_size[2:]
+        if len(output_size) != n:
+            raise ValueError(f"{self._label()} output_size must have {n} or {n + 2} elements, "
+                             f"got {output_size}")
+        if isinstance(self.padding, str):
+            raise ValueError(f"{self._label()} output_size cannot be combined with padding={self.padding!r}")
+        pads = resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation)
+        result = []
+        for i, (size, k, s, d, (lo, hi)) in enumerate(zip(output_size, self.kernel_size, self.stride,
+                                                          self.dilation, pads)):
+            smallest = (x.shape[2 + i] - 1) * s - lo - hi + d * (k - 1) + 1
+            if not smallest <= size < smallest + s:
+                raise ValueError(f"{self._label()} cannot produce output_size {output_size} from input "
+                                 f"{tuple(x.shape)}: dimension {i} must be in [{smallest}, {smallest + s - 1}]")
+            result.append(size - smallest)
+        return tuple(result)
+
+    def forward(self, input, output_size=None):
+        x, batched = self._prepare(input)
+        output_padding = self._output_padding(x, output_size)
+        n = self.num_spatial_dims
+        fn = getattr(F, f"conv_transpose{n}d") if n <= 3 else F.conv_transpose
+        y = self._call_functional(fn, x, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+        return y if batched else y.squeeze(0)
+
+
+class ConvTranspose1d(ConvTransposeNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros"):
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode)
+
+
+class ConvTranspose2d(ConvTransposeNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros"):
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode)
+
+
+class ConvTranspose3d(ConvTransposeNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros"):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode)
+
+
+__all__ = ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "ConvTransposeNd", "ConvTranspose1d",
+           "ConvTranspose2d", "ConvTranspose3d"]

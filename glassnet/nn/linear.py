@@ -1,0 +1,104 @@
+"""Linear (fully connected) layer and the shape helpers around it: Identity, Flatten, Unflatten."""
+
+from __future__ import annotations
+
+import math
+
+from .. import functional as F
+from ..tensor import zeros
+from . import init
+from ._checks import check_dtype
+from .module import Module, Parameter
+
+
+class Identity(Module):
+    """Returns its input; accepts and ignores any constructor arguments (as torch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b. Input (*, in_features) -> (*, out_features).
+
+    weight (out_features, in_features) ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's
+    kaiming_uniform_(a=sqrt(5))), bias (out_features,) from the same range.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(zeros(out_features, in_features))  # filled by reset_parameters
+        if bias:
+            self.bias = Parameter(zeros(out_features))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _label(self) -> str:
+        return f"Linear({self.in_features} -> {self.out_features})"
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        if len(shape) == 0 or shape[-1] != self.in_features:
+            raise ValueError(f"{self._label()} expected input of shape (*, {self.in_features}), got {shape}"
+                             + (" (flatten the feature maps first, e.g. with nn.Flatten())" if len(shape) > 2 else ""))
+        check_dtype(self._label(), input, self.weight)
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        nd = len(input.shape)
+        if nd and not (-nd <= self.start_dim < nd and -nd <= self.end_dim < nd):
+            raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) got an input "
+                             f"of shape {tuple(input.shape)} with only {nd} dimensions")
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension dim into unflattened_size: (N, 400) -> (N, 16, 5, 5)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        dim = self.dim % len(shape)
+        known = math.prod(s for s in self.unflattened_size if s != -1)
+        fits = (known > 0 and shape[dim] % known == 0) if -1 in self.unflattened_size else known == shape[dim]
+        if not fits:
+            raise ValueError(f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size}) cannot "
+                             f"split size {shape[dim]} of input shape {shape}")
+        return input.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+__all__ = ["Identity", "Linear", "Flatten", "Unflatten"]

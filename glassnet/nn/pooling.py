@@ -1,0 +1,186 @@
+"""Pooling layers: max and average over sliding windows, and adaptive pooling to a fixed output
+size (seed 001), for 1, 2 and 3 spatial dimensions, with torch.nn's arguments and defaults
+(stride defaults to kernel_size). The work is done by glassnet.functional.
+
+Output size per spatial dimension: floor((n + 2p - d(k-1) - 1) / s) + 1 (ceil with ceil_mode).
+"""
+
+from __future__ import annotations
+
+from .. import functional as F
+from ..kernels.sizes import ntuple, positive_tuple
+from ._checks import check_dtype, check_spatial_input
+from .module import Module
+
+
+class _PoolBase(Module):
+    num_spatial_dims: int
+
+    def _label(self) -> str:
+        return type(self).__name__
+
+    def _check(self, input) -> None:
+        check_spatial_input(self._label(), input, self.num_spatial_dims, None)
+        check_dtype(self._label(), input, None)
+
+    def _call_functional(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self._label()}: {error}") from error
+
+
+class _MaxPoolNd(_PoolBase):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
+        super().__init__()
+        n = self.num_spatial_dims
+        positive_tuple(kernel_size, n, "kernel_size")  # validate now; keep the user's form for repr
+        if stride is not None:
+            positive_tuple(stride, n, "stride")
+        positive_tuple(dilation, n, "dilation")
+        if any(p < 0 for p in ntuple(padding, n, "padding")):
+            raise ValueError(f"padding must be >= 0, got {padding!r}")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        self._check(input)
+        fn = getattr(F, f"max_pool{self.num_spatial_dims}d")
+        return self._call_functional(fn, input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                     ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over windows of (N, C, L)."""
+    num_spatial_dims = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over windows of (N, C, H, W)."""
+    num_spatial_dims = 2
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over windows of (N, C, D, H, W)."""
+    num_spatial_dims = 3
+
+
+class _AvgPoolNd(_PoolBase):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None):
+        super().__init__()
+        n = self.num_spatial_dims
+        positive_tuple(kernel_size, n, "kernel_size")
+        if stride is not None:
+            positive_tuple(stride, n, "stride")
+        if any(p < 0 for p in ntuple(padding, n, "padding")):
+            raise ValueError(f"padding must be >= 0, got {padding!r}")
+        if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override < 1):
+            raise ValueError(f"divisor_override must be a positive int or None, got {divisor_override!r}")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):
+        self._check(input)
+        n = self.num_spatial_dims
+        fn = getattr(F, f"avg_pool{n}d")
+        extra = {} if n == 1 else {"divisor_override": self.divisor_override}  # torch's avg_pool1d has none
+        return self._call_functional(fn, input, self.kernel_size, self.stride, self.padding,
+                                     ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad,
+                                     **extra)
+
+
+class AvgPool1d(_AvgPoolNd):
+    """Mean over windows of (N, C, L)."""
+    num_spatial_dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over windows of (N, C, H, W)."""
+    num_spatial_dims = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over windows of (N, C, D, H, W)."""
+    num_spatial_dims = 3
+
+
+class _AdaptivePoolNd(_PoolBase):
+    kind: str
+
+    def __init__(self, output_size):
+        super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * self.num_spatial_dims
+        if len(sizes) != self.num_spatial_dims or not all(
+                s is None or (isinstance(s, int) and not isinstance(s, bool) and s >= 1) for s in sizes):
+            raise ValueError(f"output_size must be a positive int or a tuple of {self.num_spatial_dims} "
+                             f"positive ints (or None to keep a size), got {output_size!r}")
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+    def forward(self, input):
+        self._check(input)
+        fn = getattr(F, f"adaptive_avg_pool{self.num_spatial_dims}d")
+        return self._call_functional(fn, input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        self._check(input)
+        fn = getattr(F, f"adaptive_max_pool{self.num_spatial_dims}d")
+        return self._call_functional(fn, input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Mean over variable-size windows giving a fixed output length (seed 001)."""
+    num_spatial_dims = 1
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Mean over variable-size windows giving a fixed (H, W); output_size=1 is global average pooling."""
+    num_spatial_dims = 2
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    num_spatial_dims = 3
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    num_spatial_dims = 1
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    num_spatial_dims = 2
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    num_spatial_dims = 3
+
+
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]

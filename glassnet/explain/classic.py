@@ -1,0 +1,84 @@
+"""Classic hand-made kernels (seed 001, 002, 003) and applying them to an image.
+
+Every kernel is a 3x3 float32 array used as PyTorch uses a weight: cross-correlation, no flip.
+Edge kernels are a difference between the two sides of the edge they look for, with zeros along
+the edge; the sign of the response says which side is brighter (seed 002: dark->light vs
+light->dark).
+
+- vertical, horizontal: seed 001 and 002 ([[1, 0, -1]] * 3 and its transpose);
+- sobel_x, sobel_y, scharr_x, scharr_y: seed 001's Sobel and Scharr kernels, as printed there;
+- slash, backslash: seed 003's diagonal kernels, for edges running like '/' and like '\\'
+  (the Prewitt diagonals: +1 on one side of the diagonal, -1 on the other);
+- laplacian: the 4-neighbour second difference; gaussian: the binomial 3x3 blur (sums to 1);
+  box: the 3x3 mean (sums to 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+
+
+def _frozen(rows, scale: float = 1.0) -> np.ndarray:
+    a = np.asarray(rows, dtype=np.float32) * np.float32(scale)
+    a.flags.writeable = False  # shared module-level data: nobody may change a classic kernel
+    return a
+
+
+kernels: Mapping[str, np.ndarray] = MappingProxyType({
+    "vertical": _frozen([[1, 0, -1], [1, 0, -1], [1, 0, -1]]),
+    "horizontal": _frozen([[1, 1, 1], [0, 0, 0], [-1, -1, -1]]),
+    "sobel_x": _frozen([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+    "sobel_y": _frozen([[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+    "scharr_x": _frozen([[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]),
+    "scharr_y": _frozen([[-3, -10, -3], [0, 0, 0], [3, 10, 3]]),
+    "slash": _frozen([[1, 1, 0], [1, 0, -1], [0, -1, -1]]),
+    "backslash": _frozen([[0, 1, 1], [-1, 0, 1], [-1, -1, 0]]),
+    "laplacian": _frozen([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    "gaussian": _frozen([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),
+    "box": _frozen(np.ones((3, 3)), 1 / 9),
+})
+
+EDGE_KERNELS = ("vertical", "horizontal", "slash", "backslash", "sobel_x", "sobel_y")
+
+
+def kernel_bank(names=None) -> np.ndarray:
+    """Stack named kernels into a conv weight of shape (K, 1, 3, 3) (all kernels when names is None)."""
+    names = list(kernels) if names is None else [names] if isinstance(names, str) else list(names)
+    unknown = [n for n in names if n not in kernels]
+    if unknown:
+        raise KeyError(f"unknown kernel(s) {unknown}; known kernels: {', '.join(kernels)}")
+    return np.stack([kernels[n] for n in names])[:, None]  # (K, 1, 3, 3)
+
+
+def to_gray(image) -> np.ndarray:
+    """(H, W) or (H, W, 3|4) image (as matplotlib reads it) -> (H, W) float32 luminance.
+
+    RGB uses ITU-R BT.601 weights 0.299 R + 0.587 G + 0.114 B; an alpha channel is ignored.
+    8-bit integer images are scaled to [0, 1].
+    """
+    a = np.asarray(image)
+    if a.dtype.kind in "ui":
+        a = a / np.float32(np.iinfo(a.dtype).max)
+    a = a.astype(np.float32)
+    if a.ndim == 3 and a.shape[-1] in (3, 4):
+        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # (H, W)
+    if a.ndim != 2:
+        raise ValueError(f"expected a grey (H, W) or colour (H, W, 3|4) image, got shape {np.asarray(image).shape}")
+    return a
+
+
+def apply_kernels(image, names=None, stride=1, padding=0, padding_mode: str = "zeros") -> dict[str, np.ndarray]:
+    """Filter one image with each named kernel: {name: feature map (H', W')}.
+
+    image: (H, W) array, or (H, W, 3|4) colour image converted with `to_gray`. The filtering is
+    glassnet's own convolution (glassnet.kernels.conv.conv_forward) on a (1, 1, H, W) batch.
+    """
+    from ..kernels.conv import conv_forward
+    names = list(kernels) if names is None else [names] if isinstance(names, str) else list(names)
+    gray = to_gray(image)[None, None]  # (1, 1, H, W)
+    maps = conv_forward(gray, kernel_bank(names), stride=stride, padding=padding,
+                        padding_mode=padding_mode)[0]  # (K, H', W')
+    return {name: np.ascontiguousarray(m) for name, m in zip(names, maps)}

@@ -1,0 +1,192 @@
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.data import (ArrayDataset, DataLoader, Dataset, Subset, TensorDataset, default_collate,
+                           is_array_backed, random_split)
+from glassnet.data import transforms as T
+
+
+def make_data(n=23, c=1, h=6, w=6):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, c, h, w)).astype(np.float32), np.arange(n) % 3
+
+
+class ListDataset(Dataset):
+    """A map-style dataset with no get_batch: the per-sample path."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], int(self.y[i])
+
+
+def epoch_batches(loader):
+    return [tuple(t.data.copy() for t in batch) for batch in loader]
+
+
+def assert_same_batches(a, b):
+    assert len(a) == len(b)
+    for ba, bb in zip(a, b):
+        for ta, tb in zip(ba, bb):
+            np.testing.assert_array_equal(ta, tb)
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_same_seed_same_batches_and_epochs_differ(augment):
+    x, y = make_data()
+    transform = T.Compose([T.RandomCrop(6, padding=2), T.RandomHorizontalFlip()]) if augment else None
+    ds = TensorDataset(x, y, transform=transform)
+    a, b = DataLoader(ds, 5, shuffle=True, seed=7), DataLoader(ds, 5, shuffle=True, seed=7)
+    a0, a1 = epoch_batches(a), epoch_batches(a)
+    assert_same_batches(a0, epoch_batches(b))
+    assert_same_batches(a1, epoch_batches(b))
+    assert not np.array_equal(np.concatenate([bt[1] for bt in a0]), np.concatenate([bt[1] for bt in a1]))
+    # every sample once per epoch
+    assert sorted(np.concatenate([bt[1] for bt in a1]).tolist()) == sorted(y.tolist())
+    other = epoch_batches(DataLoader(ds, 5, shuffle=True, seed=8))
+    assert not np.array_equal(np.concatenate([bt[1] for bt in a0]), np.concatenate([bt[1] for bt in other]))
+
+
+def test_seed_drawn_from_manual_seed_and_generator():
+    x, y = make_data()
+    ds = TensorDataset(x, y)
+    glassnet.manual_seed(3)
+    s1 = DataLoader(ds, 4, shuffle=True).seed
+    glassnet.manual_seed(3)
+    assert DataLoader(ds, 4, shuffle=True).seed == s1
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    assert DataLoader(ds, generator=g1).seed == DataLoader(ds, generator=g2).seed
+    with pytest.raises(ValueError, match="either seed or generator"):
+        DataLoader(ds, seed=1, generator=g1)
+
+
+def test_no_shuffle_keeps_order_and_batch_types():
+    x, y = make_data(n=10)
+    batches = list(DataLoader(TensorDataset(x, y), batch_size=4))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    xb, yb = batches[0]
+    assert isinstance(xb, glassnet.Tensor) and xb.dtype == np.float32 and xb.shape == (4, 1, 6, 6)
+    assert yb.dtype == np.int64
+    np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
+    np.testing.assert_array_equal(batches[1][0].data, x[4:8])
+
+
+@pytest.mark.parametrize("n,batch,drop_last,expected", [(10, 4, False, [4, 4, 2]), (10, 4, True, [4, 4]),
+                                                        (8, 4, True, [4, 4]), (3, 4, True, []),
+                                                        (3, 4, False, [3])])
+def test_drop_last(n, batch, drop_last, expected):
+    x, y = make_data(n=n)
+    loader = DataLoader(TensorDataset(x, y), batch, shuffle=True, drop_last=drop_last, seed=0)
+    sizes = [len(b[1]) for b in loader]
+    assert sizes == expected and len(loader) == len(expected)
+
+
+def test_float64_and_uint8_inputs_become_float32_and_int64():
+    x = np.random.default_rng(0).random((6, 2))  # float64
+    y = np.arange(6, dtype=np.uint8)
+    xb, yb = next(iter(DataLoader(TensorDataset(x, y), 6)))
+    assert xb.dtype == np.float32 and yb.dtype == np.int64
+
+
+def test_per_sample_path_matches_vectorised_path():
+    x, y = make_data()
+    fast = epoch_batches(DataLoader(TensorDataset(x, y), 5, shuffle=True, seed=2))
+    slow = epoch_batches(DataLoader(ListDataset(x, y), 5, shuffle=True, seed=2))
+    assert not is_array_backed(ListDataset(x, y)) and is_array_backed(TensorDataset(x, y))
+    assert_same_batches(fast, slow)
+
+
+def test_custom_collate_gets_list_of_samples():
+    x, y = make_data(n=6)
+    seen = []
+
+    def collate(samples):
+        seen.append(len(samples))
+        assert all(len(s) == 2 and s[0].shape == (1, 6, 6) for s in samples)
+        return {"n": len(samples), "labels": [int(s[1]) for s in samples]}
+
+    for ds in (TensorDataset(x, y), ListDataset(x, y)):
+        out = list(DataLoader(ds, 4, collate_fn=collate))
+        assert [o["n"] for o in out] == [4, 2]
+        assert out[0]["labels"] == y[:4].tolist()
+    assert seen == [4, 2, 4, 2]
+
+
+def test_default_collate_structures():
+    batch = default_collate([{"a": np.ones(3), "b": 1}, {"a": np.zeros(3), "b": 2}])
+    assert batch["a"].shape == (2, 3) and batch["a"].dtype == np.float32
+    np.testing.assert_array_equal(batch["b"].data, [1, 2])
+    xs, ys = default_collate([(np.ones((2, 2)), 0), (np.zeros((2, 2)), 1)])
+    assert xs.shape == (2, 2, 2) and ys.dtype == np.int64
+    with pytest.raises(ValueError, match=r"one shape.*\(2,\), \(3,\)"):
+        default_collate([np.ones(2), np.ones(3)])
+    with pytest.raises(ValueError, match="empty"):
+        default_collate([])
+
+
+def test_resume_mid_epoch_gives_the_remaining_batches():
+    x, y = make_data()
+    ds = TensorDataset(x, y, transform=T.RandomTranslation(0.3))
+    full = DataLoader(ds, 4, shuffle=True, seed=11)
+    first, second = epoch_batches(full), epoch_batches(full)
+
+    interrupted = DataLoader(ds, 4, shuffle=True, seed=11)
+    epoch_batches(interrupted)
+    it = iter(interrupted)
+    next(it), next(it)
+    state = interrupted.state_dict()
+    assert state == {"seed": 11, "epoch": 1, "batch": 2}
+
+    resumed = DataLoader(ds, 4, shuffle=True, seed=999)
+    resumed.load_state_dict(state)
+    assert_same_batches(epoch_batches(resumed), second[2:])
+    # and the epoch after continues as the uninterrupted run would
+    third = epoch_batches(full)
+    assert_same_batches(epoch_batches(resumed), third)
+    full.set_epoch(0)
+    assert_same_batches(epoch_batches(full), first)
+
+
+def test_subset_and_random_split():
+    x, y = make_data(n=20)
+    ds = TensorDataset(x, np.arange(20))
+    parts = random_split(ds, [15, 5], generator=np.random.default_rng(0))
+    idx = np.concatenate([p.indices for p in parts])
+    assert sorted(idx.tolist()) == list(range(20)) and [len(p) for p in parts] == [15, 5]
+    # a Subset of an array dataset keeps the vectorised path and serves the right samples
+    assert is_array_backed(parts[0])
+    xb, yb = next(iter(DataLoader(parts[1], 5)))
+    np.testing.assert_array_equal(yb.data, parts[1].indices)
+    np.testing.assert_array_equal(xb.data, x[parts[1].indices])
+    assert parts[1][0][1] == parts[1].indices[0]
+    fr = random_split(ds, [0.5, 0.25, 0.25], generator=np.random.default_rng(0))
+    assert [len(p) for p in fr] == [10, 5, 5]
+    odd = random_split(TensorDataset(np.arange(7)), [0.5, 0.5], generator=np.random.default_rng(0))
+    assert [len(p) for p in odd] == [4, 3]
+    with pytest.raises(ValueError, match="does not equal the dataset length 20"):
+        random_split(ds, [10, 5])
+    with pytest.raises(IndexError, match=r"\[-20, 20\)"):
+        Subset(ds, [0, 20])
+
+
+def test_dataset_errors():
+    with pytest.raises(ValueError, match=r"same first dimension.*\(3,\), \(4,\)"):
+        TensorDataset(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match=r"inputs of shape \(3, 2\) and targets of shape \(2,\)"):
+        ArrayDataset(np.zeros((3, 2)), np.zeros(2))
+    with pytest.raises(IndexError, match="out of range"):
+        TensorDataset(np.zeros(3))[3]
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
+
+
+def test_plain_function_transform_without_generator():
+    x, y = make_data(n=4)
+    ds = ArrayDataset(x, y, transform=lambda a: a * 2)
+    xb, _ = next(iter(DataLoader(ds, 4)))
+    np.testing.assert_allclose(xb.data, x * 2)

@@ -1,0 +1,126 @@
+"""Convolution through a connection table: ConvMap1d/2d/3d (seed 003's connection matrix;
+LeNet-5's C3; Torch7's SpatialConvolutionMap).
+
+`table` (out_channels, in_channels) of 0/1 says which input map feeds which output map
+(glassnet.nn.tables builds the usual ones). Only connected pairs have a kernel:
+
+    weight (connections, *kernel_size)  in row-major order of the table, connections = table.sum()
+    bias   (out_channels,)
+
+Initialisation: output map i with f_i connected inputs has fan_in = f_i prod(k); its kernels and
+bias are drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (ConvNd's rule, per output map). The
+table is kept as a boolean buffer, so it is saved and loaded with the weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..functional import convmap as F
+from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..tensor import Tensor, zeros
+from ._checks import check_dtype, check_spatial_input
+from .local import _positive_int
+from .module import Module, Parameter
+from .. import random as _random
+
+__all__ = ["ConvMapNd", "ConvMap1d", "ConvMap2d", "ConvMap3d"]
+
+
+class ConvMapNd(Module):
+    """y[n, i] = sum over input maps j with table[i, j] of (weight of pair (i, j)) * x[n, j] + bias[i].
+
+    Input (N, in_channels, *in) or unbatched -> (N, out_channels, *out), out as for ConvNd.
+    """
+
+    def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, dilation=1, bias: bool = True, padding_mode: str = "zeros", *, table):
+        super().__init__()
+        n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        table = F.check_table(table, what=type(self).__name__)
+        if table.shape != (out_channels, in_channels):
+            raise ValueError(f"{type(self).__name__}({in_channels} -> {out_channels}) expected a table of shape "
+                             f"(out_channels, in_channels) = ({out_channels}, {in_channels}), got {table.shape}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
+        self.stride = positive_tuple(stride, n, "stride")
+        self.dilation = positive_tuple(dilation, n, "dilation")
+        self.padding, self.padding_mode = padding, padding_mode
+        self.register_buffer("table", Tensor(table))
+        self.weight = Parameter(zeros((int(table.sum()),) + self.kernel_size))
+        if bias:
+            self.bias = Parameter(zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        table = self.table.data
+        fan_in = table.sum(axis=1) * math.prod(self.kernel_size)  # (out_channels,)
+        bound = 1 / np.sqrt(fan_in)
+        rng = _random.default_generator()
+        per_connection = bound[np.nonzero(table)[0]]  # the bound of each connection's output map
+        shape = (-1,) + (1,) * self.num_spatial_dims
+        self.weight.data[...] = rng.uniform(-1, 1, self.weight.shape) * per_connection.reshape(shape)
+        if self.bias is not None:
+            self.bias.data[...] = rng.uniform(-1, 1, self.out_channels) * bound
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
+
+    def forward(self, input):
+        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
+        check_dtype(self._label(), input, self.weight)
+        x = input if batched else input.unsqueeze(0)
+        try:
+            y = F.conv_map(x, self.weight, self.bias, self.table.data, self.stride, self.padding,
+                           self.dilation, self.padding_mode)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self._label()}: {error}") from error
+        return y if batched else y.squeeze(0)
+
+    def extra_repr(self) -> str:
+        n = self.num_spatial_dims
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+             f"connections={self.weight.shape[0]}/{self.in_channels * self.out_channels}")
+        if self.padding not in (0, (0,) * n, "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class ConvMap1d(ConvMapNd):
+    """ConvMapNd over (N, C, L)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, padding_mode: str = "zeros", *, table):
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         padding_mode, table=table)
+
+
+class ConvMap2d(ConvMapNd):
+    """ConvMapNd over (N, C, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, padding_mode: str = "zeros", *, table):
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         padding_mode, table=table)
+
+
+class ConvMap3d(ConvMapNd):
+    """ConvMapNd over (N, C, D, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, padding_mode: str = "zeros", *, table):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         padding_mode, table=table)

@@ -1,0 +1,164 @@
+"""Locally connected (unshared) layers: LocallyConnected1d/2d/3d (seed 001, "unshared
+convolution"; Keras's former LocallyConnected layers, missing from PyTorch).
+
+Like ConvNd, with a separate kernel at every output position, so the layer is built for one
+input size (keyword `input_size`). Parameters:
+
+    weight (*out, out_channels, in_channels / groups, *kernel_size)  one conv weight per position
+    bias   (*out, out_channels) with bias_mode='position' (default), (out_channels,) with 'channel'
+
+Initialisation as ConvNd's: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels /
+groups * prod(kernel_size), for weight and bias. The shared machinery (TiledConvNd too) is
+_UnsharedConvNd below; the computation is glassnet.functional.local.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..functional import local as F
+from ..kernels.local import local_output_shape
+from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..tensor import zeros
+from . import init
+from ._checks import check_dtype, check_spatial_input
+from .module import Module, Parameter
+
+__all__ = ["LocallyConnectedNd", "LocallyConnected1d", "LocallyConnected2d", "LocallyConnected3d"]
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+class _UnsharedConvNd(Module):
+    """Parameters, checks and repr shared by the locally connected and tiled layers: a conv
+    weight for every cell of a grid (`grid`: the output shape, or the tiles)."""
+
+    def __init__(self, num_spatial_dims, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 groups, bias, padding_mode, grid, bias_mode, bias_modes):
+        super().__init__()
+        n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.groups = _positive_int(groups, "groups")
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if bias_mode not in bias_modes:
+            raise ValueError(f"bias_mode must be one of {bias_modes}, got {bias_mode!r}")
+        self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
+        self.stride = positive_tuple(stride, n, "stride")
+        self.dilation = positive_tuple(dilation, n, "dilation")
+        self.padding, self.padding_mode, self.bias_mode = padding, padding_mode, bias_mode
+        self.weight = Parameter(zeros(tuple(grid) + (out_channels, in_channels // groups) + self.kernel_size))
+        if bias:
+            shape = (out_channels,) if bias_mode == "channel" else tuple(grid) + (out_channels,)
+            self.bias = Parameter(zeros(*shape))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """ConvNd's default bound 1/sqrt(fan_in), for every position's kernel and bias."""
+        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+        bound = 1 / math.sqrt(fan_in)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
+
+    def _prepare(self, input):
+        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
+        check_dtype(self._label(), input, self.weight)
+        return (input if batched else input.unsqueeze(0)), batched
+
+    def _run(self, fn, input):
+        x, batched = self._prepare(input)
+        try:
+            y = fn(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                   self.padding_mode)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self._label()}: {error}") from error
+        return y if batched else y.squeeze(0)
+
+    def extra_repr(self) -> str:
+        n = self.num_spatial_dims
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in (0, (0,) * n, "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        s += ", bias=False" if self.bias is None else f", bias_mode={self.bias_mode}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class LocallyConnectedNd(_UnsharedConvNd):
+    """Locally connected layer over num_spatial_dims spatial dimensions.
+
+    y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias[p, o]
+    Input (N, in_channels, *input_size) or unbatched -> (N, out_channels, *out) with
+    out_i = floor((input_size_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1.
+    """
+
+    def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
+                 input_size, bias_mode: str = "position"):
+        n = _positive_int(num_spatial_dims, "num_spatial_dims")
+        self_input = positive_tuple(input_size, n, "input_size")
+        k = positive_tuple(kernel_size, n, "kernel_size")
+        out = local_output_shape(self_input, k, stride, padding, dilation)
+        super().__init__(n, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, out, bias_mode, ("position", "channel"))
+        self.input_size, self.output_size = self_input, out
+
+    def forward(self, input):
+        size = tuple(input.shape[-self.num_spatial_dims:])
+        if size != self.input_size:
+            expected = ", ".join(map(str, (self.in_channels,) + self.input_size))
+            raise ValueError(f"{self._label()} expected input of shape (N, {expected}) (its weights are "
+                             f"built for input_size={self.input_size}), got {tuple(input.shape)}")
+        return self._run(F.locally_connected, input)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, input_size={self.input_size}"
+
+
+class LocallyConnected1d(LocallyConnectedNd):
+    """LocallyConnectedNd over (N, C, L)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,
+                 bias_mode: str = "position"):
+        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, input_size=input_size, bias_mode=bias_mode)
+
+
+class LocallyConnected2d(LocallyConnectedNd):
+    """LocallyConnectedNd over (N, C, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,
+                 bias_mode: str = "position"):
+        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, input_size=input_size, bias_mode=bias_mode)
+
+
+class LocallyConnected3d(LocallyConnectedNd):
+    """LocallyConnectedNd over (N, C, D, H, W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,
+                 bias_mode: str = "position"):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, input_size=input_size, bias_mode=bias_mode)

@@ -1,0 +1,120 @@
+"""p4 group-equivariant layers (Cohen & Welling 2016; seed 004's group convolutions):
+P4LiftConv2d (image -> p4 maps), P4Conv2d (p4 -> p4), P4Pool (pool over the rotations).
+
+p4 maps have shape (N, C, 4, H, W), one plane per 90-degree rotation. Rotating the input image
+by 90 degrees rotates each output plane and cycles the planes (glassnet.kernels.p4.rotate_p4);
+after P4Pool the maps simply rotate with the input. A p4 layer with C channels costs 4 times
+the compute of a conv layer with C channels for the same number of parameters.
+
+    P4LiftConv2d weight (out_channels, in_channels, k, k),    fan_in = in_channels k k
+    P4Conv2d     weight (out_channels, in_channels, 4, k, k), fan_in = 4 in_channels k k
+    bias (out_channels,), shared by the rotations; init U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Conv2d.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..functional import p4 as F
+from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..tensor import zeros
+from . import init
+from ._checks import check_dtype
+from .local import _positive_int
+from .module import Module, Parameter
+
+__all__ = ["P4LiftConv2d", "P4Conv2d", "P4Pool"]
+
+
+class _P4ConvBase(Module):
+    def __init__(self, group_input: bool, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 bias, padding_mode):
+        super().__init__()
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        k = positive_tuple(kernel_size, 2, "kernel_size")
+        if k[0] != k[1]:
+            raise ValueError(f"p4 layers need square kernels (a rotated kernel must fit the same grid), got {k}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.kernel_size, self.padding, self.padding_mode = k, padding, padding_mode
+        self.stride = positive_tuple(stride, 2, "stride")
+        self.dilation = positive_tuple(dilation, 2, "dilation")
+        self.group_input = group_input
+        shape = (out_channels, in_channels) + ((4,) if group_input else ()) + k
+        self.weight = Parameter(zeros(shape))
+        if bias:
+            self.bias = Parameter(zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(math.prod(self.weight.shape[1:]))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        expected = (self.in_channels, 4) if self.group_input else (self.in_channels,)
+        if len(shape) != len(expected) + 3 or shape[1:1 + len(expected)] != expected:
+            text = "(N, " + ", ".join(map(str, expected)) + ", H, W)"
+            raise ValueError(f"{self._label()} expected input of shape {text}, got {shape}")
+        check_dtype(self._label(), input, self.weight)
+        fn = F.p4_conv2d if self.group_input else F.p4_lift_conv2d
+        try:
+            return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.padding_mode)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self._label()}: {error}") from error
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in (0, (0, 0), "valid"):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class P4LiftConv2d(_P4ConvBase):
+    """Lifting convolution: (N, in_channels, H, W) -> (N, out_channels, 4, H', W'),
+    y[n, o, r] = x[n] cross-correlated with the kernel of o rotated by r * 90 degrees, + bias[o]."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, padding_mode: str = "zeros"):
+        super().__init__(False, in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         padding_mode)
+
+
+class P4Conv2d(_P4ConvBase):
+    """Group convolution: (N, in_channels, 4, H, W) -> (N, out_channels, 4, H', W'); the filter
+    for output rotation r is the learned one rotated by r with its rotation axis cycled by r."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, padding_mode: str = "zeros"):
+        super().__init__(True, in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         padding_mode)
+
+
+class P4Pool(Module):
+    """Pool over the four rotations: (N, C, 4, H, W) -> (N, C, H, W); mode 'max' or 'avg'."""
+
+    def __init__(self, mode: str = "max"):
+        super().__init__()
+        if mode not in ("max", "avg"):
+            raise ValueError(f"P4Pool mode must be 'max' or 'avg', got {mode!r}")
+        self.mode = mode
+
+    def forward(self, input):
+        return F.p4_pool(input, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode}"

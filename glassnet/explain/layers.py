@@ -177,27 +177,31 @@ def as_layer(module) -> Layer:
         return module
     cls = type(module).__name__
     name = cls
+    if getattr(module, "transposed", False):
+        raise ValueError(f"{cls}: transposed convolutions are not described by the explain tools (count, "
+                         f"receptive_field); they grow the input instead of sliding a window over it")
     if hasattr(module, "in_channels") and hasattr(module, "kernel_size") and hasattr(module, "weight"):
         k = tuple(np.atleast_1d(module.kernel_size).tolist())
-        nd = len(k)
-        bias = getattr(module, "bias", None) is not None
-        padding = module.padding if isinstance(module.padding, str) else module.padding
-        return Layer("conv", positive_tuple(k, nd, "kernel_size"), positive_tuple(module.stride, nd, "stride"),
-                     padding, positive_tuple(getattr(module, "dilation", 1), nd, "dilation"),
-                     module.in_channels, module.out_channels, getattr(module, "groups", 1), bias,
-                     getattr(module, "padding_mode", "zeros"), name=name, module=module)
+        nd = getattr(module, "num_spatial_dims", len(k))
+        return Layer("conv", positive_tuple(module.kernel_size, nd, "kernel_size"),
+                     positive_tuple(module.stride, nd, "stride"), module.padding,
+                     positive_tuple(getattr(module, "dilation", 1), nd, "dilation"),
+                     module.in_channels, module.out_channels, getattr(module, "groups", 1),
+                     getattr(module, "bias", None) is not None, getattr(module, "padding_mode", "zeros"),
+                     module=module)
     if "Pool" in cls and hasattr(module, "kernel_size") and "Adaptive" not in cls:
         kind = "max_pool" if "Max" in cls else "avg_pool"
-        nd = int(cls[cls.index("Pool") + 4]) if cls[cls.index("Pool") + 4:][:1].isdigit() else 2
+        nd = getattr(module, "num_spatial_dims", None) or (
+            len(module.kernel_size) if isinstance(module.kernel_size, (tuple, list)) else 2)
         k = positive_tuple(module.kernel_size, nd, "kernel_size")
         stride = getattr(module, "stride", None)
         s = k if stride is None else positive_tuple(stride, nd, "stride")
         return Layer(kind, k, s, getattr(module, "padding", 0),
                      positive_tuple(getattr(module, "dilation", 1), nd, "dilation"),
-                     ceil_mode=bool(getattr(module, "ceil_mode", False)), name=name, module=module)
+                     ceil_mode=bool(getattr(module, "ceil_mode", False)), module=module)
     if hasattr(module, "in_features") and hasattr(module, "out_features"):
         return Layer("linear", in_channels=module.in_features, out_channels=module.out_features,
-                     bias=getattr(module, "bias", None) is not None, name=name, module=module)
+                     bias=getattr(module, "bias", None) is not None, module=module)
     if cls == "Flatten":
         return Layer("flatten", name=name, module=module)
     return Layer("pointwise", name=name, parameters=_module_parameter_count(module), module=module)

@@ -59,7 +59,10 @@ def _read_layer(weight, options: dict):
     """A conv module (has .weight and .kernel_size) -> its weight array and its own options."""
     if hasattr(weight, "weight") and hasattr(weight, "kernel_size"):
         layer = weight
-        for key in ("stride", "padding", "dilation", "groups", "padding_mode"):
+        if getattr(layer, "transposed", False):
+            raise ValueError(f"conv_matrix: {type(layer).__name__} is a transposed convolution; its matrix is "
+                             f"the transpose of the matching convolution's (conv_matrix(...).T)")
+        for key in ("stride", "padding", "dilation", "groups", "padding_mode", "flip"):
             if hasattr(layer, key):
                 options[key] = getattr(layer, key)
         return _as_array(layer.weight), options
@@ -144,10 +147,10 @@ def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1, groups: in
            [0., 1., 2.]])
     """
     w, options = _read_layer(weight, dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                                          padding_mode=padding_mode))
+                                          padding_mode=padding_mode, flip=flip))
     if w.dtype.kind not in "fc":
         w = w.astype(np.float64)
-    links = conv_links(w.shape, input_shape, order=order, flip=flip, **options)
+    links = conv_links(w.shape, input_shape, order=order, **options)
     values = w.reshape(-1)[links.weight_index]
     if sparse:
         from scipy import sparse as sp

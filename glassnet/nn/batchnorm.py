@@ -6,7 +6,7 @@ In training mean/var are the batch's (biased variance) and the running statistic
 them: running = (1 - momentum) * running + momentum * batch (the unbiased variance), or a
 cumulative average when momentum is None. In eval mode the running statistics are used.
 
-Parameters weight (ones) and bias (zeros) when affine; buffers running_mean (zeros),
+Parameters weight (ones) and bias (zeros) when affine (bias=False: weight only); buffers running_mean (zeros),
 running_var (ones) and num_batches_tracked (int64 0) when track_running_stats -- the same
 names and state_dict keys as PyTorch.
 """
@@ -25,7 +25,7 @@ class _BatchNorm(Module):
     _spatial_dims: tuple[int, ...]  # the accepted numbers of spatial dimensions
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, *, bias: bool = True):
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"num_features must be a positive int, got {num_features!r}")
@@ -33,7 +33,10 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(ones(num_features))
-            self.bias = Parameter(zeros(num_features))
+            if bias:
+                self.bias = Parameter(zeros(num_features))
+            else:  # scale only (torch's keyword-only bias=False)
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -56,7 +59,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.data[...] = 1
-            self.bias.data[...] = 0
+            if self.bias is not None:
+                self.bias.data[...] = 0
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.num_features})"
@@ -84,7 +88,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

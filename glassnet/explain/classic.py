@@ -82,3 +82,18 @@ def apply_kernels(image, names=None, stride=1, padding=0, padding_mode: str = "z
     maps = conv_forward(gray, kernel_bank(names), stride=stride, padding=padding,
                         padding_mode=padding_mode)[0]  # (K, H', W')
     return {name: np.ascontiguousarray(m) for name, m in zip(names, maps)}
+
+
+def fixed_conv2d(names=EDGE_KERNELS, in_channels: int = 1, stride=1, padding=0, padding_mode: str = "zeros"):
+    """A glassnet.nn.Conv2d whose filters are the named classic kernels, frozen (no gradient).
+
+    Weight (K, in_channels, 3, 3): each kernel divided by in_channels on every input channel, so
+    the layer filters the channel mean (the grey image for an RGB input). No bias.
+    """
+    from .. import nn
+    bank = kernel_bank(names)  # (K, 1, 3, 3)
+    layer = nn.Conv2d(in_channels, bank.shape[0], 3, stride=stride, padding=padding, bias=False,
+                      padding_mode=padding_mode)
+    layer.weight.data[...] = np.repeat(bank, in_channels, axis=1) / np.float32(in_channels)  # (K, C, 3, 3)
+    layer.weight.requires_grad_(False)
+    return layer

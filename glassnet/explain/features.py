@@ -1,0 +1,49 @@
+"""Feature maps: what every layer of a model produces for one input.
+
+Forward hooks on the model's leaf modules record each output in the order the layers run, so
+this works for any glassnet.nn model (Sequential chains and models with skip connections alike).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
+    """[(layer name, output of the first sample)] for every leaf module, in execution order.
+
+    x: one sample (C, *spatial) or a batch (N, C, *spatial). Layer names are the module paths
+    of model.named_modules() ('0', 'features.3', ...) followed by the class name.
+    """
+    from .. import no_grad, tensor
+    x = np.asarray(getattr(x, "data", x), dtype=np.float32)
+    leaves = [(name, m) for name, m in model.named_modules() if not list(m.children())]
+    if not leaves:
+        raise ValueError(f"feature_maps found no layers in {type(model).__name__}")
+    recorded: list[tuple[str, np.ndarray]] = []
+    handles = []
+    for name, module in leaves:
+        def hook(module, args, output, name=name):
+            out = output[0] if isinstance(output, tuple) else output
+            recorded.append((f"{name or 'model'}: {type(module).__name__}", np.asarray(out.data)[0].copy()))
+        handles.append(module.register_forward_hook(hook))
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        with no_grad():
+            model(tensor(x if x.ndim >= 3 and _is_batched(model, x) else x[None]))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return recorded
+
+
+def _is_batched(model, x) -> bool:
+    """A batch has one more dimension than a sample; a sample's first layer tells how many."""
+    from .layers import as_layers
+    try:
+        first = next(layer for layer in as_layers(model) if layer.is_window)
+    except (StopIteration, ValueError):
+        return x.ndim >= 4
+    return x.ndim == first.ndim + 2

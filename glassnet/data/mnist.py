@@ -73,12 +73,13 @@ class _IDXImages(ArrayDataset):
     system_dirs: list[str] = []
     classes: list[str] = []
     how_to_get: str = ""
+    sizes = {"train": 60000, "t10k": 10000}  # samples per split, checked against the headers
 
     def __init__(self, root=None, train: bool = True, transform=None, target_transform=None,
                  download: bool = True, verify: bool = True):
         self.root, self.train = (Path(root) if root is not None else None), train
         prefix = "train" if train else "t10k"
-        n = 60000 if train else 10000
+        n = self.sizes[prefix]
         images = self._load(f"{prefix}-images-idx3-ubyte", (n, 28, 28), download, verify)
         labels = self._load(f"{prefix}-labels-idx1-ubyte", (n,), download, verify)
         if labels.max() >= len(self.classes):

@@ -1,0 +1,55 @@
+"""Data sets by name, for the command line and the training scripts.
+
+`load_dataset(name, train)` builds a data set with `.classes`; `DATASETS[name]` tells its input
+shape and the model that suits it. 'auto' means Fashion-MNIST when its files can be found
+without downloading, otherwise the built-in shapes (which need nothing installed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clips import Clips
+from .mnist import MNIST, FashionMNIST
+from .mnist1d import MNIST1D
+from .shapes import Shapes
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    build: type
+    input_shape: tuple[int, ...]  # one sample: (C, *spatial)
+    default_model: str
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "fashion-mnist": DatasetInfo(FashionMNIST, (1, 28, 28), "fashion_cnn", "Fashion-MNIST, 60,000 + 10,000 28x28 images"),
+    "mnist": DatasetInfo(MNIST, (1, 28, 28), "lenet5", "MNIST digits, 60,000 + 10,000 28x28 images"),
+    "mnist1d": DatasetInfo(MNIST1D, (1, 40), "mnist1d_cnn", "MNIST-1D, 4,000 + 1,000 signals of length 40"),
+    "shapes": DatasetInfo(Shapes, (1, 28, 28), "lenet5", "procedural shapes, 4,000 + 1,000 28x28 images"),
+    "clips": DatasetInfo(Clips, (1, 8, 16, 16), "cnn3d", "procedural moving-shape clips, 4,000 + 1,000 of 8x16x16"),
+}
+
+
+def resolve_name(name: str) -> str:
+    """'auto' -> 'fashion-mnist' if its files are on this machine, else 'shapes'."""
+    if name == "auto":
+        try:
+            FashionMNIST(train=False, download=False)
+            return "fashion-mnist"
+        except (FileNotFoundError, OSError, ValueError):
+            return "shapes"
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; available: auto, {', '.join(DATASETS)}")
+    return name
+
+
+def load_dataset(name: str, train: bool = True, root=None, **kwargs):
+    """The named data set's training or test split. Fashion-MNIST and MNIST are looked for on
+    this machine first and downloaded (with checksum) only when missing; offline, the error says
+    how to get them."""
+    info = DATASETS[resolve_name(name)]
+    if info.build in (FashionMNIST, MNIST):
+        return info.build(root=root, train=train, download=kwargs.pop("download", True), **kwargs)
+    return info.build(train=train, **kwargs)

@@ -1,0 +1,453 @@
+"""`python -m glassnet.explain ...`: the lecture tools on the command line.
+
+    matrix           the matrix of a convolution (weight numbers or values) and its counts
+    output-size      the output-size formula with the numbers filled in
+    count            parameters, connections, multiply-adds per layer of a model
+    trace            every output element as its sum of products (text, and a PNG with --figure)
+    kernels          the classic kernels
+    edges IMAGE      filter a PNG/JPEG with classic kernels, write the feature maps as PNGs
+    filters          a grid of first-layer filters (of a model, or the classic kernels)
+    features         feature maps of every layer for one image
+    equivariance     translation / rotation / scaling checks of a convolution (+ pooling)
+    receptive-field  receptive field size, jump and start after every layer
+
+Arrays are written as text: "1,2,3" (1-D), "1,0,-1; 1,0,-1; 1,0,-1" (rows of 2-D), channels
+separated by "|". Shapes as "5", "5x5", "3x32x32". Layers as
+"conv(1, 6, 5, padding=2); relu; max_pool(2); flatten; linear(1176, 10)".
+`main(argv)` returns the exit status, so `glassnet explain ...` can delegate to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+
+import numpy as np
+
+from . import classic, examples
+from .counting import count, output_size
+from .layers import avg_pool, conv, flatten, linear, max_pool, pointwise
+from .matrix import conv_matrix, conv_matrix_pattern, matrix_counts
+from .receptive import receptive_field
+from .trace import trace
+
+LAYER_BUILDERS = {"conv": conv, "max_pool": max_pool, "avg_pool": avg_pool, "linear": linear}
+
+
+class UsageError(ValueError):
+    """A malformed command-line value; reported as 'error: ...' with exit status 2."""
+
+
+def parse_array(text: str) -> np.ndarray:
+    """'1,2' -> (2,); '1,2;3,4' -> (2, 2); 'a;b|c;d' -> (C, H, W), channels separated by '|'."""
+    try:
+        channels = [[[float(v) for v in row.replace(" ", ",").split(",") if v] for row in ch.split(";") if row.strip()]
+                    for ch in text.split("|")]
+        a = np.array(channels, dtype=np.float64)
+    except ValueError as error:
+        raise UsageError(f"cannot read an array from {text!r} (expected numbers like '1,0,-1; 1,0,-1'): {error}")
+    if a.ndim != 3:
+        raise UsageError(f"rows of different lengths in {text!r}")
+    if a.shape[0] == 1:
+        a = a[0]
+        if a.shape[0] == 1:
+            a = a[0]
+    return a
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(v) for v in text.lower().replace(",", "x").split("x"))
+    except ValueError:
+        raise UsageError(f"cannot read a shape from {text!r} (expected e.g. '5', '5x5' or '3x32x32')") from None
+    if any(v < 1 for v in shape):
+        raise UsageError(f"shape sizes must be >= 1, got {text!r}")
+    return shape
+
+
+def parse_ints(text: str | None):
+    """'2' -> 2; '2,1' -> (2, 1); padding strings pass through."""
+    if text is None:
+        return None
+    if text in ("valid", "same", "full"):
+        return text
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"expected an int or comma-separated ints, got {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
+def parse_layers(text: str):
+    """A ';'-separated list of conv(...), max_pool(...), avg_pool(...), linear(...), flatten, or
+    any other bare name (an activation: a shape-keeping layer). Only literal arguments."""
+    layers = []
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        try:
+            node = ast.parse(item, mode="eval").body
+        except SyntaxError:
+            raise UsageError(f"cannot read the layer {item!r}") from None
+        if isinstance(node, ast.Name):
+            layers.append(flatten() if node.id == "flatten" else pointwise(node.id))
+            continue
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LAYER_BUILDERS):
+            raise UsageError(f"unknown layer {item!r}; use {', '.join(LAYER_BUILDERS)}, flatten or an activation name")
+        try:
+            args = [ast.literal_eval(a) for a in node.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+        except ValueError:
+            raise UsageError(f"layer arguments must be literal numbers, tuples or strings: {item!r}") from None
+        try:
+            layers.append(LAYER_BUILDERS[node.func.id](*args, **kwargs))
+        except TypeError as error:
+            raise UsageError(f"{item}: {error}") from None
+    if not layers:
+        raise UsageError("no layers given")
+    return layers
+
+
+def load_model(name: str, checkpoint: str | None):
+    from .. import models
+    model = models.get_model(name)
+    if checkpoint:
+        from .. import serialization
+        model.load_state_dict(serialization.load(checkpoint))
+    return model
+
+
+def read_image(path: str) -> np.ndarray:
+    """A PNG or JPEG as an array (H, W) or (H, W, 3|4), float in [0, 1] or uint8."""
+    if not os.path.exists(path):
+        raise UsageError(f"no such image file: {path}")
+    from matplotlib import image as mpimg
+    try:
+        return mpimg.imread(path)
+    except Exception as error:  # matplotlib (Pillow) raises several types for unreadable files
+        raise UsageError(f"cannot read {path} as a PNG or JPEG image: {error}") from None
+
+
+def resize_nearest(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    rows = (np.arange(shape[0]) * a.shape[0] / shape[0]).astype(int)
+    cols = (np.arange(shape[1]) * a.shape[1] / shape[1]).astype(int)
+    return a[rows][:, cols]
+
+
+def _image_or_example(args) -> np.ndarray:
+    if getattr(args, "image", None):
+        return classic.to_gray(read_image(args.image))
+    return {"square": examples.square, "diamond": examples.diamond}[args.example]()
+
+
+def _kernel(args, default: str | None = "vertical") -> np.ndarray | None:
+    if getattr(args, "kernel", None):
+        return parse_array(args.kernel)
+    name = getattr(args, "kernel_name", None) or default
+    if name is None:
+        return None
+    if name not in classic.kernels:
+        raise UsageError(f"unknown kernel {name!r}; known: {', '.join(classic.kernels)}")
+    return np.array(classic.kernels[name], dtype=np.float64)
+
+
+def _window_options(p: argparse.ArgumentParser, stride_default: str | None = "1") -> None:
+    p.add_argument("--stride", default=stride_default, help="int or one int per dimension, e.g. 2 or 2,1")
+    p.add_argument("--padding", default="0", help="int, ints, or valid / same / full")
+    p.add_argument("--dilation", default="1")
+
+
+# ---- subcommands ---------------------------------------------------------------------------
+
+def cmd_matrix(args) -> int:
+    spatial = parse_shape(args.input)
+    options = dict(stride=parse_ints(args.stride), padding=parse_ints(args.padding),
+                   dilation=parse_ints(args.dilation), groups=args.groups, padding_mode=args.padding_mode,
+                   order=args.order, flip=args.flip)
+    input_shape = (args.in_channels,) + spatial
+    if args.kernel or args.kernel_name:
+        k = _kernel(args)
+        if k.ndim == len(spatial):
+            k = np.broadcast_to(k, (args.out_channels, args.in_channels // args.groups) + k.shape)
+        m = conv_matrix(k, input_shape, **options)
+        weight_shape = k.shape
+        print(f"M ({m.shape[0]} x {m.shape[1]}), vec order {args.order!r}:")
+        print(np.array2string(m, max_line_width=200, threshold=100000, formatter={"float": lambda v: f"{v:g}"}))
+    else:
+        ksize = parse_ints(args.kernel_size)
+        ksize = (ksize,) * len(spatial) if isinstance(ksize, int) else tuple(ksize)
+        weight_shape = (args.out_channels, args.in_channels // args.groups) + ksize
+        pattern = conv_matrix_pattern(weight_shape, input_shape, **options)
+        print(f"M ({pattern.shape[0]} x {pattern.shape[1]}): entry i = weight number i of "
+              f"weight.ravel() (1-based, row-major over {weight_shape}), 0 = zero; vec order {args.order!r}")
+        print(np.array2string(pattern, max_line_width=200, threshold=100000))
+    c = matrix_counts(weight_shape, input_shape, **options)
+    print(f"parameters (weights): {c.parameters}\ninput units: {c.input_units}\noutput units: {c.output_units}\n"
+          f"connections (non-zero entries): {c.connections}\nzeros: {c.zeros}\n"
+          f"fully connected layer of the same size: {c.dense_parameters} weights\n"
+          f"entries per weight (sharing): {np.array2string(c.shares.reshape(-1))}")
+    return 0
+
+
+def cmd_output_size(args) -> int:
+    result = output_size(parse_ints(args.n), parse_ints(args.k), parse_ints(args.stride), parse_ints(args.padding),
+                         parse_ints(args.dilation), ceil_mode=args.ceil_mode)
+    print(result)
+    return 0
+
+
+def _model_from(args):
+    if args.model:
+        return load_model(args.model, getattr(args, "checkpoint", None))
+    if args.layers:
+        return parse_layers(args.layers)
+    raise UsageError("give --layers '...' or --model NAME")
+
+
+def cmd_count(args) -> int:
+    print(count(_model_from(args), parse_shape(args.input)))
+    return 0
+
+
+def cmd_receptive_field(args) -> int:
+    shape = parse_shape(args.input) if args.input else None
+    rf = receptive_field(_model_from(args), shape)
+    print(rf)
+    if args.unit:
+        unit = parse_ints(args.unit)
+        region = rf.region(unit)
+        print(f"unit {unit} of the last layer sees input " +
+              " x ".join(f"[{lo}..{hi}]" for lo, hi in region) + (" (clipped to the input)" if shape else ""))
+    return 0
+
+
+def cmd_trace(args) -> int:
+    x = parse_array(args.input) if args.input else np.array(examples.SEED002_INPUT, dtype=np.float64)
+    if args.op == "conv":
+        w = _kernel(args)
+        bias = None if args.bias is None else np.atleast_1d(parse_array(args.bias))
+        t = trace(x, w, bias, stride=parse_ints(args.stride), padding=parse_ints(args.padding),
+                  dilation=parse_ints(args.dilation), order=args.order, flip=args.flip)
+    else:
+        if not args.kernel_size:
+            raise UsageError(f"--op {args.op} needs --kernel-size")
+        t = trace(x, op=args.op, kernel_size=parse_ints(args.kernel_size), stride=parse_ints(args.stride),
+                  padding=parse_ints(args.padding), dilation=parse_ints(args.dilation), order=args.order)
+    index = None
+    if args.at:
+        at = parse_ints(args.at)
+        index = (at,) if isinstance(at, int) else at
+        print(t.step(*index))
+    else:
+        print(t)
+    print("output:\n" + np.array2string(t.output, formatter={"float": lambda v: f"{v:g}"}))
+    if args.figure:
+        from ..viz import plot_trace
+        full = None if index is None else (index if len(index) == len(t.kernel_size) + 1 else (0,) + tuple(index))
+        plot_trace(t, full, args.figure)
+        print(f"wrote {args.figure}")
+    return 0
+
+
+def cmd_kernels(args) -> int:
+    for name, k in classic.kernels.items():
+        print(f"{name}:\n{np.array2string(k, formatter={'float': lambda v: f'{v:g}'})}")
+    return 0
+
+
+def _names(text: str | None, default) -> list[str]:
+    names = list(default) if not text else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in classic.kernels]
+    if unknown:
+        raise UsageError(f"unknown kernel(s) {unknown}; known: {', '.join(classic.kernels)}")
+    return names
+
+
+def cmd_edges(args) -> int:
+    from ..kernels.pooling import max_pool_forward
+    from ..viz import plot_edges, save_map_png
+    gray = classic.to_gray(read_image(args.image))
+    names = _names(args.kernels, classic.EDGE_KERNELS[:4])
+    maps = classic.apply_kernels(gray, names, padding=parse_ints(args.padding))
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(args.image))[0]
+    for name, m in maps.items():
+        print(f"wrote {save_map_png(m, os.path.join(args.out, f'{stem}_{name}.png'))}")
+    pooled = None
+    if args.pool:
+        pooled = {n: max_pool_forward(m[None, None], (args.pool, args.pool))[0][0, 0] for n, m in maps.items()}
+    overview = os.path.join(args.out, f"{stem}_edges.png")
+    plot_edges(gray, maps, overview, pooled)
+    print(f"wrote {overview}")
+    return 0
+
+
+def cmd_filters(args) -> int:
+    from ..viz import plot_filters
+    source = load_model(args.model, args.checkpoint) if args.model else \
+        classic.kernel_bank(_names(args.kernels, classic.kernels))
+    plot_filters(source, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_features(args) -> int:
+    from .. import nn
+    from ..viz import plot_feature_maps
+    from .features import feature_maps
+    if args.model:
+        model = load_model(args.model, args.checkpoint)
+        image = read_image(args.image) if args.image else examples.square() if args.example == "square" \
+            else examples.diamond()
+        first = next(m for m in model.modules() if hasattr(m, "in_channels"))
+        if first.in_channels == 3 and np.ndim(image) == 3:
+            x = np.moveaxis(np.asarray(image, dtype=np.float32)[..., :3], -1, 0)  # (3, H, W)
+        else:
+            x = classic.to_gray(image)[None]  # (1, H, W)
+        if args.size:
+            size = parse_shape(args.size)
+            x = np.stack([resize_nearest(c, size) for c in x])
+    else:
+        x = _image_or_example(args)[None]  # (1, H, W)
+        model = nn.Sequential(classic.fixed_conv2d(_names(args.kernels, classic.EDGE_KERNELS[:4]), padding=1),
+                              nn.ReLU(), nn.MaxPool2d(2))
+    layers = [("input", x)] + feature_maps(model, x)
+    plot_feature_maps(layers, args.out, max_maps=args.max_maps)
+    for name, a in layers:
+        print(f"{name}: {a.shape}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_equivariance(args) -> int:
+    from ..kernels.conv import conv_forward
+    from ..kernels.pooling import max_pool_forward
+    from .equivariance import equivariance
+    img = _image_or_example(args)
+    x = np.zeros((1, 1) + tuple(s + 8 for s in img.shape), dtype=np.float32)
+    x[0, 0, 4:-4, 4:-4] = img  # a dark border, so that shifts move content, not the image edge
+    w = _kernel(args).astype(np.float32)[None, None]  # (1, 1, kh, kw)
+
+    def conv_layer(a):
+        return conv_forward(a.astype(np.float32), w, padding="same")
+
+    def conv_relu_pool(a):
+        return max_pool_forward(np.maximum(conv_layer(a), 0), (args.pool, args.pool), stride=1)[0]
+
+    margin = w.shape[-1] + args.pool + abs(args.shift)
+    for label, f in (("convolution", conv_layer), (f"convolution + ReLU + {args.pool}x{args.pool} max pool "
+                                                    f"(stride 1)", conv_relu_pool)):
+        print(f"{label}:")
+        print(f"  {equivariance(f, x, 'translate', shift_by=args.shift, margin=margin)}")
+        print(f"  {equivariance(f, x, 'rotate')}")
+        print(f"  {equivariance(f, x, 'scale')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m glassnet.explain", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("matrix", help="the matrix M of a convolution, vec(y) = M vec(x), and its counts")
+    p.add_argument("--input", required=True, help="spatial input shape, e.g. 3 or 5x5")
+    p.add_argument("--kernel-size", default="2", help="kernel size (when no --kernel is given)")
+    p.add_argument("--kernel", help="kernel values, e.g. '-2,1' (else weight numbers are shown)")
+    p.add_argument("--kernel-name", help="a classic kernel by name")
+    p.add_argument("--in-channels", type=int, default=1)
+    p.add_argument("--out-channels", type=int, default=1)
+    p.add_argument("--groups", type=int, default=1)
+    p.add_argument("--padding-mode", default="zeros", choices=("zeros", "reflect", "replicate", "circular"))
+    p.add_argument("--order", default="C", choices=("C", "F"), help="vec order: C row-major, F stacked columns")
+    p.add_argument("--flip", action="store_true", help="true convolution (kernel rotated by 180 degrees)")
+    _window_options(p)
+    p.set_defaults(run=cmd_matrix)
+
+    p = sub.add_parser("output-size", help="output size, formula with the numbers filled in")
+    p.add_argument("n", help="input size (int or ints)")
+    p.add_argument("k", help="kernel size")
+    p.add_argument("--ceil-mode", action="store_true")
+    _window_options(p)
+    p.set_defaults(run=cmd_output_size)
+
+    for name, run, helptext in (("count", cmd_count, "parameters, connections, multiply-adds per layer"),
+                                ("receptive-field", cmd_receptive_field, "receptive field after every layer")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--layers", help="e.g. 'conv(1, 6, 5, padding=2); relu; max_pool(2)'")
+        p.add_argument("--model", help="a model of glassnet.models by name")
+        p.add_argument("--checkpoint", help="a safetensors state_dict for --model")
+        p.add_argument("--input", required=(name == "count"), help="per-sample input shape, e.g. 1x28x28")
+        if name == "receptive-field":
+            p.add_argument("--unit", help="a unit of the last layer, e.g. 3,4: which input does it see?")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("trace", help="each output element as its sum of products (seed 002)")
+    p.add_argument("--input", help="input array (default: seed 002's 5x5 example)")
+    p.add_argument("--kernel", help="kernel array; channels separated by '|'")
+    p.add_argument("--kernel-name", help="a classic kernel (default vertical)")
+    p.add_argument("--bias", help="one bias per filter")
+    p.add_argument("--op", default="conv", choices=("conv", "max", "avg"))
+    p.add_argument("--kernel-size", help="pooling window")
+    p.add_argument("--order", default="F", choices=("C", "F"),
+                   help="term order inside a window: F column by column (seed 002), C row by row")
+    p.add_argument("--flip", action="store_true")
+    p.add_argument("--at", help="one output element, e.g. 0,1 (default: all)")
+    p.add_argument("--figure", help="write a PNG of the element (--at, default the first)")
+    _window_options(p, stride_default=None)
+    p.set_defaults(run=cmd_trace)
+
+    p = sub.add_parser("kernels", help="print the classic kernels")
+    p.set_defaults(run=cmd_kernels)
+
+    p = sub.add_parser("edges", help="filter an image with classic kernels, write the maps as PNGs")
+    p.add_argument("image", help="a PNG or JPEG file")
+    p.add_argument("--out", default="edges", help="output folder (default ./edges)")
+    p.add_argument("--kernels", help="comma-separated kernel names (default vertical,horizontal,slash,backslash)")
+    p.add_argument("--padding", default="1")
+    p.add_argument("--pool", type=int, default=0, help="also show the maps max pooled with this window")
+    p.set_defaults(run=cmd_edges)
+
+    p = sub.add_parser("filters", help="PNG grid of first-layer filters")
+    p.add_argument("--model")
+    p.add_argument("--checkpoint")
+    p.add_argument("--kernels", help="classic kernels to show when no model is given (default all)")
+    p.add_argument("--out", default="filters.png")
+    p.set_defaults(run=cmd_filters)
+
+    p = sub.add_parser("features", help="PNG of the feature maps every layer produces for one image")
+    p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
+    p.add_argument("--example", default="square", choices=("square", "diamond"))
+    p.add_argument("--model", help="a model of glassnet.models (default: classic kernels + ReLU + max pool)")
+    p.add_argument("--checkpoint")
+    p.add_argument("--kernels", help="kernels of the default model")
+    p.add_argument("--size", help="resize the image to HxW first (nearest neighbour)")
+    p.add_argument("--max-maps", type=int, default=8)
+    p.add_argument("--out", default="features.png")
+    p.set_defaults(run=cmd_features)
+
+    p = sub.add_parser("equivariance", help="translation, rotation and scaling checks (seed 001, 004)")
+    p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
+    p.add_argument("--example", default="diamond", choices=("square", "diamond"))
+    p.add_argument("--kernel", help="kernel array")
+    p.add_argument("--kernel-name", help="classic kernel (default vertical)")
+    p.add_argument("--shift", type=int, default=1)
+    p.add_argument("--pool", type=int, default=3)
+    p.set_defaults(run=cmd_equivariance)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, ValueError, KeyError, IndexError, TypeError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,8 +28,12 @@ def check_spatial_input(label: str, input, n: int, channels: int | None, allow_u
                          f"({len(shape)} dimensions instead of {n + 2})")
     c = shape[1] if batched else shape[0]
     if channels is not None and c != channels:
-        raise ValueError(f"{label} expected input of shape {shape_text(n, channels)}, got {shape} "
-                         f"({c} channels instead of {channels})")
+        expected = shape_text(n, channels)
+        if not batched:  # read as unbatched (C, *spatial): say so, the user may have lost N
+            expected += f" or ({expected[4:]}"
+        raise ValueError(f"{label} expected input of shape {expected}, got {shape} "
+                         f"({c} channels instead of {channels}"
+                         + ("" if batched else ", reading it as unbatched") + ")")
     return batched
 
 

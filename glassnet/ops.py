@@ -110,6 +110,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, dy):
         a, p = ctx.saved
+        if not np.any(p):  # a ** 0 is constant: gradient 0, also at a = 0 where p a^(p-1) is 0 * inf
+            return np.zeros_like(dy * a), None
         return dy * p * np.power(a, p - 1), None
 
 

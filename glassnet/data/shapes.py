@@ -84,7 +84,8 @@ def make_shapes(num_samples: int, size: int = 28, noise: float = 0.1, seed: int 
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(num_samples) % classes)  # balanced, in random order
     radius = rng.uniform(0.2, 0.4, num_samples) * size
-    margin = radius + width  # keep the whole stroke inside the image
+    # keep the whole stroke inside the image (the diamond's ramp reaches sqrt(2) (w/2 + 1/2) past its tips)
+    margin = radius + width + 0.5
     cy = rng.uniform(margin, size - 1 - margin)
     cx = rng.uniform(margin, size - 1 - margin)
     angle = rng.uniform(0, np.pi, num_samples)

@@ -74,6 +74,7 @@ class _IDXImages(ArrayDataset):
     classes: list[str] = []
     how_to_get: str = ""
     sizes = {"train": 60000, "t10k": 10000}  # samples per split, checked against the headers
+    retries, backoff = 3, 1.0  # per mirror, see download_url
 
     def __init__(self, root=None, train: bool = True, transform=None, target_transform=None,
                  download: bool = True, verify: bool = True):
@@ -131,7 +132,8 @@ class _IDXImages(ArrayDataset):
             target = self.root / self.folder if self.root is not None else user_cache_dir() / self.folder
             try:
                 path = download_url([m + f"{name}.gz" for m in self.mirrors], target / f"{name}.gz",
-                                    self.files[name][0], progress=True)
+                                    self.files[name][0], retries=self.retries, backoff=self.backoff,
+                                    progress=True)
                 buf, why = self._read_verified(path, name, verify)
                 if buf is not None:
                     return parse_idx(buf, str(path), expected_shape=shape)

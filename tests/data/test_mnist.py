@@ -29,7 +29,8 @@ def tiny_class(raw, mirrors=(), base=FashionMNIST):
     files = {name: (hashlib.sha256(gzip.compress(raw[name], mtime=0)).hexdigest(),
                     hashlib.sha256(raw[name]).hexdigest()) for name in NAMES}
     return type("TinyFashion", (base,), {"files": files, "sizes": {"train": 12, "t10k": 4},
-                                         "system_dirs": [], "mirrors": list(mirrors)})
+                                         "system_dirs": [], "mirrors": list(mirrors),
+                                         "backoff": 0.0})
 
 
 @pytest.fixture
@@ -49,6 +50,7 @@ def closed_port_url():
 def test_offline_without_files_says_how_to_get_them(isolated, monkeypatch):
     monkeypatch.setattr(FashionMNIST, "system_dirs", [str(isolated / "nowhere")])
     monkeypatch.setattr(FashionMNIST, "mirrors", [closed_port_url()])
+    monkeypatch.setattr(FashionMNIST, "backoff", 0.0)
     with pytest.raises(FileNotFoundError) as info:
         FashionMNIST(train=False)
     msg = str(info.value)

@@ -234,11 +234,25 @@ class MatMul(Function):
 
 # ---- reductions -----------------------------------------------------------------------------
 
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) as an index in [0, ndim), as in PyTorch (a 0-d tensor takes 0 and -1).
+
+    Plain `dim % ndim` would silently turn an out-of-range dim into a valid, wrong one.
+    """
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
 def _axes(dim, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % ndim for d in dims) if ndim else ()
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    axes = tuple(normalize_dim(d, ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"dim {dim} names a dimension more than once")
+    return axes if ndim else ()
 
 
 def _restore_dims(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
@@ -298,7 +312,9 @@ class MaxMin(Function):
     def forward(ctx, a, dim=None, keepdim=False, largest=True):
         find = np.argmax if largest else np.argmin
         ctx.mark_non_differentiable(1)
-        if dim is None:
+        if dim is None or a.ndim == 0:  # a 0-d tensor takes dim 0 or -1, as in PyTorch
+            if dim is not None:
+                normalize_dim(dim, 0)
             flat = a.reshape(-1)
             idx = find(flat)
             ctx.shape, ctx.dim = a.shape, None
@@ -306,7 +322,7 @@ class MaxMin(Function):
             # every element equal to the extreme shares its gradient (NaN, the extreme if present, ties with NaN)
             ctx.ties = (a == flat[idx]) | (np.isnan(a) & np.isnan(flat[idx]))
             return out, np.asarray(idx, dtype=np.int64)
-        d = dim % a.ndim
+        d = normalize_dim(dim, a.ndim)
         idx = np.expand_dims(find(a, axis=d), d)  # (..., 1, ...) at d
         out = np.take_along_axis(a, idx, axis=d)
         ctx.shape, ctx.index, ctx.dim, ctx.keepdim = a.shape, idx, d, keepdim
@@ -341,7 +357,9 @@ class Reshape(Function):
 class Permute(Function):
     @staticmethod
     def forward(ctx, a, dims):
-        ctx.dims = tuple(d % a.ndim for d in dims)
+        if len(dims) != a.ndim:
+            raise ValueError(f"permute needs {a.ndim} dims for a tensor of shape {a.shape}, got {dims}")
+        ctx.dims = tuple(normalize_dim(d, a.ndim) for d in dims)
         return np.transpose(a, ctx.dims)
 
     @staticmethod
@@ -385,7 +403,7 @@ class GetItem(Function):
 class Cat(Function):
     @staticmethod
     def forward(ctx, *arrays, dim=0):
-        ctx.dim = dim % arrays[0].ndim
+        ctx.dim = normalize_dim(dim, arrays[0].ndim)
         ctx.splits = np.cumsum([a.shape[ctx.dim] for a in arrays])[:-1]
         return np.concatenate(arrays, axis=ctx.dim)
 
@@ -397,7 +415,7 @@ class Cat(Function):
 class Stack(Function):
     @staticmethod
     def forward(ctx, *arrays, dim=0):
-        ctx.dim = dim % (arrays[0].ndim + 1)
+        ctx.dim = normalize_dim(dim, arrays[0].ndim + 1)
         return np.stack(arrays, axis=ctx.dim)
 
     @staticmethod

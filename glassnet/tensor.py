@@ -333,8 +333,7 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        nd = max(self.ndim, 1)
-        s, e = start_dim % nd, end_dim % nd
+        s, e = ops.normalize_dim(start_dim, self.ndim), ops.normalize_dim(end_dim, self.ndim)
         shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
         return self.reshape(shape)
 
@@ -344,6 +343,7 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int):
         dims = list(range(self.ndim))
+        dim0, dim1 = ops.normalize_dim(dim0, self.ndim), ops.normalize_dim(dim1, self.ndim)
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
 
@@ -352,13 +352,13 @@ class Tensor:
         return ops.Permute.apply(self, tuple(reversed(range(self.ndim))))
 
     def unsqueeze(self, dim: int):
-        dim = dim % (self.ndim + 1)
+        dim = ops.normalize_dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim: int | None = None):
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = dim % max(self.ndim, 1)  # a 0-d tensor accepts dim 0 or -1, as in PyTorch
+        dim = ops.normalize_dim(dim, self.ndim)  # a 0-d tensor accepts dim 0 or -1, as in PyTorch
         if self.ndim == 0:
             return self.reshape(())
         if self.shape[dim] != 1:

@@ -1,1 +1,142 @@
-__all__: list[str] = []
+"""Convolution and transposed convolution with torch.nn.functional's names and signatures.
+
+conv1d/conv2d/conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) as in
+PyTorch, plus keyword-only padding_mode ('zeros', 'reflect', 'replicate', 'circular') and flip
+(true convolution, kernel rotated 180 degrees); `conv` does the same for any number of spatial
+dimensions. padding accepts an int, one int per dimension, one (low, high) pair per dimension,
+'valid', 'same' (also with stride > 1 and dilation > 1, output size ceil(n / s)) and 'full'.
+
+conv_transpose1d/2d/3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+dilation=1), weight (C_in, C_out / groups, *k) as in PyTorch.
+
+Inputs may be batched (N, C, *spatial) or, as in PyTorch, unbatched (C, *spatial). input, weight
+and bias must share one floating dtype: integer inputs, or float64 meeting float32 weights, are
+refused with a TypeError (never converted). The formulas and their derivation are in
+glassnet.kernels.conv.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..kernels import conv as K
+from ..kernels.sizes import PADDING_MODES
+
+__all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
+
+
+class ConvNd(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1,
+                padding_mode="zeros", flip=False):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                           padding_mode=padding_mode, flip=flip)
+        return K.conv_forward(x, weight, bias, **ctx.options)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad + (False,)  # (x, W, b); without a bias the third is never used
+        dx, dw, db = K.conv_backward(dy, x, weight, needs=needs[:3], **ctx.options)
+        return (dx, dw, db) if ctx.has_bias else (dx, dw)
+
+
+class ConvTransposeNd(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        ctx.options = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                           dilation=dilation)
+        return K.conv_transpose_forward(x, weight, bias, **ctx.options)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad + (False,)
+        dx, dw, db = K.conv_transpose_backward(dy, x, weight, needs=needs[:3], **ctx.options)
+        return (dx, dw, db) if ctx.has_bias else (dx, dw)
+
+
+def _apply(function, name: str, nd: int | None, input, weight, bias, transposed: bool, **options):
+    """Validate (clear errors naming what was expected and what came), add a batch axis to
+    unbatched input, and apply the Function."""
+    w_shape, x_shape = tuple(weight.shape), tuple(input.shape)
+    if nd is not None and len(w_shape) != nd + 2:
+        layout = "(C_in, C_out/groups, *kernel_size)" if transposed else "(C_out, C_in/groups, *kernel_size)"
+        raise ValueError(f"{name} expected a {nd + 2}-D weight {layout}, got shape {w_shape}")
+    unbatched = len(x_shape) == len(w_shape) - 1
+    if unbatched:
+        c_in = w_shape[0] if transposed else w_shape[1] * options["groups"]
+        if x_shape[0] != c_in:
+            pattern = K._shape_pattern(c_in, len(w_shape) - 2)
+            raise ValueError(f"{name} expected input with {c_in} channels {pattern}, or unbatched "
+                             f"({c_in}, {pattern[pattern.index(str(c_in)) + len(str(c_in)) + 2:]} for weight "
+                             f"{w_shape}, got {x_shape}")
+        input = input[None]  # (1, C, *spatial)
+    K.check_conv_args(tuple(input.shape), input.dtype, w_shape, weight.dtype, bias, options["stride"],
+                      options["dilation"], options["groups"], name, transposed=transposed)
+    y = function.apply(input, weight, **options) if bias is None else function.apply(input, weight, bias, **options)
+    return y[0] if unbatched else y
+
+
+def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", flip=False):
+    """Convolution over any number D >= 1 of spatial dimensions (D = w.ndim - 2).
+
+    x (N, C_in, *in), w (C_out, C_in / groups, *k), bias (C_out,) -> (N, C_out, *out) with
+    out_i = floor((in_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1 and
+    y[n, co, o] = b[co] + sum_{c, kk} w[co, c, kk] xp[n, c, o*s + kk*d] (cross-correlation, as in
+    PyTorch); flip=True rotates the kernel by 180 degrees first (true convolution).
+    """
+    return _conv(x, w, bias, stride, padding, dilation, groups, padding_mode, flip, None, "conv")
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, nd, name):
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{name} expected padding_mode in {PADDING_MODES}, got {padding_mode!r}")
+    return _apply(ConvNd, name, nd, input, weight, bias, False, stride=stride, padding=padding,
+                  dilation=dilation, groups=groups, padding_mode=padding_mode, flip=flip)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           padding_mode="zeros", flip=False):
+    """1-D convolution: (N, C_in, L) -> (N, C_out, L_out); see `conv`."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           padding_mode="zeros", flip=False):
+    """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); see `conv`."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           padding_mode="zeros", flip=False):
+    """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); see `conv`."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 3, "conv3d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
+    return _apply(ConvTransposeNd, name, nd, input, weight, bias, True, stride=stride, padding=padding,
+                  output_padding=output_padding, groups=groups, dilation=dilation)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution: (N, C_in, L) -> (N, C_out, L_out), weight (C_in, C_out/groups, k),
+    L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1. It is the input gradient of conv1d."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); see conv_transpose1d."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                           "conv_transpose3d")

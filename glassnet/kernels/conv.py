@@ -1,0 +1,254 @@
+"""Convolution and transposed convolution over any number of spatial dimensions, with backward.
+
+Shapes (D = w.ndim - 2 spatial dimensions, G groups, k = kernel size):
+
+    x    (N, C_in, *in)            w (C_out, C_in / G, *k)        bias (C_out,)
+    y    (N, C_out, *out)          out_i = floor((in_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1
+
+Forward (seed 002/003; what PyTorch calls convolution is a cross-correlation):
+
+    y[n, co, o] = b[co] + sum_{c in group(co)} sum_{kk} w[co, c, kk] * xp[n, c, o*s + kk*d]
+
+where xp is x padded (zeros, reflect, replicate or circular) and o, kk are multi-indices. With
+flip=True the kernel is rotated by 180 degrees (flipped along every spatial axis) first, which is
+true convolution (seed 001): y[o] = sum_kk w[kk] x[o - kk] up to the padding offset.
+
+Backward (seed 003), for dY = dL/dy:
+
+    dX = full correlation of dY with the 180-degree-rotated kernels, dA = sum_h rot180(W_h) * dZ_h
+         (zeros inserted between dY's elements when s > 1), i.e. a transposed convolution of dY;
+    dW = correlation of the input with dY,  dW[co, c, kk] = sum_{n, o} dY[n, co, o] xp[n, c, o*s + kk*d]
+    db = sum of dY over the batch and every position.
+
+The input gradient and the transposed convolution are one computation (im2col.transposed), and
+so are the forward convolution and the transposed convolution's input gradient
+(im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py;
+long kernels at stride 1 go through the FFT instead (fft_conv.py), chosen by size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import fft_conv, im2col
+from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding
+from .windows import pad, pad_backward
+
+_SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _shape_pattern(channels: int, nd: int) -> str:
+    names = _SPATIAL_NAMES.get(nd, tuple(f"S{i + 1}" for i in range(nd)))
+    return "(" + ", ".join(("N", str(channels)) + names) + ")"
+
+
+def check_conv_args(x_shape, x_dtype, w_shape, w_dtype, bias=None, stride=1, dilation=1, groups=1,
+                    name: str = "conv", transposed: bool = False) -> None:
+    """Raise a clear error (naming what was expected and what came) for inconsistent arguments.
+
+    For a transposed convolution w is (C_in, C_out / G, *k), as in PyTorch.
+    """
+    w_shape, x_shape = tuple(w_shape), tuple(x_shape)
+    nd = len(w_shape) - 2
+    if nd < 1:
+        raise ValueError(f"{name} expected a weight of shape (C_out, C_in/groups, *kernel_size), got {w_shape}")
+    if len(x_shape) != nd + 2:
+        raise ValueError(f"{name} expected a {nd + 2}-D input {_shape_pattern('C', nd)} for a {nd + 2}-D "
+                         f"weight {w_shape}, got a {len(x_shape)}-D input of shape {x_shape}")
+    for what, dt in (("input", x_dtype), ("weight", w_dtype)):
+        if np.dtype(dt).kind != "f":
+            raise TypeError(f"{name} expected a floating-point {what}, got dtype {np.dtype(dt)}")
+    if np.dtype(x_dtype) != np.dtype(w_dtype):
+        raise TypeError(f"{name} got input of dtype {np.dtype(x_dtype)} and weight of dtype {np.dtype(w_dtype)}; "
+                        "convert one with .float() or .double() (glassnet never upcasts silently)")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{name} expected groups to be a positive int, got {groups!r}")
+    positive_tuple(stride, nd, "stride")
+    positive_tuple(dilation, nd, "dilation")
+    if transposed:
+        c_in, c_out = w_shape[0], w_shape[1] * groups
+        if c_in % groups:
+            raise ValueError(f"{name}: groups={groups} must divide the input channels of weight {w_shape} ({c_in})")
+    else:
+        c_in, c_out = w_shape[1] * groups, w_shape[0]
+        if c_out % groups:
+            raise ValueError(f"{name}: groups={groups} must divide the output channels of weight {w_shape} ({c_out})")
+    if x_shape[1] != c_in:
+        raise ValueError(f"{name} expected input with {c_in} channels {_shape_pattern(c_in, nd)} for weight "
+                         f"{w_shape}" + (f" and groups={groups}" if groups != 1 else "") + f", got {x_shape}")
+    if bias is not None:
+        if tuple(np.shape(bias)) != (c_out,):
+            raise ValueError(f"{name} expected bias of shape ({c_out},) for weight {w_shape}, got {tuple(np.shape(bias))}")
+        if np.dtype(bias.dtype) != np.dtype(w_dtype):
+            raise TypeError(f"{name} got bias of dtype {np.dtype(bias.dtype)} for weight of dtype {np.dtype(w_dtype)}")
+
+
+def _geometry(x_shape, w_shape, stride, padding, dilation) -> tuple[tuple, tuple, Pads, tuple]:
+    """Normalised (stride, dilation, pads, out_shape) of a convolution; checks the window fits."""
+    nd = len(w_shape) - 2
+    k, spatial = tuple(w_shape[2:]), tuple(x_shape[2:])
+    stride = positive_tuple(stride, nd, "stride")
+    dilation = positive_tuple(dilation, nd, "dilation")
+    pads = resolve_padding(padding, k, stride, dilation, spatial)
+    check_window_fits(spatial, k, pads, dilation)
+    return stride, dilation, pads, output_shape(spatial, k, stride, pads, dilation)
+
+
+def _spatial_flip(w: np.ndarray) -> np.ndarray:
+    return np.flip(w, axis=tuple(range(2, w.ndim)))  # rot180 in 2-D: every spatial axis reversed
+
+
+def _channels_last(a: np.ndarray) -> np.ndarray:
+    """(N, C, *S) -> contiguous (N, *S, C); free when `a` is a channels-first view of such memory."""
+    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+
+
+def _channels_first(a: np.ndarray) -> np.ndarray:
+    return np.moveaxis(a, -1, 1)  # (N, *S, C) -> (N, C, *S) view, no copy
+
+
+def _padded_channels_last(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
+    """x (N, C, *in) padded, as contiguous channels-last (N, *padded, C): one copy does both."""
+    return np.ascontiguousarray(pad(np.moveaxis(x, 1, -1), tuple(pads) + ((0, 0),), padding_mode))
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
+                 dilation=1, groups: int = 1, padding_mode: str = "zeros", flip: bool = False) -> np.ndarray:
+    """N-D convolution (cross-correlation unless flip=True): (N, C_in, *in) -> (N, C_out, *out).
+
+    padding: int, one int per dimension, one (low, high) pair per dimension, or 'valid', 'same'
+    (output size ceil(in / s), any stride and dilation), 'full'. The result is an NCHW view of
+    channels-last memory. Extra memory: the padded channels-last copy of x plus the bounded
+    im2col chunks (im2col.py).
+    """
+    check_conv_args(x.shape, x.dtype, w.shape, w.dtype, bias, stride, dilation, groups, "conv_forward")
+    stride, dilation, pads, out = _geometry(x.shape, w.shape, stride, padding, dilation)
+    if flip:
+        w = _spatial_flip(w)
+    if fft_conv.worthwhile(x.shape, w.shape, stride, groups):
+        y = fft_conv.correlate(pad(x, pads, padding_mode), w, dilation, out)  # (N, C_out, *out)
+        if bias is not None:
+            y += bias.reshape((-1,) + (1,) * len(out))
+        return y
+    xp = _padded_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
+    y = im2col.correlate(xp, w, stride, dilation, groups, out)  # (N, *out, C_out)
+    if bias is not None:
+        y += bias
+    return _channels_first(y)
+
+
+def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, padding=0, dilation=1,
+                  groups: int = 1, padding_mode: str = "zeros", flip: bool = False,
+                  needs=(True, True, True)) -> tuple:
+    """Gradients (dx, dw, db) of conv_forward for upstream dy (N, C_out, *out); None where not needed.
+
+    dx = full correlation of dY with rot180(W) (seed 003) = transposed convolution of dY, then the
+         padding's adjoint (a crop for zeros; border gradients folded back for the other modes);
+    dw = correlation of the padded input with dY (flipped back when flip=True, since y used the
+         flipped kernel);
+    db = sum of dY over N and every output position.
+    """
+    stride, dilation, pads, out = _geometry(x.shape, w.shape, stride, padding, dilation)
+    wf = _spatial_flip(w) if flip else w
+    dx = dw = db = None
+    if needs[2]:
+        db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+    if fft_conv.worthwhile(x.shape, w.shape, stride, groups):
+        xp = pad(x, pads, padding_mode) if needs[1] else None
+        dxp, dw = fft_conv.correlate_backward(np.asarray(dy), xp, wf, dilation, needs[0], needs[1])
+        if needs[0]:
+            dx = pad_backward(dxp, pads, padding_mode)
+    else:
+        dy_cl = _channels_last(dy)  # (N, *out, C_out)
+        if needs[1]:
+            xp = _padded_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
+            dw = im2col.weight_grad(xp, dy_cl, w.shape[2:], stride, dilation, groups)
+        if needs[0]:
+            padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+            dxp = im2col.transposed(dy_cl, wf, stride, dilation, groups, padded)  # (N, *padded, C_in)
+            dx = pad_backward(_channels_first(dxp), pads, padding_mode)
+    if dw is not None and flip:
+        dw = np.ascontiguousarray(_spatial_flip(dw))
+    return dx, dw, db
+
+
+def _transpose_geometry(x_shape, w_shape, stride, padding, output_padding, dilation):
+    """(stride, dilation, pads, full, out) of a transposed convolution.
+
+    full_i = (in_i - 1) s_i + d_i (k_i - 1) + 1 + output_padding_i is the uncropped size, and the
+    output is full cropped by (p_lo, p_hi): out_i = full_i - p_lo - p_hi (PyTorch's formula for
+    symmetric p). padding takes every conv form; 'same' means the adjoint of a 'same' conv whose
+    input has in_i * s_i positions.
+    """
+    nd = len(w_shape) - 2
+    k, spatial = tuple(w_shape[2:]), tuple(x_shape[2:])
+    stride = positive_tuple(stride, nd, "stride")
+    dilation = positive_tuple(dilation, nd, "dilation")
+    op = tuple(int(v) for v in np.broadcast_to(np.asarray(output_padding, dtype=np.int64), (nd,)))
+    for i, (p, s, d) in enumerate(zip(op, stride, dilation)):
+        if p < 0 or p >= max(s, d):
+            raise ValueError(f"output_padding must be >= 0 and smaller than stride or dilation in every "
+                             f"dimension, got output_padding={output_padding!r} with stride={stride}, "
+                             f"dilation={dilation} (dimension {i})")
+    pads = resolve_padding(padding, k, stride, dilation, tuple(n * s for n, s in zip(spatial, stride)))
+    full = tuple((n - 1) * s + d * (kk - 1) + 1 + p for n, s, d, kk, p in zip(spatial, stride, dilation, k, op))
+    out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
+    if any(o < 1 for o in out):
+        raise ValueError(f"transposed convolution of input {x_shape} with weight {tuple(w_shape)}, stride "
+                         f"{stride}, padding {pads}, dilation {dilation} gives output size {out}: "
+                         "the padding crops everything")
+    return stride, dilation, pads, full, out
+
+
+def _crop(a: np.ndarray, pads: Pads, first_axis: int) -> np.ndarray:
+    index = tuple(slice(lo, a.shape[first_axis + i] - hi) for i, (lo, hi) in enumerate(pads))
+    return a[(slice(None),) * first_axis + index]
+
+
+def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, stride=1,
+                           padding=0, output_padding=0, groups: int = 1, dilation=1) -> np.ndarray:
+    """Transposed convolution: (N, C_in, *in) -> (N, C_out, *out), w (C_in, C_out / G, *k).
+
+    out_i = (in_i - 1) s_i - p_lo - p_hi + d_i (k_i - 1) + output_padding_i + 1.
+    It is exactly the input gradient of a convolution with weight w (seed 003's rot180 formula):
+    each input element x[n, ci, i] adds x * w[ci, co, kk] at output position i*s + kk*d.
+    """
+    check_conv_args(x.shape, x.dtype, w.shape, w.dtype, bias, stride, dilation, groups,
+                    "conv_transpose_forward", transposed=True)
+    stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
+                                                            output_padding, dilation)
+    y = im2col.transposed(_channels_last(x), w, stride, dilation, groups, full)  # (N, *full, C_out)
+    y = _crop(y, pads, 1)  # (N, *out, C_out)
+    if bias is not None:
+        y += bias
+    return _channels_first(y)
+
+
+def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, padding=0,
+                            output_padding=0, groups: int = 1, dilation=1, needs=(True, True, True)) -> tuple:
+    """Gradients (dx, dw, db) of conv_transpose_forward.
+
+    The adjoint of a transposed convolution is the convolution itself: with dY re-padded by the
+    crop (zeros) to the uncropped size,
+        dx = conv_forward(dY_full, w)                 (correlation with the same kernels)
+        dw = correlation of dY_full with the input x  (the same sum as a conv's weight gradient,
+                                                      with input and output swapping roles)
+        db = sum of dY.
+    """
+    stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
+                                                            output_padding, dilation)
+    dx = dw = db = None
+    if needs[2]:
+        db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+    dy_full = _padded_channels_last(dy, pads, "zeros")  # (N, *full, C_out)
+    if needs[0]:
+        dx = _channels_first(im2col.correlate(dy_full, w, stride, dilation, groups, x.shape[2:]))
+    if needs[1]:
+        dw = im2col.weight_grad(dy_full, _channels_last(x), w.shape[2:], stride, dilation, groups)
+    return dx, dw, db
+
+
+__all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward",
+           "check_conv_args"]

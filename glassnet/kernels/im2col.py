@@ -1,0 +1,249 @@
+"""The fast path behind convolution: im2col in bounded chunks, one GEMM per chunk, two threads.
+
+glassnet/kernels/conv.py states the formulas; this module evaluates their three sums for any
+number of spatial dimensions, any stride, dilation and groups:
+
+    correlate     y[n, o, co]  = sum_{kk, c}  xp[n, o*s + kk*d, c] * w[co, c, kk]      (forward)
+    weight_grad   dw[co, c, kk] = sum_{n, o}  dy[n, o, co] * xp[n, o*s + kk*d, c]     (seed 003: dW = dZ * V)
+    transposed    dx[n, i, c]  = sum_{o, kk with o*s + kk*d = i} dy[n, o, co] * w[co, c, kk]
+                                                                     (seed 003: dA = rot180(W) * dZ)
+
+(o, i and kk stand for whole multi-indices; c runs over the channels of co's group.)
+
+How. The patches that output positions see are copied, as rows, into a "patch matrix" (im2col):
+row (n, o) holds xp[n, o*s + kk*d, c] for every (kk, c). The forward sum is then one matrix
+product cols @ W, the weight gradient cols^T @ dY, and the transposed sum the product dY @ W^T
+whose rows are added back onto the input positions they came from (col2im, a scatter-add).
+
+Layout. Arrays here are channels-last, (N, *spatial, C): a patch row is then a run of contiguous
+channel vectors, and the GEMM result (N * out positions, C_out) *is* the channels-last output,
+no transpose needed. conv.py hands out NCHW *views* of this memory (strides make them free), and
+a channels-last array comes back from an NCHW view of it without a copy.
+
+Memory bound. The full patch matrix would be prod(k) times larger than the input. It is never
+built: the output rows are cut into chunks whose patch rows take at most CHUNK_BYTES, each worker
+thread copies one chunk at a time into its own reused buffer, and the buffer stays in the cache
+for the GEMM that reads it. Extra memory beyond inputs and outputs is therefore at most
+WORKERS x max(CHUNK_BYTES, the patch rows of one output row of one sample) bytes, plus one
+(G, prod(k) C/G, C_out/G) weight-gradient accumulator per worker.
+
+Threads. WORKERS threads (the calling thread and a helper) each take half of the samples, with
+OpenBLAS held at one thread during the call: the im2col copies, GEMMs and scatter-adds of the
+two halves then run side by side (NumPy and numba release the GIL). Splitting by sample keeps
+the scatter-adds of the two threads on disjoint memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+from threadpoolctl import ThreadpoolController
+
+from .windows import sliding_windows
+
+CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
+
+_local = threading.local()
+_pool: ThreadPoolExecutor | None = None
+_controller: ThreadpoolController | None = None
+_lock = threading.Lock()
+
+
+def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """This thread's reusable scratch array (grown when needed, never shrunk)."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    buf = getattr(_local, "buffer", None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = np.empty(nbytes, dtype=np.uint8)
+        _local.buffer = buf
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _single_threaded_blas():
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS - 1, thread_name_prefix="glassnet-conv")
+    return _pool
+
+
+def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple[int, int, int, int]]]:
+    """Cut the output rows (n, o_1, ...) into chunks (n0, n1, o0, o1), one list per worker.
+
+    A chunk is whole samples n0:n1 when one sample's patch rows fit in CHUNK_BYTES, otherwise one
+    sample and a range o0:o1 of its first output dimension. Workers get disjoint samples.
+    """
+    per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
+    total = n * per_sample * row_bytes
+    workers = 1 if total <= SMALL_BYTES else min(WORKERS, n)
+    rows_budget = max(CHUNK_BYTES // row_bytes, 1)
+    if per_sample <= rows_budget:
+        n_chunks = max(-(-total // CHUNK_BYTES), workers)
+        n_chunks = -(-n_chunks // workers) * workers  # a multiple of the workers, for balance
+        nb = -(-n // n_chunks)
+        chunks = [(a, min(a + nb, n), 0, out_shape[0]) for a in range(0, n, nb)]
+    else:
+        ob = max(rows_budget // inner, 1)
+        chunks = [(a, a + 1, o, min(o + ob, out_shape[0])) for a in range(n) for o in range(0, out_shape[0], ob)]
+    if workers == 1:
+        return [chunks]
+    split = -(-n // workers)  # samples below `split` go to the first worker
+    parts = [[c for c in chunks if c[0] < split], [c for c in chunks if c[0] >= split]]
+    return [p for p in parts if p]
+
+
+def _run(parts, work) -> list:
+    """work(chunks) for each worker's chunk list, the first in this thread; results in order."""
+    if len(parts) == 1:
+        return [work(parts[0])]
+    with _single_threaded_blas():
+        futures = [_executor().submit(work, p) for p in parts[1:]]
+        first = work(parts[0])
+        return [first] + [f.result() for f in futures]
+
+
+def _channels_last_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape, groups) -> np.ndarray:
+    """View of channels-last xp (N, *Sp, C) as (N, *out, *k, G, C/G) patches, no copy."""
+    nd = len(kernel_size)
+    first = np.moveaxis(xp, -1, 1)  # (N, C, *Sp), a view of the same memory
+    win = sliding_windows(first, kernel_size, stride, dilation, out_shape)  # (N, C, *out, *k)
+    win = np.moveaxis(win, 1, -1)  # (N, *out, *k, C)
+    return win.reshape(win.shape[:-1] + (groups, xp.shape[-1] // groups))  # (N, *out, *k, G, C/G)
+
+
+def _im2col(win: np.ndarray, chunk) -> np.ndarray:
+    """Copy the patches of one chunk into this thread's buffer: (G, rows, prod(k) C/G)."""
+    n0, n1, o0, o1 = chunk
+    src = win[n0:n1, o0:o1]  # (b, ob, *out[1:], *k, G, C/G)
+    groups, cg = src.shape[-2:]
+    nd = (src.ndim - 3) // 2
+    rows = math.prod(src.shape[:1 + nd])
+    patch = math.prod(src.shape[1 + nd:-2]) * cg
+    cols = _buffer((groups, rows, patch), src.dtype)
+    np.copyto(cols.reshape((groups,) + src.shape[:-2] + (cg,)), np.moveaxis(src, -2, 0))  # (G, b, ob, ..., *k, C/G)
+    return cols
+
+
+def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    """(C_out, C/G, *k) -> (G, prod(k) C/G, C_out/G), rows ordered (kk, c) like a patch row."""
+    co, cg = w.shape[:2]
+    kk = math.prod(w.shape[2:])
+    wm = w.reshape(groups, co // groups, cg, kk)  # (G, Og, Cg, K)
+    return np.ascontiguousarray(wm.transpose(0, 3, 2, 1)).reshape(groups, kk * cg, co // groups)  # (G, K Cg, Og)
+
+
+def correlate(xp: np.ndarray, w: np.ndarray, stride, dilation, groups: int, out_shape) -> np.ndarray:
+    """y[n, o, co] = sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk].
+
+    xp (N, *Sp, C) channels-last (already padded), w (C_out, C/G, *k) -> y (N, *out, C_out),
+    channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per chunk
+    and group.
+    """
+    out_shape = tuple(out_shape)
+    n, c_out = xp.shape[0], w.shape[0]
+    win = _channels_last_windows(xp, w.shape[2:], stride, dilation, out_shape, groups)
+    wm = _weight_matrix(w, groups)  # (G, K Cg, Og)
+    y = np.empty((n,) + out_shape + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
+
+    def work(chunks):
+        for chunk in chunks:
+            n0, n1, o0, o1 = chunk
+            cols = _im2col(win, chunk)  # (G, rows, K Cg)
+            dst = y[n0:n1, o0:o1].reshape(cols.shape[1], groups, c_out // groups)  # (rows, G, Og)
+            np.matmul(cols, wm, out=dst.transpose(1, 0, 2))  # (G, rows, Og), written in place
+
+    _run(_plan(n, out_shape, wm.shape[1] * groups * xp.itemsize), work)
+    return y
+
+
+def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int) -> np.ndarray:
+    """dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c]: the correlation of the input
+    with dY (seed 003). xp (N, *Sp, C), dy (N, *out, C_out), both channels-last -> (C_out, C/G, *k).
+    One GEMM cols^T @ dY per chunk, summed over chunks and workers."""
+    kernel_size = tuple(kernel_size)
+    out_shape = dy.shape[1:-1]
+    n, c, c_out = xp.shape[0], xp.shape[-1], dy.shape[-1]
+    cg, og, kk = c // groups, c_out // groups, math.prod(kernel_size)
+    win = _channels_last_windows(xp, kernel_size, stride, dilation, out_shape, groups)
+
+    def work(chunks):
+        acc = np.zeros((groups, kk * cg, og), dtype=xp.dtype)
+        part = np.empty_like(acc)
+        for chunk in chunks:
+            n0, n1, o0, o1 = chunk
+            cols = _im2col(win, chunk)  # (G, rows, K Cg)
+            g = dy[n0:n1, o0:o1].reshape(cols.shape[1], groups, og).transpose(1, 0, 2)  # (G, rows, Og)
+            np.matmul(cols.transpose(0, 2, 1), g, out=part)  # (G, K Cg, Og)
+            acc += part
+        return acc
+
+    acc = sum(_run(_plan(n, out_shape, kk * c * xp.itemsize), work))  # (G, K Cg, Og)
+    dw = acc.reshape(groups, kk, cg, og).transpose(0, 3, 2, 1)  # (G, Og, Cg, K)
+    return np.ascontiguousarray(dw).reshape((c_out, cg) + kernel_size)
+
+
+@njit(nogil=True, cache=True)
+def _col2im(dx, cols, index, n0):
+    """dx[n0 + b, index[p, q], g Cg + c] += cols[g, b, p, q, c].
+
+    dx (N, prod(Sp), C) flat channels-last; cols (G, B, P, K, Cg): the contribution of output
+    position p through kernel tap q; index[p, q] = flat input position o*s + q*d it lands on.
+    """
+    groups, nb, npos, ntaps, cg = cols.shape
+    for g in range(groups):
+        for b in range(nb):
+            for p in range(npos):
+                for q in range(ntaps):
+                    i = index[p, q]
+                    for c in range(cg):
+                        dx[n0 + b, i, g * cg + c] += cols[g, b, p, q, c]
+
+
+def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_shape) -> np.ndarray:
+    """dx[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk].
+
+    This is seed 003's input gradient dA = sum_h rot180(W_h) * dZ_h, the full correlation of dY
+    (with s - 1 zeros inserted between its elements when s > 1) with the 180-degree-rotated
+    kernels: read that correlation backwards and each dY element sends dY * W[kk] to input
+    position o*s + kk*d. Computing it in that scatter form skips the multiplications by inserted
+    zeros. It is also the transposed convolution.
+
+    dy (N, *out, C_out) channels-last, w (C_out, C/G, *k) -> dx (N, *in_shape, C) channels-last.
+    One GEMM dY (rows, C_out/G) @ W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im.
+    """
+    in_shape, kernel_size = tuple(in_shape), w.shape[2:]
+    out_shape = dy.shape[1:-1]
+    n, c_out = dy.shape[0], dy.shape[-1]
+    cg, og, kk = w.shape[1], c_out // groups, math.prod(kernel_size)
+    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape)  # flat index of each input position
+    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    index = index.reshape(math.prod(out_shape), kk)  # (P, K): where tap q of output position p lands
+    wt = _weight_matrix(w, groups).transpose(0, 2, 1)  # (G, Og, K Cg)
+    dx = np.zeros((n, math.prod(in_shape), cg * groups), dtype=dy.dtype)  # (N, prod(in), C)
+    inner = math.prod(out_shape[1:])
+
+    def work(chunks):
+        for chunk in chunks:
+            n0, n1, o0, o1 = chunk
+            src = dy[n0:n1, o0:o1]  # (b, ob, *out[1:], C_out)
+            rows = src.size // c_out
+            cols = _buffer((groups, rows, kk * cg), dy.dtype)
+            np.matmul(src.reshape(rows, groups, og).transpose(1, 0, 2), wt, out=cols)  # (G, rows, K Cg)
+            _col2im(dx, cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk, cg), index[o0 * inner:o1 * inner], n0)
+
+    _run(_plan(n, out_shape, kk * cg * groups * dy.itemsize), work)
+    return dx.reshape((n,) + in_shape + (cg * groups,))

@@ -247,6 +247,54 @@ class Tensor:
         base, p = self._operands(exponent)  # an integer tensor to a float power becomes float32
         return ops.Pow.apply(base, p)
 
+    def __rpow__(self, base):
+        """number ** tensor = exp(tensor * ln(number)), for a positive number."""
+        if not isinstance(base, (int, float, np.number)) or isinstance(base, bool) or base <= 0:
+            raise TypeError(f"number ** tensor needs a positive number as the base, got {base!r}")
+        exponent = self if self.dtype.kind == "f" else Tensor._wrap(self.data.astype(float32))
+        return (exponent * float(np.log(base))).exp()
+
+    def __abs__(self): return self.abs()
+
+    # ---- in-place arithmetic (x += y) -----------------------------------------------------------
+    def _inplace(self, ufunc, function, other, operands):
+        """Change self's data in place when no gradient is being recorded, as torch does.
+
+        When the operation has to be recorded (grad mode on and a tensor that requires grad
+        involved), a non-leaf gets the out-of-place result instead, so `h += x` still builds the
+        right graph; a leaf that requires grad is refused, as in PyTorch (update parameters under
+        no_grad()). Like every in-place change, it must not touch data an unfinished backward
+        still needs.
+        """
+        a, b = operands(other)
+        if a is not self:
+            raise TypeError(f"in-place {ufunc.__name__} would change this tensor's dtype {self.dtype}; "
+                            "use the out-of-place operator")
+        recorded = is_grad_enabled() and (self.requires_grad or getattr(b, "requires_grad", False))
+        if recorded and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"a leaf tensor that requires grad (shape {self.shape}) can't be changed in "
+                               "place while gradients are recorded: wrap the update in glassnet.no_grad()")
+        if recorded or not self.data.flags.writeable:
+            return function.apply(a, b)
+        ufunc(self.data, b.data if isinstance(b, Tensor) else b, out=self.data)
+        return self
+
+    def __iadd__(self, other): return self._inplace(np.add, ops.Add, other, self._operands)
+    def __isub__(self, other): return self._inplace(np.subtract, ops.Sub, other, self._operands)
+    def __imul__(self, other): return self._inplace(np.multiply, ops.Mul, other, self._operands)
+    def __itruediv__(self, other): return self._inplace(np.divide, ops.Div, other, self._true_operands)
+
+    def __setitem__(self, index, value):
+        """x[index] = value, on data that no recorded graph needs (assignment is not differentiated)."""
+        if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+            raise RuntimeError("item assignment is not differentiated: build the tensor with glassnet.where "
+                               "or glassnet.cat, or assign under glassnet.no_grad()")
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
     # comparisons give boolean tensors and are never differentiated
     def _compare(self, other, op):
         o = other.data if isinstance(other, Tensor) else other

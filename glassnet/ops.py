@@ -186,6 +186,18 @@ class Clamp(Function):
         return (dy * mask,)
 
 
+class Clone(Function):
+    """A copy that stays in the graph (the gradient passes through unchanged)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, dy):
+        return (dy,)
+
+
 class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):

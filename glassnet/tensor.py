@@ -176,8 +176,21 @@ class Tensor:
 
     # ---- conversions ----
     def to(self, dtype) -> Tensor:
+        """Cast to a dtype; the device 'cpu' (glassnet's only one) is accepted and changes nothing."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
         dtype = np.dtype(dtype)
         return self if dtype == self.dtype else ops.Cast.apply(self, dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph, as torch's clone."""
+        return ops.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self.data.flags.c_contiguous else self.clone()
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -314,6 +327,26 @@ class Tensor:
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         return ops.GetItem.apply(self, index)
+
+    # the method forms of the operators, as in PyTorch
+    def add(self, other): return self + other
+    def sub(self, other): return self - other
+    def mul(self, other): return self * other
+    def div(self, other): return self / other
+    def pow(self, exponent): return self ** exponent
+    def matmul(self, other): return self @ other
+
+    def t(self):
+        """Transpose of a matrix (0-d and 1-D tensors are returned as they are), as torch's t()."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}: use transpose")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def all(self, dim=None, keepdim: bool = False):
+        return Tensor._wrap(np.all(self.data, axis=dim, keepdims=keepdim))
+
+    def any(self, dim=None, keepdim: bool = False):
+        return Tensor._wrap(np.any(self.data, axis=dim, keepdims=keepdim))
 
     # ---- elementwise math ----
     def exp(self): return ops.Exp.apply(self)

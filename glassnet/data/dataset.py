@@ -36,7 +36,7 @@ class Dataset:
         raise TypeError(f"{type(self).__name__} must define __len__()")
 
 
-def _as_array(a, name: str) -> np.ndarray:
+def _as_array(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
@@ -66,7 +66,7 @@ class ArrayDataset(Dataset):
     """
 
     def __init__(self, inputs, targets, transform=None, target_transform=None, input_fn=None):
-        inputs, targets = _as_array(inputs, "inputs"), _as_array(targets, "targets")
+        inputs, targets = _as_array(inputs), _as_array(targets)
         if len(inputs) != len(targets):
             raise ValueError(f"inputs and targets must have the same number of samples, got "
                              f"inputs of shape {inputs.shape} and targets of shape {targets.shape}")
@@ -111,7 +111,7 @@ class TensorDataset(ArrayDataset):
     def __init__(self, *tensors, transform=None):
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor or array")
-        arrays = [_as_array(t, f"tensors[{i}]") for i, t in enumerate(tensors)]
+        arrays = [_as_array(t) for t in tensors]
         n = len(arrays[0])
         if any(len(a) != n for a in arrays):
             raise ValueError("TensorDataset needs tensors with the same first dimension, got shapes "

@@ -431,3 +431,60 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(shape):
     x, g = rng.standard_normal(shape), rng.standard_normal(full)
     np.testing.assert_allclose(np.vdot(np.broadcast_to(x, full), g), np.vdot(x, unbroadcast(g, shape)))
     assert unbroadcast(g, shape).shape == shape
+
+
+# ---- operations added for PyTorch users -----------------------------------------------------
+
+@pytest.mark.parametrize("name, fn, tfn", [
+    ("rpow", lambda a: 2.0 ** a, None),
+    ("rpow_fraction", lambda a: 0.5 ** (a * 3), None),
+    ("abs_builtin", lambda a: abs(a), None),
+    ("clone", lambda a: a.clone() * a, None),
+    ("contiguous", lambda a: a.T.contiguous() * 2, None),
+    ("t", lambda a: a.t() @ a, None),
+    ("method_forms", lambda a: a.add(1).sub(0.5).mul(a).div(2.0).pow(2).matmul(a.t()), None),
+])
+def test_method_and_reflected_forms(name, fn, tfn):
+    both(fn, [sample((3, 3), seed=60)], tfn)
+
+
+def test_pow_zero_has_zero_gradient_at_zero():
+    against_torch(lambda a: a ** 0, [np.array([0.0, 1.0, -2.0])])
+
+
+def test_rpow_needs_a_positive_base():
+    with pytest.raises(TypeError, match="positive number"):
+        (-2.0) ** gn.tensor([1.0])
+
+
+def test_clone_copies_data():
+    a = gn.tensor([1.0, 2.0])
+    c = a.clone()
+    c.data[0] = 9
+    assert a.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.sum(2), lambda x: x.sum((0, -3)), lambda x: x.mean(5), lambda x: x.var(-3), lambda x: x.max(2),
+    lambda x: x.min(-3), lambda x: x.unsqueeze(3), lambda x: x.squeeze(2), lambda x: x.flatten(0, 2),
+    lambda x: x.transpose(0, 2), lambda x: gn.cat([x, x], 2), lambda x: gn.stack([x, x], 3),
+    lambda x: x.permute(0, 2),
+], ids=["sum", "sum_tuple", "mean", "var", "max", "min", "unsqueeze", "squeeze", "flatten", "transpose",
+        "cat", "stack", "permute"])
+def test_out_of_range_dims_are_refused_as_torch(call):
+    # a wrapped dim (5 % 2 == 1) would silently reduce the wrong axis
+    x = gn.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"dimension out of range \(expected to be in range of \[-\d, \d\], but got"):
+        call(x)
+
+
+def test_permute_with_the_wrong_number_of_dims():
+    with pytest.raises(ValueError, match=r"permute needs 2 dims for a tensor of shape \(2, 3\), got \(0,\)"):
+        gn.zeros(2, 3).permute(0)
+
+
+def test_zero_dim_tensors_take_dim_0_and_minus_1_as_torch():
+    x, t = gn.tensor(3.0), torch.tensor(3.0)
+    assert x.sum(0).item() == t.sum(0).item() and x.max(-1).values.item() == t.max(-1).values.item()
+    assert x.max(0).indices.item() == t.max(0).indices.item() == 0
+    assert x.squeeze(0).shape == () and x.unsqueeze(0).shape == (1,) and x.flatten().shape == (1,)

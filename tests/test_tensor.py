@@ -279,3 +279,100 @@ def test_random_factories():
     assert gn.randint(3, size=(2,)).shape == (2,)
     with pytest.raises(TypeError, match="size"):
         gn.randint(3)
+
+
+# ---- in-place arithmetic and item assignment ------------------------------------------------
+
+def test_manual_sgd_step_updates_the_parameter_object_as_torch():
+    g, t = gn.tensor([1.0, -2.0], requires_grad=True), torch.tensor([1.0, -2.0], requires_grad=True)
+    for params, no_grad in (([g], gn.no_grad), ([t], torch.no_grad)):
+        (params[0] * params[0]).sum().backward()
+        with no_grad():
+            for p in params:  # rebinding p would leave the parameter unchanged
+                p -= 0.1 * p.grad
+                p *= 2
+                p += 1
+                p /= 4
+    assert g.requires_grad and g.is_leaf
+    np.testing.assert_allclose(g.data, t.detach().numpy(), rtol=1e-6)
+
+
+def test_in_place_on_plain_tensors_changes_every_reference():
+    a = gn.tensor([1.0, 2.0])
+    alias = a
+    a += np.array([1.0, 1.0])
+    a *= gn.tensor([2.0, 3.0])
+    assert alias is a and alias.tolist() == [4.0, 9.0]
+
+
+def test_in_place_on_a_leaf_requiring_grad_is_refused_as_torch():
+    w = gn.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"leaf tensor that requires grad .*no_grad"):
+        w += 1
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        tw = torch.tensor([1.0], requires_grad=True)
+        tw += 1
+
+
+def test_in_place_inside_a_recorded_graph_keeps_gradients_right():
+    g, t = gn.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    results = []
+    for x, zeros in ((g, gn.zeros(2)), (t, torch.zeros(2))):
+        h = x * 3
+        h *= x  # a non-leaf: recorded
+        acc = zeros
+        acc += h  # a plain accumulator meeting a tensor that requires grad: recorded too
+        acc.sum().backward()
+        results.append(acc)
+    np.testing.assert_allclose(g.grad, t.grad.numpy())
+    np.testing.assert_allclose(results[0].detach().numpy(), results[1].detach().numpy())
+
+
+def test_in_place_that_would_change_the_dtype_is_refused():
+    i = gn.tensor([1, 2])
+    with pytest.raises(TypeError, match="int64"):
+        i += 0.5
+    with pytest.raises(TypeError, match="int64"):
+        i /= 2
+    i += 1
+    assert i.tolist() == [2, 3] and i.dtype == np.int64
+
+
+def test_setitem_like_torch():
+    g, t = gn.zeros(3, 4), torch.zeros(3, 4)
+    for x, idx in ((g, gn.tensor([0, 2])), (t, torch.tensor([0, 2]))):
+        x[0, 1] = 5.0
+        x[x > 1] = 7.0
+        x[:, idx] = 1.5
+        x[2] = x[0]
+    np.testing.assert_array_equal(g.numpy(), t.numpy())
+
+
+def test_setitem_is_refused_where_a_gradient_is_recorded():
+    with pytest.raises(RuntimeError, match="item assignment is not differentiated"):
+        gn.zeros(2, requires_grad=True)[0] = 1.0
+    with pytest.raises(RuntimeError, match="no_grad"):
+        gn.zeros(2)[0] = gn.tensor(1.0, requires_grad=True)
+    w = gn.zeros(2, requires_grad=True)
+    with gn.no_grad():
+        w[0] = 3.0
+    assert w.tolist() == [3.0, 0.0]
+
+
+def test_np_array_copies_and_asarray_shares():
+    t = gn.tensor([1.0, 2.0])
+    a = np.array(t)
+    a[0] = 5
+    assert t.tolist() == [1.0, 2.0]
+    assert np.shares_memory(np.asarray(t), t.data)
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+
+
+def test_device_and_method_forms():
+    x = gn.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.to("cpu") is x and x.cpu() is x
+    assert x.t().tolist() == [[1.0, 3.0], [2.0, 4.0]] and gn.tensor([1.0]).t().shape == (1,)
+    with pytest.raises(ValueError, match=r"shape \(1, 1, 1\)"):
+        gn.zeros(1, 1, 1).t()
+    assert (x > 2).any().item() and not (x > 2).all().item()
+    assert (x > 1).all(1).tolist() == [False, True]

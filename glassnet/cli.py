@@ -98,20 +98,20 @@ def cmd_train(args) -> int:
         print(f"dataset: {name}" + ("" if name == "fashion-mnist" else
                                     " (Fashion-MNIST files not found; using the built-in shapes data)"))
     try:
-        train_set = load_dataset(name, train=True, root=args.data)
-        test_set = load_dataset(name, train=False, root=args.data)
+        options = {"download": False} if args.no_download and name in ("fashion-mnist", "mnist") else {}
+        train_set = load_dataset(name, train=True, root=args.data, **options)
+        test_set = load_dataset(name, train=False, root=args.data, **options)
     except (FileNotFoundError, OSError, ValueError) as error:
         raise CLIError(f"cannot load data set {name!r}: {error}") from None
+    if args.augment and len(info.input_shape) == 3:
+        train_set.transform = transforms.RandomCrop(info.input_shape[-1], padding=2)
     if args.limit:
         from .data import Subset
         train_set = Subset(train_set, range(min(args.limit, len(train_set))))
-        test_set = Subset(test_set, range(min(max(args.limit // 4, 1), len(test_set))))
     classes = list(getattr(train_set, "classes", None) or getattr(getattr(train_set, "dataset", None), "classes"))
     model_name = args.model or info.default_model
     manual_seed(args.seed)  # initial weights and dropout
     model = _build_model(model_name, len(classes))
-    if args.augment and len(info.input_shape) == 3:
-        train_set.transform = transforms.RandomCrop(info.input_shape[-1], padding=2)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", default="auto",
                    help="fashion-mnist, mnist, mnist1d, shapes, clips, or auto (Fashion-MNIST if found, else shapes)")
     t.add_argument("--data", help="directory holding data set files (also $GLASSNET_DATA)")
+    t.add_argument("--no-download", action="store_true", help="never download a missing data set")
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=0.05)

@@ -33,6 +33,12 @@ def _channel_view(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))  # (1, C, 1, ...)
 
 
+def _per_channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum over every axis but the channel axis of a * b, without forming a * b: (C,)."""
+    n, c = a.shape[:2]
+    return np.einsum("ncs,ncs->c", a.reshape(n, c, -1), b.reshape(n, c, -1))  # (N, C, S) -> (C,)
+
+
 def batch_norm_forward(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                        weight: np.ndarray | None = None, bias: np.ndarray | None = None,
                        training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
@@ -43,7 +49,8 @@ def batch_norm_forward(x: np.ndarray, running_mean: np.ndarray | None, running_v
     if training:
         mean = x.mean(axis=axes)  # (C,)
         centred = x - _channel_view(mean, x.ndim)
-        var = (centred * centred).mean(axis=axes)  # (C,), two-pass: no cancellation of E[x^2] - mu^2
+        # two-pass variance (no E[x^2] - mu^2 cancellation), biased: divided by M
+        var = _per_channel_dot(centred, centred) / np.asarray(count, x.dtype)  # (C,)
         del centred
         if running_mean is not None:
             running_mean *= 1 - momentum
@@ -54,7 +61,7 @@ def batch_norm_forward(x: np.ndarray, running_mean: np.ndarray | None, running_v
             running_var += momentum * unbiased.astype(running_var.dtype)
     else:
         mean, var = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
-    inv_std = 1 / np.sqrt(var + np.asarray(eps, x.dtype))  # (C,)
+    inv_std = 1 / np.sqrt(var + np.asarray(eps, x.dtype))  # s, (C,)
     # y = gamma (x - mu) s + beta = x * scale + shift: two passes over x, no x_hat array
     scale = inv_std if weight is None else weight * inv_std  # (C,)
     shift = -mean * scale if bias is None else bias - mean * scale  # (C,)
@@ -73,18 +80,19 @@ def batch_norm_backward(dy: np.ndarray, x: np.ndarray, cache: dict,
     want_dw = needs[1] and weight is not None
     want_db = needs[2] and cache["has_bias"]
     train_dx = needs[0] and cache["training"]
-    dbeta = dy.sum(axis=axes) if (want_db or train_dx) else None  # (C,)
-    dgamma = None
+    dbeta = dy.sum(axis=axes) if (want_db or train_dx) else None  # sum dy, (C,)
+    dgamma = centred = None
     if want_dw or train_dx:
-        x_hat = (x - _channel_view(mean, nd)) * _channel_view(inv_std, nd)  # (N, C, *spatial)
-        dgamma = (dy * x_hat).sum(axis=axes)  # (C,)
+        centred = x - _channel_view(mean, nd)  # x - mu = x_hat / s, (N, C, *spatial)
+        dgamma = _per_channel_dot(dy, centred) * inv_std  # sum dy x_hat, (C,)
     dx = None
     if needs[0]:
         g_s = inv_std if weight is None else weight * inv_std  # gamma * s, (C,)
+        dx = dy * _channel_view(g_s, nd)
         if cache["training"]:
-            dx = dy - _channel_view(dbeta / count, nd)
-            dx -= x_hat * _channel_view(dgamma / count, nd)
-            dx *= _channel_view(g_s, nd)
-        else:
-            dx = dy * _channel_view(g_s, nd)
+            # dx = gamma s (dy - dbeta/M - x_hat dgamma/M), with x_hat = s (x - mu); the
+            # correction is built in the centred buffer to save an allocation
+            centred *= _channel_view(g_s * inv_std * dgamma / count, nd)
+            centred += _channel_view(g_s * dbeta / count, nd)
+            dx -= centred
     return dx, dgamma if want_dw else None, dbeta if want_db else None

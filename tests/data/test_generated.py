@@ -148,3 +148,12 @@ def test_clips_determinism_and_balance():
     assert Clips(num_samples=4, frames=6, size=12).data.shape == (4, 1, 6, 12, 12)
     xb, yb = next(iter(DataLoader(a, batch_size=16, shuffle=True, seed=0)))
     assert xb.shape == (16, 1, 8, 16, 16) and yb.dtype == np.int64
+
+
+def test_no_pickle_in_the_data_package():
+    # the data sets are generated or read from IDX: nothing may unpickle files
+    import glassnet.data
+    from pathlib import Path
+    for path in Path(glassnet.data.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert "pickle" not in text and "allow_pickle" not in text, path.name

@@ -139,3 +139,5 @@ def test_fashion_mnist_from_debian_files(isolated):
     x, y = test[0]
     assert x.shape == (1, 28, 28) and 0 <= x.min() and x.max() <= 1 and y == 9
     assert FashionMNIST.classes[y] == "Ankle boot"
+    train_labels = read_idx(DEBIAN_DIR / "train-labels-idx1-ubyte.gz", expected_shape=(60000,))
+    assert np.bincount(train_labels).tolist() == [6000] * 10

@@ -1,0 +1,176 @@
+"""glassnet vs PyTorch, side by side in one process, through the public Tensor API.
+
+    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d]
+
+Every case runs forward + backward in both frameworks with the same thread count
+(torch.set_num_threads(2), glassnet's two convolution workers), interleaved: for each repetition
+glassnet and PyTorch alternate (the order alternating too), and each timed block of --calls calls
+is preceded by a short pause (OpenBLAS and OpenMP worker threads spin for ~0.1 s after a call and
+would slow whatever runs next) and one untimed warm-up call. Reported: the median time per call
+over the repetitions and the ratio glassnet / PyTorch. Targets (issue 2): geometric mean of the
+conv2d ratios <= 1.4, none above 2.0; ReLU + max pooling <= 1.0; long-kernel conv1d <= 1.0;
+LeNet-5 training step <= 1.3. Cases whose glassnet operations do not exist yet are skipped with
+a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import glassnet  # noqa: E402
+import glassnet.functional as F  # noqa: E402
+
+THREADS = 2
+PAUSE = 0.15  # seconds of quiet before each timed block
+
+# (N, C, H=W, O, k, stride, pad)
+CONV2D = [(64, 1, 28, 6, 5, 1, 2), (64, 6, 14, 16, 5, 1, 0), (128, 32, 28, 64, 3, 1, 1),
+          (64, 64, 32, 64, 3, 1, 1), (32, 128, 16, 128, 3, 1, 1), (32, 64, 32, 128, 3, 2, 1)]
+
+
+class Skip(Exception):
+    pass
+
+
+def _pair(rng, *shapes):
+    """The same random float32 data as glassnet tensors and as torch tensors, all requiring grad."""
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    return ([glassnet.tensor(a, requires_grad=True) for a in arrays],
+            [torch.tensor(a, requires_grad=True) for a in arrays])
+
+
+def _fwd_bwd(op, inputs, dy):
+    def step():
+        for t in inputs:
+            t.grad = None
+        op(*inputs).backward(dy)
+    return step
+
+
+def conv2d_case(n, c, h, o, k, s, p):
+    rng = np.random.default_rng(0)
+    g, t = _pair(rng, (n, c, h, h), (o, c, k, k), (o,))
+    out = (h + 2 * p - k) // s + 1
+    dy = rng.standard_normal((n, o, out, out)).astype(np.float32)
+    return (_fwd_bwd(lambda x, w, b: F.conv2d(x, w, b, s, p), g, dy),
+            _fwd_bwd(lambda x, w, b: torch.nn.functional.conv2d(x, w, b, s, p), t, torch.tensor(dy)))
+
+
+def pool_case():
+    if not (hasattr(F, "relu") and hasattr(F, "max_pool2d")):
+        raise Skip("glassnet.functional.relu / max_pool2d not available yet")
+    rng = np.random.default_rng(0)
+    g, t = _pair(rng, (64, 32, 28, 28))
+    dy = rng.standard_normal((64, 32, 14, 14)).astype(np.float32)
+    return (_fwd_bwd(lambda x: F.max_pool2d(F.relu(x), 2), g, dy),
+            _fwd_bwd(lambda x: torch.nn.functional.max_pool2d(torch.relu(x), 2), t, torch.tensor(dy)))
+
+
+def conv1d_case():
+    rng = np.random.default_rng(0)
+    g, t = _pair(rng, (32, 1, 16000), (16, 1, 251), (16,))
+    dy = rng.standard_normal((32, 16, 16000 - 250)).astype(np.float32)
+    return (_fwd_bwd(lambda x, w, b: F.conv1d(x, w, b), g, dy),
+            _fwd_bwd(lambda x, w, b: torch.nn.functional.conv1d(x, w, b), t, torch.tensor(dy)))
+
+
+def _lenet(nn):
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def lenet_case():
+    try:
+        import glassnet.nn as gnn
+        import glassnet.optim as goptim
+        model = _lenet(gnn)
+        opt = goptim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = gnn.CrossEntropyLoss()
+    except (ImportError, AttributeError) as err:
+        raise Skip(f"glassnet.nn / glassnet.optim not complete yet ({err})") from None
+    tmodel = _lenet(torch.nn)
+    tmodel.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in model.state_dict().items()})
+    topt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
+    tloss_fn = torch.nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    labels = rng.integers(0, 10, 64)
+    x, y = glassnet.tensor(images), glassnet.tensor(labels)
+    tx, ty = torch.tensor(images), torch.tensor(labels)
+
+    def g_step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    def t_step():
+        topt.zero_grad()
+        tloss_fn(tmodel(tx), ty).backward()
+        topt.step()
+    return g_step, t_step
+
+
+def _time_block(step, calls: int) -> float:
+    time.sleep(PAUSE)
+    step()  # untimed warm-up
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    return (time.perf_counter() - start) / calls
+
+
+def measure(g_step, t_step, reps: int, calls: int) -> tuple[float, float]:
+    g_times, t_times = [], []
+    for r in range(reps):
+        order = [(g_step, g_times), (t_step, t_times)]
+        for step, times in (order if r % 2 == 0 else order[::-1]):
+            times.append(_time_block(step, calls))
+    return statistics.median(g_times), statistics.median(t_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7, help="timed blocks per framework and case")
+    parser.add_argument("--calls", type=int, default=3, help="calls per timed block")
+    parser.add_argument("--only", default="", help="run only cases whose name contains this")
+    args = parser.parse_args()
+    torch.set_num_threads(THREADS)
+
+    cases = [(f"conv2d {c}", lambda c=c: conv2d_case(*c)) for c in CONV2D]
+    cases += [("relu+max_pool2d (64,32,28,28)", pool_case), ("conv1d (32,1,16000) k=251 x16", conv1d_case),
+              ("LeNet-5 train step, batch 64", lenet_case)]
+    print(f"glassnet {glassnet.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
+          f"threads {THREADS}; forward+backward, median of {args.reps} blocks of {args.calls} calls")
+    print(f"{'case (N, C, H, O, k, s, p)':40s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
+    conv_ratios = []
+    for name, build in cases:
+        if args.only not in name:
+            continue
+        try:
+            g_step, t_step = build()
+        except Skip as why:
+            print(f"{name:40s} skipped: {why}")
+            continue
+        g, t = measure(g_step, t_step, args.reps, args.calls)
+        print(f"{name:40s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f}", flush=True)
+        if name.startswith("conv2d"):
+            conv_ratios.append(g / t)
+    if conv_ratios:
+        geomean = math.exp(sum(math.log(r) for r in conv_ratios) / len(conv_ratios))
+        print(f"conv2d geometric mean ratio {geomean:.2f} (target <= 1.4), worst {max(conv_ratios):.2f} (target <= 2.0)")
+
+
+if __name__ == "__main__":
+    main()

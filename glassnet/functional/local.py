@@ -59,6 +59,6 @@ def locally_connected(input, weight, bias=None, stride=1, padding=0, dilation=1,
     input (N, C, *in), weight (*out, O, C/groups, *k), bias (O,) or (*out, O) -> (N, O, *out).
     """
     nd = _nd(weight, "locally_connected")
-    K._check_local_grid(input, weight, nd, stride, padding, dilation)
+    K.check_local_grid(input, weight, nd, stride, padding, dilation)
     return TiledConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                            groups=groups, padding_mode=padding_mode)

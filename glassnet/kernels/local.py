@@ -39,7 +39,7 @@ import numpy as np
 from .sizes import check_window_fits, output_shape, positive_tuple, resolve_padding
 from .windows import pad, pad_backward, sliding_windows
 
-__all__ = ["tiled_forward", "tiled_backward", "local_forward", "local_backward",
+__all__ = ["tiled_forward", "tiled_backward", "local_forward", "local_backward", "check_local_grid",
            "local_output_shape", "scatter_windows"]
 
 
@@ -252,7 +252,7 @@ def local_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, 
     output shape (see local_output_shape).
     """
     nd = w.ndim // 2 - 1
-    _check_local_grid(x, w, nd, stride, padding, dilation)
+    check_local_grid(x, w, nd, stride, padding, dilation)
     return tiled_forward(x, w, bias, stride, padding, dilation, groups, padding_mode)
 
 
@@ -262,7 +262,8 @@ def local_backward(dy, x, w, stride=1, padding=0, dilation=1, groups: int = 1, p
     return tiled_backward(dy, x, w, stride, padding, dilation, groups, padding_mode, None, bias_shape, needs)
 
 
-def _check_local_grid(x, w, nd, stride, padding, dilation):
+def check_local_grid(x, w, nd, stride, padding, dilation):
+    """A locally connected weight needs exactly one kernel per output position of this input."""
     if x.ndim != nd + 2 or w.ndim != 2 * nd + 2:
         raise ValueError(f"locally connected layer expected input (N, C, {nd} spatial dims) and weight "
                          f"(*out, O, C/groups, *kernel), got input {x.shape} and weight {w.shape}")

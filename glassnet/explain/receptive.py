@@ -12,6 +12,10 @@ dilation d and low padding p of layer l + 1 (effective kernel d(k - 1) + 1):
 starting from the input itself (size 1, jump 1, start 0). A negative start, or an end past the
 input, means the field hangs over into the padding. Pointwise layers change nothing; after a
 flatten or a fully connected layer every unit sees the whole input.
+
+The field is the span a unit can see: near the borders its ends may fall on positions that are
+padding in some middle layer, and with a stride larger than the kernel it has holes. Inside the
+input and away from the borders its ends are exactly the first and last input the unit depends on.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class FieldRow:
         """(first, last) input index per dimension seen by output unit `unit` (a spatial index);
         clipped to the input when input_spatial is known and clip is True."""
         unit = (unit,) if isinstance(unit, (int, np.integer)) else tuple(unit)
+        if self.whole_input:
+            if input_spatial is None:
+                raise ValueError("after a flatten or linear layer every unit sees the whole input; "
+                                 "pass input_shape to get its extent")
+            return tuple((0, n - 1) for n in input_spatial)
         if len(unit) != len(self.size):
             raise ValueError(f"expected a unit index with {len(self.size)} spatial coordinates, got {unit}")
         if self.output_shape is not None:
@@ -44,11 +53,6 @@ class FieldRow:
                 if not 0 <= u < n:
                     raise IndexError(f"unit {unit} is outside the layer's output of spatial shape "
                                      f"{self.output_shape[1:]}")
-        if self.whole_input:
-            if input_spatial is None:
-                raise ValueError("after a flatten or linear layer every unit sees the whole input; "
-                                 "pass input_shape to get its extent")
-            return tuple((0, n - 1) for n in input_spatial)
         out = []
         for i, (u, size, jump, start) in enumerate(zip(unit, self.size, self.jump, self.start)):
             lo, hi = start + u * jump, start + u * jump + size - 1

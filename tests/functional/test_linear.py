@@ -64,3 +64,38 @@ def test_float64_everywhere_is_accepted():
     y = F.linear(x, w)
     y.sum().backward()
     assert y.dtype == np.float64 and w.grad.dtype == np.float64
+
+
+def test_small_network_trains_like_torch():
+    """linear -> batch_norm -> relu -> linear -> cross_entropy, 15 plain SGD steps from the same
+    initial weights on the same batches: the loss trajectories must agree (float32)."""
+    rng = np.random.default_rng(0)
+    shapes = {"w1": (16, 8), "b1": (16,), "g": (16,), "beta": (16,), "w2": (3, 16), "b2": (3,)}
+    init = {k: (rng.standard_normal(s) * 0.4).astype(np.float32) for k, s in shapes.items()}
+    xs = rng.standard_normal((15, 32, 8)).astype(np.float32)
+    ys = rng.integers(0, 3, (15, 32))
+    gp = {k: glassnet.tensor(v, requires_grad=True) for k, v in init.items()}
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in init.items()}
+    g_rm, g_rv = glassnet.zeros(16), glassnet.ones(16)
+    t_rm, t_rv = torch.zeros(16), torch.ones(16)
+    g_losses, t_losses = [], []
+    for x, y in zip(xs, ys):
+        h = F.relu(F.batch_norm(F.linear(glassnet.tensor(x), gp["w1"], gp["b1"]), g_rm, g_rv, gp["g"], gp["beta"],
+                                training=True))
+        loss = F.cross_entropy(F.linear(h, gp["w2"], gp["b2"]), glassnet.tensor(y), label_smoothing=0.1)
+        loss.backward()
+        th = TF.relu(TF.batch_norm(TF.linear(torch.tensor(x), tp["w1"], tp["b1"]), t_rm, t_rv, tp["g"], tp["beta"],
+                                   training=True))
+        tloss = TF.cross_entropy(TF.linear(th, tp["w2"], tp["b2"]), torch.tensor(y), label_smoothing=0.1)
+        tloss.backward()
+        with torch.no_grad():
+            for k in shapes:
+                gp[k].data -= 0.5 * gp[k].grad
+                gp[k].grad = None
+                tp[k] -= 0.5 * tp[k].grad
+                tp[k].grad = None
+        g_losses.append(loss.item())
+        t_losses.append(tloss.item())
+    np.testing.assert_allclose(g_losses, t_losses, rtol=1e-4)
+    np.testing.assert_allclose(g_rv.numpy(), t_rv.numpy(), rtol=1e-4)
+    assert g_losses[-1] < g_losses[0]  # it did learn something

@@ -53,7 +53,7 @@ def test_matches_torch(shape, affine, training):
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-@pytest.mark.parametrize("shape", [(5, 2), (3, 2, 2, 3)], ids=["2d", "4d"])
+@pytest.mark.parametrize("shape", [(5, 2), (3, 2, 4), (3, 2, 2, 3), (2, 2, 2, 2, 2)], ids=["2d", "3d", "4d", "5d"])
 def test_backward_matches_finite_differences(shape, training):
     x, w, b, rm, rv = _case(shape, np.float64)
 

@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassnet.kernels import activation as K
 from glassnet.testing import check_gradients
@@ -108,3 +110,20 @@ def test_softmax_is_max_subtracted():
     np.testing.assert_allclose(p, [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], atol=1e-30)
     np.testing.assert_allclose(lp[:, :2], np.log(0.5), rtol=1e-6)
     np.testing.assert_allclose(lp[:, 2], [-1000 - np.log(2)] * 2, rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), data=st.data(),
+       scale=st.sampled_from([0.1, 10.0, 300.0]))
+def test_softmax_any_shape_and_dim_matches_torch(shape, data, scale):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    x = (np.random.default_rng(len(shape)).standard_normal(shape) * scale).astype(np.float32)
+    dy = np.ones(shape, np.float32)
+    for fwd, bwd, tfn in ((K.softmax_forward, K.softmax_backward, torch.softmax),
+                          (K.log_softmax_forward, K.log_softmax_backward, torch.log_softmax)):
+        y = fwd(x, dim)
+        t = torch.tensor(x, requires_grad=True)
+        ty = tfn(t, dim)
+        ty.backward(torch.tensor(dy))
+        np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bwd(dy, y, dim), t.grad.numpy(), rtol=1e-4, atol=1e-5)

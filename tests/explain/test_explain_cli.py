@@ -1,0 +1,140 @@
+"""`python -m glassnet.explain`: every subcommand's output, the figures it writes, and its errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+
+from glassnet.explain.cli import main, parse_array, parse_layers
+
+from .helpers import assert_valid_png
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_matrix_pattern_and_values(capsys):
+    status, out, _ = run(capsys, "matrix", "--input", "3", "--kernel-size", "2", "--out-channels", "2")
+    assert status == 0
+    assert "[[1 2 0]\n [0 1 2]\n [3 4 0]\n [0 3 4]]" in out
+    assert "connections (non-zero entries): 8" in out and "zeros: 4" in out
+    status, out, _ = run(capsys, "matrix", "--input", "10", "--kernel-size", "6")
+    assert "parameters (weights): 6" in out and "connections (non-zero entries): 30" in out
+    assert "zeros: 20" in out and "fully connected layer of the same size: 50 weights" in out
+    status, out, _ = run(capsys, "matrix", "--input", "3", "--kernel=-2,1")
+    assert status == 0 and "[[-2 1 0]\n [0 -2 1]]" in out
+
+
+def test_output_size_count_receptive_field(capsys):
+    status, out, _ = run(capsys, "output-size", "5", "3", "--stride", "2", "--padding", "1")
+    assert status == 0 and out.strip().endswith("= floor(4/2) + 1 = 3")
+    status, out, _ = run(capsys, "count", "--input", "1x10x10", "--layers", "conv(1, 20, 5, bias=False)")
+    assert status == 0 and "(20, 6, 6)" in out and " 500 " in out
+    status, out, _ = run(capsys, "receptive-field", "--input", "1x20",
+                         "--layers", "conv(1,4,3,ndim=1); relu; conv(4,4,3,ndim=1)", "--unit", "3")
+    assert status == 0 and "unit 3 of the last layer sees input [3..7]" in out
+
+
+def test_count_a_zoo_model(capsys):
+    models = pytest.importorskip("glassnet.models")
+    status, out, _ = run(capsys, "count", "--model", "lenet5", "--input", "1x28x28")
+    assert status == 0, out
+    model = models.get_model("lenet5")
+    total = sum(p.data.size for p in model.parameters())
+    assert f"{total:,}" in out.splitlines()[-1]
+
+
+def test_trace_text_and_figure(capsys, tmp_path):
+    status, out, _ = run(capsys, "trace", "--at", "0,0", "--figure", str(tmp_path / "t.png"))
+    assert status == 0
+    assert "1×1 + 1×1 + 3×1 + 2×0 + 3×0 + 2×0 + 3×(-1) + 2×(-1) + 1×(-1) = 5 - 6 = -1" in out
+    assert "[[-1 -4 -14]" in out
+    assert_valid_png(tmp_path / "t.png")
+    status, out, _ = run(capsys, "trace", "--input", "0,3,10,-2,5,1", "--op", "max", "--kernel-size", "3")
+    assert "max(0, 3, 10) = 10" in out and "max(-2, 5, 1) = 5" in out
+    status, out, _ = run(capsys, "trace", "--input", "1,2,3,4;1,3,2,3;3,2,1,4;6,1,1,2|4,3,1,2;2,6,1,2;1,3,1,2;3,2,1,0|"
+                         "7,2,3,4;6,3,2,3;5,2,1,4;1,5,6,4",
+                         "--kernel", "1,0,-1;1,0,-1;1,0,-1|2,0,-2;2,0,-2;2,0,-2|3,0,-3;3,0,-3;3,0,-3", "--at", "0,0")
+    assert status == 0 and "= -1 + 8 + 36 = 43" in out
+
+
+def test_kernels_listing(capsys):
+    status, out, _ = run(capsys, "kernels")
+    assert status == 0 and "scharr_x:" in out and "[[-3 0 3]" in out
+
+
+@pytest.fixture
+def image_files(tmp_path):
+    img = np.zeros((30, 40, 3))
+    img[8:22, 10:30] = [1.0, 0.6, 0.2]
+    mpimg.imsave(tmp_path / "box.png", img)
+    mpimg.imsave(tmp_path / "box.jpg", (img * 255).astype(np.uint8))
+    return tmp_path / "box.png", tmp_path / "box.jpg"
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_edges_writes_feature_maps(capsys, tmp_path, image_files, which):
+    out_dir = tmp_path / "out"
+    status, out, _ = run(capsys, "edges", str(image_files[which]), "--out", str(out_dir), "--pool", "2")
+    assert status == 0
+    for name in ("vertical", "horizontal", "slash", "backslash"):
+        pixels = assert_valid_png(out_dir / f"box_{name}.png")
+        assert pixels.shape[:2] == (30, 40)  # padding 1 keeps the size
+    assert_valid_png(out_dir / "box_edges.png")
+    # the vertical map is bright on the box's left and right sides, dark inside it
+    v = mpimg.imread(out_dir / "box_vertical.png")[..., 0]
+    assert v[15, 10] > 0.5 and v[15, 29] > 0.5 and v[15, 20] < 0.1
+
+
+def test_filters_and_equivariance(capsys, tmp_path):
+    status, out, _ = run(capsys, "filters", "--out", str(tmp_path / "f.png"), "--kernels", "sobel_x,sobel_y")
+    assert status == 0
+    assert_valid_png(tmp_path / "f.png")
+    status, out, _ = run(capsys, "equivariance", "--kernel-name", "vertical")
+    assert status == 0
+    lines = out.splitlines()
+    assert "translate: max |f(Tx) - T'f(x)| = 0 (relative 0)" in lines[1]
+    assert "rotate" in lines[2] and "(relative 0)" not in lines[2]
+
+
+def test_features(capsys, tmp_path, image_files):
+    import glassnet.functional as F
+    if not hasattr(F, "max_pool2d"):
+        pytest.skip("glassnet.functional.max_pool2d is not there yet")
+    status, out, _ = run(capsys, "features", str(image_files[0]), "--out", str(tmp_path / "fm.png"))
+    assert status == 0, out
+    assert_valid_png(tmp_path / "fm.png")
+    assert "2: MaxPool2d: (4, 15, 20)" in out
+
+
+def test_errors_exit_2_with_a_message(capsys, tmp_path):
+    status, _, err = run(capsys, "trace", "--kernel-name", "sobel")
+    assert status == 2 and "unknown kernel 'sobel'" in err
+    status, _, err = run(capsys, "edges", str(tmp_path / "missing.png"))
+    assert status == 2 and "no such image file" in err
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    status, _, err = run(capsys, "edges", str(tmp_path / "bad.png"))
+    assert status == 2 and "cannot read" in err
+    status, _, err = run(capsys, "count", "--input", "1x5x5", "--layers", "__import__('os')")
+    assert status == 2 and "unknown layer" in err
+    status, _, err = run(capsys, "matrix", "--input", "5y5")
+    assert status == 2 and "cannot read a shape from '5y5'" in err
+
+
+def test_parsers():
+    assert parse_array("1,2").shape == (2,)
+    assert parse_array("1,2;3,4").shape == (2, 2)
+    assert parse_array("1;2|3;4").shape == (2, 2, 1)
+    assert [layer.kind for layer in parse_layers("conv(1, 2, 3); relu; max_pool(2); flatten")] == \
+        ["conv", "pointwise", "max_pool", "flatten"]
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "glassnet.explain", "output-size", "32", "3"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip().endswith("= 30")

@@ -1,0 +1,79 @@
+"""Figures: written as valid, non-blank PNGs, drawing what they claim to draw."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from glassnet.explain import apply_kernels, kernel_bank, trace
+from glassnet.explain.examples import SEED000_POOL_X, SEED002_CHANNEL_KERNELS, SEED002_CHANNELS, SEED002_INPUT, square
+from glassnet.viz import grid, plot_edges, plot_feature_maps, plot_filters, plot_trace, save_map_png
+
+from .pngs import assert_valid_png
+
+
+def test_trace_figure_outlines_the_window(tmp_path):
+    t = trace(SEED002_INPUT, kernel_bank("vertical")[0, 0], padding=1, order="F")
+    fig = plot_trace(t, (0, 1, 2), tmp_path / "trace.png")
+    assert_valid_png(tmp_path / "trace.png")
+    padded_ax, kernel_ax, out_ax = fig.axes[:3]
+    outlined = [p for p in padded_ax.patches if not p.get_fill()]
+    assert len(outlined) == 9  # the 3x3 window
+    corners = sorted((p.get_x() + 0.5, p.get_y() + 0.5) for p in outlined)
+    assert corners[0] == (2, 1) and corners[-1] == (4, 3)  # columns 2..4, rows 1..3 of the padded input
+    hatched = [p for p in padded_ax.patches if p.get_fill()]
+    assert len(hatched) == 7 * 7 - 5 * 5  # the padding ring
+    assert "7 - 11 = -4" in fig._suptitle.get_text()
+    assert len([p for p in out_ax.patches if not p.get_fill()]) == 1
+
+
+def test_trace_figures_for_channels_pooling_and_1d(tmp_path):
+    fig = plot_trace(trace(SEED002_CHANNELS, SEED002_CHANNEL_KERNELS, order="F"), None, tmp_path / "c.png")
+    assert_valid_png(tmp_path / "c.png")
+    assert "= -1 + 8 + 36 = 43" in fig._suptitle.get_text()
+    fig = plot_trace(trace(SEED000_POOL_X, op="max", kernel_size=3), (0, 1), tmp_path / "p.png")
+    assert_valid_png(tmp_path / "p.png")
+    assert "max(-2, 5, 1) = 5" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="1-D and 2-D traces, this one has 3"):
+        plot_trace(trace(np.zeros((4, 4, 4)), np.ones((1, 1, 2, 2, 2))[0, 0]))
+
+
+def test_filters_grid(tmp_path):
+    assert_valid_png(plot_filters(kernel_bank(), tmp_path / "f.png") and tmp_path / "f.png")
+    rgb = np.random.default_rng(0).standard_normal((4, 3, 5, 5))
+    fig = plot_filters(rgb, tmp_path / "rgb.png")
+    assert_valid_png(tmp_path / "rgb.png")
+    assert len([ax for ax in fig.axes if ax.images]) == 4
+    with pytest.raises(ValueError, match=r"\(O, C, \*kernel_size\), got \(3, 3\)"):
+        plot_filters(np.zeros((3, 3)))
+
+
+def test_filters_of_a_model(tmp_path):
+    nn = pytest.importorskip("glassnet.nn")
+    model = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU())
+    fig = plot_filters(model, tmp_path / "m.png")
+    assert_valid_png(tmp_path / "m.png")
+    assert len([ax for ax in fig.axes if ax.images]) == 6
+
+
+def test_feature_map_grid(tmp_path):
+    layers = [("input", square()[None]), ("conv", np.stack(list(apply_kernels(square(), padding=1).values()))),
+              ("flat", np.arange(10.0))]
+    fig = plot_feature_maps(layers, tmp_path / "fm.png", max_maps=4)
+    assert_valid_png(tmp_path / "fm.png")
+    assert len([ax for ax in fig.axes if ax.images]) == 1 + 4 + 1
+
+
+def test_edges_and_single_maps(tmp_path):
+    maps = apply_kernels(square(), ["vertical", "horizontal"])
+    plot_edges(square(), maps, tmp_path / "e.png", pooled={k: v[::3, ::3] for k, v in maps.items()})
+    assert_valid_png(tmp_path / "e.png")
+    pixels = assert_valid_png(save_map_png(maps["vertical"], tmp_path / "sub" / "v.png"))
+    assert pixels.shape[:2] == maps["vertical"].shape
+
+
+def test_grid_building_block():
+    fig = grid([np.eye(3), -np.eye(3)], ["a", "b"], values=True)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert [t.get_text() for t in fig.axes[0].texts][:2] == ["1", "0"]
+    with pytest.raises(ValueError, match="at least one map"):
+        grid([])

@@ -1,1 +1,294 @@
-__all__: list[str] = []
+"""Pooling with torch.nn.functional's names and signatures, over any number of spatial dims.
+
+max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool1d/2d/3d fix
+the number of spatial dimensions; max_pool, avg_pool and global_avg_pool take any. The
+arithmetic (forward and the hand-written backward) is in glassnet.kernels.pooling.
+
+Inputs are (N, C, *spatial) or, for the fixed-rank functions, unbatched (C, *spatial), as in
+PyTorch. dtype policy: pooling has no weights, so a float32 input gives float32 and a float64
+input float64 (nothing is upcast); integer and boolean inputs are refused with a TypeError
+(convert with .float()). Indices (return_indices=True) are an int64 Tensor holding, for each
+output, the flat index into its input plane's spatial dims of the chosen maximum; they carry no
+gradient.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from ..kernels import pooling as K
+from ..kernels.sizes import ntuple
+from ..tensor import Tensor
+
+__all__ = [
+    "max_pool", "max_pool1d", "max_pool2d", "max_pool3d",
+    "avg_pool", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+    "global_avg_pool",
+]
+
+_SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _shape_text(nd: int, batched: bool = True) -> str:
+    spatial = _SPATIAL_NAMES.get(nd, tuple(f"d{i + 1}" for i in range(nd)))
+    return "(" + ", ".join((("N",) if batched else ()) + ("C",) + spatial) + ")"
+
+
+def _check_input(input, nd: int, name: str, allow_unbatched: bool) -> bool:
+    """Check type, rank and dtype; return True when the input is unbatched (C, *spatial)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name} expected a Tensor, got {type(input).__name__}")
+    ranks = (nd + 2, nd + 1) if allow_unbatched else (nd + 2,)
+    if input.ndim not in ranks:
+        expected = _shape_text(nd) + (f" or {_shape_text(nd, batched=False)}" if allow_unbatched else "")
+        raise ValueError(f"{name} expected input of shape {expected}, got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name} expected a float32 or float64 input, got dtype {input.dtype}; "
+                        "convert it with .float()")
+    return input.ndim == nd + 1
+
+
+def _batched(input: Tensor, unbatched: bool) -> Tensor:
+    return input.unsqueeze(0) if unbatched else input  # (C, *spatial) -> (1, C, *spatial)
+
+
+def _unbatched(t: Tensor, unbatched: bool) -> Tensor:
+    return t.squeeze(0) if unbatched else t
+
+
+def _rank(kernel_size, input, name: str) -> int:
+    """Spatial dims of the general functions: len(kernel_size), or all but (N, C) for an int."""
+    if isinstance(kernel_size, int):
+        if not isinstance(input, Tensor) or input.ndim < 3:
+            raise ValueError(f"{name} expected input of shape (N, C, *spatial), got "
+                             f"{tuple(getattr(input, 'shape', ()))}")
+        return input.ndim - 2
+    return len(kernel_size)
+
+
+# ---------------------------------------------------------------- max pooling
+
+class MaxPool(Function):
+    """y = max over each window; dx gets dy at the saved argmax of each window."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        y, indices = K.max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+        ctx.save_for_backward(indices)
+        ctx.input_shape = x.shape
+        ctx.mark_non_differentiable(1)
+        return y, indices
+
+    @staticmethod
+    def backward(ctx, dy, _):
+        (indices,) = ctx.saved
+        return K.max_pool_backward(dy, indices, ctx.input_shape) if ctx.needs_input_grad[0] else None
+
+
+def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name,
+              allow_unbatched=True):
+    unbatched = _check_input(input, nd, name, allow_unbatched)
+    kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
+    y, indices = MaxPool.apply(_batched(input, unbatched), kernel_size=kernel_size, stride=stride,
+                               padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    y = _unbatched(y, unbatched)
+    if return_indices:
+        return y, Tensor._wrap(indices.data[0] if unbatched else indices.data)
+    return y
+
+
+def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max pooling of (N, C, *spatial) over D = len(kernel_size) spatial dims (D = ndim - 2 for an int).
+
+    out = floor((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1 per dimension (ceil with ceil_mode);
+    padding (an int, a tuple, or (low, high) pairs) is -inf and at most kernel_size // 2.
+    """
+    nd = _rank(kernel_size, input, "max_pool")
+    return _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     "max_pool", allow_unbatched=False)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """(N, C, L) or (C, L) -> (N, C, L_out); see max_pool."""
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see max_pool."""
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see max_pool."""
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+
+
+# ---------------------------------------------------------------- average pooling
+
+class AvgPool(Function):
+    """y = window sum / divisor; each input gets dy / divisor from every window covering it."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                divisor_override=None):
+        ctx.input_shape = x.shape
+        ctx.options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return K.avg_pool_forward(x, *ctx.options)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return K.avg_pool_backward(dy, ctx.input_shape, *ctx.options) if ctx.needs_input_grad[0] else None
+
+
+def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name,
+              allow_unbatched=True):
+    unbatched = _check_input(input, nd, name, allow_unbatched)
+    kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
+    y = AvgPool.apply(_batched(input, unbatched), kernel_size=kernel_size, stride=stride, padding=padding,
+                      ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                      divisor_override=divisor_override)
+    return _unbatched(y, unbatched)
+
+
+def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+             divisor_override=None):
+    """Average pooling of (N, C, *spatial) over D = len(kernel_size) spatial dims.
+
+    y = (sum over the window, padding counting 0) / divisor, where divisor = divisor_override if
+    given, else the window positions inside the padded input (count_include_pad=True) or inside
+    the input only (False). Output size as in max_pool with dilation 1.
+    """
+    nd = _rank(kernel_size, input, "avg_pool")
+    return _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool", allow_unbatched=False)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """(N, C, L) or (C, L) -> (N, C, L_out); see avg_pool (PyTorch's avg_pool1d has no divisor_override)."""
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see avg_pool."""
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see avg_pool."""
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
+
+
+# ---------------------------------------------------------------- adaptive pooling
+
+class AdaptiveAvgPool(Function):
+    """Window i of each dimension is [floor(i n / out), ceil((i + 1) n / out)), averaged."""
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        ctx.input_shape = x.shape
+        return K.adaptive_avg_pool_forward(x, output_size)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return K.adaptive_avg_pool_backward(dy, ctx.input_shape) if ctx.needs_input_grad[0] else None
+
+
+class AdaptiveMaxPool(Function):
+    """The same windows as AdaptiveAvgPool with a max; backward routes dy to the argmax."""
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        y, indices = K.adaptive_max_pool_forward(x, output_size)
+        ctx.save_for_backward(indices)
+        ctx.input_shape = x.shape
+        ctx.mark_non_differentiable(1)
+        return y, indices
+
+    @staticmethod
+    def backward(ctx, dy, _):
+        (indices,) = ctx.saved
+        return K.max_pool_backward(dy, indices, ctx.input_shape) if ctx.needs_input_grad[0] else None
+
+
+def _output_size(output_size, nd: int, name: str) -> tuple:
+    """An int or None for every dimension, or nd of them (None keeps that input size)."""
+    if output_size is None or isinstance(output_size, int):
+        return (output_size,) * nd
+    if isinstance(output_size, (tuple, list)) and len(output_size) == nd:
+        return tuple(output_size)
+    raise ValueError(f"{name} output_size must be an int or a tuple of {nd} ints (or None), got {output_size!r}")
+
+
+def _adaptive_avg_pool(input, nd, output_size, name):
+    unbatched = _check_input(input, nd, name, True)
+    y = AdaptiveAvgPool.apply(_batched(input, unbatched), output_size=_output_size(output_size, nd, name))
+    return _unbatched(y, unbatched)
+
+
+def _adaptive_max_pool(input, nd, output_size, return_indices, name):
+    unbatched = _check_input(input, nd, name, True)
+    y, indices = AdaptiveMaxPool.apply(_batched(input, unbatched), output_size=_output_size(output_size, nd, name))
+    y = _unbatched(y, unbatched)
+    if return_indices:
+        return y, Tensor._wrap(indices.data[0] if unbatched else indices.data)
+    return y
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    return _adaptive_avg_pool(input, 3, output_size, "adaptive_avg_pool3d")
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    return _adaptive_max_pool(input, 1, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    return _adaptive_max_pool(input, 2, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
+
+
+# ---------------------------------------------------------------- global average pooling
+
+class GlobalAvgPool(Function):
+    """y[n, c] = mean of plane (n, c); each input gets dy[n, c] / (plane size)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.input_shape = x.shape
+        return K.global_avg_pool_forward(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return K.global_avg_pool_backward(dy, ctx.input_shape) if ctx.needs_input_grad[0] else None
+
+
+def global_avg_pool(x):
+    """(N, C, *spatial) with at least one spatial dim -> (N, C): the mean over all spatial dims."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"global_avg_pool expected a Tensor, got {type(x).__name__}")
+    if x.ndim < 3:
+        raise ValueError(f"global_avg_pool expected input of shape (N, C, *spatial), got {tuple(x.shape)}")
+    _check_input(x, x.ndim - 2, "global_avg_pool", False)
+    return GlobalAvgPool.apply(x)

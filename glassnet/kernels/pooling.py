@@ -1,0 +1,364 @@
+"""Max, average, adaptive and global pooling over any number of spatial dimensions.
+
+Pooling summarises each window of a feature map by one number (seed 001, seed 003):
+
+    max pooling      y[n, c, o] = max_{j in window(o)} x[n, c, j]
+    average pooling  y[n, c, o] = (1 / divisor(o)) * sum_{j in window(o)} x[n, c, j]
+
+and has no weights, so each channel plane is pooled on its own. Every pooling here is the same
+two steps:
+
+1. A *window table* of shape (O, K) lists, for each of the O output positions of one plane,
+   the flat indices (into the plane's spatial dims, PyTorch's convention for return_indices) of
+   the K inputs its window covers. Entries are PAD (-1) where the window lies on padding and
+   OVERHANG (-2) where it hangs over the end with ceil_mode. The regular table is cut from the
+   index plane with the same `pad` and `sliding_windows` that convolution uses, so the window
+   arithmetic exists once; adaptive pooling builds its variable-size windows from seed 001's
+   start = floor(i n / out), end = ceil((i + 1) n / out).
+2. A plain numba loop over all planes (N * C, in parallel) and all output positions reads the
+   window through the table: a max with its argmax, or a sum divided by the divisor.
+
+Backward, written by hand:
+- max: only the first maximum of a window depends on its input, with slope 1, so
+  dx[n, c, argmax(o)] += dy[n, c, o] (a scatter of dy to the saved indices; ties go to the
+  first maximum in row-major window order, as in PyTorch);
+- average: each input in window(o) receives dy[n, c, o] / divisor(o) from every window that
+  covers it (seed 003's "expand each element of dZ over its window", with overlap allowed).
+
+Max padding acts as -infinity (a padded position never wins); average padding is zero and
+counts in the divisor only with count_include_pad. Shapes: x is (N, C, *spatial) with
+D = len(kernel_size) spatial dims; outputs are (N, C, *out).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from .sizes import Pads, check_window_fits, pool_output_size, positive_tuple, resolve_padding
+from .windows import pad, sliding_windows
+
+PAD = -1  # table entry for a window position on the explicit padding
+OVERHANG = -2  # table entry for a position past the padded input (ceil_mode's last window)
+
+
+# ---------------------------------------------------------------- geometry and window tables
+
+def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                  what: str = "pooling"):
+    """Normalise and check pooling arguments (PyTorch's rules) for an input of `spatial_shape`.
+
+    stride defaults to kernel_size. Padding is an int, one int per dimension or one (low, high)
+    pair per dimension; each side may be at most half the kernel (kernel_size // 2), as
+    PyTorch requires. The window must fit in the padded input, except that ceil_mode may let
+    the last window overhang. Returns
+    (kernel_size, stride, pads, dilation, out_shape) with
+    out = floor-or-ceil((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1.
+    """
+    nd = len(spatial_shape)
+    k = positive_tuple(kernel_size, nd, f"{what} kernel_size")
+    # stride None (or PyTorch's empty list) means stride = kernel_size: windows side by side
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        positive_tuple(stride, nd, f"{what} stride")
+    d = positive_tuple(dilation, nd, f"{what} dilation")
+    pads = resolve_padding(padding, k, s, d, spatial_shape)
+    for i, (kk, (lo, hi)) in enumerate(zip(k, pads)):
+        if max(lo, hi) > kk // 2:
+            raise ValueError(f"{what} padding must be at most half the kernel size in every dimension, "
+                             f"got padding {tuple(pads)} for kernel_size {k} (dimension {i})")
+    out = tuple(pool_output_size(n, kk, ss, p, dd, ceil_mode)
+                for n, kk, ss, p, dd in zip(spatial_shape, k, s, pads, d))
+    if min(out) < 1:
+        # with ceil_mode PyTorch lets the window overhang the input as long as one output remains,
+        # so only an empty output is an error
+        check_window_fits(spatial_shape, k, pads, d, what=f"{what} kernel")
+    return k, s, pads, d, out
+
+
+@lru_cache(maxsize=256)
+def window_table(spatial_shape: tuple, kernel_size: tuple, stride: tuple, pads: Pads,
+                 dilation: tuple, out_shape: tuple, for_max: bool = False) -> np.ndarray:
+    """(O, K) flat input index of every window position; PAD / OVERHANG outside the input.
+
+    table[o, j] = flat index of input coordinate o * s + j * d - p_lo (per dimension), read off
+    an index plane padded like the input, through the shared sliding-window view.
+    """
+    plane = np.arange(math.prod(spatial_shape), dtype=np.int64).reshape(spatial_shape)  # (*spatial)
+    padded = pad(plane, pads, value=PAD)
+    # ceil_mode: the last window may run past the high padding; extend with OVERHANG entries
+    overhang = tuple((0, max((o - 1) * s + d * (k - 1) + 1 - n, 0)) for o, s, d, k, n in
+                     zip(out_shape, stride, dilation, kernel_size, padded.shape))
+    padded = pad(padded, overhang, value=OVERHANG)
+    windows = sliding_windows(padded[None, None], kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    table = windows.reshape(math.prod(out_shape), math.prod(kernel_size))  # (O, K), a copy
+    if for_max:
+        table = inputs_only(table)
+    table.flags.writeable = False  # shared by every call through the cache
+    return table
+
+
+def adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window i of adaptive pooling covers [floor(i n / out), ceil((i + 1) n / out)) (seed 001)."""
+    i = np.arange(out)
+    return (i * n) // out, -(-((i + 1) * n) // out)
+
+
+@lru_cache(maxsize=256)
+def adaptive_table(spatial_shape: tuple, out_shape: tuple, for_max: bool = False) -> np.ndarray:
+    """(O, K) table of adaptive pooling: K is the largest window; shorter windows end in OVERHANG."""
+    nd = len(spatial_shape)
+    flat = np.zeros((1,) * (2 * nd), dtype=np.int64)
+    inside = np.ones((1,) * (2 * nd), dtype=bool)
+    plane_strides = np.cumprod((1,) + tuple(spatial_shape[:0:-1]))[::-1]  # C-order strides of a plane
+    for dim, (n, out) in enumerate(zip(spatial_shape, out_shape)):
+        start, end = adaptive_windows(n, out)
+        coord = start[:, None] + np.arange(int((end - start).max()))  # (out, k_max) input coordinates
+        shape = [1] * (2 * nd)
+        shape[dim], shape[nd + dim] = coord.shape
+        flat = flat + (coord * plane_strides[dim]).reshape(shape)  # (*out, *k_max) once broadcast
+        inside = inside & (coord < end[:, None]).reshape(shape)
+    table = np.where(inside, flat, OVERHANG)  # (*out, *k_max)
+    table = table.reshape(math.prod(out_shape), -1)  # (O, K)
+    if for_max:
+        table = inputs_only(table)
+    table.flags.writeable = False
+    return table
+
+
+def inputs_only(table: np.ndarray) -> np.ndarray:
+    """The table for max pooling: each PAD/OVERHANG entry repeats the window's previous input
+    (leading ones its first input). Seeing an input twice in a row changes neither the max nor
+    which position is its first maximum, and the max loop needs no check for padding (a check
+    there made it 3x slower). A window with no input at all (possible only with a large
+    dilation) is an error, where PyTorch would return -inf."""
+    valid = table >= 0  # (O, K)
+    empty = np.flatnonzero(~valid.any(axis=1))
+    if empty.size:
+        raise ValueError(f"max pooling window {int(empty[0])} lies entirely on padding; "
+                         "reduce the padding or the dilation")
+    position = np.arange(table.shape[1])
+    last_valid = np.maximum.accumulate(np.where(valid, position, -1), axis=1)  # (O, K)
+    first_valid = valid.argmax(axis=1)[:, None]  # (O, 1)
+    source = np.where(last_valid < 0, first_valid, last_valid)  # (O, K)
+    return np.take_along_axis(table, source, axis=1)
+
+
+def _planes(x: np.ndarray) -> np.ndarray:
+    """(N, C, *spatial) -> (N * C, L): one contiguous row per channel plane."""
+    return np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1)  # (P, L)
+
+
+def _check_input(x: np.ndarray, nd: int, what: str) -> None:
+    if x.ndim != nd + 2:
+        raise ValueError(f"{what} over {nd} spatial dims expected input of shape (N, C, *{nd} spatial dims), "
+                         f"got {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what} expected a floating-point input, got dtype {x.dtype}")
+
+
+# ---------------------------------------------------------------- the loops
+
+@njit(nogil=True, cache=True)
+def _max_over_windows(x, table, y, indices):
+    """y[p, o] = max_j x[p, table[o, j]] and the flat input index of its first maximum.
+
+    `table` comes from `inputs_only` (every entry a real input). As in PyTorch, a NaN always
+    wins, so a window holding a NaN gives NaN. The comparison uses `|`, not `or`: without a
+    branch the compiler turns the update into selects, 3x faster on random data.
+    """
+    n_planes, n_out, n_k = x.shape[0], table.shape[0], table.shape[1]
+    for p in range(n_planes):
+        for o in range(n_out):
+            arg = table[o, 0]
+            best = x[p, arg]
+            for j in range(1, n_k):
+                i = table[o, j]
+                v = x[p, i]
+                if (v > best) | (v != v):
+                    best = v
+                    arg = i
+            y[p, o] = best
+            indices[p, o] = arg
+
+
+@njit(nogil=True, cache=True)
+def _scatter_to_indices(dy, indices, dx):
+    """dx[p, indices[p, o]] += dy[p, o]: the max pooling backward."""
+    for p in range(dy.shape[0]):
+        for o in range(dy.shape[1]):
+            dx[p, indices[p, o]] += dy[p, o]
+
+
+@njit(nogil=True, cache=True)
+def _mean_over_windows(x, table, divisor, y):
+    """y[p, o] = sum_j x[p, table[o, j]] / divisor[o] (positions outside the input add 0)."""
+    n_planes, n_out, n_k = x.shape[0], table.shape[0], table.shape[1]
+    for p in range(n_planes):
+        for o in range(n_out):
+            total = 0.0  # a float64 register; the mean is stored in y's dtype
+            for j in range(n_k):
+                i = table[o, j]
+                if i >= 0:
+                    total += x[p, i]
+            y[p, o] = total / divisor[o]
+
+
+@njit(nogil=True, cache=True)
+def _spread_over_windows(dy, table, divisor, dx):
+    """dx[p, table[o, j]] += dy[p, o] / divisor[o]: the average pooling backward."""
+    n_planes, n_out, n_k = dy.shape[0], table.shape[0], table.shape[1]
+    for p in range(n_planes):
+        for o in range(n_out):
+            g = dy[p, o] / divisor[o]
+            for j in range(n_k):
+                i = table[o, j]
+                if i >= 0:
+                    dx[p, i] += g
+
+
+def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    xp = _planes(x)  # (P, L)
+    y = np.empty((xp.shape[0], table.shape[0]), dtype=x.dtype)  # (P, O)
+    indices = np.empty((xp.shape[0], table.shape[0]), dtype=np.int64)  # (P, O)
+    _max_over_windows(xp, table, y, indices)
+    shape = x.shape[:2] + tuple(out_shape)
+    return y.reshape(shape), indices.reshape(shape)  # (N, C, *out)
+
+
+def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: tuple) -> np.ndarray:
+    xp = _planes(x)  # (P, L)
+    y = np.empty((xp.shape[0], table.shape[0]), dtype=x.dtype)  # (P, O)
+    _mean_over_windows(xp, table, divisor, y)
+    return y.reshape(x.shape[:2] + tuple(out_shape))  # (N, C, *out)
+
+
+def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
+    dyp = _planes(dy)  # (P, O)
+    dx = np.zeros((dyp.shape[0], math.prod(input_shape[2:])), dtype=dy.dtype)  # (P, L)
+    _spread_over_windows(dyp, table, divisor, dx)
+    return dx.reshape(input_shape)  # (N, C, *spatial)
+
+
+def _divisor(table: np.ndarray, count_include_pad: bool, divisor_override, dtype) -> np.ndarray:
+    """Per output position: the override, or the window size counting padding, or the inputs only."""
+    if divisor_override is not None:
+        return np.full(table.shape[0], divisor_override, dtype=dtype)
+    counted = table != OVERHANG if count_include_pad else table >= 0
+    return counted.sum(axis=1).astype(dtype)  # (O,)
+
+
+# ---------------------------------------------------------------- max pooling
+
+def max_pool_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1,
+                     ceil_mode: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling of x (N, C, *spatial) over D = len(kernel_size) spatial dims.
+
+    Returns y (N, C, *out) and indices (N, C, *out), int64: the flat index into each input
+    plane's spatial dims of the maximum each window chose (PyTorch's return_indices). Padding
+    is -inf: it never wins.
+    """
+    nd = len(kernel_size)
+    _check_input(x, nd, "max_pool")
+    spatial = x.shape[2:]
+    k, s, pads, d, out = pool_geometry(spatial, kernel_size, stride, padding, dilation, ceil_mode, "max_pool")
+    return _max_pool_table(x, window_table(spatial, k, s, pads, d, out, for_max=True), out)
+
+
+def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.ndarray:
+    """Gradient of any max pooling (regular or adaptive) w.r.t. its (N, C, *spatial) input.
+
+    dx[n, c, indices[n, c, o]] += dy[n, c, o]; every other input gets 0.
+    """
+    dyp = _planes(dy)  # (P, O)
+    dx = np.zeros((dyp.shape[0], math.prod(input_shape[2:])), dtype=dy.dtype)  # (P, L)
+    _scatter_to_indices(dyp, _planes(indices), dx)
+    return dx.reshape(input_shape)  # (N, C, *spatial)
+
+
+# ---------------------------------------------------------------- average pooling
+
+def _avg_geometry(spatial, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
+    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override == 0):
+        raise ValueError(f"avg_pool divisor_override must be a nonzero number or None, got {divisor_override!r}")
+    k, s, pads, d, out = pool_geometry(spatial, kernel_size, stride, padding, 1, ceil_mode, "avg_pool")
+    table = window_table(tuple(spatial), k, s, pads, d, out)
+    return table, _divisor(table, count_include_pad, divisor_override, dtype), out
+
+
+def avg_pool_forward(x: np.ndarray, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                     count_include_pad: bool = True, divisor_override=None) -> np.ndarray:
+    """Average pooling of x (N, C, *spatial) over D = len(kernel_size) spatial dims -> (N, C, *out).
+
+    y[o] = sum of the window's inputs (padding adds 0) / divisor(o), with divisor(o) =
+    divisor_override if given, else the number of window positions inside the padded input
+    (count_include_pad=True; ceil_mode's overhang never counts) or inside the input only.
+    """
+    _check_input(x, len(kernel_size), "avg_pool")
+    table, divisor, out = _avg_geometry(x.shape[2:], kernel_size, stride, padding, ceil_mode,
+                                        count_include_pad, divisor_override, x.dtype)
+    return _avg_pool_table(x, table, divisor, out)
+
+
+def avg_pool_backward(dy: np.ndarray, input_shape, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                      count_include_pad: bool = True, divisor_override=None) -> np.ndarray:
+    """Gradient of avg_pool_forward w.r.t. its (N, C, *spatial) input: every input receives
+    dy[o] / divisor(o) from each window o that covers it."""
+    table, divisor, _ = _avg_geometry(tuple(input_shape[2:]), kernel_size, stride, padding, ceil_mode,
+                                      count_include_pad, divisor_override, dy.dtype)
+    return _avg_pool_table_backward(dy, table, divisor, tuple(input_shape))
+
+
+# ---------------------------------------------------------------- adaptive pooling
+
+def adaptive_output_size(spatial_shape, output_size, what: str = "adaptive pooling") -> tuple[int, ...]:
+    """An int, or one int (or None: keep that input size) per spatial dimension, each >= 1."""
+    nd = len(spatial_shape)
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise ValueError(f"{what} output_size must be an int or {nd} ints, got {output_size!r}")
+    out = tuple(n if o is None else o for n, o in zip(spatial_shape, output_size))
+    return positive_tuple(out, nd, f"{what} output_size")
+
+
+def adaptive_avg_pool_forward(x: np.ndarray, output_size) -> np.ndarray:
+    """Adaptive average pooling of x (N, C, *spatial) to (N, C, *output_size): window i of each
+    dimension covers [floor(i n / out), ceil((i + 1) n / out)) and is averaged."""
+    nd = len(output_size) if isinstance(output_size, (tuple, list)) else x.ndim - 2
+    _check_input(x, nd, "adaptive_avg_pool")
+    out = adaptive_output_size(x.shape[2:], output_size, "adaptive_avg_pool")
+    table = adaptive_table(x.shape[2:], out)
+    return _avg_pool_table(x, table, _divisor(table, False, None, x.dtype), out)
+
+
+def adaptive_avg_pool_backward(dy: np.ndarray, input_shape) -> np.ndarray:
+    """Each input receives dy[o] / |window(o)| from every adaptive window o that covers it."""
+    table = adaptive_table(tuple(input_shape[2:]), dy.shape[2:])
+    return _avg_pool_table_backward(dy, table, _divisor(table, False, None, dy.dtype), tuple(input_shape))
+
+
+def adaptive_max_pool_forward(x: np.ndarray, output_size) -> tuple[np.ndarray, np.ndarray]:
+    """Adaptive max pooling of x (N, C, *spatial) -> y, indices (N, C, *output_size); the
+    backward is max_pool_backward."""
+    nd = len(output_size) if isinstance(output_size, (tuple, list)) else x.ndim - 2
+    _check_input(x, nd, "adaptive_max_pool")
+    out = adaptive_output_size(x.shape[2:], output_size, "adaptive_max_pool")
+    return _max_pool_table(x, adaptive_table(x.shape[2:], out, for_max=True), out)
+
+
+# ---------------------------------------------------------------- global average pooling
+
+def global_avg_pool_forward(x: np.ndarray) -> np.ndarray:
+    """(N, C, *spatial) -> (N, C): the mean of each channel plane."""
+    return _planes(x).mean(axis=1).reshape(x.shape[:2])  # (N, C)
+
+
+def global_avg_pool_backward(dy: np.ndarray, input_shape) -> np.ndarray:
+    """Every input of a plane receives dy[n, c] / (number of inputs in the plane)."""
+    size = math.prod(input_shape[2:])
+    g = dy / np.asarray(size, dtype=dy.dtype)  # (N, C)
+    return np.broadcast_to(g.reshape(g.shape + (1,) * (len(input_shape) - 2)), tuple(input_shape)).copy()

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..functional import convmap as F
+from ..functional.convmap import check_table, conv_map
 from ..kernels.sizes import PADDING_MODES, positive_tuple
 from ..tensor import Tensor, zeros
 from ._checks import check_dtype, check_spatial_input
@@ -41,7 +41,7 @@ class ConvMapNd(Module):
         n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
-        table = F.check_table(table, what=type(self).__name__)
+        table = check_table(table, what=type(self).__name__)
         if table.shape != (out_channels, in_channels):
             raise ValueError(f"{type(self).__name__}({in_channels} -> {out_channels}) expected a table of shape "
                              f"(out_channels, in_channels) = ({out_channels}, {in_channels}), got {table.shape}")
@@ -78,7 +78,7 @@ class ConvMapNd(Module):
         check_dtype(self._label(), input, self.weight)
         x = input if batched else input.unsqueeze(0)
         try:
-            y = F.conv_map(x, self.weight, self.bias, self.table.data, self.stride, self.padding,
+            y = conv_map(x, self.weight, self.bias, self.table.data, self.stride, self.padding,
                            self.dilation, self.padding_mode)
         except (ValueError, TypeError) as error:
             raise type(error)(f"{self._label()}: {error}") from error

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from ..functional import local as F
+from ..functional.local import locally_connected
 from ..kernels.local import local_output_shape
 from ..kernels.sizes import PADDING_MODES, positive_tuple
 from ..tensor import zeros
@@ -128,7 +128,7 @@ class LocallyConnectedNd(_UnsharedConvNd):
             expected = ", ".join(map(str, (self.in_channels,) + self.input_size))
             raise ValueError(f"{self._label()} expected input of shape (N, {expected}) (its weights are "
                              f"built for input_size={self.input_size}), got {tuple(input.shape)}")
-        return self._run(F.locally_connected, input)
+        return self._run(locally_connected, input)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, input_size={self.input_size}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from ..functional import p4 as F
+from ..functional.p4 import p4_conv2d, p4_lift_conv2d, p4_pool
 from ..kernels.sizes import PADDING_MODES, positive_tuple
 from ..tensor import zeros
 from . import init
@@ -65,7 +65,7 @@ class _P4ConvBase(Module):
             text = "(N, " + ", ".join(map(str, expected)) + ", H, W)"
             raise ValueError(f"{self._label()} expected input of shape {text}, got {shape}")
         check_dtype(self._label(), input, self.weight)
-        fn = F.p4_conv2d if self.group_input else F.p4_lift_conv2d
+        fn = p4_conv2d if self.group_input else p4_lift_conv2d
         try:
             return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.padding_mode)
         except (ValueError, TypeError) as error:
@@ -114,7 +114,7 @@ class P4Pool(Module):
         self.mode = mode
 
     def forward(self, input):
-        return F.p4_pool(input, self.mode)
+        return p4_pool(input, self.mode)
 
     def extra_repr(self) -> str:
         return f"mode={self.mode}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ..functional import subsampling as F
+from ..functional.subsampling import subsampling
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
@@ -58,7 +58,7 @@ class SubsamplingNd(Module):
         check_dtype(self._label(), input, self.weight)
         x = input if batched else input.unsqueeze(0)
         try:
-            y = F.subsampling(x, self.weight, self.bias, self.kernel_size, self.stride, self.padding)
+            y = subsampling(x, self.weight, self.bias, self.kernel_size, self.stride, self.padding)
         except (ValueError, TypeError) as error:
             raise type(error)(f"{self._label()}: {error}") from error
         return y if batched else y.squeeze(0)

@@ -10,7 +10,7 @@ LocallyConnectedNd. Unlike the locally connected layer it works for any input si
 
 from __future__ import annotations
 
-from ..functional import local as F
+from ..functional.local import tiled_conv
 from ..kernels.sizes import positive_tuple
 from .local import _positive_int, _UnsharedConvNd
 
@@ -34,7 +34,7 @@ class TiledConvNd(_UnsharedConvNd):
         self.tiles = t
 
     def forward(self, input):
-        return self._run(F.tiled_conv, input)
+        return self._run(tiled_conv, input)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, tiles={self.tiles}"

@@ -53,9 +53,11 @@ def test_parameters_shapes_and_errors():
     assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(8 * 4 * 9)
     y = conv(lift(gn.tensor(np.zeros((2, 1, 12, 12), np.float32))))
     assert y.shape == (2, 16, 4, 6, 6) and P4Pool("avg")(y).shape == (2, 16, 6, 6)
-    with pytest.raises(ValueError, match=r"P4Conv2d\(8 -> 16\) expected input of shape \(N, 8, 4, H, W\), got \(2, 8, 6, 6\)"):
+    with pytest.raises(ValueError, match=r"P4Conv2d\(8 -> 16\) expected input of shape "
+                                     r"\(N, 8, 4, H, W\), got \(2, 8, 6, 6\)"):
         conv(gn.tensor(np.zeros((2, 8, 6, 6), np.float32)))
-    with pytest.raises(ValueError, match=r"P4LiftConv2d\(1 -> 8\) expected input of shape \(N, 1, H, W\), got \(2, 3, 6, 6\)"):
+    with pytest.raises(ValueError, match=r"P4LiftConv2d\(1 -> 8\) expected input of shape "
+                                     r"\(N, 1, H, W\), got \(2, 3, 6, 6\)"):
         lift(gn.tensor(np.zeros((2, 3, 6, 6), np.float32)))
     with pytest.raises(ValueError, match="square kernels"):
         P4LiftConv2d(1, 2, (3, 5))

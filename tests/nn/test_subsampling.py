@@ -53,7 +53,8 @@ def test_parameters_and_errors():
     assert [(k, v.shape) for k, v in m.state_dict().items()] == [("weight", (16,)), ("bias", (16,))]
     assert np.abs(m.weight.data).max() <= 0.5 and m.stride == (2, 2)  # Torch7: U(-1/sqrt(4), 1/sqrt(4))
     assert Subsampling3d(2, 2, bias=False).bias is None
-    with pytest.raises(ValueError, match=r"Subsampling2d\(16\) expected input of shape \(N, 16, H, W\), got \(1, 6, 10, 10\)"):
+    with pytest.raises(ValueError, match=r"Subsampling2d\(16\) expected input of shape "
+                                     r"\(N, 16, H, W\), got \(1, 6, 10, 10\)"):
         m(gn.tensor(np.zeros((1, 6, 10, 10), np.float32)))
     with pytest.raises(TypeError, match="float32 weights but got an input of dtype float64"):
         m(gn.tensor(np.zeros((1, 16, 10, 10)), dtype=np.float64))

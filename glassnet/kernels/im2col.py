@@ -81,6 +81,16 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
+    submitting to it would wait forever, so the child starts a pool of its own when needed."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple[int, int, int, int]]]:
     """Cut the output rows (n, o_1, ...) into chunks (n0, n1, o0, o1), one list per worker.
 
@@ -98,6 +108,7 @@ def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple
         chunks = [(a, min(a + nb, n), 0, out_shape[0]) for a in range(0, n, nb)]
     else:
         ob = max(rows_budget // inner, 1)
+        ob = -(-out_shape[0] // -(-out_shape[0] // ob))  # equal pieces, no small remainder chunk
         chunks = [(a, a + 1, o, min(o + ob, out_shape[0])) for a in range(n) for o in range(0, out_shape[0], ob)]
     if workers == 1:
         return [chunks]
@@ -107,10 +118,13 @@ def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple
 
 
 def _run(parts, work) -> list:
-    """work(chunks) for each worker's chunk list, the first in this thread; results in order."""
-    if len(parts) == 1:
-        return [work(parts[0])]
+    """work(chunks) for each worker's chunk list, the first in this thread; results in order.
+
+    OpenBLAS stays at one thread throughout: the parallelism is ours, and a multi-threaded
+    OpenBLAS on these chunk-sized GEMMs only adds hand-offs (very costly on a busy machine)."""
     with _single_threaded_blas():
+        if len(parts) == 1:
+            return [work(parts[0])]
         futures = [_executor().submit(work, p) for p in parts[1:]]
         first = work(parts[0])
         return [first] + [f.result() for f in futures]

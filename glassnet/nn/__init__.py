@@ -3,18 +3,26 @@
 Every layer holds its parameters with torch's names, shapes and default initialisation, so a
 model built the same way here and in PyTorch has the same state_dict keys and shapes, and the
 weights of one load into the other.
+
+Beside torch's layers, the ones the lectures describe and PyTorch lacks: LocallyConnected*,
+TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
 """
 
-from . import init
+from . import init, tables
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import (Conv1d, Conv2d, Conv3d, ConvNd, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
                    ConvTransposeNd)
+from .convmap import ConvMap1d, ConvMap2d, ConvMap3d, ConvMapNd
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear, Unflatten
+from .local import LocallyConnected1d, LocallyConnected2d, LocallyConnected3d, LocallyConnectedNd
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .p4 import P4Conv2d, P4LiftConv2d, P4Pool
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                       AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d,
                       MaxPool2d, MaxPool3d)
+from .subsampling import Subsampling1d, Subsampling2d, Subsampling3d, SubsamplingNd
+from .tiled import TiledConv1d, TiledConv2d, TiledConv3d, TiledConvNd

@@ -17,7 +17,9 @@ def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
     """
     from .. import no_grad, tensor
     x = np.asarray(getattr(x, "data", x), dtype=np.float32)
-    leaves = [(name, m) for name, m in model.named_modules() if not list(m.children())]
+    containers = ("Sequential", "ModuleList", "ModuleDict")
+    leaves = [(name, m) for name, m in model.named_modules()
+              if not list(m.children()) and type(m).__name__ not in containers]
     if not leaves:
         raise ValueError(f"feature_maps found no layers in {type(model).__name__}")
     recorded: list[tuple[str, np.ndarray]] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 LECTURES = Path(__file__).resolve().parents[2] / "docs" / "lectures"
-PAGES = sorted(LECTURES.glob("*.md"))
+PAGES = sorted(LECTURES.glob("[0-9][0-9][0-9]-*.md"))
 
 
 def test_there_is_a_page_per_seed_deck():
@@ -20,7 +20,5 @@ def test_lecture_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = doctest.testfile(str(page), module_relative=False, report=True,
                               optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-    text = page.read_text(encoding="utf-8")
-    if ">>>" in text:
-        assert result.attempted > 0
+    assert result.attempted >= 10, f"{page.name} has only {result.attempted} runnable examples"
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {page.name} failed (see above)"

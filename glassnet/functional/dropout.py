@@ -1,8 +1,8 @@
-"""dropout(input, p=0.5, training=True, inplace=False), as torch.nn.functional.dropout.
+"""dropout, dropout1d, dropout2d, dropout3d, as in torch.nn.functional.
 
-Inverted dropout (glassnet.kernels.dropout): in training each element is zeroed with
-probability p and the survivors are scaled by 1 / (1 - p); with training=False the input itself
-is returned. The mask comes from glassnet.random.default_generator(), so glassnet.manual_seed
+Inverted dropout (glassnet.kernels.dropout): in training each element (for dropoutNd: each
+whole channel of each sample) is zeroed with probability p and the survivors are scaled by
+1 / (1 - p); with training=False the input itself is returned. The mask comes from glassnet.random.default_generator(), so glassnet.manual_seed
 makes it repeatable. `inplace=True` is accepted for PyTorch compatibility and behaves like
 inplace=False (a new tensor is returned, the input is untouched).
 """
@@ -15,13 +15,13 @@ from ..autograd import Function
 from ..kernels import dropout as K
 from ..random import default_generator
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 class Dropout(Function):
     @staticmethod
-    def forward(ctx, x, p=0.5):
-        y, keep = K.dropout_forward(x, p, default_generator())
+    def forward(ctx, x, p=0.5, mask_shape=None):
+        y, keep = K.dropout_forward(x, p, default_generator(), mask_shape)
         ctx.save_for_backward(keep)
         ctx.p = p
         return y
@@ -32,15 +32,55 @@ class Dropout(Function):
         return K.dropout_backward(dy, keep, ctx.p)
 
 
+def _check(name: str, input, p) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
+        raise ValueError(f"{name} probability has to be between 0 and 1, but got {p!r}")
+    dtype = np.dtype(input.dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
+                        f"{dtype} of shape {tuple(input.shape)}; convert it with .float()")
+
+
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training), or
     return input unchanged (evaluation). Shape (*) -> (*)."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
-    dtype = np.dtype(input.dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dropout expected a floating-point input (float32 or float64), got dtype "
-                        f"{dtype} of shape {tuple(input.shape)}; convert it with .float()")
+    _check("dropout", input, p)
     if not training:
         return input
     return Dropout.apply(input, p=float(p))
+
+
+def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatched_ok: bool):
+    """Zero whole channels: one mask value per (sample, channel), broadcast over `spatial` dims."""
+    _check(name, input, p)
+    shape = tuple(input.shape)
+    letters = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
+    batched = len(shape) == spatial + 2
+    if not batched and not (unbatched_ok and len(shape) == spatial + 1):
+        accepted = f"(N, C, {letters})" + (f" or (C, {letters})" if unbatched_ok else "")
+        hint = ("; for (N, C, L) use dropout1d, for one (C, H, W) image add the batch dimension"
+                if spatial == 2 and len(shape) == 3 else "")
+        raise ValueError(f"{name} expected input of shape {accepted}, got {shape}{hint}")
+    if not training:
+        return input
+    channel_dims = 2 if batched else 1
+    mask_shape = shape[:channel_dims] + (1,) * spatial  # (N, C, 1, ...) or (C, 1, ...)
+    return Dropout.apply(input, p=float(p), mask_shape=mask_shape)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, L) or unbatched (C, L): each channel of each sample is zeroed
+    with probability p, the rest scaled by 1 / (1 - p)."""
+    return _channel_dropout("dropout1d", input, p, training, 1, unbatched_ok=True)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, H, W): whole feature maps are zeroed with probability p, the
+    rest scaled by 1 / (1 - p). A 3-D input is refused: PyTorch currently reads it as (N, C, L)
+    with a warning that this will change to (C, H, W); glassnet asks which one is meant."""
+    return _channel_dropout("dropout2d", input, p, training, 2, unbatched_ok=False)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W)."""
+    return _channel_dropout("dropout3d", input, p, training, 3, unbatched_ok=True)

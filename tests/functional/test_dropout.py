@@ -55,3 +55,38 @@ def test_bad_probability(p):
 def test_integer_input_is_refused():
     with pytest.raises(TypeError, match=r"dropout expected a floating-point input .* got dtype int64 of shape \(3,\)"):
         F.dropout(glassnet.tensor([1, 2, 3]), 0.5)
+
+
+@pytest.mark.parametrize("fn,shape,maps", [
+    (F.dropout1d, (8, 16, 5), (8, 16)), (F.dropout1d, (16, 5), (16,)),
+    (F.dropout2d, (8, 16, 3, 4), (8, 16)),
+    (F.dropout3d, (4, 16, 2, 3, 2), (4, 16)), (F.dropout3d, (16, 2, 3, 2), (16,)),
+], ids=["1d", "1d-unbatched", "2d", "3d", "3d-unbatched"])
+def test_channel_dropout_zeroes_whole_maps(fn, shape, maps):
+    glassnet.manual_seed(3)
+    x = glassnet.tensor(np.random.default_rng(0).uniform(1, 2, shape), requires_grad=True)
+    y = fn(x, 0.5)
+    y.backward(np.ones(shape, np.float32))
+    zero = (y.data == 0).reshape(maps + (-1,))
+    assert (zero.all(axis=-1) | ~zero.any(axis=-1)).all()
+    assert 0 < zero.all(axis=-1).mean() < 1
+    keep = ~(y.data == 0)
+    np.testing.assert_allclose(x.grad, keep * 2.0, rtol=1e-6)  # mask * 1 / (1 - 0.5)
+    np.testing.assert_allclose(y.data[keep], 2 * x.data[keep], rtol=1e-6)
+    assert fn(x, 0.5, training=False) is x
+
+
+@pytest.mark.parametrize("fn,shape,message", [
+    (F.dropout1d, (2, 3, 4, 5), r"dropout1d expected input of shape \(N, C, L\) or \(C, L\), got \(2, 3, 4, 5\)"),
+    (F.dropout2d, (2, 3, 4), r"dropout2d expected input of shape \(N, C, H, W\), got \(2, 3, 4\); for \(N, C, L\) "
+                             r"use dropout1d"),
+    (F.dropout3d, (2, 3, 4), r"dropout3d expected input of shape \(N, C, D, H, W\) or \(C, D, H, W\), got \(2, 3, 4\)"),
+])
+def test_channel_dropout_wrong_rank(fn, shape, message):
+    with pytest.raises(ValueError, match=message):
+        fn(glassnet.ones(*shape), 0.5)
+
+
+def test_channel_dropout_bad_probability():
+    with pytest.raises(ValueError, match="dropout2d probability has to be between 0 and 1, but got 2"):
+        F.dropout2d(glassnet.ones(1, 2, 3, 3), 2)

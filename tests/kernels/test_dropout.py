@@ -64,3 +64,15 @@ def test_p_zero_and_one():
     y, keep = dropout_forward(x, 1.0, np.random.default_rng(0))
     np.testing.assert_array_equal(y, 0)
     np.testing.assert_array_equal(dropout_backward(dy, keep, 1.0), 0)
+
+
+def test_channel_mask_broadcasts_over_spatial_dimensions():
+    x = np.random.default_rng(0).uniform(1, 2, (40, 50, 3, 4)).astype(np.float32)
+    y, keep = dropout_forward(x, 0.3, np.random.default_rng(1), mask_shape=(40, 50, 1, 1))
+    assert keep.shape == (40, 50, 1, 1)
+    dropped = (y == 0).reshape(40, 50, -1)
+    assert (dropped.all(axis=2) | ~dropped.any(axis=2)).all()  # each map all zero or all kept
+    assert abs(keep.mean() - 0.7) < 5 * np.sqrt(0.21 / 2000)
+    dy = np.ones_like(x)
+    np.testing.assert_allclose(dropout_backward(dy, keep, 0.3), np.broadcast_to(keep / np.float32(0.7), x.shape),
+                               rtol=1e-6)

@@ -138,3 +138,24 @@ def test_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "glassnet.explain", "output-size", "32", "3"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip().endswith("= 30")
+
+
+def test_trained_model_filters_and_features(capsys, tmp_path, image_files):
+    models = pytest.importorskip("glassnet.models")
+    from glassnet import serialization
+    from glassnet.explain.cli import load_model
+    model = models.get_model("lenet5")
+    state = {k: np.asarray(v) for k, v in model.state_dict().items()}
+    state["0.weight"] = np.arange(state["0.weight"].size, dtype=np.float32).reshape(state["0.weight"].shape)
+    serialization.save(state, tmp_path / "lenet.safetensors")
+    loaded = load_model("lenet5", str(tmp_path / "lenet.safetensors"))
+    np.testing.assert_array_equal(np.asarray(loaded.state_dict()["0.weight"]), state["0.weight"])
+    status, out, _ = run(capsys, "filters", "--model", "lenet5", "--checkpoint", str(tmp_path / "lenet.safetensors"),
+                         "--out", str(tmp_path / "filters.png"))
+    assert status == 0
+    assert_valid_png(tmp_path / "filters.png")
+    status, out, _ = run(capsys, "features", str(image_files[0]), "--model", "lenet5", "--size", "28x28",
+                         "--checkpoint", str(tmp_path / "lenet.safetensors"), "--out", str(tmp_path / "fm.png"))
+    assert status == 0, out
+    assert_valid_png(tmp_path / "fm.png")
+    assert "input: (1, 28, 28)" in out and "11: Linear: (10,)" in out

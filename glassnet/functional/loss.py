@@ -169,7 +169,7 @@ class NLLLoss(Function):
     def backward(ctx, dloss):
         (cache,) = ctx.saved
         if ctx.unbatched and cache["reduction"] == "none":
-            dloss = dloss[None]
+            dloss = dloss[None]  # (1,)
         dx = K.nll_loss_backward(dloss, cache)
         return (dx[0] if ctx.unbatched else dx), None
 

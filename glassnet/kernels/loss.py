@@ -130,8 +130,9 @@ def cross_entropy_backward(dloss: np.ndarray, cache: dict, needs_target_grad: bo
         smooth = (eps / n_classes) * cache["valid"][:, None]  # (N, 1, d1, ...)
         dx -= smooth if w is None else smooth * w
     # the one-hot part of q: subtract (1 - eps) w_t at the target class of each position
-    at_target = np.take_along_axis(dx, target[:, None], axis=1)
-    np.put_along_axis(dx, target[:, None], at_target - ((1 - eps) * w_t)[:, None], axis=1)
+    index = target[:, None]  # (N, 1, d1, ...): the target class along the class axis
+    at_target = np.take_along_axis(dx, index, axis=1)  # (N, 1, d1, ...)
+    np.put_along_axis(dx, index, at_target - ((1 - eps) * w_t)[:, None], axis=1)
     dx *= g
     return dx, None
 
@@ -153,6 +154,7 @@ def nll_loss_backward(dloss: np.ndarray, cache: dict) -> np.ndarray:
     w_t = cache["w_t"]
     g = _upstream(dloss, cache["reduction"], cache["denominator"], w_t.dtype)
     dx = np.zeros(cache["shape"], w_t.dtype)  # (N, C, d1, ...)
+    # (N, 1, d1, ...) index and values: one entry per position, at its target class
     np.put_along_axis(dx, cache["target"][:, None], (-w_t * g)[:, None], axis=1)
     return dx
 

@@ -261,6 +261,8 @@ def _axes(dim, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims:  # dim=() reduces over everything, as in PyTorch
+        return tuple(range(ndim))
     axes = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise ValueError(f"dim {dim} names a dimension more than once")

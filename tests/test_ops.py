@@ -169,7 +169,7 @@ def test_matmul_shape_mismatch_names_both_shapes():
 
 # ---- reductions -----------------------------------------------------------------------------
 
-DIMS = [None, 0, 1, -1, (0, 2), (-1, 0), (0, 1, 2)]
+DIMS = [None, 0, 1, -1, (0, 2), (-1, 0), (0, 1, 2), ()]  # () reduces everything, as in torch
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -188,7 +188,7 @@ def test_sum_mean(op, dim, keepdim):
 
 @pytest.mark.parametrize("correction", [0, 1, 2])
 @pytest.mark.parametrize("keepdim", [False, True])
-@pytest.mark.parametrize("dim", [None, 1, -1, (0, 2)], ids=str)
+@pytest.mark.parametrize("dim", [None, 1, -1, (0, 2), ()], ids=str)
 @pytest.mark.parametrize("op", ["var", "std"])
 def test_var_std(op, dim, keepdim, correction):
     fn = lambda a: getattr(a, op)(dim=dim, keepdim=keepdim, correction=correction)  # noqa: E731

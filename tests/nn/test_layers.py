@@ -99,6 +99,18 @@ def test_per_side_padding_and_flip():
     assert layer.padding == ((0, 2), (1, 0))
 
 
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_full_padding_is_explicit_padding_of_d_times_k_minus_1(dilation):
+    gn.manual_seed(0)
+    layer = nn.Conv1d(2, 3, 3, padding="full", dilation=dilation)
+    ref = torch.nn.Conv1d(2, 3, 3, padding=dilation * 2, dilation=dilation)
+    ref.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
+    x = _x((2, 2, 7))
+    y = layer(gn.tensor(x))
+    assert y.shape == (2, 3, 7 + 2 * dilation)
+    np.testing.assert_allclose(y.data, ref(torch.tensor(x)).detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
 def test_conv_nd_general_rank_reduces_to_conv2d():
     gn.manual_seed(0)
     general, fixed = nn.ConvNd(2, 3, 4, 3, padding=1), nn.Conv2d(3, 4, 3, padding=1)

@@ -8,8 +8,9 @@ Each backward receives the upstream gradient dy = dL/dy and returns dx = dL/dx =
 backward functions take what the forward saved (the output y where the derivative is a function
 of y, otherwise the input x), so nothing is recomputed.
 
-Masks are applied by multiplying with a boolean array (np.multiply(dy, mask)), not with
-np.where: on random-signed data np.where's per-element branch is about 10x slower.
+Masks are applied by multiplication, not with np.where: on random-signed data np.where's
+per-element branch is about 10x slower. A comparison written straight into a float array
+(np.greater(y, 0, out=float_array) gives 1.0 / 0.0) then multiplied in place is the fastest.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
-    return np.multiply(dy, y > 0)
+    dx = np.greater(y, 0, out=np.empty_like(dy))  # the mask as 1.0 / 0.0
+    dx *= dy
+    return dx
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------
@@ -48,7 +51,7 @@ def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _leaky_slope(x: np.ndarray, negative_slope: float) -> np.ndarray:
     """1 where x > 0, negative_slope elsewhere, in x's dtype."""
-    s = (x > 0).astype(x.dtype)
+    s = np.greater(x, 0, out=np.empty_like(x))  # 1.0 / 0.0
     s *= 1 - negative_slope
     s += negative_slope
     return s

@@ -22,13 +22,13 @@ Per layer, `count` reports (per sample, bias included in parameters):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..kernels.sizes import (conv_output_size, ntuple, pool_output_size, positive_tuple,
                              resolve_padding)
-from .layers import Layer, as_layers
+from .layers import Layer, as_layer, as_layers
 
 
 def _fmt_pad(lo: int, hi: int) -> str:
@@ -166,10 +166,21 @@ class Counts:
         return "\n".join(lines)
 
 
-def count_layer(layer: Layer, input_shape) -> LayerCount:
-    """Counts of one Layer for a per-sample input shape (C, *spatial)."""
+def count_layer(layer: Layer, input_shape, output_shape=None) -> LayerCount:
+    """Counts of one Layer for a per-sample input shape (C, *spatial).
+
+    output_shape, when known from running the layer, is used for layers whose geometry glassnet
+    does not describe (adaptive pooling and other shape-changing modules): for those, each input
+    unit counts as one connection.
+    """
     input_shape = tuple(int(v) for v in input_shape)
+    if layer.kind == "pointwise" and output_shape is not None and tuple(output_shape) != input_shape:
+        out_shape = tuple(int(v) for v in output_shape)
+        return LayerCount(layer.label(), input_shape, out_shape, layer.parameters, int(np.prod(input_shape)), 0, 0)
     out_shape = layer.output_shape(input_shape)
+    if output_shape is not None and tuple(output_shape) != out_shape:
+        raise ValueError(f"{layer.label()}: computed output shape {out_shape} for input {input_shape}, but the "
+                         f"layer produced {tuple(output_shape)}")
     in_units, out_units = int(np.prod(input_shape)), int(np.prod(out_shape))
     dense = in_units * out_units + (out_units if layer.kind in ("conv", "linear") and layer.bias else 0)
     if layer.kind == "conv":
@@ -203,6 +214,9 @@ def count(model, input_shape) -> Counts:
     of a model (a glassnet.nn module or Sequential, a Layer, or a list of them), for one sample of
     shape input_shape = (C, *spatial).
 
+    A glassnet.nn model is run once on zeros and every call of a leaf module is counted with the
+    shapes it saw, so models with branches and skip connections are counted too.
+
     Seed 000: a 10x10 image and twenty 5x5 filters (no bias):
 
     >>> from glassnet.explain.layers import conv
@@ -211,6 +225,8 @@ def count(model, input_shape) -> Counts:
     (500, (20, 6, 6), 720)
     """
     shape = tuple(int(v) for v in input_shape)
+    if hasattr(model, "register_forward_hook") and hasattr(model, "named_modules"):
+        return _count_by_running(model, shape)
     rows = []
     for layer in as_layers(model):
         row = count_layer(layer, shape)
@@ -218,4 +234,44 @@ def count(model, input_shape) -> Counts:
         shape = row.output_shape
     if not rows:
         raise ValueError("count needs at least one layer, got an empty model")
+    return Counts(tuple(rows))
+
+
+def _count_by_running(model, input_shape) -> Counts:
+    """Count a glassnet.nn model of any architecture (branches, skip connections): run it once on
+    zeros with forward hooks on its leaf modules, and count each call with the shapes it saw.
+    A module called twice (a shared ReLU) is listed twice, its parameters counted once."""
+    from .. import no_grad, tensor
+    containers = ("Sequential", "ModuleList", "ModuleDict")
+    leaves = [(name, m) for name, m in model.named_modules()
+              if not list(m.children()) and type(m).__name__ not in containers]
+    if not leaves:
+        raise ValueError("count needs at least one layer, got an empty model")
+    rows, seen, handles = [], set(), []
+
+    def record(name, module, args, output):
+        first = args[0] if args else None
+        if first is None or not hasattr(first, "shape") or not hasattr(output, "shape"):
+            return
+        layer = as_layer(module)
+        if id(module) in seen and layer.kind == "pointwise":
+            layer = replace(layer, parameters=0)
+        row = count_layer(layer, tuple(first.shape[1:]), tuple(output.shape[1:]))
+        if id(module) in seen and layer.kind in ("conv", "linear"):
+            row = replace(row, parameters=0)  # shared weights are counted at their first use
+        seen.add(id(module))
+        rows.append(replace(row, name=f"{name}: {row.name}" if name else row.name))
+
+    for name, module in leaves:
+        handles.append(module.register_forward_hook(
+            lambda module, args, output, name=name: record(name, module, args, output)))
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        with no_grad():
+            model(tensor(np.zeros((1,) + tuple(input_shape), dtype=np.float32)))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
     return Counts(tuple(rows))

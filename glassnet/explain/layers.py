@@ -209,7 +209,8 @@ def as_layer(module) -> Layer:
 
 def as_layers(model) -> list[Layer]:
     """A model as a flat list of Layers: a Layer, a list of Layers or modules, a glassnet.nn
-    Sequential (nested Sequentials are flattened), or a single module."""
+    Sequential (nested Sequentials are flattened), or a single module. Modules with sub-modules
+    and a forward of their own (residual blocks, ...) are refused: they need not be chains."""
     if isinstance(model, Layer):
         return [model]
     if isinstance(model, (list, tuple)):
@@ -217,9 +218,12 @@ def as_layers(model) -> list[Layer]:
     children = getattr(model, "children", None)
     if children is not None and type(model).__name__ == "Sequential":
         return [layer for child in children() for layer in as_layers(child)]
-    if children is not None and not hasattr(model, "kernel_size") and not hasattr(model, "in_features"):
-        kids = list(children())
-        if kids:
-            # A custom container: its children in registration order are taken as a chain.
-            return [layer for child in kids for layer in as_layers(child)]
+    if children is not None and type(model).__name__ in ("ModuleList", "ModuleDict"):
+        raise ValueError(f"{type(model).__name__} has no forward order; pass a Sequential or a list of layers")
+    if children is not None and list(children()):
+        # A module with sub-modules and its own forward may branch (a residual block adds its
+        # input back): its registration order is not necessarily the order data flows in.
+        raise ValueError(f"{type(model).__name__} has its own forward (it may branch, like a residual block), so "
+                         f"it is not a chain of layers; pass a Sequential, or the list of layers along one path "
+                         f"(count() runs any glassnet.nn model and counts it as it runs)")
     return [as_layer(model)]

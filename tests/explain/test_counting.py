@@ -111,3 +111,24 @@ def test_count_errors():
         count(conv(1, 1, 7), (1, 5, 5))
     with pytest.raises(ValueError, match=r"expected input of shape \(\.\.\., 10\), got \(12,\)"):
         count([flatten(), linear(10, 2)], (3, 2, 2))
+
+
+def test_count_runs_models_with_skip_connections():
+    models = pytest.importorskip("glassnet.models")
+    model = models.get_model("resnet_small")
+    c = count(model, (1, 28, 28))
+    assert c.parameters == sum(p.data.size for p in model.parameters())
+    names = [row.name for row in c.layers]
+    assert any(n.startswith("layers.1.shortcut.0: Conv2d(16 -> 32, k=1, s=2") for n in names)
+    pool = next(row for row in c.layers if "AdaptiveAvgPool2d" in row.name)
+    assert pool.output_shape == (64, 1, 1) and pool.connections == 64 * 7 * 7
+    assert c.output_shape == (10,)
+    # the shared ReLU of a block is listed at each call, without parameters
+    assert names.count("layers.0.relu: ReLU") == 2
+
+
+def test_chain_tools_refuse_branching_models():
+    models = pytest.importorskip("glassnet.models")
+    from glassnet.explain import receptive_field
+    with pytest.raises(ValueError, match="ResNet has its own forward .* not a chain of layers"):
+        receptive_field(models.get_model("resnet_small"), (1, 28, 28))

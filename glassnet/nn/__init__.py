@@ -4,6 +4,11 @@ Every layer holds its parameters with torch's names, shapes and default initiali
 model built the same way here and in PyTorch has the same state_dict keys and shapes, and the
 weights of one load into the other.
 
+Inputs must have the layer's dtype (float32 unless the module was converted with .double()):
+integer or float64 inputs are refused with a TypeError naming both dtypes, never converted.
+A wrong shape gives a ValueError naming the module, e.g. "Conv2d(3 -> 16) expected input of
+shape (N, 3, H, W), got (8, 1, 28, 28) (1 channels instead of 3)".
+
 Beside torch's layers, the ones the lectures describe and PyTorch lacks: LocallyConnected*,
 TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
 """

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 
 from .. import functional as F
-from ..tensor import zeros
 from ..kernels.sizes import PADDING_MODES, PADDING_STRINGS, positive_tuple, resolve_padding
+from ..tensor import zeros
 from . import init
 from ._checks import check_dtype, check_spatial_input
 from .module import Module, Parameter
@@ -178,7 +178,7 @@ class Conv3d(ConvNd):
 
 class ConvTransposeNd(_ConvBase):
     """Transposed convolution (the input gradient of convolution, seed 003) over
-    num_spatial_dims spatial dimensions. Output size per dimension:
+    num_spatial_dims = 1, 2 or 3 spatial dimensions. Output size per dimension:
     (n - 1) s - (p_lo + p_hi) + d (k - 1) + output_padding + 1.
 
     forward(input, output_size=None): output_size picks the output_padding that gives that size
@@ -188,6 +188,8 @@ class ConvTransposeNd(_ConvBase):
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,
                  stride=1, padding=0, output_padding=0, groups: int = 1, bias: bool = True,
                  dilation=1, padding_mode: str = "zeros"):
+        if not 1 <= num_spatial_dims <= 3:  # glassnet.functional has conv_transpose1d/2d/3d only
+            raise ValueError(f"ConvTransposeNd supports 1, 2 or 3 spatial dimensions, got {num_spatial_dims}")
         if padding_mode != "zeros":
             raise ValueError(f"only padding_mode='zeros' is supported for transposed convolution, "
                              f"got {padding_mode!r} (as in PyTorch)")
@@ -226,8 +228,7 @@ class ConvTransposeNd(_ConvBase):
     def forward(self, input, output_size=None):
         x, batched = self._prepare(input)
         output_padding = self._output_padding(x, output_size)
-        n = self.num_spatial_dims
-        fn = getattr(F, f"conv_transpose{n}d") if n <= 3 else F.conv_transpose
+        fn = getattr(F, f"conv_transpose{self.num_spatial_dims}d")
         y = self._call_functional(fn, x, self.weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)
         return y if batched else y.squeeze(0)

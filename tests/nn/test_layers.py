@@ -345,6 +345,7 @@ def test_wrong_input_dtype_is_refused_naming_both(dtype):
     (lambda: nn.Conv2d(0, 2, 3), r"in_channels must be a positive int, got 0"),
     (lambda: nn.ConvTranspose2d(1, 2, 3, stride=2, output_padding=2), r"output_padding must be >= 0 and smaller than stride"),
     (lambda: nn.ConvTranspose2d(1, 2, 3, padding_mode="reflect"), r"only padding_mode='zeros'"),
+    (lambda: nn.ConvTransposeNd(4, 1, 2, 3), r"ConvTransposeNd supports 1, 2 or 3 spatial dimensions, got 4"),
     (lambda: nn.MaxPool2d(0), r"kernel_size must be >= 1"),
     (lambda: nn.AvgPool2d(2, stride=(1, 0)), r"stride must be >= 1"),
     (lambda: nn.AdaptiveAvgPool2d((2, 0)), r"output_size must be a positive int or a tuple of 2"),

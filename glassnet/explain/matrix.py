@@ -151,7 +151,7 @@ def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1, groups: in
     if w.dtype.kind not in "fc":
         w = w.astype(np.float64)
     links = conv_links(w.shape, input_shape, order=order, **options)
-    values = w.reshape(-1)[links.weight_index]
+    values = w.reshape(-1)[links.weight_index]  # (links,): the weight each entry holds
     if sparse:
         from scipy import sparse as sp
         return sp.csr_matrix((values, (links.rows, links.cols)), shape=links.shape, dtype=w.dtype)
@@ -217,7 +217,7 @@ def matrix_counts(weight_shape, input_shape, **options) -> MatrixCounts:
     weight_shape = tuple(weight_shape) if len(tuple(weight_shape)) == len(links.weight_shape) \
         else links.weight_shape[2:]
     return MatrixCounts(int(np.prod(links.weight_shape)), cols, rows, rows * cols, connections,
-                        rows * cols - connections, shares.reshape(weight_shape))
+                        rows * cols - connections, shares.reshape(weight_shape))  # (O, C/g, *k)
 
 
 @dataclass(frozen=True)
@@ -294,5 +294,5 @@ def find_convolution(m, input_shape, out_channels: int = 1, order: str = "C", at
         rebuilt = np.zeros_like(m)
         np.add.at(rebuilt, (links.rows, links.cols), weight[links.weight_index])
         if np.allclose(rebuilt, m, rtol=0, atol=atol):
-            return FoundConvolution(weight.reshape(weight_shape), s, p, d)
+            return FoundConvolution(weight.reshape(weight_shape), s, p, d)  # (O, C, *k)
     return None

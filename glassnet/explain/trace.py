@@ -243,11 +243,11 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
     if op == "conv":
         # sum over (C, *k) of window * kernel, for every filter
         y = np.tensordot(w, windows, axes=([1] + list(range(2, 2 + nd)), [0] + list(axes_k)))  # (O, *out)
-        b = None if bias is None else _as_array(bias).astype(x.dtype).reshape(-1)
+        b = None if bias is None else _as_array(bias).astype(x.dtype).reshape(-1)  # (O,)
         if b is not None:
             if b.shape != (w.shape[0],):
                 raise ValueError(f"trace expected a bias of shape ({w.shape[0]},), got {b.shape}")
-            y = y + b.reshape((-1,) + (1,) * nd)
+            y = y + b.reshape((-1,) + (1,) * nd)  # (O, 1, ..., 1) against (O, *out)
     elif op == "max":
         y, b = windows.max(axis=axes_k), None  # (C, *out)
     else:

@@ -34,7 +34,7 @@ def vec(a, order: str = "C") -> np.ndarray:
     a = np.asarray(a)
     check_order(order)
     if order == "C" or a.ndim <= 2:
-        return a.reshape(-1)
+        return a.reshape(-1)  # (C * prod(spatial),)
     # Reverse the spatial axes so that the first spatial index runs fastest, channels stay outermost.
     return a.transpose((0,) + tuple(range(a.ndim - 1, 0, -1))).reshape(-1)  # (C * prod(spatial),)
 
@@ -48,6 +48,7 @@ def unvec(v, shape, order: str = "C") -> np.ndarray:
         raise ValueError(f"unvec expected a vector of {int(np.prod(shape))} entries for shape {shape}, "
                          f"got shape {v.shape}")
     if order == "C" or len(shape) <= 1:
-        return v.reshape(shape)
+        return v.reshape(shape)  # (C, *spatial)
     reversed_shape = (shape[0],) + shape[:0:-1]  # (C, *reversed spatial)
+    # (C, *reversed spatial) -> (C, *spatial)
     return v.reshape(reversed_shape).transpose((0,) + tuple(range(len(shape) - 1, 0, -1)))

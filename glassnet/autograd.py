@@ -36,8 +36,19 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
 
 
-def set_grad_enabled(mode: bool) -> None:
-    _state.grad_enabled = bool(mode)
+class set_grad_enabled:
+    """Switch gradient recording on or off. As in PyTorch it works both as a plain call and as a
+    context manager that restores the previous mode: `with set_grad_enabled(training): ...`."""
+
+    def __init__(self, mode: bool):
+        self.previous = is_grad_enabled()
+        _state.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        _state.grad_enabled = self.previous
 
 
 @contextlib.contextmanager

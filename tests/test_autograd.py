@@ -387,3 +387,25 @@ def test_gradcheck_catches_a_wrong_backward():
         gradcheck(lambda a: WrongExp.apply(a), [x])
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda a: a.exp(), [gn.tensor([1.0], requires_grad=True)])
+
+
+def test_set_grad_enabled_as_a_context_manager_as_torch():
+    x = gn.tensor([1.0], requires_grad=True)
+    for training in (False, True):
+        with gn.set_grad_enabled(training):
+            assert (x * 2).requires_grad is training
+        assert gn.is_grad_enabled()
+    with pytest.raises(KeyError):
+        with gn.set_grad_enabled(False):
+            raise KeyError
+    assert gn.is_grad_enabled()
+
+
+def test_no_grad_as_a_decorator_as_torch():
+    x = gn.tensor([1.0], requires_grad=True)
+
+    @gn.no_grad()
+    def evaluate():
+        return (x * 2).requires_grad
+
+    assert evaluate() is False and gn.is_grad_enabled()

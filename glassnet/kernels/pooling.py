@@ -15,8 +15,13 @@ two steps:
    index plane with the same `pad` and `sliding_windows` that convolution uses, so the window
    arithmetic exists once; adaptive pooling builds its variable-size windows from seed 001's
    start = floor(i n / out), end = ceil((i + 1) n / out).
-2. A plain numba loop over all planes (N * C, in parallel) and all output positions reads the
-   window through the table: a max with its argmax, or a sum divided by the divisor.
+2. A plain numba loop over all planes (N * C) and all output positions reads the window through
+   the table: a max with its argmax, or a sum divided by the divisor. The loops are
+   single-threaded on purpose: on a busy two-core machine a parallel loop waited for a
+   descheduled worker thread and ran several times slower than a serial one.
+
+A table holds O * K int64 entries, the size of one plane's im2col matrix whatever N and C are;
+tables are cached per geometry (a few dozen at most), so each layer builds its own once.
 
 Backward, written by hand:
 - max: only the first maximum of a window depends on its input, with slope 1, so
@@ -60,9 +65,10 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
     """
     nd = len(spatial_shape)
     k = positive_tuple(kernel_size, nd, f"{what} kernel_size")
-    # stride None (or PyTorch's empty list) means stride = kernel_size: windows side by side
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
-        positive_tuple(stride, nd, f"{what} stride")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        s = k  # PyTorch's default (None, or [] from nn modules): windows side by side
+    else:
+        s = positive_tuple(stride, nd, f"{what} stride")
     d = positive_tuple(dilation, nd, f"{what} dilation")
     pads = resolve_padding(padding, k, s, d, spatial_shape)
     for i, (kk, (lo, hi)) in enumerate(zip(k, pads)):
@@ -78,7 +84,7 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
     return k, s, pads, d, out
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def window_table(spatial_shape: tuple, kernel_size: tuple, stride: tuple, pads: Pads,
                  dilation: tuple, out_shape: tuple, for_max: bool = False) -> np.ndarray:
     """(O, K) flat input index of every window position; PAD / OVERHANG outside the input.
@@ -106,7 +112,7 @@ def adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     return (i * n) // out, -(-((i + 1) * n) // out)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def adaptive_table(spatial_shape: tuple, out_shape: tuple, for_max: bool = False) -> np.ndarray:
     """(O, K) table of adaptive pooling: K is the largest window; shorter windows end in OVERHANG."""
     nd = len(spatial_shape)

@@ -4,6 +4,9 @@ float64 finite differences (glassnet.testing.gradcheck)."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import glassnet as gn
 from glassnet.ops import unbroadcast
@@ -490,3 +493,14 @@ def test_zero_dim_tensors_take_dim_0_and_minus_1_as_torch():
     assert x.sum(0).item() == t.sum(0).item() and x.max(-1).values.item() == t.max(-1).values.item()
     assert x.max(0).indices.item() == t.max(0).indices.item() == 0
     assert x.squeeze(0).shape == () and x.unsqueeze(0).shape == (1,) and x.flatten().shape == (1,)
+
+
+# ---- random broadcasting shapes -------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=3),
+       op=st.sampled_from(list(BINARY)))
+def test_binary_broadcasting_on_random_shapes(shapes, op):
+    a = sample(shapes.input_shapes[0], seed=70)
+    b = sample(shapes.input_shapes[1], "away" if op == "div" else "real", seed=71)
+    against_torch(BINARY[op], [a, b])

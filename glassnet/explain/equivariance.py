@@ -48,7 +48,7 @@ def as_function(f):
 
 
 def _data(y):
-    return np.asarray(getattr(y, "data", y))
+    return np.asarray(y)  # a glassnet Tensor converts itself (__array__)
 
 
 def shift(a: np.ndarray, t: int, axis: int) -> np.ndarray:
@@ -138,7 +138,7 @@ def equivariance(f, x, transform: str = "translate", shift_by: int = 1, axis: in
     """
     if transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
-    x = np.asarray(getattr(x, "data", x))
+    x = np.asarray(x)
     if x.ndim < 3:
         raise ValueError(f"equivariance expected a batch x of shape (N, C, *spatial), got {x.shape}")
     nd = x.ndim - 2

@@ -16,7 +16,7 @@ def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
     of model.named_modules() ('0', 'features.3', ...) followed by the class name.
     """
     from .. import no_grad, tensor
-    x = np.asarray(getattr(x, "data", x), dtype=np.float32)
+    x = np.asarray(x, dtype=np.float32)
     containers = ("Sequential", "ModuleList", "ModuleDict")
     leaves = [(name, m) for name, m in model.named_modules()
               if not list(m.children()) and type(m).__name__ not in containers]

@@ -51,8 +51,7 @@ class Links:
 
 
 def _as_array(a) -> np.ndarray:
-    data = getattr(a, "data", a)  # glassnet Tensor or Parameter -> its ndarray
-    return np.asarray(data)
+    return np.asarray(a)  # a glassnet Tensor or Parameter converts itself (__array__)
 
 
 def _read_layer(weight, options: dict):

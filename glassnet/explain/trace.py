@@ -163,7 +163,7 @@ class Trace:
 
 
 def _as_array(a):
-    return None if a is None else np.asarray(getattr(a, "data", a))
+    return None if a is None else np.asarray(a)
 
 
 def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str = "conv",

@@ -64,7 +64,7 @@ def _weight_of(model_or_weight) -> np.ndarray:
             if hasattr(module, "weight") and hasattr(module, "kernel_size") and module.weight is not None:
                 return np.asarray(module.weight.data)
         raise ValueError(f"{type(model_or_weight).__name__} has no convolution layer to take filters from")
-    return np.asarray(getattr(model_or_weight, "data", model_or_weight))
+    return np.asarray(model_or_weight)
 
 
 def plot_filters(model_or_weight, path=None, values: bool | None = None, max_filters: int = 64):

@@ -13,7 +13,7 @@ Beside torch's layers, the ones the lectures describe and PyTorch lacks: Locally
 TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
 """
 
-from . import init, tables
+from . import init, tables, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential

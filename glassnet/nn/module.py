@@ -351,7 +351,10 @@ class Module:
         return self
 
     def to(self, dtype) -> Module:
-        """Convert floating parameters and buffers to dtype, in place (float64 for gradient checks)."""
+        """Convert floating parameters and buffers to dtype, in place (float64 for gradient checks).
+        .to("cpu") is accepted and changes nothing: glassnet runs on the CPU only."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")

@@ -225,6 +225,9 @@ def test_double_converts_parameters_and_float_buffers_only():
     assert bn.weight.dtype == np.float64 and bn.running_var.dtype == np.float64
     assert bn.num_batches_tracked.dtype == np.int64
     assert bn.float().weight.dtype == np.float32
+    assert bn.to("cpu") is bn and bn.weight.dtype == np.float32
+    with pytest.raises(TypeError, match="takes a floating dtype, got int64"):
+        bn.to(np.int64)
 
 
 def test_forward_hooks_see_and_may_replace_outputs():

@@ -334,12 +334,13 @@ class MaxMin(Function):
             ctx.shape, ctx.dim = a.shape, None
             out = flat[idx].reshape((1,) * a.ndim if keepdim else ())
             # every element equal to the extreme shares its gradient (NaN, the extreme if present, ties with NaN)
-            ctx.ties = (a == flat[idx]) | (np.isnan(a) & np.isnan(flat[idx]))
+            ctx.save_for_backward((a == flat[idx]) | (np.isnan(a) & np.isnan(flat[idx])))
             return out, np.asarray(idx, dtype=np.int64)
         d = normalize_dim(dim, a.ndim)
         idx = np.expand_dims(find(a, axis=d), d)  # (..., 1, ...) at d
         out = np.take_along_axis(a, idx, axis=d)
-        ctx.shape, ctx.index, ctx.dim, ctx.keepdim = a.shape, idx, d, keepdim
+        ctx.save_for_backward(idx)
+        ctx.shape, ctx.dim, ctx.keepdim = a.shape, d, keepdim
         if not keepdim:
             out, idx = out.squeeze(d), idx.squeeze(d)
         return out, idx.astype(np.int64)
@@ -348,10 +349,12 @@ class MaxMin(Function):
     def backward(ctx, dy, _):
         g = np.zeros(ctx.shape, dy.dtype)
         if ctx.dim is None:
-            g[ctx.ties] = dy.reshape(()) / np.count_nonzero(ctx.ties)
+            (ties,) = ctx.saved
+            g[ties] = dy.reshape(()) / np.count_nonzero(ties)
         else:
             up = dy if ctx.keepdim else np.expand_dims(dy, ctx.dim)
-            np.put_along_axis(g, ctx.index, up, axis=ctx.dim)
+            (index,) = ctx.saved
+            np.put_along_axis(g, index, up, axis=ctx.dim)
         return (g,)
 
 
@@ -401,16 +404,18 @@ def _is_basic_index(index) -> bool:
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, index):
-        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        ctx.shape, ctx.dtype = a.shape, a.dtype
+        ctx.save_for_backward(index)  # index arrays can be large: saved, so backward frees them
         return a[index]
 
     @staticmethod
     def backward(ctx, dy):
         g = np.zeros(ctx.shape, ctx.dtype)
-        if _is_basic_index(ctx.index):
-            g[ctx.index] = dy
+        (index,) = ctx.saved
+        if _is_basic_index(index):
+            g[index] = dy
         else:  # advanced indexing may pick an element twice: accumulate, don't overwrite
-            np.add.at(g, ctx.index, dy)
+            np.add.at(g, index, dy)
         return g, None
 
 
@@ -440,15 +445,17 @@ class Stack(Function):
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
-        ctx.condition, ctx.shapes = condition, (_shape(a), _shape(b))
+        ctx.save_for_backward(condition)
+        ctx.shapes = _shape(a), _shape(b)
         return np.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, dy):
         sa, sb = ctx.shapes
         zero = np.zeros((), dy.dtype)
-        return (None, unbroadcast(np.where(ctx.condition, dy, zero), sa),
-                unbroadcast(np.where(ctx.condition, zero, dy), sb))
+        (condition,) = ctx.saved
+        return (None, unbroadcast(np.where(condition, dy, zero), sa),
+                unbroadcast(np.where(condition, zero, dy), sb))
 
 
 def _is_tensor(x) -> bool:

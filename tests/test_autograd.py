@@ -409,3 +409,14 @@ def test_no_grad_as_a_decorator_as_torch():
         return (x * 2).requires_grad
 
     assert evaluate() is False and gn.is_grad_enabled()
+
+
+@pytest.mark.parametrize("make", [lambda x: x.max(), lambda x: x.max(0).values, lambda x: x[np.array([0, 0, 1])],
+                                  lambda x: gn.where(x.data > 0, x, 0.0)], ids=["max", "max_dim", "getitem", "where"])
+def test_index_and_mask_arrays_are_freed_by_backward(make):
+    # an output kept for logging must not keep its op's index arrays alive after backward
+    x = gn.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    y = make(x)
+    assert y.grad_fn.saved
+    y.sum().backward()
+    assert y.grad_fn.saved == ()

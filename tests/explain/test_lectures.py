@@ -22,3 +22,14 @@ def test_lecture_page_runs(page, tmp_path, monkeypatch):
                               optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted >= 10, f"{page.name} has only {result.attempted} runnable examples"
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {page.name} failed (see above)"
+
+
+MODULES = ["vec", "matrix", "counting", "trace", "classic", "receptive", "equivariance", "layers", "features"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    import importlib
+    module = importlib.import_module(f"glassnet.explain.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

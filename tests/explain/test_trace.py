@@ -128,13 +128,13 @@ def test_random_traces_match_torch(nd, options):
         assert step.value == pytest.approx(float(np.sum(step.inputs * step.weights)) + step.bias)
 
 
-@pytest.mark.parametrize("op", ["max", "avg"])
-@pytest.mark.parametrize("k, s, p", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
-def test_pool_traces_match_torch(op, k, s, p):
+@pytest.mark.parametrize("op, k, s, p, d", [(op, *g) for op in ("max", "avg") for g in
+                                             [(2, 2, 0, 1), (3, 1, 1, 1), (3, 2, 1, 1)]] + [("max", 2, 1, 1, 2)])
+def test_pool_traces_match_torch(op, k, s, p, d):
     x = np.random.default_rng(k * 10 + s).standard_normal((2, 6, 7))
-    t = trace(x, op=op, kernel_size=k, stride=s, padding=p)
+    t = trace(x, op=op, kernel_size=k, stride=s, padding=p, dilation=d)
     xt = torch.tensor(x)[None]
-    ref = TF.max_pool2d(xt, k, s, p) if op == "max" else TF.avg_pool2d(xt, k, s, p)
+    ref = TF.max_pool2d(xt, k, s, p, dilation=d) if op == "max" else TF.avg_pool2d(xt, k, s, p)
     np.testing.assert_allclose(t.output, ref[0].numpy(), rtol=1e-12)
     if op == "max" and p:
         assert "-inf" not in t.step(0, 0, 0).expression  # padding never shows up in a max

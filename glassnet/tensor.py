@@ -6,6 +6,8 @@ dtype policy (the same everywhere in glassnet):
   when asked for: `glassnet.tensor(data, dtype=np.float64)` or `.double()`.
 - Operations never mix float32 and float64 silently: combining them raises a TypeError that says
   which dtypes met. NumPy arrays and Python numbers used as operands take the tensor's dtype.
+- Integer and bool tensors follow PyTorch: meeting a float operand, true division, a fractional
+  power, mean and var make them float32 (never float64); integer tensors cannot require grad.
 - `.grad` is a plain ndarray of the tensor's dtype.
 """
 

@@ -29,6 +29,7 @@ class ConvNd(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1,
                 padding_mode="zeros", flip=False):
+        x = K.channels_last(x)  # transposed once here, read again by the weight gradient
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,

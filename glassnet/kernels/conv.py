@@ -102,7 +102,14 @@ def _spatial_flip(w: np.ndarray) -> np.ndarray:
 
 def _channels_last(a: np.ndarray) -> np.ndarray:
     """(N, C, *S) -> contiguous (N, *S, C); free when `a` is a channels-first view of such memory."""
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+    return im2col.to_channels_last(a)
+
+
+def channels_last(x: np.ndarray) -> np.ndarray:
+    """x (N, C, *S) as an (N, C, *S) view of channels-last memory: same values, and the kernels'
+    layout changes become free. Copies only when x is not already laid out so. Worth it for an
+    input used twice (forward, then backward's weight gradient)."""
+    return _channels_first(_channels_last(x))
 
 
 def _channels_first(a: np.ndarray) -> np.ndarray:
@@ -110,8 +117,8 @@ def _channels_first(a: np.ndarray) -> np.ndarray:
 
 
 def _padded_channels_last(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
-    """x (N, C, *in) padded, as contiguous channels-last (N, *padded, C): one copy does both."""
-    return np.ascontiguousarray(pad(np.moveaxis(x, 1, -1), tuple(pads) + ((0, 0),), padding_mode))
+    """x (N, C, *in) padded (windows.pad), as contiguous channels-last (N, *padded, C)."""
+    return im2col.to_channels_last(x, pads, padding_mode)
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
@@ -133,9 +140,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
             y += bias.reshape((-1,) + (1,) * len(out))
         return y
     xp = _padded_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
-    y = im2col.correlate(xp, w, stride, dilation, groups, out)  # (N, *out, C_out)
-    if bias is not None:
-        y += bias
+    y = im2col.correlate(xp, w, stride, dilation, groups, out, bias)  # (N, *out, C_out)
     return _channels_first(y)
 
 
@@ -251,4 +256,4 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
 
 
 __all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward",
-           "check_conv_args"]
+           "check_conv_args", "channels_last"]

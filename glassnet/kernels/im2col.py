@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit
 from threadpoolctl import ThreadpoolController
 
-from .windows import sliding_windows
+from .windows import pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # set to 1 for single-threaded convolutions
@@ -130,6 +130,32 @@ def _run(parts, work) -> list:
         return [first] + [f.result() for f in futures]
 
 
+def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
+    """x (N, C, *S) -> contiguous channels-last (N, *padded S, C), padded with windows.pad.
+
+    Free when x is already a channels-first view of contiguous channels-last memory and needs
+    no padding. Otherwise each worker transposes and pads its half of the batch (the layout
+    change is a strided copy, slow enough to be worth two threads).
+    """
+    nd = x.ndim - 2
+    pads = tuple(pads) if pads is not None else ((0, 0),) * nd
+    x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
+    if all(p == (0, 0) for p in pads) and x_cl.flags.c_contiguous:
+        return x_cl
+    n = x.shape[0]
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
+    out = np.empty((n,) + padded + (x.shape[1],), dtype=x.dtype)  # (N, *padded, C)
+
+    def work(parts):
+        for n0, n1 in parts:
+            out[n0:n1] = pad(x_cl[n0:n1], pads + ((0, 0),), padding_mode)
+
+    half = -(-n // 2)
+    big = x.nbytes > SMALL_BYTES and WORKERS > 1 and n > 1
+    _run([[(0, half)], [(half, n)]] if big else [[(0, n)]], work)
+    return out
+
+
 def _channels_last_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape, groups) -> np.ndarray:
     """View of channels-last xp (N, *Sp, C) as (N, *out, *k, G, C/G) patches, no copy."""
     nd = len(kernel_size)
@@ -160,18 +186,20 @@ def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(wm.transpose(0, 3, 2, 1)).reshape(groups, kk * cg, co // groups)  # (G, K Cg, Og)
 
 
-def correlate(xp: np.ndarray, w: np.ndarray, stride, dilation, groups: int, out_shape) -> np.ndarray:
-    """y[n, o, co] = sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk].
+def correlate(xp: np.ndarray, w: np.ndarray, stride, dilation, groups: int, out_shape,
+              bias: np.ndarray | None = None) -> np.ndarray:
+    """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk].
 
     xp (N, *Sp, C) channels-last (already padded), w (C_out, C/G, *k) -> y (N, *out, C_out),
     channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per chunk
-    and group.
+    and group; the bias is added to each chunk while it is still in cache.
     """
     out_shape = tuple(out_shape)
     n, c_out = xp.shape[0], w.shape[0]
     win = _channels_last_windows(xp, w.shape[2:], stride, dilation, out_shape, groups)
     wm = _weight_matrix(w, groups)  # (G, K Cg, Og)
     y = np.empty((n,) + out_shape + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
+    b = None if bias is None else bias.reshape(groups, c_out // groups)  # (G, Og)
 
     def work(chunks):
         for chunk in chunks:
@@ -179,6 +207,8 @@ def correlate(xp: np.ndarray, w: np.ndarray, stride, dilation, groups: int, out_
             cols = _im2col(win, chunk)  # (G, rows, K Cg)
             dst = y[n0:n1, o0:o1].reshape(cols.shape[1], groups, c_out // groups)  # (rows, G, Og)
             np.matmul(cols, wm, out=dst.transpose(1, 0, 2))  # (G, rows, Og), written in place
+            if bias is not None:
+                dst += b  # (rows, G, Og) + (G, Og)
 
     _run(_plan(n, out_shape, wm.shape[1] * groups * xp.itemsize), work)
     return y

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,8 +136,9 @@ def test_parsers():
 
 
 def test_module_entry_point():
+    repo = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-m", "glassnet.explain", "output-size", "32", "3"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, cwd=repo)
     assert result.returncode == 0 and result.stdout.strip().endswith("= 30")
 
 

@@ -388,7 +388,11 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        return np.broadcast_to(a, shape)
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {a.shape} can only stretch dimensions of size 1 "
+                             f"(and gain leading ones), got target shape {tuple(shape)}") from None
 
     @staticmethod
     def backward(ctx, dy):

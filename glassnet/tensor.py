@@ -83,6 +83,8 @@ class Tensor:
         return int(self.data.size)
 
     def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def item(self):

@@ -376,3 +376,10 @@ def test_device_and_method_forms():
         gn.zeros(1, 1, 1).t()
     assert (x > 2).any().item() and not (x > 2).all().item()
     assert (x > 1).all(1).tolist() == [False, True]
+
+
+def test_len_and_expand_errors():
+    with pytest.raises(TypeError, match="0-d tensor"):
+        len(gn.tensor(1.0))
+    with pytest.raises(ValueError, match=r"expand: a tensor of shape \(3, 2\) .* got target shape \(3, 4\)"):
+        gn.zeros(3, 2).expand(3, 4)

@@ -130,6 +130,13 @@ def read_image(path: str) -> np.ndarray:
         raise UsageError(f"cannot read {path} as a PNG or JPEG image: {error}") from None
 
 
+def _rgb(image) -> np.ndarray:
+    """(H, W, 3|4) image -> (H, W, 3) float32 in [0, 1] (8-bit images scaled, alpha dropped)."""
+    a = np.asarray(image)
+    scale = np.float32(np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else np.float32(1)
+    return (a[..., :3] / scale).astype(np.float32)
+
+
 def resize_nearest(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     rows = (np.arange(shape[0]) * a.shape[0] / shape[0]).astype(int)
     cols = (np.arange(shape[1]) * a.shape[1] / shape[1]).astype(int)
@@ -297,22 +304,23 @@ def cmd_features(args) -> int:
     from .. import nn
     from ..viz import plot_feature_maps
     from .features import feature_maps
+    image = read_image(args.image) if args.image else \
+        {"square": examples.square, "diamond": examples.diamond}[args.example]()
     if args.model:
         model = load_model(args.model, args.checkpoint)
-        image = read_image(args.image) if args.image else examples.square() if args.example == "square" \
-            else examples.diamond()
-        first = next(m for m in model.modules() if hasattr(m, "in_channels"))
-        if first.in_channels == 3 and np.ndim(image) == 3:
-            x = np.moveaxis(np.asarray(image, dtype=np.float32)[..., :3], -1, 0)  # (3, H, W)
-        else:
-            x = classic.to_gray(image)[None]  # (1, H, W)
-        if args.size:
-            size = parse_shape(args.size)
-            x = np.stack([resize_nearest(c, size) for c in x])
+        first = next((m for m in model.modules() if hasattr(m, "in_channels")), None)
+        channels = first.in_channels if first is not None else 1
     else:
-        x = _image_or_example(args)[None]  # (1, H, W)
         model = nn.Sequential(classic.fixed_conv2d(_names(args.kernels, classic.EDGE_KERNELS[:4]), padding=1),
                               nn.ReLU(), nn.MaxPool2d(2))
+        channels = 1
+    if channels == 3 and np.ndim(image) == 3:
+        x = np.moveaxis(_rgb(image), -1, 0)  # (H, W, 3) -> (3, H, W)
+    else:
+        x = np.repeat(classic.to_gray(image)[None], channels, axis=0)  # (C, H, W), grey in every channel
+    if args.size:
+        size = parse_shape(args.size)
+        x = np.stack([resize_nearest(c, size) for c in x])  # (C, *size)
     layers = [("input", x)] + feature_maps(model, x)
     plot_feature_maps(layers, args.out, max_maps=args.max_maps)
     for name, a in layers:

@@ -161,3 +161,13 @@ def test_trained_model_filters_and_features(capsys, tmp_path, image_files):
     assert status == 0, out
     assert_valid_png(tmp_path / "fm.png")
     assert "input: (1, 28, 28)" in out and "11: Linear: (10,)" in out
+
+
+def test_features_of_a_colour_model(capsys, tmp_path, image_files, monkeypatch):
+    nn = pytest.importorskip("glassnet.nn")
+    import glassnet.explain.cli as cli
+    monkeypatch.setattr(cli, "load_model", lambda name, checkpoint: nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()))
+    status, out, _ = run(capsys, "features", str(image_files[1]), "--model", "rgb", "--out", str(tmp_path / "c.png"))
+    assert status == 0, out
+    assert "input: (3, 30, 40)" in out and "0: Conv2d: (2, 28, 38)" in out
+    assert_valid_png(tmp_path / "c.png")

@@ -7,6 +7,7 @@ functional -> nn -> optim -> data, train, models, explain.
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
 from .random import manual_seed, rand, randint, randn
+from .serialization import load, save
 from .tensor import (Tensor, arange, float32, float64, int64, is_tensor, ones, ones_like, tensor,
                      zeros, zeros_like)
 

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassnet.kernels import pooling as P
 from glassnet.testing import check_gradients
@@ -60,6 +62,57 @@ def test_max_pool_matches_torch(batch, spatial, kernel_size, stride, padding, di
     dy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
     _, dxt = torch_grad(TORCH_MAX[nd], x, dy, **options)
     np.testing.assert_allclose(P.max_pool_backward(dy, indices, x.shape), dxt, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def _torch_accepts(fn, x, **options):
+    try:
+        return fn(torch.tensor(x), **options)
+    except RuntimeError:  # a geometry PyTorch refuses: glassnet must refuse it too
+        return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), nd=st.integers(1, 3), batch=st.integers(1, 2),
+       values=st.sampled_from(["distinct", "ties", "nan"]))
+def test_max_and_avg_pool_match_torch_on_random_geometries(data, nd, batch, values):
+    spatial = tuple(data.draw(st.lists(st.integers(1, 8), min_size=nd, max_size=nd)))
+    k = tuple(data.draw(st.lists(st.integers(1, 4), min_size=nd, max_size=nd)))
+    s = tuple(data.draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    d = tuple(data.draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    p = tuple(data.draw(st.integers(0, kk // 2)) for kk in k)
+    ceil_mode = data.draw(st.booleans())
+    x = distinct((batch, 2) + spatial, seed=data.draw(st.integers(0, 100)))
+    if values == "ties":
+        x = np.round(x * 2)  # values in {-2, ..., 2}: many ties
+    elif values == "nan":
+        x.reshape(-1)[:: 5] = np.nan
+    options = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+    expected = _torch_accepts(TORCH_MAX[nd], x, return_indices=True, **options)
+    if expected is None:
+        with pytest.raises(ValueError):
+            P.max_pool_forward(x, **options)
+        return
+    try:
+        y, indices = P.max_pool_forward(x, **options)
+    except ValueError as err:
+        # dilation can put a whole window on padding: PyTorch returns -inf there (with an index
+        # outside the input), glassnet refuses the geometry
+        assert "entirely on padding" in str(err) and np.isneginf(expected[0].numpy()).any()
+    else:
+        np.testing.assert_array_equal(y, expected[0].numpy())
+        np.testing.assert_array_equal(indices, expected[1].numpy())
+    del options["dilation"]
+    for count_include_pad in (True, False):
+        expected = _torch_accepts(TORCH_AVG[nd], x, count_include_pad=count_include_pad, **options)
+        if expected is None:
+            if nd == 3 and any(n < kk for n, kk in zip(spatial, k)):
+                continue  # only torch's avg_pool3d refuses an unpadded input smaller than the kernel
+            with pytest.raises(ValueError):
+                P.avg_pool_forward(x, count_include_pad=count_include_pad, **options)
+        else:
+            np.testing.assert_allclose(P.avg_pool_forward(x, count_include_pad=count_include_pad, **options),
+                                       expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

@@ -504,3 +504,14 @@ def test_binary_broadcasting_on_random_shapes(shapes, op):
     a = sample(shapes.input_shapes[0], seed=70)
     b = sample(shapes.input_shapes[1], "away" if op == "div" else "real", seed=71)
     against_torch(BINARY[op], [a, b])
+
+
+# ---- Tensor methods that call glassnet.functional -------------------------------------------
+
+@pytest.mark.parametrize("name, fn", [
+    ("relu", lambda a: a.relu()), ("sigmoid", lambda a: a.sigmoid()), ("tanh", lambda a: a.tanh()),
+    ("softmax", lambda a: a.softmax(1)), ("softmax_last", lambda a: a.softmax(-1)),
+    ("log_softmax", lambda a: a.log_softmax(0)),
+])
+def test_activation_methods(name, fn):
+    both(fn, [sample((3, 4), "away", seed=80)])

@@ -52,8 +52,8 @@ def check_gradients(f: Callable[..., np.ndarray], backward: Callable[..., tuple]
                                    err_msg=f"gradient of input {i} differs from finite differences")
 
 
-def gradcheck(func: Callable, inputs, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-7,
-              eps: float = 1e-6) -> bool:
+def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-7, rtol: float = 1e-5,
+              seed: int = 0) -> bool:
     """Check the autograd gradients of func(*inputs) -> Tensor against finite differences.
 
     Like torch.autograd.gradcheck: `inputs` are float64 Tensors (or constants); every Tensor with

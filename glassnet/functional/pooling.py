@@ -6,13 +6,15 @@ arithmetic (forward and the hand-written backward) is in glassnet.kernels.poolin
 
 Inputs are (N, C, *spatial) or, for the fixed-rank functions, unbatched (C, *spatial), as in
 PyTorch. dtype policy: pooling has no weights, so a float32 input gives float32 and a float64
-input float64 (nothing is upcast); integer and boolean inputs are refused with a TypeError
-(convert with .float()). Indices (return_indices=True) are an int64 Tensor holding, for each
+input float64 (nothing is upcast); integer, boolean and float16 inputs are refused with a
+TypeError (convert with .float()). Indices (return_indices=True) are an int64 Tensor holding, for each
 output, the flat index into its input plane's spatial dims of the chosen maximum; they carry no
 gradient.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd import Function
 from ..kernels import pooling as K
@@ -43,7 +45,7 @@ def _check_input(input, nd: int, name: str, allow_unbatched: bool) -> bool:
     if input.ndim not in ranks:
         expected = _shape_text(nd) + (f" or {_shape_text(nd, batched=False)}" if allow_unbatched else "")
         raise ValueError(f"{name} expected input of shape {expected}, got {tuple(input.shape)}")
-    if input.dtype.kind != "f":
+    if input.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} expected a float32 or float64 input, got dtype {input.dtype}; "
                         "convert it with .float()")
     return input.ndim == nd + 1

@@ -161,8 +161,8 @@ def _check_input(x: np.ndarray, nd: int, what: str) -> None:
     if x.ndim != nd + 2:
         raise ValueError(f"{what} over {nd} spatial dims expected input of shape (N, C, *{nd} spatial dims), "
                          f"got {x.shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} expected a floating-point input, got dtype {x.dtype}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{what} expected a float32 or float64 input, got {x.dtype}")
 
 
 # ---------------------------------------------------------------- the loops

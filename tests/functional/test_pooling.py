@@ -176,6 +176,8 @@ def test_avg_pool1d_has_torchs_signature_without_divisor_override():
     (lambda x: GF.max_pool(x, (2, 2, 2, 2)), ValueError,
      r"max_pool expected input of shape \(N, C, d1, d2, d3, d4\), got \(2, 3, 6, 5\)"),
     (lambda x: GF.max_pool2d(x.long(), 2), TypeError, "expected a float32 or float64 input, got dtype int64"),
+    (lambda x: GF.avg_pool2d(glassnet.tensor(x.numpy(), dtype=np.float16), 2), TypeError,
+     "avg_pool2d expected a float32 or float64 input, got dtype float16"),
     (lambda x: GF.max_pool2d(x.numpy(), 2), TypeError, "max_pool2d expected a Tensor, got ndarray"),
     (lambda x: GF.max_pool2d(x, 3, padding=2), ValueError, "at most half the kernel size"),
     (lambda x: GF.max_pool2d(x, 7), ValueError, r"larger than the padded input of spatial size \(6, 5\)"),

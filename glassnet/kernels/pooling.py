@@ -366,6 +366,9 @@ def adaptive_max_pool_forward(x: np.ndarray, output_size) -> tuple[np.ndarray, n
 
 def global_avg_pool_forward(x: np.ndarray) -> np.ndarray:
     """(N, C, *spatial) -> (N, C): the mean of each channel plane."""
+    if x.ndim < 3:
+        raise ValueError(f"global_avg_pool expected input of shape (N, C, *spatial), got {x.shape}")
+    _check_input(x, x.ndim - 2, "global_avg_pool")
     return _planes(x).mean(axis=1).reshape(x.shape[:2])  # (N, C)
 
 
@@ -373,4 +376,5 @@ def global_avg_pool_backward(dy: np.ndarray, input_shape) -> np.ndarray:
     """Every input of a plane receives dy[n, c] / (number of inputs in the plane)."""
     size = math.prod(input_shape[2:])
     g = dy / np.asarray(size, dtype=dy.dtype)  # (N, C)
-    return np.broadcast_to(g.reshape(g.shape + (1,) * (len(input_shape) - 2)), tuple(input_shape)).copy()
+    g = g.reshape(g.shape + (1,) * (len(input_shape) - 2))  # (N, C, 1, ..., 1)
+    return np.broadcast_to(g, tuple(input_shape)).copy()  # (N, C, *spatial)

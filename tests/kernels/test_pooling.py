@@ -365,6 +365,7 @@ def test_float32_stays_float32_and_float64_stays_float64():
     (lambda x: P.adaptive_avg_pool_forward(x, (0, 2)), ValueError, "output_size must be >= 1"),
     (lambda x: P.adaptive_max_pool_forward(x, (2, 2, 2)), ValueError, "expected input of shape"),
     (lambda x: P.max_pool_forward(x[..., :2], (2, 2), dilation=3, padding=1), ValueError, "entirely on padding"),
+    (lambda x: P.global_avg_pool_forward(x[0, 0]), ValueError, "expected input of shape (N, C, *spatial), got (5, 6)"),
 ])
 def test_bad_arguments_raise_clear_errors(call, error, message):
     x = distinct((2, 3, 5, 6))

@@ -9,6 +9,12 @@ the compute of a conv layer with C channels for the same number of parameters.
     P4LiftConv2d weight (out_channels, in_channels, k, k),    fan_in = in_channels k k
     P4Conv2d     weight (out_channels, in_channels, 4, k, k), fan_in = 4 in_channels k k
     bias (out_channels,), shared by the rotations; init U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as Conv2d.
+
+Equivariance is exact when the sampling grid is symmetric under rotation: square inputs, the
+same padding on all four sides (padding='same' pads an even kernel unevenly), and with stride s,
+(H + 2 padding - k) divisible by s. Spatial pooling of p4 maps: MaxPool3d((1, 2, 2)) pools each
+rotation plane (exact on even sizes); BatchNorm3d normalises each channel over its four planes,
+which keeps equivariance.
 """
 
 from __future__ import annotations

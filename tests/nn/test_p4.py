@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet import nn
 from glassnet.functional.p4 import p4_conv2d, p4_lift_conv2d, p4_pool
 from glassnet.kernels.p4 import rotate, rotate_p4
 from glassnet.nn.p4 import P4Conv2d, P4LiftConv2d, P4Pool
@@ -63,3 +64,17 @@ def test_parameters_shapes_and_errors():
         P4LiftConv2d(1, 2, (3, 5))
     with pytest.raises(ValueError, match="mode must be 'max' or 'avg'"):
         P4Pool("sum")
+
+
+def test_p4_cnn_with_spatial_pooling_and_batchnorm_is_rotation_invariant():
+    """The recipe of the docstring: MaxPool3d((1, 2, 2)) and BatchNorm3d keep equivariance, and
+    pooling over rotations then over space makes the logits invariant to 90-degree rotations."""
+    gn.manual_seed(5)
+    model = nn.Sequential(
+        P4LiftConv2d(1, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU(), nn.MaxPool3d((1, 2, 2)),
+        P4Conv2d(4, 4, 3, padding=1), nn.ReLU(), P4Pool(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(4, 3)).double()
+    x = np.random.default_rng(5).standard_normal((4, 1, 12, 12))
+    logits = [model(gn.tensor(np.ascontiguousarray(rotate(x, r)), dtype=np.float64)).data for r in range(4)]
+    for r in (1, 2, 3):
+        np.testing.assert_allclose(logits[r], logits[0], rtol=1e-10, atol=1e-12)

@@ -7,9 +7,9 @@ arithmetic (forward and the hand-written backward) is in glassnet.kernels.poolin
 Inputs are (N, C, *spatial) or, for the fixed-rank functions, unbatched (C, *spatial), as in
 PyTorch. dtype policy: pooling has no weights, so a float32 input gives float32 and a float64
 input float64 (nothing is upcast); integer, boolean and float16 inputs are refused with a
-TypeError (convert with .float()). Indices (return_indices=True) are an int64 Tensor holding, for each
-output, the flat index into its input plane's spatial dims of the chosen maximum; they carry no
-gradient.
+TypeError (convert with .float()). Indices (return_indices=True) are an int64 Tensor holding,
+for each output, the flat index into its input plane's spatial dims of the chosen maximum;
+they carry no gradient.
 """
 
 from __future__ import annotations
@@ -61,10 +61,11 @@ def _unbatched(t: Tensor, unbatched: bool) -> Tensor:
 
 def _rank(kernel_size, input, name: str) -> int:
     """Spatial dims of the general functions: len(kernel_size), or all but (N, C) for an int."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name} expected a Tensor, got {type(input).__name__}")
     if isinstance(kernel_size, int):
-        if not isinstance(input, Tensor) or input.ndim < 3:
-            raise ValueError(f"{name} expected input of shape (N, C, *spatial), got "
-                             f"{tuple(getattr(input, 'shape', ()))}")
+        if input.ndim < 3:
+            raise ValueError(f"{name} expected input of shape (N, C, *spatial), got {tuple(input.shape)}")
         return input.ndim - 2
     return len(kernel_size)
 

@@ -104,7 +104,7 @@ class Function:
 
     @staticmethod
     def forward(ctx: Node, *args, **kwargs):
-        raise NotImplementedError(f"{type(ctx).__name__} defines no forward")
+        raise NotImplementedError(f"{ctx.function.__name__} defines no forward")
 
     @staticmethod
     def backward(ctx: Node, *grad_outputs):

@@ -420,3 +420,19 @@ def test_index_and_mask_arrays_are_freed_by_backward(make):
     assert y.grad_fn.saved
     y.sum().backward()
     assert y.grad_fn.saved == ()
+
+
+def test_function_without_forward_or_backward_is_named():
+    class NoForward(Function):
+        pass
+
+    class NoBackward(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+    with pytest.raises(NotImplementedError, match="NoForward defines no forward"):
+        NoForward.apply(gn.tensor([1.0]))
+    y = NoBackward.apply(gn.tensor([1.0], requires_grad=True))
+    with pytest.raises(NotImplementedError, match="NoBackwardBackward is not differentiable"):
+        y.backward(np.ones(1))

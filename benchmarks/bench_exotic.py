@@ -3,8 +3,10 @@ composition a user would otherwise write (F.unfold + einsum, weights expanded pe
 indexing for the tiled layer; torch autograd for the backward).
 
 Both sides run the same shapes with the same number of threads (OpenBLAS for NumPy through
-threadpoolctl, torch.set_num_threads). Runs alternate glassnet / torch, and the median of each
-is reported with the ratio glassnet / torch (below 1: glassnet is faster).
+threadpoolctl, torch.set_num_threads). Runs alternate glassnet / torch (the order alternating
+too), and the median of each is reported with the ratio glassnet / torch (below 1: glassnet is
+faster), for wall time and for process CPU time. On a busy machine the wall time mostly measures
+the scheduler; with one thread the CPU-time ratio compares the work each side does.
 
     python3 benchmarks/bench_exotic.py [--threads 1] [--repeats 15]
 """
@@ -73,14 +75,17 @@ def run(case, repeats, rng):
     ours = lambda: glassnet_step(x, w, b, dy, stride, padding, tiles is not None)  # noqa: E731
     theirs = lambda: torch_step(x, w, b, dy, k, stride, padding, out, tiles)  # noqa: E731
     np.testing.assert_allclose(ours(), theirs().numpy(), rtol=1e-3, atol=1e-3)  # same numbers, and warm-up
-    times = {"glassnet": [], "torch": []}
-    for _ in range(repeats):  # interleaved, so load changes on the machine hit both sides alike
-        for side, fn in (("glassnet", ours), ("torch", theirs)):
-            start = time.perf_counter()
+    wall = {"glassnet": [], "torch": []}
+    cpu = {"glassnet": [], "torch": []}
+    sides = [("glassnet", ours), ("torch", theirs)]
+    for i in range(repeats):  # interleaved, so load changes on the machine hit both sides alike
+        for side, fn in sides if i % 2 == 0 else sides[::-1]:
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
-            times[side].append(time.perf_counter() - start)
-    g, t = statistics.median(times["glassnet"]), statistics.median(times["torch"])
-    return name, g, t
+            wall[side].append(time.perf_counter() - start)
+            cpu[side].append(time.process_time() - start_cpu)
+    median = statistics.median
+    return (name, median(wall["glassnet"]), median(wall["torch"]), median(cpu["glassnet"]) / median(cpu["torch"]))
 
 
 def main():
@@ -92,11 +97,11 @@ def main():
     rng = np.random.default_rng(0)
     print(f"forward + backward, median of {args.repeats} interleaved runs, {args.threads} thread(s), "
           f"numpy {np.__version__}, torch {torch.__version__}")
-    print(f"{'layer':42s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
+    print(f"{'layer':42s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s} {'cpu ratio':>10s}")
     with threadpool_limits(limits=args.threads, user_api="blas"):
         for case in CASES:
-            name, g, t = run(case, args.repeats, rng)
-            print(f"{name:42s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f}")
+            name, g, t, cpu_ratio = run(case, args.repeats, rng)
+            print(f"{name:42s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f} {cpu_ratio:10.2f}")
 
 
 if __name__ == "__main__":

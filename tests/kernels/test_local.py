@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 import torch.nn.functional as F
 
@@ -224,3 +226,43 @@ def test_bad_input_raises_with_shapes():
         tiled_forward(x, np.zeros((1, 1, 4, 2, 7, 7), np.float32))
     with pytest.raises(ValueError, match=r"tile dims \(3, 3\)"):
         tiled_forward(x, np.zeros((2, 2, 4, 2, 3, 3), np.float32), tiles=3)
+
+
+def naive_tiled(x, w, b, stride, pads, dilation, groups):
+    """y[n, o, p] by a loop over output positions: the definition, nothing shared with the kernel."""
+    nd = x.ndim - 2
+    tiles, (cout, cin_g), k = w.shape[:nd], w.shape[nd:nd + 2], w.shape[nd + 2:]
+    xp = np.pad(x, [(0, 0), (0, 0)] + list(pads))
+    out = tuple((xp.shape[2 + i] - dilation[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
+    y = np.zeros((x.shape[0], cout) + out)
+    og = cout // groups
+    for p in np.ndindex(*out):
+        window = xp[(slice(None), slice(None)) + tuple(
+            slice(p[i] * stride[i], p[i] * stride[i] + dilation[i] * (k[i] - 1) + 1, dilation[i]) for i in range(nd))]
+        kernel = w[tuple(pi % t for pi, t in zip(p, tiles))]  # (O, C/G, *k)
+        for g in range(groups):
+            patch = window[:, g * cin_g:(g + 1) * cin_g]  # (N, C/G, *k)
+            y[(slice(None), slice(g * og, (g + 1) * og)) + p] = np.tensordot(
+                patch, kernel[g * og:(g + 1) * og], axes=(list(range(1, nd + 2)), list(range(1, nd + 2))))
+    if b is not None:
+        y += b.reshape((-1,) + (1,) * nd)
+    return y
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_random_geometries_match_the_definition(data):
+    nd = data.draw(st.integers(1, 2))
+    k = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    s = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    d = tuple(data.draw(st.integers(1, 2)) for _ in range(nd))
+    pads = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(nd))
+    spatial = tuple(d[i] * (k[i] - 1) + 1 + data.draw(st.integers(0, 5)) for i in range(nd))
+    tiles = tuple(data.draw(st.integers(1, 4)) for _ in range(nd))
+    groups = data.draw(st.sampled_from([1, 2]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    x = rng.standard_normal((2, 2 * groups) + spatial)
+    w = rng.standard_normal(tiles + (2 * groups, 2) + k)
+    b = rng.standard_normal(2 * groups)
+    np.testing.assert_allclose(tiled_forward(x, w, b, s, pads, d, groups), naive_tiled(x, w, b, s, pads, d, groups),
+                               rtol=1e-10, atol=1e-10)

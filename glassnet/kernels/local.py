@@ -192,7 +192,7 @@ def tiled_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, 
         if bias.ndim == 1:
             y = y + bias.reshape((-1,) + (1,) * nd)
         else:  # per tile: expand (*t, O) to the output grid by cycling, then crop
-            full = np.tile(bias, tuple(r for r in g["reps"]) + (1,))  # (*grid, O)
+            full = np.tile(bias, g["reps"] + (1,))  # (*grid, O)
             full = full[tuple(slice(0, o) for o in g["out"])]
             y = y + np.moveaxis(full, -1, 0)
     return np.ascontiguousarray(y)

@@ -79,6 +79,7 @@ class Node:
         self.function = function
         self.inputs = inputs  # the positional arguments; Tensors among them are graph parents
         self.needs_input_grad = tuple(getattr(a, "requires_grad", False) for a in inputs)
+        self.input_versions = tuple(getattr(a, "_version", 0) for a in inputs)
         self.saved: tuple = ()
         self.non_differentiable: set[int] = set()
         self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
@@ -154,6 +155,16 @@ def _topological_order(root: Node) -> list[Node]:
     return order[::-1]
 
 
+def _check_saved_inputs_unchanged(node: Node) -> None:
+    """PyTorch's version check: an input changed in place (x += 1, x[i] = v, zero_()) after the
+    forward pass must not be one whose data backward reads, or the gradient would be silently wrong."""
+    for i, (parent, version) in enumerate(zip(node.inputs, node.input_versions)):
+        if getattr(parent, "_version", 0) != version and any(
+                isinstance(s, np.ndarray) and np.may_share_memory(s, parent.data) for s in node.saved):
+            raise RuntimeError(f"input {i} of {node.name} (shape {parent.shape}) was changed in place after "
+                               "the forward pass whose backward needs it; change a copy (clone()) instead")
+
+
 def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) * gradient into every leaf's .grad."""
     from .tensor import Tensor
@@ -173,6 +184,7 @@ def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
         if not node.inputs and not node.saved:
             raise RuntimeError(f"trying to backward through {node.name} a second time; "
                                "pass retain_graph=True to the first backward call")
+        _check_saved_inputs_unchanged(node)
         upstream = [grads[i] if i in grads else np.zeros(shape, dtype)
                     for i, (shape, dtype) in enumerate(node.output_meta)]
         input_grads = node.function.backward(node, *upstream)

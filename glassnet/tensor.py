@@ -45,6 +45,7 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.grad_fn = None
         self._output_index = 0
+        self._version = 0  # bumped by every in-place change, so backward can detect stale saved data
         self.requires_grad = False
         self.requires_grad_(requires_grad)
 
@@ -52,7 +53,7 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an operation's result without copying it (internal)."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.grad_fn, t._output_index = array, None, None, 0
+        t.data, t.grad, t.grad_fn, t._output_index, t._version = array, None, None, 0, 0
         t.requires_grad = requires_grad
         return t
 
@@ -176,6 +177,7 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         self.data[...] = 0
+        self._version += 1
         return self
 
     # ---- conversions ----
@@ -294,6 +296,7 @@ class Tensor:
         if recorded or not self.data.flags.writeable:
             return function.apply(a, b)
         ufunc(self.data, b.data if isinstance(b, Tensor) else b, out=self.data)
+        self._version += 1
         return self
 
     def __iadd__(self, other): return self._inplace(np.add, ops.Add, other, self._operands)
@@ -311,6 +314,7 @@ class Tensor:
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
 
     # comparisons give boolean tensors and are never differentiated
     def _compare(self, other, op):

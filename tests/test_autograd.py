@@ -436,3 +436,39 @@ def test_function_without_forward_or_backward_is_named():
     y = NoBackward.apply(gn.tensor([1.0], requires_grad=True))
     with pytest.raises(NotImplementedError, match="NoBackwardBackward is not differentiable"):
         y.backward(np.ones(1))
+
+
+# ---- in-place changes after the forward pass (PyTorch's version check) ----------------------
+
+@pytest.mark.parametrize("change", [lambda x: x.__iadd__(1.0), lambda x: x.__setitem__(0, 5.0), lambda x: x.zero_()],
+                         ids=["iadd", "setitem", "zero_"])
+def test_changing_a_saved_input_in_place_is_refused_as_torch(change):
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = lib.tensor([3.0, 4.0])
+        y = (w * x).sum()  # Mul keeps x for w's gradient
+        change(x)
+        with pytest.raises(RuntimeError, match="in ?place"):
+            y.backward()
+
+
+def test_changing_an_input_backward_does_not_read_is_allowed_as_torch():
+    grads = []
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = lib.tensor([3.0, 4.0])
+        y = (w + x).sum()  # Add keeps nothing
+        x += 1
+        y.backward()
+        grads.append(np.asarray(w.grad))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_parameter_update_between_steps_is_allowed():
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        w.grad = None
+        (w * w).sum().backward()  # a fresh graph each step sees the updated w
+        with gn.no_grad():
+            w -= 0.1 * w.grad
+    np.testing.assert_allclose(w.data, [1.0 * 0.8 * 0.8, 2.0 * 0.8 * 0.8], rtol=1e-6)

@@ -163,25 +163,25 @@ def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> n
 
 
 def _channels_last_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape, groups) -> np.ndarray:
-    """View of channels-last xp (N, *Sp, C) as (N, *out, *k, G, C/G) patches, no copy."""
+    """View of channels-last xp (N, *Sp, C) as (G, N, *out, *k, C/G) patches, no copy."""
     nd = len(kernel_size)
     first = np.moveaxis(xp, -1, 1)  # (N, C, *Sp), a view of the same memory
     win = sliding_windows(first, kernel_size, stride, dilation, out_shape)  # (N, C, *out, *k)
-    win = np.moveaxis(win, 1, -1)  # (N, *out, *k, C)
-    return win.reshape(win.shape[:-1] + (groups, xp.shape[-1] // groups))  # (N, *out, *k, G, C/G)
+    win = win.reshape((win.shape[0], groups, -1) + win.shape[2:])  # (N, G, C/G, *out, *k)
+    return win.transpose((1, 0) + tuple(range(3, 3 + 2 * nd)) + (2,))  # (G, N, *out, *k, C/G)
 
 
 def _im2col(win: np.ndarray, chunk) -> np.ndarray:
-    """Copy the patches of one chunk into this thread's buffer: (G, rows, prod(k) C/G)."""
+    """Copy the patches of one chunk into this thread's buffer -> (G, rows, prod(k) C/G).
+
+    win is the (G, N, *out, *k, C/G) view; the chunk's slice of it, copied into a contiguous
+    buffer of the same shape, is the patch matrix (this is the whole of im2col)."""
     n0, n1, o0, o1 = chunk
-    src = win[n0:n1, o0:o1]  # (b, ob, *out[1:], *k, G, C/G)
-    groups, cg = src.shape[-2:]
-    nd = (src.ndim - 3) // 2
-    rows = math.prod(src.shape[:1 + nd])
-    patch = math.prod(src.shape[1 + nd:-2]) * cg
-    cols = _buffer((groups, rows, patch), src.dtype)
-    np.copyto(cols.reshape((groups,) + src.shape[:-2] + (cg,)), np.moveaxis(src, -2, 0))  # (G, b, ob, ..., *k, C/G)
-    return cols
+    src = win[:, n0:n1, o0:o1]  # (G, b, ob, *out[1:], *k, C/G)
+    buf = _buffer(src.shape, src.dtype)
+    np.copyto(buf, src)
+    nd = (src.ndim - 2) // 2
+    return buf.reshape(src.shape[0], math.prod(src.shape[1:2 + nd]), -1)  # (G, rows, prod(k) C/G)
 
 
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:

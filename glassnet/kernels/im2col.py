@@ -40,6 +40,7 @@ the scatter-adds of the two threads on disjoint memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -72,11 +73,30 @@ def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextlib.contextmanager
 def _single_threaded_blas():
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    """OpenBLAS at one thread while any convolution runs. The thread count is process-wide, so
+    with convolutions running in several user threads the first to start sets it and the last
+    to finish restores it (nested set/restore pairs would leave it wrong)."""
+    global _controller, _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            if _controller is None:
+                _controller = ThreadpoolController()
+            _blas_limiter = _controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -90,8 +110,9 @@ def _executor() -> ThreadPoolExecutor:
 def _forget_pool_after_fork() -> None:
     """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
     submitting to it would wait forever, so the child starts a pool of its own when needed."""
-    global _pool, _lock
+    global _pool, _lock, _blas_lock, _blas_users
     _pool, _lock = None, threading.Lock()
+    _blas_lock, _blas_users = threading.Lock(), 0
 
 
 os.register_at_fork(after_in_child=_forget_pool_after_fork)

@@ -67,7 +67,7 @@ CASES = [  # (x shape, w shape, groups), rank 1, 2, 3, non-square, batch 1
 
 @pytest.mark.parametrize("x_shape, w_shape, groups", CASES)
 @pytest.mark.parametrize("stride, dilation", [(1, 1), (2, 1), (1, 2), (2, 2)])
-@pytest.mark.parametrize("padding", [0, 1, "tuple"])
+@pytest.mark.parametrize("padding", [1, "tuple"])  # 0 and the string forms: tests below
 def test_conv_matches_torch(x_shape, w_shape, groups, stride, dilation, padding):
     nd, bias = len(x_shape) - 2, stride == 1  # without a bias in half the cases
 
@@ -186,9 +186,8 @@ def test_input_gradient_is_full_correlation_with_rot180_kernel():
                                                       ((2, 2, 3, 4, 3), (2, 2, 2, 3, 2), 1)])
 @pytest.mark.parametrize("stride, padding, output_padding, dilation", [
     (1, 0, 0, 1), (2, 1, 1, 1), (3, 0, 2, 1), (2, 1, 1, 2), (1, 1, 1, 2)])
-@pytest.mark.parametrize("bias", [True, False])
-def test_conv_transpose_matches_torch(x_shape, w_shape, groups, stride, padding, output_padding, dilation, bias):
-    nd = len(x_shape) - 2
+def test_conv_transpose_matches_torch(x_shape, w_shape, groups, stride, padding, output_padding, dilation):
+    nd, bias = len(x_shape) - 2, stride != 2  # without a bias in some cases
     rng, x, w = _data(x_shape, w_shape)
     b = rng.standard_normal(w_shape[1] * groups).astype(np.float32) if bias else None
     y = conv_transpose_forward(x, w, b, stride, padding, output_padding, groups, dilation)

@@ -59,7 +59,7 @@ SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in o
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
-_controller: ThreadpoolController | None = None
+_controller = None  # threadpoolctl's handle on the BLAS libraries
 _lock = threading.Lock()
 
 
@@ -75,7 +75,7 @@ def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
 
 _blas_lock = threading.Lock()
 _blas_users = 0
-_blas_limiter = None
+_blas_saved: list = []
 
 
 @contextlib.contextmanager
@@ -83,12 +83,15 @@ def _single_threaded_blas():
     """OpenBLAS at one thread while any convolution runs. The thread count is process-wide, so
     with convolutions running in several user threads the first to start sets it and the last
     to finish restores it (nested set/restore pairs would leave it wrong)."""
-    global _controller, _blas_users, _blas_limiter
+    global _controller, _blas_users, _blas_saved
     with _blas_lock:
         if _blas_users == 0:
-            if _controller is None:
-                _controller = ThreadpoolController()
-            _blas_limiter = _controller.limit(limits=1, user_api="blas")
+            if _controller is None:  # the BLAS libraries NumPy has loaded, found once
+                _controller = ThreadpoolController().select(user_api="blas")
+            _blas_saved = [(lib, lib.get_num_threads()) for lib in _controller.lib_controllers]
+            for lib, n in _blas_saved:
+                if n != 1:
+                    lib.set_num_threads(1)
         _blas_users += 1
     try:
         yield
@@ -96,7 +99,9 @@ def _single_threaded_blas():
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
+                for lib, n in _blas_saved:
+                    if n != 1:
+                        lib.set_num_threads(n)
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -129,6 +129,8 @@ def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple
     A chunk is whole samples n0:n1 when one sample's patch rows fit in CHUNK_BYTES, otherwise one
     sample and a range o0:o1 of its first output dimension. Workers get disjoint samples.
     """
+    if n == 0:
+        return [[]]  # an empty batch: nothing to compute
     per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
     total = n * per_sample * row_bytes
     workers = 1 if total <= SMALL_BYTES or WORKERS < 2 else min(2, n)
@@ -193,7 +195,7 @@ def _channels_last_windows(xp: np.ndarray, kernel_size, stride, dilation, out_sh
     nd = len(kernel_size)
     first = np.moveaxis(xp, -1, 1)  # (N, C, *Sp), a view of the same memory
     win = sliding_windows(first, kernel_size, stride, dilation, out_shape)  # (N, C, *out, *k)
-    win = win.reshape((win.shape[0], groups, -1) + win.shape[2:])  # (N, G, C/G, *out, *k)
+    win = win.reshape((win.shape[0], groups, win.shape[1] // groups) + win.shape[2:])  # (N, G, C/G, *out, *k)
     return win.transpose((1, 0) + tuple(range(3, 3 + 2 * nd)) + (2,))  # (G, N, *out, *k, C/G)
 
 

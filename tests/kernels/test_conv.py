@@ -262,6 +262,16 @@ def test_needs_skips_gradients():
     assert dx is None and db is None and dw.shape == w.shape
 
 
+def test_empty_batch():
+    _, x, w = _data((0, 2, 6, 5), (3, 2, 3, 3))
+    y = conv_forward(x, w, np.ones(3, np.float32), padding=1)
+    dx, dw, db = conv_backward(np.ones_like(y), x, w, padding=1)
+    assert y.shape == (0, 3, 6, 5) and dx.shape == x.shape
+    np.testing.assert_array_equal(dw, 0)
+    np.testing.assert_array_equal(db, 0)
+    assert conv_transpose_forward(np.zeros((0, 3, 4), np.float32), np.ones((3, 2, 3), np.float32)).shape == (0, 2, 6)
+
+
 def test_float64_stays_float64_and_float32_stays_float32():
     for dtype in (np.float32, np.float64):
         _, x, w = _data((1, 2, 6, 6), (3, 2, 3, 3), dtype=dtype)

@@ -10,10 +10,12 @@ from .cnn1d import mnist1d_cnn
 from .cnn3d import cnn3d
 from .fashion import fashion_cnn
 from .lenet import lenet5
+from .lenet1998 import lenet5_1998
 from .resnet import ResNet, resnet_small
 
 MODELS: dict[str, Callable] = {
     "lenet5": lenet5,
+    "lenet5_1998": lenet5_1998,
     "fashion_cnn": fashion_cnn,
     "mnist1d_cnn": mnist1d_cnn,
     "allconv": allconv,

@@ -237,7 +237,7 @@ def cmd_summary(args) -> int:
 
 def cmd_explain(args, rest: list[str]) -> int:
     from .explain.cli import main as explain_main
-    return explain_main(rest)
+    return explain_main(rest, prog="glassnet explain")
 
 
 # ---- argument parsing ----------------------------------------------------------------------

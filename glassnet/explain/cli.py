@@ -354,8 +354,11 @@ def cmd_equivariance(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m glassnet.explain", description=__doc__.split("\n\n")[0],
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The parser; prog is the program name its usage and help show (default
+    'python -m glassnet.explain'; `glassnet explain` passes its own)."""
+    parser = argparse.ArgumentParser(prog=prog or "python -m glassnet.explain",
+                                     description="The lecture tools on the command line (seeds 000-004).",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -446,8 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def main(argv=None, prog: str | None = None) -> int:
+    """Run one subcommand; returns the exit status. prog names the program in usage and help."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

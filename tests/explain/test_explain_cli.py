@@ -142,6 +142,25 @@ def test_module_entry_point():
     assert result.returncode == 0 and result.stdout.strip().endswith("= 30")
 
 
+@pytest.mark.parametrize("via_glassnet", [True, False])
+def test_program_name_in_usage(capsys, via_glassnet):
+    # `glassnet explain ...` delegates to glassnet.explain.cli.main and names itself in help and errors
+    from glassnet.cli import main as glassnet_main
+    prog = "glassnet explain" if via_glassnet else "python -m glassnet.explain"
+    call = (lambda argv: glassnet_main(["explain"] + argv)) if via_glassnet else main
+    with pytest.raises(SystemExit) as exit_info:
+        call(["--help"])
+    out, _ = capsys.readouterr()
+    assert exit_info.value.code == 0 and out.startswith(f"usage: {prog} [-h] COMMAND")
+    with pytest.raises(SystemExit):
+        call(["trace", "--help"])
+    assert capsys.readouterr().out.startswith(f"usage: {prog} trace ")
+    with pytest.raises(SystemExit) as exit_info:
+        call(["no-such-command"])
+    assert exit_info.value.code == 2 and f"{prog}: error: argument COMMAND" in capsys.readouterr().err
+    assert main(["output-size", "5", "3"], prog="my-tool") == 0  # prog changes only the name shown
+
+
 def test_trained_model_filters_and_features(capsys, tmp_path, image_files):
     models = pytest.importorskip("glassnet.models")
     from glassnet import serialization

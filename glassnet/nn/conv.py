@@ -13,8 +13,6 @@ Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-
 
 from __future__ import annotations
 
-import math
-
 from .. import functional as F
 from ..kernels.sizes import PADDING_MODES, PADDING_STRINGS, positive_tuple, resolve_padding
 from ..tensor import zeros
@@ -77,11 +75,7 @@ class _ConvBase(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weights, U(-1/sqrt(fan_in), +) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_uniform_(self.weight, self.bias)
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"

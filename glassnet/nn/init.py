@@ -141,6 +141,30 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: 
     return normal_(tensor, 0.0, std, generator)
 
 
+def default_uniform_(weight, bias=None, fan_in: int | None = None, generator=None):
+    """The default initialisation of PyTorch's Conv and Linear layers (their reset_parameters):
+    weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    For a weight (out, in, *k) fan_in = in * prod(k) is read from its shape and the weight is
+    drawn by kaiming_uniform_(a=sqrt(5)), as torch does (gain sqrt(2 / (1 + 5)), bound
+    sqrt(3) gain / sqrt(fan_in) = 1/sqrt(fan_in)). Layers whose weight has another layout (one
+    kernel per position, one coefficient per channel) pass fan_in, and the weight is drawn from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) directly. The bias (any shape, or None) uses the same
+    bound, 0 when fan_in is 0.
+    """
+    from_shape = fan_in is None
+    if from_shape:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+    if from_shape:
+        kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    else:
+        uniform_(weight, -bound, bound, generator)
+    if bias is not None:
+        uniform_(bias, -bound, bound, generator)
+    return weight
+
+
 def orthogonal_(tensor, gain: float = 1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, times gain; a
     tensor of more than 2 dimensions is treated as (shape[0], rest)."""

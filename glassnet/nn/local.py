@@ -66,10 +66,7 @@ class _UnsharedConvNd(Module):
     def reset_parameters(self) -> None:
         """ConvNd's default bound 1/sqrt(fan_in), for every position's kernel and bias."""
         fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
-        bound = 1 / math.sqrt(fan_in)
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+        init.default_uniform_(self.weight, self.bias, fan_in)
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"

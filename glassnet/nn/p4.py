@@ -56,10 +56,7 @@ class _P4ConvBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1 / math.sqrt(math.prod(self.weight.shape[1:]))
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+        init.default_uniform_(self.weight, self.bias, fan_in=math.prod(self.weight.shape[1:]))
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"

@@ -45,10 +45,8 @@ class SubsamplingNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1 / math.sqrt(math.prod(self.kernel_size))
-        init.uniform_(self.weight, -bound, bound)
-        if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+        """Torch7's bound 1/sqrt(prod(k)): the fan-in of one output is one window."""
+        init.default_uniform_(self.weight, self.bias, fan_in=math.prod(self.kernel_size))
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels})"

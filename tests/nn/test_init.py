@@ -104,6 +104,28 @@ def test_default_initialisation_matches_torch(layer):
             assert stats.kstest(a.ravel(), stats.uniform(-bound, 2 * bound).cdf).pvalue > 1e-3
 
 
+def test_default_uniform_is_kaiming_weight_then_bias_from_the_same_bound():
+    # from the weight's shape: exactly kaiming_uniform_(a=sqrt(5)), then U(-1/sqrt(fan_in), +) for the bias
+    w, b = gn.zeros(6, 4, 3), gn.zeros(6)
+    init.default_uniform_(w, b, generator=np.random.default_rng(7))
+    g = np.random.default_rng(7)
+    w_ref = init.kaiming_uniform_(gn.zeros(6, 4, 3), a=math.sqrt(5), generator=g)
+    b_ref = init.uniform_(gn.zeros(6), -1 / math.sqrt(4 * 3), 1 / math.sqrt(4 * 3), generator=g)
+    np.testing.assert_array_equal(w.data, w_ref.data)
+    np.testing.assert_array_equal(b.data, b_ref.data)
+
+
+@pytest.mark.parametrize("fan_in", [1, 9, 50])
+def test_default_uniform_with_a_given_fan_in(fan_in):
+    # the layout of a locally connected weight (*out, O, C, *k): the fan is not weight.shape[1] * ...
+    gn.manual_seed(2)
+    w, b = gn.zeros(5, 5, 4, 2, 3, 3), gn.zeros(5, 5, 4)
+    init.default_uniform_(w, b, fan_in=fan_in)
+    bound = 1 / math.sqrt(fan_in)
+    assert np.abs(w.data).max() <= bound and np.abs(b.data).max() <= bound
+    assert stats.kstest(w.data.ravel(), stats.uniform(-bound, 2 * bound).cdf).pvalue > 1e-3
+
+
 def test_batchnorm_initial_state_matches_torch():
     ours, theirs = nn.BatchNorm2d(5).state_dict(), torch.nn.BatchNorm2d(5).state_dict()
     for k in ours:

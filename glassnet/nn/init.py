@@ -129,6 +129,8 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity:
                      generator=None):
     """He: U(-bound, bound), bound = gain * sqrt(3 / fan). With a = sqrt(5) (what Conv and Linear
     use by default) this is U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    if 0 in _array(tensor).shape:  # nothing to fill, and the fan may be 0: a no-op, as in torch
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
@@ -137,6 +139,8 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity:
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None):
     """He: N(0, std^2), std = gain / sqrt(fan)."""
+    if 0 in _array(tensor).shape:  # nothing to fill, and the fan may be 0: a no-op, as in torch
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 

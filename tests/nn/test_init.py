@@ -126,6 +126,15 @@ def test_default_uniform_with_a_given_fan_in(fan_in):
     assert stats.kstest(w.data.ravel(), stats.uniform(-bound, 2 * bound).cdf).pvalue > 1e-3
 
 
+def test_zero_element_weights_as_torch():
+    # kaiming_* on an empty tensor does nothing (its fan may be 0); Linear(0, n) gets a zero bias
+    for fill in (init.kaiming_uniform_, init.kaiming_normal_):
+        assert fill(gn.zeros(3, 0)).shape == (3, 0)
+    ours, theirs = nn.Linear(0, 3), torch.nn.Linear(0, 3)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    np.testing.assert_array_equal(ours.bias.data, theirs.bias.detach().numpy())
+
+
 def test_batchnorm_initial_state_matches_torch():
     ours, theirs = nn.BatchNorm2d(5).state_dict(), torch.nn.BatchNorm2d(5).state_dict()
     for k in ours:

@@ -1,9 +1,30 @@
-"""Input checks shared by the layers, so every module reports a wrong input the same way:
+"""Checks shared by the layers, so every module reports a wrong argument or input the same way:
 "Conv2d(3 -> 16) expected input of shape (N, 3, H, W), got (8, 1, 28, 28)"."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..kernels.sizes import PADDING_MODES
+
+
+def positive_int(value, name: str) -> int:
+    """A constructor's count argument (channels, groups, num_spatial_dims): an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
+
+
+def check_padding_mode(padding_mode: str) -> str:
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    return padding_mode
 
 
 def spatial_names(n: int) -> tuple[str, ...]:
@@ -48,3 +69,21 @@ def check_dtype(label: str, input, weight) -> None:
         raise TypeError(f"{label} has {weight.dtype} weights but got an input of dtype {input.dtype} "
                         f"and shape {tuple(input.shape)}; convert the input with .float() (or the "
                         "module with .double())")
+
+
+def batch_input(label: str, input, n: int, channels: int, weight):
+    """Check an (N, channels, *spatial) or unbatched (channels, *spatial) input and its dtype
+    against the weight's; returns (the input as an (N, channels, *spatial) batch, whether it came
+    batched), so the layer can squeeze the batch dimension off its output again."""
+    batched = check_spatial_input(label, input, n, channels)
+    check_dtype(label, input, weight)
+    return (input if batched else input.unsqueeze(0)), batched
+
+
+def call_functional(label: str, fn, *args, **kwargs):
+    """Run a functional op; its errors (kernel larger than the padded input, ...) are re-raised
+    with the module's label in front, so the user sees which layer refused."""
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{label}: {error}") from error

@@ -14,17 +14,11 @@ Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-
 from __future__ import annotations
 
 from .. import functional as F
-from ..kernels.sizes import PADDING_MODES, PADDING_STRINGS, positive_tuple, resolve_padding
+from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding
 from ..tensor import zeros
 from . import init
-from ._checks import check_dtype, check_spatial_input
+from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
 from .module import Module, Parameter
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 def _normalise_padding(padding, kernel_size, stride, dilation):
@@ -46,15 +40,12 @@ class _ConvBase(Module):
                  stride, padding, dilation, groups: int, bias: bool, padding_mode: str,
                  transposed: bool, output_padding=0, flip: bool = False):
         super().__init__()
-        n = _positive_int(num_spatial_dims, "num_spatial_dims")
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.groups = _positive_int(groups, "groups")
-        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if channels % groups:
-                raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        n = positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
+        self.groups = positive_int(groups, "groups")
+        check_groups(in_channels, out_channels, groups)
+        check_padding_mode(padding_mode)
         self.num_spatial_dims = n
         self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
         self.stride = positive_tuple(stride, n, "stride")
@@ -79,20 +70,6 @@ class _ConvBase(Module):
 
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
-
-    def _prepare(self, input):
-        """Validate the input; returns (input as a batch, whether it came batched)."""
-        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
-        check_dtype(self._label(), input, self.weight)
-        return (input if batched else input.unsqueeze(0)), batched
-
-    def _call_functional(self, fn, *args, **kwargs):
-        """Run the functional op; its errors (kernel larger than the padded input, ...) are
-        re-raised with this module's name in front."""
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
 
     def extra_repr(self) -> str:
         n = self.num_spatial_dims
@@ -134,9 +111,9 @@ class ConvNd(_ConvBase):
                          dilation, groups, bias, padding_mode, transposed=False, flip=flip)
 
     def forward(self, input):
-        x, batched = self._prepare(input)
-        y = self._call_functional(F.conv, x, self.weight, self.bias, self.stride, self.padding,
-                                  self.dilation, self.groups, padding_mode=self.padding_mode, flip=self.flip)
+        x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
+        y = call_functional(self._label(), F.conv, x, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups, padding_mode=self.padding_mode, flip=self.flip)
         return y if batched else y.squeeze(0)
 
 
@@ -220,11 +197,11 @@ class ConvTransposeNd(_ConvBase):
         return tuple(result)
 
     def forward(self, input, output_size=None):
-        x, batched = self._prepare(input)
+        x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
         output_padding = self._output_padding(x, output_size)
         fn = getattr(F, f"conv_transpose{self.num_spatial_dims}d")
-        y = self._call_functional(fn, x, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
+        y = call_functional(self._label(), fn, x, self.weight, self.bias, self.stride, self.padding,
+                            output_padding, self.groups, self.dilation)
         return y if batched else y.squeeze(0)
 
 

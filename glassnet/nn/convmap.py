@@ -19,10 +19,9 @@ import math
 import numpy as np
 
 from ..functional.convmap import check_table, conv_map
-from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..kernels.sizes import positive_tuple
 from ..tensor import Tensor, zeros
-from ._checks import check_dtype, check_spatial_input
-from .local import _positive_int
+from ._checks import batch_input, call_functional, check_padding_mode, positive_int
 from .module import Module, Parameter
 from .. import random as _random
 
@@ -38,15 +37,14 @@ class ConvMapNd(Module):
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
                  padding=0, dilation=1, bias: bool = True, padding_mode: str = "zeros", *, table):
         super().__init__()
-        n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        n = self.num_spatial_dims = positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
         table = check_table(table, what=type(self).__name__)
         if table.shape != (out_channels, in_channels):
             raise ValueError(f"{type(self).__name__}({in_channels} -> {out_channels}) expected a table of shape "
                              f"(out_channels, in_channels) = ({out_channels}, {in_channels}), got {table.shape}")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        check_padding_mode(padding_mode)
         self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
         self.stride = positive_tuple(stride, n, "stride")
         self.dilation = positive_tuple(dilation, n, "dilation")
@@ -74,14 +72,9 @@ class ConvMapNd(Module):
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
 
     def forward(self, input):
-        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
-        check_dtype(self._label(), input, self.weight)
-        x = input if batched else input.unsqueeze(0)
-        try:
-            y = conv_map(x, self.weight, self.bias, self.table.data, self.stride, self.padding,
-                           self.dilation, self.padding_mode)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
+        x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
+        y = call_functional(self._label(), conv_map, x, self.weight, self.bias, self.table.data, self.stride,
+                            self.padding, self.dilation, self.padding_mode)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:

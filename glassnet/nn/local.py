@@ -18,19 +18,13 @@ import math
 
 from ..functional.local import locally_connected
 from ..kernels.local import local_output_shape
-from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import check_dtype, check_spatial_input
+from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
 from .module import Module, Parameter
 
 __all__ = ["LocallyConnectedNd", "LocallyConnected1d", "LocallyConnected2d", "LocallyConnected3d"]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 class _UnsharedConvNd(Module):
@@ -40,15 +34,12 @@ class _UnsharedConvNd(Module):
     def __init__(self, num_spatial_dims, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  groups, bias, padding_mode, grid, bias_mode, bias_modes):
         super().__init__()
-        n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.groups = _positive_int(groups, "groups")
-        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if channels % groups:
-                raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        n = self.num_spatial_dims = positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
+        self.groups = positive_int(groups, "groups")
+        check_groups(in_channels, out_channels, groups)
+        check_padding_mode(padding_mode)
         if bias_mode not in bias_modes:
             raise ValueError(f"bias_mode must be one of {bias_modes}, got {bias_mode!r}")
         self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
@@ -71,18 +62,10 @@ class _UnsharedConvNd(Module):
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
 
-    def _prepare(self, input):
-        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
-        check_dtype(self._label(), input, self.weight)
-        return (input if batched else input.unsqueeze(0)), batched
-
     def _run(self, fn, input):
-        x, batched = self._prepare(input)
-        try:
-            y = fn(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                   self.padding_mode)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
+        x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
+        y = call_functional(self._label(), fn, x, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups, self.padding_mode)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:
@@ -111,7 +94,7 @@ class LocallyConnectedNd(_UnsharedConvNd):
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
                  padding=0, dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
                  input_size, bias_mode: str = "position"):
-        n = _positive_int(num_spatial_dims, "num_spatial_dims")
+        n = positive_int(num_spatial_dims, "num_spatial_dims")
         self_input = positive_tuple(input_size, n, "input_size")
         k = positive_tuple(kernel_size, n, "kernel_size")
         out = local_output_shape(self_input, k, stride, padding, dilation)

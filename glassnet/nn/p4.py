@@ -22,11 +22,10 @@ from __future__ import annotations
 import math
 
 from ..functional.p4 import p4_conv2d, p4_lift_conv2d, p4_pool
-from ..kernels.sizes import PADDING_MODES, positive_tuple
+from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import check_dtype
-from .local import _positive_int
+from ._checks import call_functional, check_dtype, check_padding_mode, positive_int
 from .module import Module, Parameter
 
 __all__ = ["P4LiftConv2d", "P4Conv2d", "P4Pool"]
@@ -36,13 +35,12 @@ class _P4ConvBase(Module):
     def __init__(self, group_input: bool, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  bias, padding_mode):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
         k = positive_tuple(kernel_size, 2, "kernel_size")
         if k[0] != k[1]:
             raise ValueError(f"p4 layers need square kernels (a rotated kernel must fit the same grid), got {k}")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        check_padding_mode(padding_mode)
         self.kernel_size, self.padding, self.padding_mode = k, padding, padding_mode
         self.stride = positive_tuple(stride, 2, "stride")
         self.dilation = positive_tuple(dilation, 2, "dilation")
@@ -69,10 +67,8 @@ class _P4ConvBase(Module):
             raise ValueError(f"{self._label()} expected input of shape {text}, got {shape}")
         check_dtype(self._label(), input, self.weight)
         fn = p4_conv2d if self.group_input else p4_lift_conv2d
-        try:
-            return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.padding_mode)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
+        return call_functional(self._label(), fn, input, self.weight, self.bias, self.stride, self.padding,
+                               self.dilation, self.padding_mode)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..kernels.sizes import ntuple, positive_tuple
-from ._checks import check_dtype, check_spatial_input
+from ._checks import call_functional, check_dtype, check_spatial_input
 from .module import Module
 
 
@@ -22,12 +22,6 @@ class _PoolBase(Module):
     def _check(self, input) -> None:
         check_spatial_input(self._label(), input, self.num_spatial_dims, None)
         check_dtype(self._label(), input, None)
-
-    def _call_functional(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
 
 
 class _MaxPoolNd(_PoolBase):
@@ -53,8 +47,8 @@ class _MaxPoolNd(_PoolBase):
     def forward(self, input):
         self._check(input)
         fn = getattr(F, f"max_pool{self.num_spatial_dims}d")
-        return self._call_functional(fn, input, self.kernel_size, self.stride, self.padding, self.dilation,
-                                     ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return call_functional(self._label(), fn, input, self.kernel_size, self.stride, self.padding,
+                               self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -97,9 +91,8 @@ class _AvgPoolNd(_PoolBase):
         n = self.num_spatial_dims
         fn = getattr(F, f"avg_pool{n}d")
         extra = {} if n == 1 else {"divisor_override": self.divisor_override}  # torch's avg_pool1d has none
-        return self._call_functional(fn, input, self.kernel_size, self.stride, self.padding,
-                                     ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad,
-                                     **extra)
+        return call_functional(self._label(), fn, input, self.kernel_size, self.stride, self.padding,
+                               ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad, **extra)
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -141,7 +134,7 @@ class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
     def forward(self, input):
         self._check(input)
         fn = getattr(F, f"adaptive_avg_pool{self.num_spatial_dims}d")
-        return self._call_functional(fn, input, self.output_size)
+        return call_functional(self._label(), fn, input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -152,7 +145,7 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def forward(self, input):
         self._check(input)
         fn = getattr(F, f"adaptive_max_pool{self.num_spatial_dims}d")
-        return self._call_functional(fn, input, self.output_size, self.return_indices)
+        return call_functional(self._label(), fn, input, self.output_size, self.return_indices)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):

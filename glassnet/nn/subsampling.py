@@ -18,8 +18,7 @@ from ..functional.subsampling import subsampling
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import check_dtype, check_spatial_input
-from .local import _positive_int
+from ._checks import batch_input, call_functional, positive_int
 from .module import Module, Parameter
 
 __all__ = ["SubsamplingNd", "Subsampling1d", "Subsampling2d", "Subsampling3d"]
@@ -32,8 +31,8 @@ class SubsamplingNd(Module):
     def __init__(self, num_spatial_dims: int, in_channels: int, kernel_size, stride=None, padding=0,
                  bias: bool = True):
         super().__init__()
-        n = self.num_spatial_dims = _positive_int(num_spatial_dims, "num_spatial_dims")
-        self.in_channels = _positive_int(in_channels, "in_channels")
+        n = self.num_spatial_dims = positive_int(num_spatial_dims, "num_spatial_dims")
+        self.in_channels = positive_int(in_channels, "in_channels")
         self.kernel_size = positive_tuple(kernel_size, n, "kernel_size")
         self.stride = self.kernel_size if stride is None else positive_tuple(stride, n, "stride")
         self.padding = padding
@@ -52,13 +51,9 @@ class SubsamplingNd(Module):
         return f"{type(self).__name__}({self.in_channels})"
 
     def forward(self, input):
-        batched = check_spatial_input(self._label(), input, self.num_spatial_dims, self.in_channels)
-        check_dtype(self._label(), input, self.weight)
-        x = input if batched else input.unsqueeze(0)
-        try:
-            y = subsampling(x, self.weight, self.bias, self.kernel_size, self.stride, self.padding)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self._label()}: {error}") from error
+        x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
+        y = call_functional(self._label(), subsampling, x, self.weight, self.bias, self.kernel_size, self.stride,
+                            self.padding)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:

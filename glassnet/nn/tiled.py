@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ..functional.local import tiled_conv
 from ..kernels.sizes import positive_tuple
-from .local import _positive_int, _UnsharedConvNd
+from ._checks import positive_int
+from .local import _UnsharedConvNd
 
 __all__ = ["TiledConvNd", "TiledConv1d", "TiledConv2d", "TiledConv3d"]
 
@@ -27,7 +28,7 @@ class TiledConvNd(_UnsharedConvNd):
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
                  padding=0, dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
                  tiles, bias_mode: str = "channel"):
-        n = _positive_int(num_spatial_dims, "num_spatial_dims")
+        n = positive_int(num_spatial_dims, "num_spatial_dims")
         t = positive_tuple(tiles, n, "tiles")
         super().__init__(n, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, t, bias_mode, ("channel", "tile"))

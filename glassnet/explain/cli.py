@@ -234,9 +234,12 @@ def cmd_trace(args) -> int:
     x = parse_array(args.input) if args.input else np.array(examples.SEED002_INPUT, dtype=np.float64)
     if args.op == "conv":
         w = _kernel(args)
+        if args.groups > 1 and w.ndim == x.ndim:
+            # "a|b|..." lists kernels of C/groups channels each, filter after filter
+            w = w.reshape((-1, x.shape[0] // args.groups) + w.shape[1:])  # (O, C/groups, *k)
         bias = None if args.bias is None else np.atleast_1d(parse_array(args.bias))
         t = trace(x, w, bias, stride=parse_ints(args.stride), padding=parse_ints(args.padding),
-                  dilation=parse_ints(args.dilation), order=args.order, flip=args.flip)
+                  dilation=parse_ints(args.dilation), groups=args.groups, order=args.order, flip=args.flip)
     else:
         if not args.kernel_size:
             raise UsageError(f"--op {args.op} needs --kernel-size")
@@ -399,6 +402,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--kernel", help="kernel array; channels separated by '|'")
     p.add_argument("--kernel-name", help="a classic kernel (default vertical)")
     p.add_argument("--bias", help="one bias per filter")
+    p.add_argument("--groups", type=int, default=1,
+                   help="grouped convolution: --kernel lists the filters' C/groups-channel kernels")
     p.add_argument("--op", default="conv", choices=("conv", "max", "avg"))
     p.add_argument("--kernel-size", help="pooling window")
     p.add_argument("--order", default="F", choices=("C", "F"),

@@ -47,8 +47,9 @@ class Step:
 
     index: (filter or channel, *output position). start: first padded-input position of the
     window per spatial dimension (window taps at start + j*dilation). inputs, weights: the window
-    values and kernel values, each (C, *k) for conv; for pooling weights is None. inside: (C, *k)
-    bool, False where a tap falls in the padding.
+    values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
+    group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
+    the padding. channels: the input channels the window reads.
     """
     op: str
     index: tuple[int, ...]
@@ -60,6 +61,7 @@ class Step:
     value: float
     order: str
     include_pad: bool = True  # average pooling divides by the whole window (torch's count_include_pad)
+    channels: tuple[int, ...] = (0,)
 
     def _flat(self, a: np.ndarray) -> np.ndarray:
         return a.reshape(-1, order=self.order)  # window entries in the chosen reading order
@@ -110,7 +112,8 @@ class Trace:
     """The output of a traced convolution or pooling and the way to every element of it.
 
     output: (O, *out) for conv, (C, *out) for pooling. padded: the padded input (C, *padded),
-    the grid the windows slide over. steps are built on demand: trace.step(0, 1, 2) or iter(trace).
+    the grid the windows slide over. weight: (O, C/groups, *k). steps are built on demand:
+    trace.step(0, 1, 2) or iter(trace).
     """
     op: str
     x: np.ndarray
@@ -125,6 +128,16 @@ class Trace:
     dilation: tuple[int, ...]
     order: str
     count_include_pad: bool = True
+    groups: int = 1
+
+    def channels(self, o: int) -> tuple[int, ...]:
+        """Input channels output channel o reads: its group's, (C/groups) of them, for a
+        convolution; channel o itself for pooling."""
+        if self.op != "conv":
+            return (o,)
+        per_group = self.padded.shape[0] // self.groups
+        g = o // (self.output.shape[0] // self.groups)
+        return tuple(range(g * per_group, (g + 1) * per_group))
 
     def step(self, *index) -> Step:
         """Step for output element index = (filter, *position), or just (*position) with one filter."""
@@ -139,9 +152,11 @@ class Trace:
         start = tuple(p * s for p, s in zip(pos, self.stride))
         taps = tuple(st + np.arange(k) * d for st, k, d in zip(start, self.kernel_size, self.dilation))
         grid = np.ix_(*taps)
+        channels = self.channels(o)
         if self.op == "conv":
-            inputs = self.padded[(slice(None),) + grid]  # (C, *k)
-            inside = self.inside[(slice(None),) + grid]
+            group = slice(channels[0], channels[-1] + 1)
+            inputs = self.padded[(group,) + grid]  # (C/groups, *k)
+            inside = self.inside[(group,) + grid]
             weights = self.weight[o]
             bias = None if self.bias is None else float(self.bias[o])
         else:
@@ -149,7 +164,7 @@ class Trace:
             inside = self.inside[(slice(o, o + 1),) + grid]
             weights, bias = None, None
         return Step(self.op, tuple(int(i) for i in index), start, inputs, weights, inside, bias,
-                    float(self.output[tuple(index)]), self.order, self.count_include_pad)
+                    float(self.output[tuple(index)]), self.order, self.count_include_pad, channels)
 
     def __iter__(self):
         for index in np.ndindex(*self.output.shape):
@@ -166,14 +181,16 @@ def _as_array(a):
     return None if a is None else np.asarray(a)
 
 
-def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str = "conv",
+def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups: int = 1, op: str = "conv",
           kernel_size=None, padding_mode: str = "zeros", order: str = "C", flip: bool = False,
           count_include_pad: bool = True) -> Trace:
     """Trace a convolution (op="conv") or a max/average pooling (op="max"/"avg") of one sample.
 
-    Convolution: x (C, *n) with weight (O, C, *k) or (C, *k) for a single filter, or a bare
-    (*n) input with a bare (*k) kernel; bias (O,) or None; stride defaults to 1; flip=True is the
-    true convolution (kernel rotated by 180 degrees). Pooling: kernel_size (int or tuple); an int
+    Convolution: x (C, *n) with weight (O, C/groups, *k), or (C, *k) for a single filter, or a
+    bare (*n) input with a bare (*k) kernel; bias (O,) or None; stride defaults to 1; flip=True is
+    the true convolution (kernel rotated by 180 degrees). With groups g the C input channels and
+    the O filters are split into g groups, and output channel o sums over the C/g input channels
+    of its group, o // (O/g), only (g = C is a depthwise convolution). Pooling: kernel_size (int or tuple); an int
     kernel_size means x is (*n) for a 1-D or 2-D x and (C, H, W) for a 3-D x; stride defaults to
     kernel_size; max pooling pads with -inf, average pooling with zeros (count_include_pad as in
     torch). order: "C" or "F" term order inside a window.
@@ -192,7 +209,9 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
         if weight is None:
             raise ValueError("trace(op='conv') needs a weight")
         w = _as_array(weight).astype(x.dtype)
-        if w.ndim == x.ndim:
+        if not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"groups must be a positive int, got {groups!r}")
+        if w.ndim == x.ndim and groups == 1:
             # Either a bare kernel on a bare input, or one (C, *k) filter on a (C, *n) input. 1-D and
             # 2-D arrays are read as a bare signal or image (pass w[None] for one multi-channel 1-D
             # filter); 3-D ones as (C, *k) when the channel counts agree.
@@ -200,9 +219,16 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
                 x, w = x[None], w[None, None]  # (1, *n), (1, 1, *k)
             else:
                 w = w[None]  # (1, C, *k)
-        if w.ndim != x.ndim + 1 or w.shape[1] != x.shape[0]:
-            raise ValueError(f"trace expected a weight of shape (O, {x.shape[0]}, *k) for an input of shape "
-                             f"{x.shape}, got {w.shape}")
+        if x.shape[0] % groups:
+            raise ValueError(f"trace: the input's {x.shape[0]} channels (input shape {x.shape}) are not "
+                             f"divisible by groups={groups}")
+        if w.ndim != x.ndim + 1 or w.shape[1] * groups != x.shape[0]:
+            per_group = "" if groups == 1 else f" (C/groups = {x.shape[0]}/{groups})"
+            raise ValueError(f"trace expected a weight of shape (O, {x.shape[0] // groups}, *k){per_group} for an "
+                             f"input of shape {x.shape}, got {w.shape}")
+        if w.shape[0] % groups:
+            raise ValueError(f"trace: the weight's {w.shape[0]} filters (weight shape {w.shape}) are not "
+                             f"divisible by groups={groups}")
         if flip:
             w = w[(Ellipsis,) + (slice(None, None, -1),) * (w.ndim - 2)]
         k = tuple(w.shape[2:])
@@ -210,6 +236,8 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
     else:
         if kernel_size is None:
             raise ValueError(f"trace(op={op!r}) needs a kernel_size")
+        if groups != 1:
+            raise ValueError(f"groups is an option of a convolution, not of op={op!r} pooling")
         if isinstance(kernel_size, (tuple, list)):
             nd = len(kernel_size)
         else:
@@ -241,8 +269,11 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
     windows = sliding_windows(padded[None], k, s, d, out)[0]  # (C, *out, *k)
     axes_k = tuple(range(1 + nd, 1 + 2 * nd))
     if op == "conv":
-        # sum over (C, *k) of window * kernel, for every filter
-        y = np.tensordot(w, windows, axes=([1] + list(range(2, 2 + nd)), [0] + list(axes_k)))  # (O, *out)
+        # sum over the group's (C/groups, *k) of window * kernel, for every filter of the group
+        per_in, per_out = x.shape[0] // groups, w.shape[0] // groups
+        y = np.concatenate([np.tensordot(w[g * per_out:(g + 1) * per_out], windows[g * per_in:(g + 1) * per_in],
+                                         axes=([1] + list(range(2, 2 + nd)), [0] + list(axes_k)))
+                            for g in range(groups)])  # (O, *out)
         b = None if bias is None else _as_array(bias).astype(x.dtype).reshape(-1)  # (O,)
         if b is not None:
             if b.shape != (w.shape[0],):
@@ -254,4 +285,4 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, op: str
         mask = sliding_windows(inside[None], k, s, d, out)[0]
         divisor = np.prod(k) if count_include_pad else mask.sum(axis=axes_k)
         y, b = windows.sum(axis=axes_k) / divisor, None  # (C, *out)
-    return Trace(op, x, padded, inside, w, b, y, pads, k, s, d, order, count_include_pad)
+    return Trace(op, x, padded, inside, w, b, y, pads, k, s, d, order, count_include_pad, groups)

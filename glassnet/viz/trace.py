@@ -51,7 +51,7 @@ def plot_trace(tr: Trace, index=None, path=None):
     taps = [tuple(st + j * d for st, j, d in zip(step.start, jj, tr.dilation))
             for jj in np.ndindex(*tr.kernel_size)]
     cells = [t if nd == 2 else (0, t[0]) for t in taps]
-    channels = list(range(tr.padded.shape[0])) if tr.op == "conv" else [step.index[0]]
+    channels = list(step.channels)  # a convolution reads its group's channels, pooling one channel
     ncols = 2 + (1 if tr.op == "conv" else 0)
     fig = new_figure(3.2 * ncols, 2.6 * len(channels) + 1.2)
     axes = fig.subplots(len(channels), ncols, squeeze=False)
@@ -60,7 +60,7 @@ def plot_trace(tr: Trace, index=None, path=None):
         _numbers(row[0], tr.padded[c], "padded input" + label if any(p != (0, 0) for p in tr.pads)
                  else "input" + label, cells, tr.inside[c])
         if tr.op == "conv":
-            _numbers(row[1], tr.weight[step.index[0], c], f"kernel{label}")
+            _numbers(row[1], tr.weight[step.index[0], c - channels[0]], f"kernel{label}")
     out_ax = axes[0, -1]
     pos = step.index[1:]
     out_cells = [tuple(pos) if nd == 2 else (0, pos[0])]

@@ -142,6 +142,16 @@ def test_module_entry_point():
     assert result.returncode == 0 and result.stdout.strip().endswith("= 30")
 
 
+def test_grouped_trace(capsys):
+    # two channels, groups=2: each output channel reads only its own input channel
+    status, out, _ = run(capsys, "trace", "--input", "1,2,3;4,5,6;7,8,9|1,1,1;0,0,0;2,2,2",
+                         "--kernel", "1,0;0,1|1,1;1,1", "--groups", "2", "--order", "C")
+    assert status == 0, out
+    assert "y[0, 0, 0] = 1×1 + 2×0 + 4×0 + 5×1 = 6" in out and "y[1, 1, 1] = 0×1 + 0×1 + 2×1 + 2×1 = 4" in out
+    status, _, err = run(capsys, "trace", "--input", "1,2;3,4|1,2;3,4|1,2;3,4", "--kernel", "1|1", "--groups", "2")
+    assert status == 2 and "not divisible by groups=2" in err
+
+
 @pytest.mark.parametrize("via_glassnet", [True, False])
 def test_program_name_in_usage(capsys, via_glassnet):
     # `glassnet explain ...` delegates to glassnet.explain.cli.main and names itself in help and errors

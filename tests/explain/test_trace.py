@@ -128,6 +128,39 @@ def test_random_traces_match_torch(nd, options):
         assert step.value == pytest.approx(float(np.sum(step.inputs * step.weights)) + step.bias)
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("channels, filters, groups", [(4, 6, 2), (6, 3, 3), (3, 6, 3), (4, 4, 4)])
+@pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1, dilation=2)])
+def test_grouped_traces_match_torch(nd, channels, filters, groups, options):
+    rng = np.random.default_rng(10 * nd + groups)
+    x = rng.standard_normal((channels,) + (6,) * nd)
+    w = rng.standard_normal((filters, channels // groups) + (2,) * nd)
+    b = rng.standard_normal(filters)
+    t = trace(x, w, b, groups=groups, **options)
+    np.testing.assert_allclose(t.output, torch_conv(x, w, b, groups=groups, **options), rtol=1e-10, atol=1e-10)
+    per_in, per_out = channels // groups, filters // groups
+    for o in range(filters):
+        step = t.step((o,) + (0,) * nd)
+        # output channel o reads only the input channels of its group, o // (O/groups)
+        g = o // per_out
+        assert step.channels == tuple(range(g * per_in, (g + 1) * per_in))
+        assert step.inputs.shape == step.weights.shape == (per_in,) + (2,) * nd
+        assert step.value == pytest.approx(float(np.sum(step.inputs * step.weights)) + step.bias)
+        assert step.expression.count("\n") == per_in  # one line per channel read, then the total
+
+
+def test_grouped_trace_in_float32_against_torch():
+    # depthwise: every channel has its own kernel and nothing is summed across channels
+    x = np.random.default_rng(0).standard_normal((3, 5, 5)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((3, 1, 3, 3)).astype(np.float32)
+    t = trace(x, w, groups=3, padding=1)
+    assert t.output.dtype == np.float32
+    ref = TF.conv2d(torch.tensor(x)[None], torch.tensor(w), padding=1, groups=3)[0].numpy()
+    np.testing.assert_allclose(t.output, ref, rtol=1e-4, atol=1e-5)
+    for c in range(3):
+        np.testing.assert_allclose(t.output[c], trace(x[c], w[c, 0], padding=1).output[0], rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("op, k, s, p, d", [(op, *g) for op in ("max", "avg") for g in
                                              [(2, 2, 0, 1), (3, 1, 1, 1), (3, 2, 1, 1)]] + [("max", 2, 1, 1, 2)])
 def test_pool_traces_match_torch(op, k, s, p, d):
@@ -161,3 +194,14 @@ def test_trace_errors():
         trace(SEED002_INPUT, V).step(0, 3, 0)
     with pytest.raises(ValueError, match=r"bias of shape \(1,\)"):
         trace(SEED002_INPUT, V, bias=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"weight of shape \(O, 2, \*k\) \(C/groups = 4/2\) for an input of shape "
+                                         r"\(4, 5, 5\), got \(2, 4, 3, 3\)"):
+        trace(np.zeros((4, 5, 5)), np.zeros((2, 4, 3, 3)), groups=2)
+    with pytest.raises(ValueError, match=r"input's 3 channels \(input shape \(3, 5, 5\)\) are not divisible by groups=2"):
+        trace(np.zeros((3, 5, 5)), np.zeros((2, 1, 3, 3)), groups=2)
+    with pytest.raises(ValueError, match=r"weight's 3 filters \(weight shape \(3, 2, 3, 3\)\) are not divisible by groups=2"):
+        trace(np.zeros((4, 5, 5)), np.zeros((3, 2, 3, 3)), groups=2)
+    with pytest.raises(ValueError, match="groups must be a positive int, got 0"):
+        trace(np.zeros((4, 5, 5)), np.zeros((3, 4, 3, 3)), groups=0)
+    with pytest.raises(ValueError, match="groups is an option of a convolution"):
+        trace(np.zeros((4, 4)), op="max", kernel_size=2, groups=2)

@@ -37,6 +37,18 @@ def test_trace_figures_for_channels_pooling_and_1d(tmp_path):
         plot_trace(trace(np.zeros((4, 4, 4)), np.ones((1, 1, 2, 2, 2))[0, 0]))
 
 
+def test_grouped_trace_figure_draws_the_groups_channels(tmp_path):
+    x = np.arange(4 * 4 * 4, dtype=np.float64).reshape(4, 4, 4)
+    w = np.stack([np.full((2, 2, 2), o + 1.0) for o in range(2)])  # (2, 2, 2, 2): filter o is all o + 1
+    fig = plot_trace(trace(x, w, groups=2), (1, 0, 0), tmp_path / "g.png")
+    assert_valid_png(tmp_path / "g.png")
+    # filter 1 belongs to group 1: two rows (input channels 2 and 3), each with its kernel
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "input (channel 2)" in titles and "input (channel 3)" in titles and "input (channel 0)" not in titles
+    assert titles.count("kernel (channel 2)") == 1
+    assert f"= {int(2 * (x[2:, :2, :2].sum()))}" in fig._suptitle.get_text()
+
+
 def test_filters_grid(tmp_path):
     assert_valid_png(plot_filters(kernel_bank(), tmp_path / "f.png") and tmp_path / "f.png")
     rgb = np.random.default_rng(0).standard_normal((4, 3, 5, 5))

@@ -275,20 +275,24 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
 
 
 @njit(nogil=True, cache=True)
-def _col2im(dx, cols, index, n0):
-    """dx[n0 + b, index[p, q], g Cg + c] += cols[g, b, p, q, c].
+def _col2im(dx, cols, index, cg, n0):
+    """dx[n0 + b, index[p, r] + g Cg + t] += cols[g, b, p, r, t].
 
-    dx (N, prod(Sp), C) flat channels-last; cols (G, B, P, K, Cg): the contribution of output
-    position p through kernel tap q; index[p, q] = flat input position o*s + q*d it lands on.
+    dx (N, prod(Sp) C) flat channels-last; cols (G, B, P, R, L): what output position p sends
+    back through its kernel taps, cut into R runs of L values that are contiguous in dx too;
+    index[p, r] = flat offset in dx (of group 0) where run r of position p lands. A run is one
+    tap's C/G channels, or, with one group and dilation 1 on the last axis, a whole row of taps
+    (k_last x C values: neighbouring taps land on neighbouring positions).
     """
-    groups, nb, npos, ntaps, cg = cols.shape
+    groups, nb, npos, nruns, length = cols.shape
     for g in range(groups):
         for b in range(nb):
             for p in range(npos):
-                for q in range(ntaps):
-                    i = index[p, q]
-                    for c in range(cg):
-                        dx[n0 + b, i, g * cg + c] += cols[g, b, p, q, c]
+                for r in range(nruns):
+                    start = index[p, r] + g * cg
+                    target, source = dx[n0 + b, start:start + length], cols[g, b, p, r]
+                    for t in range(length):  # t >= 0 from range: compiles to a vector loop
+                        target[t] += source[t]
 
 
 def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_shape) -> np.ndarray:
@@ -307,11 +311,16 @@ def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_
     out_shape = dy.shape[1:-1]
     n, c_out = dy.shape[0], dy.shape[-1]
     cg, og, kk = w.shape[1], c_out // groups, math.prod(kernel_size)
-    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape)  # flat index of each input position
+    c = cg * groups
+    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape) * c  # flat offset of each input position
     index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
     index = index.reshape(math.prod(out_shape), kk)  # (P, K): where tap q of output position p lands
+    run = cg  # contiguous values per scatter step: one tap's channels ...
+    if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in dx as well
+        run = kernel_size[-1] * c
+        index = np.ascontiguousarray(index[:, ::kernel_size[-1]])  # (P, K / k_last): first tap of each row
     wt = _weight_matrix(w, groups).transpose(0, 2, 1)  # (G, Og, K Cg)
-    dx = np.zeros((n, math.prod(in_shape), cg * groups), dtype=dy.dtype)  # (N, prod(in), C)
+    dx = np.zeros((n, math.prod(in_shape) * c), dtype=dy.dtype)  # (N, prod(in) C), flat channels-last
     inner = math.prod(out_shape[1:])
 
     def work(chunks):
@@ -321,7 +330,8 @@ def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_
             rows = src.size // c_out
             cols = _buffer((groups, rows, kk * cg), dy.dtype)
             np.matmul(src.reshape(rows, groups, og).transpose(1, 0, 2), wt, out=cols)  # (G, rows, K Cg)
-            _col2im(dx, cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk, cg), index[o0 * inner:o1 * inner], n0)
+            runs = cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk * cg // run, run)  # (G, b, P, R, L)
+            _col2im(dx, runs, index[o0 * inner:o1 * inner], cg, n0)
 
     _run(_plan(n, out_shape, kk * cg * groups * dy.itemsize), work)
-    return dx.reshape((n,) + in_shape + (cg * groups,))
+    return dx.reshape((n,) + in_shape + (c,))

@@ -23,21 +23,27 @@ class _PoolBase(Module):
         check_spatial_input(self._label(), input, self.num_spatial_dims, None)
         check_dtype(self._label(), input, None)
 
+    def _set_window(self, kernel_size, stride, padding) -> None:
+        """Validate now, but keep the user's forms (int or tuple) for repr, as torch does;
+        stride defaults to kernel_size."""
+        n = self.num_spatial_dims
+        positive_tuple(kernel_size, n, "kernel_size")
+        if stride is not None:
+            positive_tuple(stride, n, "stride")
+        if any(p < 0 for p in ntuple(padding, n, "padding")):
+            raise ValueError(f"padding must be >= 0, got {padding!r}")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
 
 class _MaxPoolNd(_PoolBase):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
         super().__init__()
-        n = self.num_spatial_dims
-        positive_tuple(kernel_size, n, "kernel_size")  # validate now; keep the user's form for repr
-        if stride is not None:
-            positive_tuple(stride, n, "stride")
-        positive_tuple(dilation, n, "dilation")
-        if any(p < 0 for p in ntuple(padding, n, "padding")):
-            raise ValueError(f"padding must be >= 0, got {padding!r}")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
+        self._set_window(kernel_size, stride, padding)
+        positive_tuple(dilation, self.num_spatial_dims, "dilation")
+        self.dilation = dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def extra_repr(self) -> str:
@@ -70,17 +76,10 @@ class _AvgPoolNd(_PoolBase):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None):
         super().__init__()
-        n = self.num_spatial_dims
-        positive_tuple(kernel_size, n, "kernel_size")
-        if stride is not None:
-            positive_tuple(stride, n, "stride")
-        if any(p < 0 for p in ntuple(padding, n, "padding")):
-            raise ValueError(f"padding must be >= 0, got {padding!r}")
+        self._set_window(kernel_size, stride, padding)
         if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override < 1):
             raise ValueError(f"divisor_override must be a positive int or None, got {divisor_override!r}")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
+        self.ceil_mode = ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def extra_repr(self) -> str:

@@ -348,6 +348,8 @@ def test_wrong_input_dtype_is_refused_naming_both(dtype):
     (lambda: nn.ConvTransposeNd(4, 1, 2, 3), r"ConvTransposeNd supports 1, 2 or 3 spatial dimensions, got 4"),
     (lambda: nn.MaxPool2d(0), r"kernel_size must be >= 1"),
     (lambda: nn.AvgPool2d(2, stride=(1, 0)), r"stride must be >= 1"),
+    (lambda: nn.MaxPool1d(2, padding=-1), r"padding must be >= 0, got -1"),
+    (lambda: nn.MaxPool2d(2, dilation=0), r"dilation must be >= 1"),
     (lambda: nn.AdaptiveAvgPool2d((2, 0)), r"output_size must be a positive int or a tuple of 2"),
     (lambda: nn.BatchNorm2d(0), r"num_features must be a positive int, got 0"),
     (lambda: nn.CrossEntropyLoss(reduction="avg"), r"reduction must be one of"),

@@ -7,6 +7,8 @@ Output size per spatial dimension: floor((n + 2p - d(k-1) - 1) / s) + 1 (ceil wi
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import functional as F
 from ..kernels.sizes import ntuple, positive_tuple
 from ._checks import call_functional, check_dtype, check_spatial_input
@@ -77,8 +79,10 @@ class _AvgPoolNd(_PoolBase):
                  count_include_pad: bool = True, divisor_override: int | None = None):
         super().__init__()
         self._set_window(kernel_size, stride, padding)
-        if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override < 1):
-            raise ValueError(f"divisor_override must be a positive int or None, got {divisor_override!r}")
+        # torch refuses only 0 (a negative divisor flips the sign); np.integer counts as an int
+        if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override == 0
+                                             or not isinstance(divisor_override, (int, np.integer))):
+            raise ValueError(f"divisor_override must be a nonzero int or None, got {divisor_override!r}")
         self.ceil_mode = ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 

@@ -142,6 +142,8 @@ POOLS = [
     ("AvgPool1d", (4,), dict(stride=3, padding=2, count_include_pad=False), (2, 2, 11)),
     ("AvgPool2d", (2,), {}, (2, 3, 6, 6)),
     ("AvgPool2d", (3,), dict(stride=2, padding=1, ceil_mode=True, divisor_override=5), (1, 2, 8, 7)),
+    ("AvgPool2d", (2,), dict(divisor_override=-3), (1, 2, 6, 5)),  # torch refuses only 0
+    ("AvgPool3d", (2,), dict(stride=1, divisor_override=1), (1, 1, 3, 4, 3)),
     ("AvgPool3d", (2,), dict(padding=1, count_include_pad=False), (1, 1, 4, 3, 5)),
     ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 10)),
     ("AdaptiveAvgPool2d", ((3, 2),), {}, (2, 3, 7, 5)),
@@ -348,6 +350,9 @@ def test_wrong_input_dtype_is_refused_naming_both(dtype):
     (lambda: nn.ConvTransposeNd(4, 1, 2, 3), r"ConvTransposeNd supports 1, 2 or 3 spatial dimensions, got 4"),
     (lambda: nn.MaxPool2d(0), r"kernel_size must be >= 1"),
     (lambda: nn.AvgPool2d(2, stride=(1, 0)), r"stride must be >= 1"),
+    (lambda: nn.AvgPool2d(2, divisor_override=0), r"divisor_override must be a nonzero int or None, got 0"),
+    (lambda: nn.AvgPool3d(2, divisor_override=2.5), r"divisor_override must be a nonzero int or None, got 2.5"),
+    (lambda: nn.AvgPool2d(2, divisor_override=True), r"divisor_override must be a nonzero int or None, got True"),
     (lambda: nn.MaxPool1d(2, padding=-1), r"padding must be >= 0, got -1"),
     (lambda: nn.MaxPool2d(2, dilation=0), r"dilation must be >= 1"),
     (lambda: nn.AdaptiveAvgPool2d((2, 0)), r"output_size must be a positive int or a tuple of 2"),

@@ -24,7 +24,8 @@ Memory bound. The full patch matrix would be prod(k) times larger than the input
 built: the output rows are cut into chunks whose patch rows take at most
 max(CHUNK_BYTES, MIN_ROWS rows) bytes, each worker thread copies one chunk at a time into its own
 reused buffer, and the buffer stays in the cache for the GEMM that reads it. Extra memory beyond
-the inputs, the outputs and one padded channels-last copy of the input is therefore at most
+the inputs, the outputs and the padded channels-last copy of the input (while it is made,
+windows.pad's padded halves exist too: input-sized, never prod(k)-sized) is therefore at most
 
     WORKERS x max(CHUNK_BYTES, MIN_ROWS x R, R x prod(out[1:]))  bytes,   R = prod(k) C itemsize
 

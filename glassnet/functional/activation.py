@@ -15,15 +15,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import activation as K
+from ._checks import check_float_input
 
 __all__ = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "log_softmax"]
-
-
-def _check_float(name: str, input) -> None:
-    dtype = np.dtype(input.dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
-                        f"{dtype} of shape {tuple(input.shape)}; convert it with .float()")
 
 
 def _check_dim(name: str, input, dim) -> int:
@@ -53,7 +47,7 @@ class ReLU(Function):
 
 def relu(input, inplace: bool = False):
     """max(input, 0), elementwise. Shape (*) -> (*)."""
-    _check_float("relu", input)
+    check_float_input("relu", input)
     return ReLU.apply(input)
 
 
@@ -72,7 +66,7 @@ class LeakyReLU(Function):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*)."""
-    _check_float("leaky_relu", input)
+    check_float_input("leaky_relu", input)
     return LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
@@ -92,7 +86,7 @@ class ELU(Function):
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*)."""
-    _check_float("elu", input)
+    check_float_input("elu", input)
     return ELU.apply(input, alpha=float(alpha))
 
 
@@ -111,7 +105,7 @@ class Sigmoid(Function):
 
 def sigmoid(input):
     """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*)."""
-    _check_float("sigmoid", input)
+    check_float_input("sigmoid", input)
     return Sigmoid.apply(input)
 
 
@@ -130,7 +124,7 @@ class Tanh(Function):
 
 def tanh(input):
     """Hyperbolic tangent. Shape (*) -> (*)."""
-    _check_float("tanh", input)
+    check_float_input("tanh", input)
     return Tanh.apply(input)
 
 
@@ -151,7 +145,7 @@ class Softmax(Function):
 def softmax(input, dim: int):
     """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
     Shape (*) -> (*), every slice along dim sums to 1."""
-    _check_float("softmax", input)
+    check_float_input("softmax", input)
     return Softmax.apply(input, dim=_check_dim("softmax", input, dim))
 
 
@@ -172,5 +166,5 @@ class LogSoftmax(Function):
 def log_softmax(input, dim: int):
     """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m).
     Shape (*) -> (*)."""
-    _check_float("log_softmax", input)
+    check_float_input("log_softmax", input)
     return LogSoftmax.apply(input, dim=_check_dim("log_softmax", input, dim))

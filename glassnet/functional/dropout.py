@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import dropout as K
 from ..random import default_generator
+from ._checks import check_float_input
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
@@ -35,10 +36,7 @@ class Dropout(Function):
 def _check(name: str, input, p) -> None:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
         raise ValueError(f"{name} probability has to be between 0 and 1, but got {p!r}")
-    dtype = np.dtype(input.dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
-                        f"{dtype} of shape {tuple(input.shape)}; convert it with .float()")
+    check_float_input(name, input)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):

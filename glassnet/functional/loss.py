@@ -18,6 +18,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import loss as K
 from ..tensor import Tensor
+from ._checks import check_float_input
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits"]
 
@@ -48,12 +49,6 @@ def _like_input(obj, input):
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in K.REDUCTIONS:
         raise ValueError(f"{name} expected reduction in {K.REDUCTIONS}, got {reduction!r}")
-
-
-def _check_float_input(name: str, input) -> None:
-    if _dtype(input).kind != "f":
-        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
-                        f"{_dtype(input)} of shape {_shape(input)}; convert it with .float()")
 
 
 def _check_same_dtype(name: str, input, **others) -> None:
@@ -122,7 +117,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     ignored) for class indices, sum / (N * d1 * ...) for probabilities.
     """
     name = "cross_entropy"
-    _check_float_input(name, input)
+    check_float_input(name, input)
     _check_reduction(name, reduction)
     if len(_shape(input)) == 0:
         raise ValueError(f"{name} expected input of shape (N, C, ...) or (C,), got a 0-d input")
@@ -179,7 +174,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     target (N, d1, ...) or (): l = -w[t] * input[t] per position (0 where t == ignore_index).
     reduction as cross_entropy (class indices)."""
     name = "nll_loss"
-    _check_float_input(name, input)
+    check_float_input(name, input)
     _check_reduction(name, reduction)
     if len(_shape(input)) == 0:
         raise ValueError(f"{name} expected input of shape (N, C, ...) or (C,), got a 0-d input")
@@ -215,7 +210,7 @@ def mse_loss(input, target, reduction: str = "mean"):
     refuses them.
     """
     name = "mse_loss"
-    _check_float_input(name, input)
+    check_float_input(name, input)
     _check_reduction(name, reduction)
     target = _like_input(target, input)
     if _shape(target) != _shape(input):
@@ -248,7 +243,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     weight broadcasts to the input's shape; pos_weight (e.g. (C,) for the last dim) too.
     reduction: 'none' -> input's shape, 'sum', 'mean' over all elements."""
     name = "binary_cross_entropy_with_logits"
-    _check_float_input(name, input)
+    check_float_input(name, input)
     _check_reduction(name, reduction)
     target = _like_input(target, input)
     weight, pos_weight = _like_input(weight, input), _like_input(pos_weight, input)

@@ -18,6 +18,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import normalization as K
 from ..tensor import Tensor
+from ._checks import check_float_input
 
 __all__ = ["batch_norm"]
 
@@ -54,9 +55,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not 2 <= len(shape) <= 5:
         raise ValueError(f"{name} expected input of shape (N, C), (N, C, L), (N, C, H, W) or "
                          f"(N, C, D, H, W), got {shape}")
-    if dtype.kind != "f":
-        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
-                        f"{dtype} of shape {shape}; convert it with .float()")
+    check_float_input(name, input)
     channels = shape[1]
     for what, obj in (("running_mean", running_mean), ("running_var", running_var),
                       ("weight", weight), ("bias", bias)):

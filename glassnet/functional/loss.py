@@ -58,14 +58,21 @@ def _check_same_dtype(name: str, input, **others) -> None:
                             f"{_dtype(obj)}; convert it with .float() (no silent conversion)")
 
 
-def _check_class_targets(name: str, input, target, weight, ignore_index: int) -> None:
-    """Class indices: an integer target of shape (N, d1, ...) for input (N, C, d1, ...), each in
-    [0, C) or equal to ignore_index; weight of shape (C,)."""
-    x_shape, t_shape = _shape(input), _shape(target)
+def _check_class_weight(name: str, input, weight) -> int:
+    """weight (C,) for input (N, C, d1, ...) or (C,); returns C."""
+    x_shape = _shape(input)
     n_classes = x_shape[1] if len(x_shape) >= 2 else x_shape[0]
     if weight is not None and _shape(weight) != (n_classes,):
         raise ValueError(f"{name} expected weight of shape ({n_classes},) (one per class) for input of "
                          f"shape {x_shape}, got {_shape(weight)}")
+    return n_classes
+
+
+def _check_class_targets(name: str, input, target, weight, ignore_index: int) -> None:
+    """Class indices: an integer target of shape (N, d1, ...) for input (N, C, d1, ...), each in
+    [0, C) or equal to ignore_index; weight of shape (C,)."""
+    x_shape, t_shape = _shape(input), _shape(target)
+    n_classes = _check_class_weight(name, input, weight)
     expected = x_shape[:1] + x_shape[2:] if len(x_shape) >= 2 else ()
     if t_shape != expected:
         probs = f" or {x_shape} (class probabilities)" if name == "cross_entropy" else ""
@@ -138,10 +145,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         if ignore_index >= 0:
             raise ValueError(f"{name}: ignore_index={ignore_index} is not supported for class-probability "
                              "targets (it applies to class indices only)")
-        n_classes = _shape(input)[1] if len(_shape(input)) >= 2 else _shape(input)[0]
-        if weight is not None and _shape(weight) != (n_classes,):
-            raise ValueError(f"{name} expected weight of shape ({n_classes},) (one per class) for input "
-                             f"of shape {_shape(input)}, got {_shape(weight)}")
+        _check_class_weight(name, input, weight)
     else:
         _check_class_targets(name, input, target, weight, ignore_index)
     return CrossEntropy.apply(input, target, weight=_array(weight), ignore_index=int(ignore_index),

@@ -174,10 +174,12 @@ def test_cross_entropy_probabilities_with_ignore_index():
         F.cross_entropy(glassnet.randn(3, 4), glassnet.rand(3, 4), ignore_index=1)
 
 
-@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
-def test_wrong_weight_shape(fn):
+@pytest.mark.parametrize("fn, target", [(F.cross_entropy, glassnet.tensor([0, 1, 2])),
+                                        (F.cross_entropy, glassnet.rand(3, 4)),  # class probabilities
+                                        (F.nll_loss, glassnet.tensor([0, 1, 2]))])
+def test_wrong_weight_shape(fn, target):
     with pytest.raises(ValueError, match=r"weight of shape \(4,\) \(one per class\) for input of shape \(3, 4\), got \(3,\)"):
-        fn(glassnet.randn(3, 4), glassnet.tensor([0, 1, 2]), weight=glassnet.ones(3))
+        fn(glassnet.randn(3, 4), target, weight=glassnet.ones(3))
 
 
 @pytest.mark.parametrize("call", [

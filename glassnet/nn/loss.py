@@ -4,26 +4,28 @@ and gradients are). Class weights and pos_weight are buffers, as in PyTorch."""
 from __future__ import annotations
 
 from .. import functional as F
+from ..kernels.loss import REDUCTIONS
 from ..tensor import Tensor
 from .module import Module
 
-_REDUCTIONS = ("none", "mean", "sum")
+
+def _buffer(value):
+    """A weight given as a list or ndarray becomes a Tensor, so it is saved with the module."""
+    return value if value is None or isinstance(value, Tensor) else Tensor(value)
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
 
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            weight = Tensor(weight)
-        self.register_buffer("weight", weight)
+        self.register_buffer("weight", _buffer(weight))
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -66,12 +68,8 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            weight = Tensor(weight)
-        if pos_weight is not None and not isinstance(pos_weight, Tensor):
-            pos_weight = Tensor(pos_weight)
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,

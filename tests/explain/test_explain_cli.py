@@ -10,7 +10,7 @@ from matplotlib import image as mpimg
 
 from glassnet.explain.cli import main, parse_array, parse_layers
 
-from .helpers import assert_valid_png
+from viz.pngs import assert_valid_png  # the one PNG check, shared with tests/viz
 
 
 def run(capsys, *argv):

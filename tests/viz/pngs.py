@@ -9,6 +9,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def assert_valid_png(path) -> np.ndarray:
+    """The file exists, starts with the PNG signature, reads back, and is not blank."""
     assert os.path.isfile(path), f"{path} was not written"
     with open(path, "rb") as f:
         assert f.read(8) == PNG_MAGIC, f"{path} is not a PNG"

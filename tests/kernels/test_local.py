@@ -57,6 +57,19 @@ def expand_tiles(w, out):
     return w[idx]
 
 
+def assert_matches_torch(y, yt, backward, leaves, rng):
+    """Our forward y against torch's yt; then our backward(dy) -> (dx, dw, db) against the
+    gradients torch leaves in (xt, wt, bt) (None: no bias to compare), all float32."""
+    assert y.shape == tuple(yt.shape) and y.dtype == np.float32
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    yt.backward(torch.tensor(dy))
+    for ours, leaf in zip(backward(dy), leaves, strict=True):
+        if leaf is not None:
+            assert ours.dtype == np.float32
+            np.testing.assert_allclose(ours, leaf.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def geometry(nd, k, s, p, d, spatial):
     ks, ss, ds = (k,) * nd, (s,) * nd, (d,) * nd
     pads = resolve_padding(p, ks, ss, ds, spatial)
@@ -93,17 +106,8 @@ def test_local_matches_torch_unfold_einsum(case, bias):
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     bt = None if b is None else torch.tensor(b, requires_grad=True)
     yt = torch_local(xt, wt, bt, ks, ss, pads, ds, groups, mode)
-    assert y.shape == tuple(yt.shape) and y.dtype == np.float32
-    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
-
-    dy = rng.standard_normal(y.shape).astype(np.float32)
-    yt.backward(torch.tensor(dy))
-    dx, dw, db = local_backward(dy, x, w, s, p, d, groups, mode, None if b is None else b.shape)
-    assert dx.dtype == dw.dtype == np.float32
-    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(dw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
-    if b is not None:
-        np.testing.assert_allclose(db, bt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_matches_torch(y, yt, lambda dy: local_backward(dy, x, w, s, p, d, groups, mode,
+                                                          None if b is None else b.shape), (xt, wt, bt), rng)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -124,13 +128,8 @@ def test_tiled_matches_expanded_locally_connected_in_torch(case, tiles, per_tile
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     yt = torch_local(xt, expand_tiles(wt, out), expand_tiles(bt, out) if per_tile_bias else bt,
                      ks, ss, pads, ds, groups, mode)
-    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
-    dy = rng.standard_normal(y.shape).astype(np.float32)
-    yt.backward(torch.tensor(dy))
-    dx, dw, db = tiled_backward(dy, x, w, s, p, d, groups, mode, tiles, b.shape)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(dw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(db, bt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_matches_torch(y, yt, lambda dy: tiled_backward(dy, x, w, s, p, d, groups, mode, tiles, b.shape),
+                         (xt, wt, bt), rng)
 
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[4], CASES[6], CASES[7]])

@@ -13,35 +13,226 @@ starting from the input itself (size 1, jump 1, start 0). A negative start, or a
 input, means the field hangs over into the padding. Pointwise layers change nothing; after a
 flatten or a fully connected layer every unit sees the whole input.
 
-The field is the span a unit can see: near the borders its ends may fall on positions that are
-padding in some middle layer, and with a stride larger than the kernel it has holes. Inside the
-input and away from the borders its ends are exactly the first and last input the unit depends on.
+Where branches meet (an addition, a concatenation of channels) a unit sees what either branch
+sees: the union, start = min of the starts, end = max of the ends. When the branches have the
+same jump (they always do when they keep the same resolution, as in a residual block) the union
+is again a size/jump/start field; when they do not, size, jump and start depend on the unit and
+are shown as "varies".
+
+When the input shape is known the tools also follow every unit exactly, per dimension: the
+first and last input index each unit depends on (`region`). Near the borders these differ from
+the span above: taps that fall in a layer's zero padding see nothing, and reflect, replicate and
+circular padding read real inputs from the other side. Inside the input and away from the
+borders the two agree. The field of a unit at a spatial position is the union over its channels
+(with groups or concatenations a single channel may see less).
+
+Any glassnet.nn model is handled: it is run once on zeros with forward hooks on its modules, and
+the field of each tensor is worked out along the recorded autograd graph, window layers by their
+modules' geometry, the operations between modules (additions, concatenations, slices,
+reductions, reshapes) by what they do to positions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers import as_layers
+from .layers import Layer, as_layer, as_layers
+
+_NONE = np.iinfo(np.int64).max // 2  # 'lo' of a unit that sees no input (its window lies in padding)
+
+# Autograd Functions that combine their inputs position by position (after broadcasting): a unit of
+# the output sees what the units at the same position of the inputs see.
+_POINTWISE = {"Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs", "Clamp", "Clone", "Cast",
+              "Where", "Expand", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Dropout", "BatchNorm"}
+# Reductions: a dimension they keep (same size) keeps its field, a dimension reduced to 1 sees all of it.
+_REDUCTIONS = {"Sum", "Mean", "Var", "MaxMin", "Softmax", "LogSoftmax"}
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What the units of one tensor see, per spatial dimension.
+
+    affine: (start, jump, size) per dimension, None where it depends on the unit (branches with
+    different jumps met). lo, hi: per dimension an int array over the units along it, the first
+    and last input index the unit depends on (None when the input size is unknown). whole: the
+    tensor has no spatial positions (after a flatten or a linear layer): lo and hi have one entry,
+    shared by every unit.
+    """
+    affine: tuple
+    lo: tuple | None
+    hi: tuple | None
+    whole: bool = False
+
+
+def _identity(ndim: int, spatial) -> _Field:
+    lo = None if spatial is None else tuple(np.arange(n, dtype=np.int64) for n in spatial)
+    return _Field(((0, 1, 1),) * ndim, lo, lo)
+
+
+def _source_index(n_in: int, n_out: int, k: int, s: int, d: int, pad: tuple[int, int], mode: str):
+    """(n_out, k) input index read by each tap of each output unit along one dimension, -1 where the
+    tap falls in zero padding; other padding modes read the real input they copy."""
+    taps = np.arange(n_out)[:, None] * s + np.arange(k)[None, :] * d - pad[0]  # (n_out, k), unpadded coords
+    if mode == "zeros":
+        return np.where((taps >= 0) & (taps < n_in), taps, -1)
+    # pad the index vector itself the way the layer pads its input; ceil_mode windows never use this
+    reach = max(int(taps.max()) + 1 - n_in, 0)
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    padded = np.pad(np.arange(n_in), (pad[0], max(pad[1], reach)), mode=np_mode)
+    return padded[taps + pad[0]]
+
+
+def _window(f: _Field, layer: Layer, spatial_in, spatial_out) -> _Field:
+    """A conv or pooling layer: the recurrences for size/jump/start, the taps for lo/hi."""
+    pads = layer.pads(spatial_in)
+    mode = layer.padding_mode if layer.kind == "conv" else "zeros"  # pooling pads with -inf or zeros
+    affine = tuple(None if a is None else (a[0] - p[0] * a[1], a[1] * s, a[2] + d * (k - 1) * a[1])
+                   for a, k, s, d, p in zip(f.affine, layer.kernel_size, layer.stride, layer.dilation, pads))
+    if f.lo is None or spatial_out is None:
+        return _Field(affine, None, None)
+    los, his = [], []
+    for lo, hi, n_in, n_out, k, s, d, p in zip(f.lo, f.hi, spatial_in, spatial_out, layer.kernel_size,
+                                               layer.stride, layer.dilation, pads):
+        src = _source_index(n_in, n_out, k, s, d, p, mode)  # (n_out, k)
+        inside = src >= 0
+        los.append(np.where(inside, lo[src], _NONE).min(axis=1))
+        his.append(np.where(inside, hi[src], -1).max(axis=1))
+    return _Field(affine, tuple(los), tuple(his))
+
+
+def _adaptive(f: _Field, spatial_in, spatial_out) -> _Field:
+    """Adaptive pooling: output i of n_out pools inputs floor(i n/n_out) .. ceil((i+1) n/n_out) - 1
+    (as in torch); one window sliding with one stride only when n_out divides n."""
+    affine, los, his = [], [], []
+    for a, lo, hi, n, m in zip(f.affine, f.lo, f.hi, spatial_in, spatial_out):
+        if a is not None and n % m == 0:
+            k = n // m
+            affine.append((a[0], a[1] * k, a[2] + (k - 1) * a[1]))
+        else:
+            affine.append(None)
+        first = (np.arange(m) * n) // m
+        last = -((-(np.arange(m) + 1) * n) // m)  # ceil((i + 1) n / m), exclusive
+        los.append(np.array([lo[i:j].min() for i, j in zip(first, last)], dtype=np.int64))
+        his.append(np.array([hi[i:j].max() for i, j in zip(first, last)], dtype=np.int64))
+    return _Field(tuple(affine), tuple(los), tuple(his))
+
+
+def _envelope(f: _Field, dims=None) -> _Field:
+    """Every unit sees all that the units along `dims` (default: all, the tensor loses its
+    positions) see together."""
+    whole = f.whole or dims is None
+    dims = range(len(f.affine)) if dims is None else dims
+    affine, los, his = list(f.affine), None if f.lo is None else list(f.lo), None if f.hi is None else list(f.hi)
+    for i in dims:
+        if los is None:
+            affine[i] = None
+            continue
+        lo, hi = int(los[i].min()), int(his[i].max())
+        los[i], his[i] = np.array([lo], np.int64), np.array([hi], np.int64)
+        affine[i] = (lo, 0, hi - lo + 1)
+    return _Field(tuple(affine), None if los is None else tuple(los), None if his is None else tuple(his), whole)
+
+
+def _at(f: _Field, spatial_out) -> _Field:
+    """f as seen from a tensor of spatial shape spatial_out: dimensions of size 1 broadcast (every
+    unit along them sees what the one unit sees: jump 0)."""
+    if f.whole or f.lo is None:
+        return f
+    affine, los, his = [], [], []
+    for a, lo, hi, n in zip(f.affine, f.lo, f.hi, spatial_out):
+        if len(lo) == n:
+            affine.append(a)
+        elif len(lo) == 1:
+            affine.append(None if a is None else (a[0], 0, a[2]))
+            lo, hi = np.repeat(lo, n), np.repeat(hi, n)
+        else:
+            raise ValueError(f"receptive_field: cannot combine units along a dimension of {len(lo)} with one of {n}")
+        los.append(lo)
+        his.append(hi)
+    return _Field(tuple(affine), tuple(los), tuple(his))
+
+
+def _union(fields, spatial_out=None) -> _Field | None:
+    """Units that add or concatenate (channels of) units of several tensors see what any of them sees."""
+    fields = [f if spatial_out is None else _at(f, spatial_out) for f in fields if f is not None]
+    if not fields:
+        return None
+    if len(fields) == 1:
+        return fields[0]
+    affine = []
+    for parts in zip(*(f.affine for f in fields)):
+        if any(a is None for a in parts) or len({a[1] for a in parts}) != 1:
+            affine.append(None)  # different jumps: the union is not one window sliding with one stride
+            continue
+        start = min(a[0] for a in parts)
+        affine.append((start, parts[0][1], max(a[0] + a[2] for a in parts) - start))
+    if any(f.lo is None for f in fields):
+        return _Field(tuple(affine), None, None, all(f.whole for f in fields))
+    lo = tuple(np.minimum.reduce(list(x)) for x in zip(*(f.lo for f in fields)))
+    hi = tuple(np.maximum.reduce(list(x)) for x in zip(*(f.hi for f in fields)))
+    return _Field(tuple(affine), lo, hi, all(f.whole for f in fields))
+
+
+def _layer(f: _Field | None, layer: Layer, in_shape, out_shape, ndim: int) -> _Field | None:
+    """The field after one layer; in_shape, out_shape per sample, or None when unknown."""
+    if f is None:
+        return None  # the layer's input depends on no input unit (a constant)
+    spatial_in = None if in_shape is None or f.whole else tuple(in_shape[1:])
+    spatial_out = None if out_shape is None or len(out_shape) != ndim + 1 else tuple(out_shape[1:])
+    if layer.is_window and not f.whole:
+        if layer.ndim != ndim:
+            raise ValueError(f"{layer.label()} has {layer.ndim} spatial dimensions, the model's input {ndim}")
+        return _window(f, layer, spatial_in, spatial_out)
+    if layer.kind in ("flatten", "linear") or f.whole:
+        if layer.kind == "linear" and not f.whole:
+            # a linear layer on a (C, *spatial) tensor mixes only the last dimension
+            return _at(_envelope(f, [ndim - 1]), spatial_out) if spatial_out else _envelope(f, [ndim - 1])
+        return _envelope(f)
+    # a pointwise layer; one that changes the spatial shape must be an adaptive pooling
+    if in_shape is None or out_shape is None or tuple(in_shape) == tuple(out_shape) or \
+            tuple(in_shape[1:]) == tuple(out_shape[1:]):
+        return f
+    module = layer.module
+    if module is not None and "Adaptive" in type(module).__name__ and "Pool" in type(module).__name__ \
+            and spatial_out is not None:
+        return _adaptive(f, spatial_in, spatial_out)
+    if len(out_shape) != ndim + 1:
+        return _envelope(f)  # positions are gone: every unit may see everything
+    raise ValueError(f"receptive_field: {layer.label()} changes the shape {tuple(in_shape)} -> {tuple(out_shape)} "
+                     f"in a way the explain tools do not describe")
 
 
 @dataclass(frozen=True)
 class FieldRow:
-    """Receptive field of the units of one layer's output, per spatial dimension."""
+    """Receptive field of the units of one layer's output, per spatial dimension.
+
+    size, jump, start: the span of unit i is [start + i*jump, start + i*jump + size - 1] (None in
+    a dimension where it depends on the unit). lo, hi: when the input shape is known, per
+    dimension the exact first and last input index of every unit (arrays over the units).
+    """
     name: str
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[int, ...]
+    size: tuple
+    jump: tuple
+    start: tuple
     output_shape: tuple[int, ...] | None
     whole_input: bool = False
+    lo: tuple | None = None
+    hi: tuple | None = None
 
-    def region(self, unit, input_spatial=None, clip: bool = True) -> tuple[tuple[int, int], ...]:
-        """(first, last) input index per dimension seen by output unit `unit` (a spatial index);
-        clipped to the input when input_spatial is known and clip is True."""
+    def region(self, unit, input_spatial=None, clip: bool = True) -> tuple[tuple[int, int], ...] | None:
+        """(first, last) input index per dimension seen by output unit `unit` (a spatial index).
+
+        With clip (default) and a known input size: exactly the first and last input the unit
+        depends on (None if it depends on none: a window entirely in padding). clip=False gives the
+        span size/jump/start describe, which may hang over into the padding.
+        """
         unit = (unit,) if isinstance(unit, (int, np.integer)) else tuple(unit)
         if self.whole_input:
+            if self.lo is not None:
+                return tuple((int(lo[0]), int(hi[0])) for lo, hi in zip(self.lo, self.hi))
             if input_spatial is None:
                 raise ValueError("after a flatten or linear layer every unit sees the whole input; "
                                  "pass input_shape to get its extent")
@@ -53,6 +244,12 @@ class FieldRow:
                 if not 0 <= u < n:
                     raise IndexError(f"unit {unit} is outside the layer's output of spatial shape "
                                      f"{self.output_shape[1:]}")
+        if clip and self.lo is not None:
+            out = tuple((int(lo[u]), int(hi[u])) for u, lo, hi in zip(unit, self.lo, self.hi))
+            return None if any(lo > hi for lo, hi in out) else out
+        if any(v is None for v in self.size):
+            raise ValueError(f"{self.name}: branches with different jumps meet here, so the span depends on the "
+                             f"unit; use clip=True with a known input shape")
         out = []
         for i, (u, size, jump, start) in enumerate(zip(unit, self.size, self.jump, self.start)):
             lo, hi = start + u * jump, start + u * jump + size - 1
@@ -62,11 +259,21 @@ class FieldRow:
         return tuple(out)
 
 
+def _row(name: str, f: _Field, shape) -> FieldRow:
+    affine = f.affine
+    pick = [tuple(None if a is None else a[j] for a in affine) for j in (2, 1, 0)]  # size, jump, start
+    return FieldRow(name, pick[0], pick[1], pick[2], None if shape is None else tuple(int(v) for v in shape),
+                    f.whole, f.lo, f.hi)
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Receptive fields after every layer of a model; rows[0] is the input itself."""
+    """Receptive fields after every layer of a model; rows[0] is the input itself. A row is
+    picked by position or by name (a glassnet.nn module's name, e.g. "layers.1"); a Sequential's
+    name picks the row of its last module (aliases)."""
     rows: tuple[FieldRow, ...]
     input_shape: tuple[int, ...] | None
+    aliases: dict = field(default_factory=dict, compare=False)
 
     @property
     def size(self):
@@ -80,14 +287,24 @@ class ReceptiveField:
     def start(self):
         return self.rows[-1].start
 
-    def region(self, unit, layer: int = -1, clip: bool = True):
+    def row(self, layer: int | str = -1) -> FieldRow:
+        if isinstance(layer, str):
+            for r in self.rows:
+                if r.name == layer or r.name.startswith(layer + ": "):
+                    return r
+            if layer in self.aliases:
+                return self.rows[self.aliases[layer]]
+            raise KeyError(f"no layer named {layer!r}; layers: {', '.join(r.name.split(': ')[0] for r in self.rows)}")
+        return self.rows[layer]
+
+    def region(self, unit, layer: int | str = -1, clip: bool = True):
         spatial = None if self.input_shape is None else self.input_shape[1:]
-        return self.rows[layer].region(unit, spatial, clip)
+        return self.row(layer).region(unit, spatial, clip)
 
     def __str__(self) -> str:
         head = ("layer", "output shape", "size", "jump", "start")
         rows = [head] + [(r.name, "-" if r.output_shape is None else str(r.output_shape),
-                          "whole input" if r.whole_input else _short(r.size),
+                          _whole(r, self.input_shape) if r.whole_input else _short(r.size),
                           "-" if r.whole_input else _short(r.jump), "-" if r.whole_input else _short(r.start))
                          for r in self.rows]
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
@@ -96,47 +313,181 @@ class ReceptiveField:
         return "\n".join(lines)
 
 
+def _whole(r: FieldRow, input_shape) -> str:
+    if r.lo is None or input_shape is None or all(lo[0] == 0 and hi[0] == n - 1
+                                                  for lo, hi, n in zip(r.lo, r.hi, input_shape[1:])):
+        return "whole input"
+    return "input " + " x ".join(f"[{lo[0]}..{hi[0]}]" for lo, hi in zip(r.lo, r.hi))
+
+
 def _short(t) -> str:
-    return str(t[0]) if len(set(t)) == 1 else str(t)
+    t = tuple("varies" if v is None else v for v in t)
+    return str(t[0]) if len(set(t)) == 1 else str(t).replace("'", "")
+
+
+def _is_module(model) -> bool:
+    return hasattr(model, "register_forward_hook") and hasattr(model, "named_modules")
 
 
 def receptive_field(model, input_shape=None, ndim: int | None = None) -> ReceptiveField:
     """Receptive field size, jump (distance in input units between neighbouring units) and start
-    after each layer of a model (glassnet.nn module or Sequential, Layer, or list of them).
+    after each layer of a model: any glassnet.nn model (branches and skip connections included),
+    a Layer, or a list of them.
 
-    input_shape (C, *spatial), optional, gives output shapes, resolves padding='same' and lets
-    `region` clip to the input. Seed 004's stack of 1-D convolutions, kernel 3, stride 1:
+    input_shape (C, *spatial) gives output shapes, resolves padding='same' and makes `region`
+    exact; a glassnet.nn model with a forward of its own (not a Sequential) needs it, as it is
+    run once to see how its data flow. Seed 004's stack of 1-D convolutions, kernel 3, stride 1:
 
     >>> from glassnet.explain.layers import conv
     >>> rf = receptive_field([conv(1, 4, 3, ndim=1), conv(4, 4, 3, ndim=1)])
     >>> rf.size, rf.jump, rf.start
     ((5,), (1,), (0,))
     """
+    shape = None if input_shape is None else tuple(int(v) for v in input_shape)
+    if _is_module(model) and shape is not None:
+        return _traced(model, shape)
+    if _is_module(model) and type(model).__name__ != "Sequential" and list(model.children()):
+        raise ValueError(f"receptive_field of a {type(model).__name__} (a model with its own forward) needs "
+                         f"input_shape: the model is run once to see how its data flow")
     layers = as_layers(model)
-    window = [layer for layer in layers if layer.is_window]
     if ndim is None:
-        if input_shape is not None:
-            ndim = len(input_shape) - 1
+        window = [layer for layer in layers if layer.is_window]
+        if shape is not None:
+            ndim = len(shape) - 1
         elif window:
             ndim = window[0].ndim
         else:
             raise ValueError("receptive_field needs input_shape or a layer with a kernel to know the number "
                              "of spatial dimensions")
-    shape = None if input_shape is None else tuple(int(v) for v in input_shape)
-    size, jump, start = (1,) * ndim, (1,) * ndim, (0,) * ndim
-    rows = [FieldRow("input", size, jump, start, shape)]
-    whole = False
+    f = _identity(ndim, None if shape is None else shape[1:])
+    rows = [_row("input", f, shape)]
     for layer in layers:
-        spatial = None if shape is None or whole else shape[1:]
-        if layer.is_window and not whole:
-            if layer.ndim != ndim:
-                raise ValueError(f"{layer.label()} has {layer.ndim} spatial dimensions, the model's input {ndim}")
-            pads = layer.pads(spatial)
-            size = tuple(r + d * (k - 1) * j for r, k, d, j in zip(size, layer.kernel_size, layer.dilation, jump))
-            start = tuple(st - p[0] * j for st, p, j in zip(start, pads, jump))
-            jump = tuple(j * s for j, s in zip(jump, layer.stride))
-        elif layer.kind in ("flatten", "linear"):
-            whole = True
-        shape = None if shape is None else layer.output_shape(shape)
-        rows.append(FieldRow(layer.label(), size, jump, start, shape, whole))
+        if layer.is_window and layer.ndim != ndim and not f.whole:
+            raise ValueError(f"{layer.label()} has {layer.ndim} spatial dimensions, the model's input {ndim}")
+        out = None if shape is None else layer.output_shape(shape)
+        f = _layer(f, layer, shape, out, ndim)
+        rows.append(_row(layer.label(), f, out))
+        shape = out
     return ReceptiveField(tuple(rows), None if input_shape is None else tuple(int(v) for v in input_shape))
+
+
+def _traced(model, input_shape: tuple[int, ...]) -> ReceptiveField:
+    """Run a glassnet.nn model once with hooks on its modules and follow the recorded graph."""
+    from .. import enable_grad, tensor
+    from ..tensor import Tensor
+    ndim = len(input_shape) - 1
+    calls = []  # (name, module, input, output) in the order the calls finish; keeps the tensors alive
+    handles = []
+    for name, module in model.named_modules():
+        handles.append(module.register_forward_hook(
+            lambda module, args, output, name=name: calls.append((name, module, args[0] if args else None, output))))
+    x = tensor(np.zeros((1,) + input_shape, dtype=np.float32), requires_grad=True)
+    was_training = getattr(model, "training", False)
+    model.eval()  # batch norm with running statistics: a per-channel affine map, no mixing of positions
+    try:
+        with enable_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+
+    leaves = {id(out): (module, inp) for _, module, inp, out in calls
+              if isinstance(out, Tensor) and isinstance(inp, Tensor) and out is not inp
+              and not list(module.children()) and type(module).__name__ not in _CONTAINERS}
+    memo: dict[int, _Field | None] = {}
+
+    def field_of(t) -> _Field | None:
+        key = id(t)
+        if key in memo:
+            return memo[key]
+        if t is x:
+            result = _identity(ndim, input_shape[1:])
+        elif key in leaves:
+            module, inp = leaves[key]
+            layer = as_layer(module)
+            result = _layer(field_of(inp), layer, tuple(inp.shape[1:]), tuple(t.shape[1:]), ndim)
+        elif getattr(t, "grad_fn", None) is None:
+            result = None  # a constant or a parameter: it depends on no input unit
+        else:
+            result = _operation(t, field_of)
+        memo[key] = result
+        return result
+
+    def _operation(t, field_of) -> _Field | None:
+        node = t.grad_fn
+        name = node.function.__name__
+        parents = [p for p in node.inputs if isinstance(p, Tensor)]
+        fields = [field_of(p) for p in parents]
+        if all(f is None for f in fields):
+            return None
+        spatial = tuple(t.shape[2:]) if t.ndim == ndim + 2 else None
+        if name == "GetItem":
+            return _getitem(fields[0], node, parents[0], t, ndim)
+        if spatial is None:  # the positions are gone (a reshape to vectors, a mean over all positions)
+            return _envelope(_union([f if f.whole else _envelope(f) for f in fields if f is not None]))
+        if any(f is not None and f.whole for f in fields):
+            # vectors brought back to positions (a reshape to (N, C, 1, 1) in a squeeze-and-excite block)
+            fields = [f if f is None or not f.whole else _Field(f.affine, f.lo, f.hi) for f in fields]
+        if name in _POINTWISE:
+            return _union(fields, spatial)
+        if name == "Cat" and getattr(node, "dim", 1) >= 2:  # concatenation along a spatial dimension
+            dim = node.dim - 2
+            parts = [_at(f, p.shape[2:]) for f, p in zip(fields, parents)]
+            if any(f is None or f.lo is None for f in parts):
+                raise ValueError("receptive_field: a concatenation along a spatial dimension of a constant")
+            lo = tuple(np.concatenate([f.lo[i] for f in parts]) if i == dim else parts[0].lo[i] for i in range(ndim))
+            hi = tuple(np.concatenate([f.hi[i] for f in parts]) if i == dim else parts[0].hi[i] for i in range(ndim))
+            affine = tuple(None if i == dim else parts[0].affine[i] for i in range(ndim))
+            return _Field(affine, lo, hi)
+        if name in ("Cat", "Stack") or name == "Permute" and tuple(node.dims[2:]) == tuple(range(2, ndim + 2)) or \
+                name == "Reshape" and all(tuple(p.shape[2:]) == spatial for p in parents):
+            return _union(fields, spatial)  # channels regrouped or stacked, positions untouched
+        if name in _REDUCTIONS or name == "Reshape":
+            # a dimension kept keeps its field; one reduced to a single unit sees all of it
+            f = _union(fields)
+            if f.whole:
+                return _at(f, spatial)
+            keep = [len(f.lo[i]) == n for i, n in enumerate(spatial)] if f.lo is not None else [True] * ndim
+            if name == "Reshape" and not all(keep):
+                return _at(_envelope(f), spatial)
+            return _at(_envelope(f, [i for i, k in enumerate(keep) if not k]), spatial)
+        raise ValueError(f"receptive_field does not know how {name} (called in {type(model).__name__}.forward, "
+                         f"outside a module) moves units across positions; call it through a glassnet.nn module")
+
+    rows, aliases, row_of = [_row("input", field_of(x), input_shape)], {}, {id(x): 0}
+    for name, module, inp, out in calls:
+        if not isinstance(out, Tensor):
+            continue
+        if type(module).__name__ in _CONTAINERS:
+            if id(out) in row_of:
+                aliases[name] = row_of[id(out)]  # a container's output is its last module's, already listed
+            continue
+        f = field_of(out)
+        if f is None:
+            continue
+        label = as_layer(module).label() if not list(module.children()) else type(module).__name__
+        row_of[id(out)] = len(rows)
+        rows.append(_row(f"{name}: {label}" if name else label, f, out.shape[1:]))
+    return ReceptiveField(tuple(rows), input_shape, aliases)
+
+
+def _getitem(f: _Field | None, node, parent, out, ndim: int) -> _Field | None:
+    """Basic slicing x[:, :, a:b:c, ...] crops and strides positions; other indices are refused."""
+    if f is None:
+        return None
+    (index,) = node.saved
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(isinstance(i, (slice, int, np.integer)) for i in items) or len(items) > ndim + 2 or \
+            any(not isinstance(i, slice) for i in items[2:]) or out.ndim != ndim + 2:
+        raise ValueError(f"receptive_field follows slices of positions (x[:, :, a:b]), not the index {index!r}")
+    if f.whole:
+        return f
+    affine, lo, hi = list(f.affine), list(f.lo), list(f.hi)
+    for i, item in enumerate(items[2:]):
+        first, _, step = item.indices(parent.shape[2 + i])
+        lo[i], hi[i] = lo[i][item], hi[i][item]
+        if affine[i] is not None:
+            start, jump, size = affine[i]
+            affine[i] = (start + first * jump, jump * step, size) if step > 0 else None
+    return _Field(tuple(affine), tuple(lo), tuple(hi))

@@ -129,6 +129,9 @@ def test_count_runs_models_with_skip_connections():
 
 def test_chain_tools_refuse_branching_models():
     models = pytest.importorskip("glassnet.models")
-    from glassnet.explain import receptive_field
+    from glassnet.explain import as_layers, receptive_field
     with pytest.raises(ValueError, match="ResNet has its own forward .* not a chain of layers"):
-        receptive_field(models.get_model("resnet_small"), (1, 28, 28))
+        as_layers(models.get_model("resnet_small"))
+    # receptive_field follows any model, but has to run it to see its branches
+    with pytest.raises(ValueError, match="ResNet .* needs input_shape"):
+        receptive_field(models.get_model("resnet_small"))

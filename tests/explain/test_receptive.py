@@ -102,3 +102,159 @@ def test_receptive_field_errors():
         receptive_field([conv(1, 1, 3, ndim=1)], (1, 8, 8))
     with pytest.raises(IndexError, match="outside the layer's output"):
         receptive_field([conv(1, 1, 3, ndim=1)], (1, 8)).region(6)
+
+
+# ---- any glassnet.nn model: branches, skip connections, slices --------------------------------
+
+def _positive(model):
+    """All weights and biases positive, batch norm statistics neutral: with a positive input every
+    pre-activation is positive, every ReLU passes its input on, and no sum of products can cancel,
+    so an input unit has a non-zero gradient exactly when the output unit depends on it."""
+    rng = np.random.default_rng(0)
+    for p in model.parameters():
+        p.data[...] = rng.uniform(0.1, 1.0, p.shape)
+    return model
+
+
+def _brute_force(model, name, input_shape, units):
+    """(first, last) input index per spatial dimension with a non-zero gradient, for each unit (a
+    spatial position; the channels are summed) of the output of module `name` ("" for the model).
+    One sample per unit, so a single backward pass answers for all of them."""
+    import glassnet
+    from glassnet import nn
+    outputs = []
+    module = dict(model.named_modules())[name]
+    handles = [module.register_forward_hook(lambda m, args, out: outputs.append(out))]
+
+    def check_active(m, args):
+        assert float(args[0].data.min()) > 0, "a ReLU would cut a dependency"
+    handles += [m.register_forward_pre_hook(check_active) for m in model.modules() if isinstance(m, nn.ReLU)]
+    x = glassnet.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (len(units),) + input_shape).astype(np.float32),
+                        requires_grad=True)
+    model.eval()
+    model(x)
+    for h in handles:
+        h.remove()
+    y = outputs[-1]
+    if units[0] is None:  # units without positions (after a flatten or linear layer)
+        y.sum().backward()
+    else:
+        coords = tuple(np.array(c) for c in zip(*units))
+        y[(np.arange(len(units)), slice(None)) + coords].sum().backward()
+    spread = np.abs(x.grad.data).sum(axis=1) > 0  # (U, *spatial): summed over input channels
+    regions = []
+    for s in spread:
+        nz = np.nonzero(s)
+        regions.append(tuple((int(i.min()), int(i.max())) for i in nz) if nz[0].size else None)
+    return regions
+
+
+def _units(shape, limit=40):
+    """All spatial units of an output of spatial shape `shape`, or the borders and a few inside ones."""
+    units = list(np.ndindex(*shape))
+    if len(units) <= limit:
+        return units
+    picks = [sorted({0, 1, n // 2, n - 2, n - 1}) for n in shape]
+    return list(np.array(np.meshgrid(*picks, indexing="ij")).reshape(len(shape), -1).T.tolist())
+
+
+@pytest.mark.parametrize("name", ["stem.0", "layers.0.conv1", "layers.0", "layers.1.shortcut.0", "layers.1",
+                                  "layers.2.conv1", "layers.2", "fc"])
+def test_resnet_regions_match_brute_force(name):
+    models = pytest.importorskip("glassnet.models")
+    input_shape = (1, 13, 11)  # odd and not square: stride 2 rounds, rows and columns differ
+    model = _positive(models.resnet_small())
+    rf = receptive_field(model, input_shape)
+    row = rf.row(name)
+    if row.whole_input:
+        units = [None] * 2
+        assert rf.region(0, name) == ((0, 12), (0, 10))
+    else:
+        units = _units(row.output_shape[1:])
+    expected = _brute_force(model, name, input_shape, units)
+    got = [rf.region(0 if u is None else tuple(u), name) for u in units]
+    assert got == expected
+
+
+def test_resnet_block_is_the_union_of_its_branches():
+    models = pytest.importorskip("glassnet.models")
+    rf = receptive_field(models.resnet_small(), (1, 28, 28))
+    main, shortcut, block = rf.row("layers.1.bn2"), rf.row("layers.1.shortcut.1"), rf.row("layers.1")
+    # main path: 3x3 stem, two 3x3 convs, a strided 3x3 conv and another 3x3: 13; the shortcut's 1x1
+    # strided conv adds nothing to the block input's 7; the block sees the larger of the two
+    assert (main.size, main.jump, main.start) == ((13, 13), (2, 2), (-6, -6))
+    assert (shortcut.size, shortcut.jump, shortcut.start) == ((7, 7), (2, 2), (-3, -3))
+    assert (block.size, block.jump, block.start) == ((13, 13), (2, 2), (-6, -6))
+    assert rf.row("layers.2").size == (25, 25) and rf.row("layers.2").jump == (4, 4)
+    assert rf.rows[-1].whole_input and "whole input" in str(rf).splitlines()[-1]
+    with pytest.raises(KeyError, match="no layer named 'layers.9'"):
+        rf.row("layers.9")
+
+
+def _two_branch(pool):
+    import glassnet
+    from glassnet import nn
+
+    class TwoBranch(nn.Module):
+        """Three paths of different shapes meet: a concatenation of channels, a sum, and a slice."""
+
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), pool(2),
+                                   nn.Conv2d(2, 2, 3, dilation=2, padding=2))
+            self.b = nn.Sequential(nn.Conv2d(1, 2, (5, 1), stride=2, padding=(2, 0)),
+                                   nn.AvgPool2d(3, stride=1, padding=1))
+            self.c = nn.Conv2d(1, 1, 9)  # jump 1, while the other two paths have jump 2
+            self.head = nn.Conv2d(4, 1, 3, padding=1, padding_mode="reflect")
+
+        def forward(self, x):
+            a, b = self.a(x), self.b(x)
+            return self.head(glassnet.cat([a, b], dim=1)) + self.c(x) + b[:, :1]
+
+    return TwoBranch()
+
+
+def test_two_branch_model_matches_brute_force():
+    pytest.importorskip("glassnet.nn")
+    from glassnet import nn
+    input_shape = (1, 16, 16)
+    rf = receptive_field(_two_branch(nn.MaxPool2d), input_shape)
+    # max pooling passes the gradient to one input per window: the reference uses average pooling,
+    # which depends on the same inputs
+    reference = _positive(_two_branch(nn.AvgPool2d))
+    same = receptive_field(reference, input_shape)
+    for r1, r2 in zip(rf.rows, same.rows):
+        assert r1.size == r2.size and all(np.array_equal(a, b) for a, b in zip(r1.lo + r1.hi, r2.lo + r2.hi))
+    out = rf.rows[-1]
+    assert out.name == "TwoBranch" and out.output_shape == (1, 8, 8)
+    assert out.jump == (None, None) and "varies" in str(rf).splitlines()[-1]  # jumps 1 and 2 met
+    units = list(np.ndindex(8, 8))
+    assert [rf.region(u) for u in units] == _brute_force(reference, "", input_shape, units)
+    for name in ("a", "b", "head"):
+        units = list(np.ndindex(*rf.row(name).output_shape[1:]))
+        assert [rf.region(u, name) for u in units] == _brute_force(reference, name, input_shape, units)
+    # the paths as the recurrences give them
+    assert (rf.row("a").size, rf.row("a").jump, rf.row("a").start) == ((12, 12), (2, 2), (-5, -5))
+    assert (rf.row("b").size, rf.row("b").jump, rf.row("b").start) == ((9, 5), (2, 2), (-4, -2))
+    assert rf.row("c").size == (9, 9) and rf.row("c").jump == (1, 1)
+
+
+def test_traced_sequential_agrees_with_the_chain():
+    nn = pytest.importorskip("glassnet.nn")
+
+    def model(pool):
+        return nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.ReLU(), pool(2),
+                             nn.Conv2d(2, 1, 3, dilation=2, padding=1, padding_mode="circular"))
+    layers = [conv(1, 2, 3, stride=2, padding=1), pointwise("relu"), max_pool(2),
+              conv(2, 1, 3, dilation=2, padding=1, padding_mode="circular")]
+    traced, chain = receptive_field(model(nn.MaxPool2d), (1, 23, 19)), receptive_field(layers, (1, 23, 19))
+    assert len(traced.rows) == len(chain.rows)
+    for a, b in zip(traced.rows, chain.rows):
+        assert (a.size, a.jump, a.start, a.output_shape) == (b.size, b.jump, b.start, b.output_shape)
+        assert all(np.array_equal(u, v) for u, v in zip(a.lo + a.hi, b.lo + b.hi))
+    units = list(np.ndindex(*traced.rows[-1].output_shape[1:]))
+    assert [traced.region(u) for u in units] == _brute_force(_positive(model(nn.AvgPool2d)), "", (1, 23, 19), units)
+    # the span hangs over the top-left border, and circular padding wraps that overhang to the far
+    # side: the corner unit's taps read the last rows and columns, and skip the first three
+    assert traced.region((0, 0), clip=False) == ((-5, 15), (-5, 15))
+    assert traced.region((0, 0)) == ((3, 22), (3, 18))

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from ..autograd import enable_grad, no_grad
-from .optimizer import Optimizer, _params_with_grad
+from ..autograd import no_grad
+from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Adam(Optimizer):
@@ -37,10 +37,7 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize))
 
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

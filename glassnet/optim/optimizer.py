@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ..autograd import enable_grad
 from ..tensor import Tensor
 
 
@@ -132,6 +133,15 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _closure_loss(closure: Callable[[], float] | None):
+    """closure() (which recomputes the loss and its gradients) run with gradients enabled, as
+    torch's step does, or None without a closure."""
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
 
 
 def _params_with_grad(group: dict) -> Iterable[Tensor]:

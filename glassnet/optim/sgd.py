@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import enable_grad, no_grad
-from .optimizer import Optimizer, _params_with_grad
+from ..autograd import no_grad
+from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class SGD(Optimizer):
@@ -31,10 +31,7 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]

@@ -192,9 +192,11 @@ def test_float32_stays_float32():
     assert p.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
 
 
-def test_closure_is_evaluated_with_gradients():
+@pytest.mark.parametrize("cls, expected", [("SGD", 1.0),  # 2 - 0.25 * 4
+                                           ("Adam", 1.75)])  # 2 - 0.25 * m / sqrt(v), m / sqrt(v) = 1 at step 1
+def test_closure_is_evaluated_with_gradients(cls, expected):
     p = nn.Parameter(np.array([2.0], np.float32))
-    opt = optim.SGD([p], lr=0.25)
+    opt = getattr(optim, cls)([p], lr=0.25)
 
     def closure():
         opt.zero_grad()
@@ -205,4 +207,4 @@ def test_closure_is_evaluated_with_gradients():
     with gn.no_grad():
         loss = opt.step(closure)
     assert float(loss.item()) == 4.0
-    np.testing.assert_allclose(p.data, [1.0])  # 2 - 0.25 * 4
+    np.testing.assert_allclose(p.data, [expected])

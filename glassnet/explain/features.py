@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._hooks import leaf_modules, run_with_hooks
+
 
 def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
     """[(layer name, output of the first sample)] for every leaf module, in execution order.
@@ -15,29 +17,20 @@ def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
     x: one sample (C, *spatial) or a batch (N, C, *spatial). Layer names are the module paths
     of model.named_modules() ('0', 'features.3', ...) followed by the class name.
     """
-    from .. import no_grad, tensor
+    from .. import tensor
     x = np.asarray(x, dtype=np.float32)
-    containers = ("Sequential", "ModuleList", "ModuleDict")
-    leaves = [(name, m) for name, m in model.named_modules()
-              if not list(m.children()) and type(m).__name__ not in containers]
+    leaves = leaf_modules(model)
     if not leaves:
         raise ValueError(f"feature_maps found no layers in {type(model).__name__}")
     recorded: list[tuple[str, np.ndarray]] = []
-    handles = []
-    for name, module in leaves:
-        def hook(module, args, output, name=name):
-            out = output[0] if isinstance(output, tuple) else output
-            recorded.append((f"{name or 'model'}: {type(module).__name__}", np.asarray(out.data)[0].copy()))
-        handles.append(module.register_forward_hook(hook))
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        with no_grad():
-            model(tensor(x if x.ndim >= 3 and _is_batched(model, x) else x[None]))
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+
+    def hook(module, args, output, name):
+        out = output[0] if isinstance(output, tuple) else output
+        recorded.append((f"{name or 'model'}: {type(module).__name__}", np.asarray(out.data)[0].copy()))
+
+    hooks = [(module, lambda module, args, output, name=name: hook(module, args, output, name))
+             for name, module in leaves]
+    run_with_hooks(model, tensor(x if x.ndim >= 3 and _is_batched(model, x) else x[None]), hooks)
     return recorded
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._hooks import CONTAINERS, is_module, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
 _NONE = np.iinfo(np.int64).max // 2  # 'lo' of a unit that sees no input (its window lies in padding)
@@ -48,7 +49,6 @@ _POINTWISE = {"Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "A
               "Where", "Expand", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Dropout", "BatchNorm"}
 # Reductions: a dimension they keep (same size) keeps its field, a dimension reduced to 1 sees all of it.
 _REDUCTIONS = {"Sum", "Mean", "Var", "MaxMin", "Softmax", "LogSoftmax"}
-_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
 
 @dataclass(frozen=True)
@@ -325,10 +325,6 @@ def _short(t) -> str:
     return str(t[0]) if len(set(t)) == 1 else str(t).replace("'", "")
 
 
-def _is_module(model) -> bool:
-    return hasattr(model, "register_forward_hook") and hasattr(model, "named_modules")
-
-
 def receptive_field(model, input_shape=None, ndim: int | None = None) -> ReceptiveField:
     """Receptive field size, jump (distance in input units between neighbouring units) and start
     after each layer of a model: any glassnet.nn model (branches and skip connections included),
@@ -344,9 +340,9 @@ def receptive_field(model, input_shape=None, ndim: int | None = None) -> Recepti
     ((5,), (1,), (0,))
     """
     shape = None if input_shape is None else tuple(int(v) for v in input_shape)
-    if _is_module(model) and shape is not None:
+    if is_module(model) and shape is not None:
         return _traced(model, shape)
-    if _is_module(model) and type(model).__name__ != "Sequential" and list(model.children()):
+    if is_module(model) and type(model).__name__ != "Sequential" and list(model.children()):
         raise ValueError(f"receptive_field of a {type(model).__name__} (a model with its own forward) needs "
                          f"input_shape: the model is run once to see how its data flow")
     layers = as_layers(model)
@@ -373,28 +369,20 @@ def receptive_field(model, input_shape=None, ndim: int | None = None) -> Recepti
 
 def _traced(model, input_shape: tuple[int, ...]) -> ReceptiveField:
     """Run a glassnet.nn model once with hooks on its modules and follow the recorded graph."""
-    from .. import enable_grad, tensor
+    from .. import tensor
     from ..tensor import Tensor
     ndim = len(input_shape) - 1
     calls = []  # (name, module, input, output) in the order the calls finish; keeps the tensors alive
-    handles = []
-    for name, module in model.named_modules():
-        handles.append(module.register_forward_hook(
-            lambda module, args, output, name=name: calls.append((name, module, args[0] if args else None, output))))
+    hooks = [(module, lambda module, args, output, name=name: calls.append((name, module, args[0] if args else None,
+                                                                           output)))
+             for name, module in model.named_modules()]
     x = tensor(np.zeros((1,) + input_shape, dtype=np.float32), requires_grad=True)
-    was_training = getattr(model, "training", False)
-    model.eval()  # batch norm with running statistics: a per-channel affine map, no mixing of positions
-    try:
-        with enable_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+    # evaluation mode: batch norm with running statistics is a per-channel affine map, no mixing of positions
+    run_with_hooks(model, x, hooks, grad=True)
 
     leaves = {id(out): (module, inp) for _, module, inp, out in calls
               if isinstance(out, Tensor) and isinstance(inp, Tensor) and out is not inp
-              and not list(module.children()) and type(module).__name__ not in _CONTAINERS}
+              and not list(module.children()) and type(module).__name__ not in CONTAINERS}
     memo: dict[int, _Field | None] = {}
 
     def field_of(t) -> _Field | None:
@@ -459,7 +447,7 @@ def _traced(model, input_shape: tuple[int, ...]) -> ReceptiveField:
     for name, module, inp, out in calls:
         if not isinstance(out, Tensor):
             continue
-        if type(module).__name__ in _CONTAINERS:
+        if type(module).__name__ in CONTAINERS:
             if id(out) in row_of:
                 aliases[name] = row_of[id(out)]  # a container's output is its last module's, already listed
             continue

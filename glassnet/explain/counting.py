@@ -15,7 +15,8 @@ Per layer, `count` reports (per sample, bias included in parameters):
 - connections: lines in the network diagram, one per (output unit, input unit) pair a weight
   or a pooling window links; positions in the zero padding are not units, so they do not count;
 - multiply-adds: what a direct implementation computes, padding included: for a convolution
-  output_units * (C/groups) * prod(k); 0 for pooling, flatten and pointwise layers;
+  output_units * (C/groups) * prod(k); for LeNet's subsampling one per output unit (its
+  coefficient); 0 for pooling, flatten and pointwise layers;
 - dense parameters: a fully connected layer between the same input and output units (with a
   bias per output when the layer has one), for comparison; 0 for flatten and pointwise layers.
 """
@@ -184,23 +185,27 @@ def count_layer(layer: Layer, input_shape, output_shape=None) -> LayerCount:
     in_units, out_units = int(np.prod(input_shape)), int(np.prod(out_shape))
     dense = in_units * out_units + (out_units if layer.kind in ("conv", "linear") and layer.bias else 0)
     if layer.kind == "conv":
-        group_channels = layer.in_channels // layer.groups
-        params = layer.out_channels * group_channels * int(np.prod(layer.kernel_size)) + \
-            (layer.out_channels if layer.bias else 0)
+        # (filter, input channel) pairs linked: C/groups per filter, fewer with a connection table
+        pairs = layer.channel_links or layer.out_channels * (layer.in_channels // layer.groups)
+        # a module's own count wins: locally connected and tiled layers keep weights per position
+        params = layer.parameters or pairs * int(np.prod(layer.kernel_size)) + (layer.out_channels if layer.bias else 0)
         pads = layer.pads(input_shape[1:])
         if layer.padding_mode == "zeros":
             inside = int(np.prod([_inside_taps(n, k, s, p, d, o) for n, k, s, p, d, o in zip(
                 input_shape[1:], layer.kernel_size, layer.stride, pads, layer.dilation, out_shape[1:])]))
         else:  # the other modes copy real inputs into the border: every tap reaches a unit
             inside = int(np.prod(out_shape[1:])) * int(np.prod(layer.kernel_size))
-        connections = layer.out_channels * group_channels * inside
-        macs = out_units * group_channels * int(np.prod(layer.kernel_size))
+        connections = pairs * inside
+        macs = int(np.prod(out_shape[1:])) * pairs * int(np.prod(layer.kernel_size))
         return LayerCount(layer.label(), input_shape, out_shape, params, connections, macs, dense)
     if layer.kind in ("max_pool", "avg_pool"):
         pads = layer.pads(input_shape[1:])
         inside = int(np.prod([_inside_taps(n, k, s, p, d, o) for n, k, s, p, d, o in zip(
             input_shape[1:], layer.kernel_size, layer.stride, pads, layer.dilation, out_shape[1:])]))
-        return LayerCount(layer.label(), input_shape, out_shape, 0, input_shape[0] * inside, 0, dense)
+        # a subsampling layer (a pooling with a trained coefficient) multiplies each window sum once
+        macs = int(np.prod(out_shape)) if layer.parameters else 0
+        return LayerCount(layer.label(), input_shape, out_shape, layer.parameters, input_shape[0] * inside, macs,
+                          dense)
     if layer.kind == "linear":
         params = layer.in_channels * layer.out_channels + (layer.out_channels if layer.bias else 0)
         return LayerCount(layer.label(), input_shape, out_shape, params, in_units * out_units,

@@ -42,7 +42,8 @@ class Layer:
     bias: bool = False
     padding_mode: str = "zeros"
     ceil_mode: bool = False
-    parameters: int = 0  # only for pointwise layers with parameters of their own
+    parameters: int = 0  # a module's own count (pointwise layers, subsampling, unshared convolutions)
+    channel_links: int = 0  # (filter, input channel) pairs of a connection table; 0: all of the group
     name: str = ""
     module: object = field(default=None, compare=False, repr=False)
 
@@ -58,7 +59,8 @@ class Layer:
         if self.name:
             return self.name
         if self.kind == "conv":
-            return f"Conv{self.ndim}d({self.in_channels} -> {self.out_channels}, k={_short(self.kernel_size)}, " \
+            word = type(self.module).__name__ if self.module is not None else f"Conv{self.ndim}d"
+            return f"{word}({self.in_channels} -> {self.out_channels}, k={_short(self.kernel_size)}, " \
                    f"s={_short(self.stride)}, p={_short(self.padding)})"
         if self.kind in ("max_pool", "avg_pool"):
             word = "MaxPool" if self.kind == "max_pool" else "AvgPool"
@@ -171,6 +173,12 @@ def _module_parameter_count(module) -> int:
     return int(sum(np.asarray(p).size for p in params()))
 
 
+def _channel_links(module) -> int:
+    """How many (filter, input channel) pairs a connection table (LeNet-5's C3) links; 0 without one."""
+    table = getattr(module, "table", None)
+    return 0 if table is None else int(np.asarray(getattr(table, "data", table)).sum())
+
+
 def as_layer(module) -> Layer:
     """Describe one module (glassnet.nn or anything with the same attribute names) as a Layer."""
     if isinstance(module, Layer):
@@ -180,6 +188,16 @@ def as_layer(module) -> Layer:
     if getattr(module, "transposed", False):
         raise ValueError(f"{cls}: transposed convolutions are not described by the explain tools (count, "
                          f"receptive_field); they grow the input instead of sliding a window over it")
+    if hasattr(module, "in_channels") and hasattr(module, "kernel_size") and hasattr(module, "weight") and \
+            not hasattr(module, "out_channels"):
+        # LeNet-5's subsampling: a window sum per channel times a trained coefficient, plus a bias;
+        # the geometry of an average pooling, with parameters
+        nd = getattr(module, "num_spatial_dims", len(np.atleast_1d(module.kernel_size)))
+        k = positive_tuple(module.kernel_size, nd, "kernel_size")
+        s = k if getattr(module, "stride", None) is None else positive_tuple(module.stride, nd, "stride")
+        return Layer("avg_pool", k, s, getattr(module, "padding", 0), (1,) * nd, module.in_channels,
+                     module.in_channels, parameters=_module_parameter_count(module),
+                     name=f"{cls}(k={_short(k)}, s={_short(s)})", module=module)
     if hasattr(module, "in_channels") and hasattr(module, "kernel_size") and hasattr(module, "weight"):
         k = tuple(np.atleast_1d(module.kernel_size).tolist())
         nd = getattr(module, "num_spatial_dims", len(k))
@@ -188,6 +206,7 @@ def as_layer(module) -> Layer:
                      positive_tuple(getattr(module, "dilation", 1), nd, "dilation"),
                      module.in_channels, module.out_channels, getattr(module, "groups", 1),
                      getattr(module, "bias", None) is not None, getattr(module, "padding_mode", "zeros"),
+                     parameters=_module_parameter_count(module), channel_links=_channel_links(module),
                      module=module)
     if "Pool" in cls and hasattr(module, "kernel_size") and "Adaptive" not in cls:
         kind = "max_pool" if "Max" in cls else "avg_pool"

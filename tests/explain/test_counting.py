@@ -127,6 +127,31 @@ def test_count_runs_models_with_skip_connections():
     assert names.count("layers.0.relu: ReLU") == 2
 
 
+def test_count_lenet5_1998_subsampling_and_connection_table():
+    models = pytest.importorskip("glassnet.models")
+    model = models.get_model("lenet5_1998")
+    c = count(model, (1, 28, 28))
+    assert c.parameters == sum(p.data.size for p in model.parameters()) == 60850
+    s2, c3 = c[2], c[4]
+    # the paper's S2: 12 trainable parameters (a coefficient and a bias per map), 2x2 windows
+    assert s2.name.startswith("2: Subsampling2d(k=2, s=2)") and s2.parameters == 12 and s2.output_shape == (6, 14, 14)
+    assert s2.connections == 6 * 14 * 14 * 4 and s2.multiply_adds == 6 * 14 * 14
+    # C3's connection table links 60 of the 6 x 16 (input, output) map pairs: 60 * 25 + 16 = 1516
+    # parameters, and 60 * 25 weights for each of the 10 x 10 positions (the paper's 151,600
+    # connections count the bias too: 1516 * 100)
+    assert c3.name.startswith("4: ConvMap2d(6 -> 16, k=5") and c3.parameters == 1516
+    assert c3.connections == c3.multiply_adds == 60 * 25 * 100
+
+
+def test_count_unshared_convolutions_uses_the_modules_parameters():
+    nn = pytest.importorskip("glassnet.nn")
+    model = nn.Sequential(nn.LocallyConnected2d(2, 3, 3, input_size=(6, 6)), nn.ReLU())
+    c = count(model, (2, 6, 6))
+    # one 3x2x3x3 filter bank and a bias per output position (4 x 4 of them)
+    assert c[0].parameters == sum(p.data.size for p in model.parameters()) == 16 * (3 * 2 * 9 + 3)
+    assert c[0].connections == count(nn.Conv2d(2, 3, 3), (2, 6, 6))[0].connections == 3 * 2 * 9 * 16
+
+
 def test_chain_tools_refuse_branching_models():
     models = pytest.importorskip("glassnet.models")
     from glassnet.explain import as_layers, receptive_field

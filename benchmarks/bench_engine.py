@@ -25,14 +25,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import threadpoolctl
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import glassnet  # noqa: E402
 import glassnet.functional as F  # noqa: E402
-from glassnet.kernels import im2col  # noqa: E402
 
 THREADS = 2
 PAUSE = 0.15  # seconds of quiet before each timed block
@@ -155,9 +153,7 @@ def main() -> None:
                         help="threads for both frameworks (1: a load-independent work comparison)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    im2col.WORKERS = args.threads
-    if args.threads == 1:  # every BLAS call of glassnet (linear layers too) on one thread, like torch
-        threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    glassnet.set_num_threads(args.threads)  # glassnet holds OpenBLAS at one thread either way
 
     cases = [(f"conv2d {c}", lambda c=c: conv2d_case(*c)) for c in CONV2D]
     cases += [("relu+max_pool2d (64,32,28,28)", pool_case), ("conv1d (32,1,16000) k=251 x16", conv1d_case),

@@ -4,6 +4,7 @@ Layers, from the bottom: kernels (NumPy forward/backward) -> autograd and Tensor
 functional -> nn -> optim -> data, train, models, explain.
 """
 
+from .kernels.threads import get_num_threads, set_num_threads
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
 from .random import manual_seed, rand, randint, randn

@@ -28,7 +28,7 @@ import math
 import numpy as np
 import scipy.fft
 
-from . import im2col
+from .threads import get_num_threads
 
 MIN_TAPS = 64  # short kernels (3x3, 5x5, ...) cost fewer flops directly than three transforms
 
@@ -75,9 +75,9 @@ def correlate(xp: np.ndarray, w: np.ndarray, dilation, out_shape) -> np.ndarray:
     nd = w.ndim - 2
     axes = tuple(range(2, 2 + nd))
     lengths = _lengths(xp.shape[2:])
-    xf = scipy.fft.rfftn(xp, lengths, axes=axes, workers=im2col.WORKERS)  # (N, C, *freq)
-    wf = scipy.fft.rfftn(_dilated(w, dilation), lengths, axes=axes, workers=im2col.WORKERS)  # (C_out, C, *freq)
-    y = scipy.fft.irfftn(_contract(xf, wf, conj_b=True), lengths, axes=axes, workers=im2col.WORKERS)  # (N, C_out, *L)
+    xf = scipy.fft.rfftn(xp, lengths, axes=axes, workers=get_num_threads())  # (N, C, *freq)
+    wf = scipy.fft.rfftn(_dilated(w, dilation), lengths, axes=axes, workers=get_num_threads())  # (C_out, C, *freq)
+    y = scipy.fft.irfftn(_contract(xf, wf, conj_b=True), lengths, axes=axes, workers=get_num_threads())  # (N, C_out, *L)
     return np.ascontiguousarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out_shape)])
 
 
@@ -89,16 +89,16 @@ def correlate_backward(dy: np.ndarray, xp: np.ndarray | None, w: np.ndarray, dil
     wd = _dilated(w, dilation)
     padded = tuple(o + e - 1 for o, e in zip(dy.shape[2:], wd.shape[2:]))  # Sp = out + E - 1 at stride 1
     lengths = _lengths(padded)
-    dyf = scipy.fft.rfftn(dy, lengths, axes=axes, workers=im2col.WORKERS)  # (N, C_out, *freq)
+    dyf = scipy.fft.rfftn(dy, lengths, axes=axes, workers=get_num_threads())  # (N, C_out, *freq)
     dxp = dw = None
     if need_dx:
-        wf = scipy.fft.rfftn(wd, lengths, axes=axes, workers=im2col.WORKERS)  # (C_out, C, *freq)
+        wf = scipy.fft.rfftn(wd, lengths, axes=axes, workers=get_num_threads())  # (C_out, C, *freq)
         g = _contract(dyf, wf.swapaxes(0, 1), conj_b=False)  # (N, C, *freq): sum over C_out
-        dxp = scipy.fft.irfftn(g, lengths, axes=axes, workers=im2col.WORKERS)
+        dxp = scipy.fft.irfftn(g, lengths, axes=axes, workers=get_num_threads())
         dxp = np.ascontiguousarray(dxp[(Ellipsis,) + tuple(slice(0, p) for p in padded)])
     if need_dw:
-        xf = scipy.fft.rfftn(xp, lengths, axes=axes, workers=im2col.WORKERS)  # (N, C, *freq)
+        xf = scipy.fft.rfftn(xp, lengths, axes=axes, workers=get_num_threads())  # (N, C, *freq)
         g = _contract(dyf.swapaxes(0, 1).conj(), xf.swapaxes(0, 1), conj_b=False)  # (C_out, C, *freq): sum over N
-        dwd = scipy.fft.irfftn(g, lengths, axes=axes, workers=im2col.WORKERS)
+        dwd = scipy.fft.irfftn(g, lengths, axes=axes, workers=get_num_threads())
         dw = np.ascontiguousarray(dwd[(Ellipsis,) + tuple(slice(0, e, d) for e, d in zip(wd.shape[2:], dilation))])
     return dxp, dw

@@ -27,41 +27,34 @@ reused buffer, and the buffer stays in the cache for the GEMM that reads it. Ext
 the inputs, the outputs and the padded channels-last copy of the input (while it is made,
 windows.pad's padded halves exist too: input-sized, never prod(k)-sized) is therefore at most
 
-    WORKERS x max(CHUNK_BYTES, MIN_ROWS x R, R x prod(out[1:]))  bytes,   R = prod(k) C itemsize
+    threads x max(CHUNK_BYTES, MIN_ROWS x R, R x prod(out[1:]))  bytes,   R = prod(k) C itemsize
 
 (R is one patch row; the last term only matters when a single output row of a single sample is
 larger than the chunk), plus one (G, prod(k) C/G, C_out/G) weight-gradient accumulator per worker.
 With the defaults (1 MiB, 256 rows) that is under 2.4 MiB for every layer of the benchmark.
 
-Threads. WORKERS threads (the calling thread and a helper) each take half of the samples, with
-OpenBLAS held at one thread during the call: the im2col copies, GEMMs and scatter-adds of the
+Threads (threads.py). get_num_threads() threads (the calling thread and a helper) each take half
+of the samples, with OpenBLAS held at one thread during the call: the im2col copies, GEMMs and scatter-adds of the
 two halves then run side by side (NumPy and numba release the GIL). Splitting by sample keeps
 the scatter-adds of the two threads on disjoint memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
-from threadpoolctl import ThreadpoolController
 
+from .threads import executor, get_num_threads, single_threaded_blas
 from .windows import pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
-WORKERS = max(1, min(2, os.cpu_count() or 1))  # set to 1 for single-threaded convolutions
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
 SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
 
 _local = threading.local()
-_pool: ThreadPoolExecutor | None = None
-_controller = None  # threadpoolctl's handle on the BLAS libraries
-_lock = threading.Lock()
 
 
 def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -74,56 +67,6 @@ def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_saved: list = []
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """OpenBLAS at one thread while any convolution runs. The thread count is process-wide, so
-    with convolutions running in several user threads the first to start sets it and the last
-    to finish restores it (nested set/restore pairs would leave it wrong)."""
-    global _controller, _blas_users, _blas_saved
-    with _blas_lock:
-        if _blas_users == 0:
-            if _controller is None:  # the BLAS libraries NumPy has loaded, found once
-                _controller = ThreadpoolController().select(user_api="blas")
-            _blas_saved = [(lib, lib.get_num_threads()) for lib in _controller.lib_controllers]
-            for lib, n in _blas_saved:
-                if n != 1:
-                    lib.set_num_threads(1)
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                for lib, n in _blas_saved:
-                    if n != 1:
-                        lib.set_num_threads(n)
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassnet-conv")  # + the caller
-    return _pool
-
-
-def _forget_pool_after_fork() -> None:
-    """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
-    submitting to it would wait forever, so the child starts a pool of its own when needed."""
-    global _pool, _lock, _blas_lock, _blas_users
-    _pool, _lock = None, threading.Lock()
-    _blas_lock, _blas_users = threading.Lock(), 0
-
-
-os.register_at_fork(after_in_child=_forget_pool_after_fork)
-
-
 def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple[int, int, int, int]]]:
     """Cut the output rows (n, o_1, ...) into chunks (n0, n1, o0, o1), one list per worker.
 
@@ -134,7 +77,7 @@ def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple
         return [[]]  # an empty batch: nothing to compute
     per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
     total = n * per_sample * row_bytes
-    workers = 1 if total <= SMALL_BYTES or WORKERS < 2 else min(2, n)
+    workers = 1 if total <= SMALL_BYTES or get_num_threads() < 2 else min(2, n)
     rows_budget = max(CHUNK_BYTES // row_bytes, MIN_ROWS)
     if per_sample <= rows_budget:
         n_chunks = max(-(-total // CHUNK_BYTES), workers)
@@ -157,10 +100,10 @@ def _run(parts, work) -> list:
 
     OpenBLAS stays at one thread throughout: the parallelism is ours, and a multi-threaded
     OpenBLAS on these chunk-sized GEMMs only adds hand-offs (very costly on a busy machine)."""
-    with _single_threaded_blas():
+    with single_threaded_blas():
         if len(parts) == 1:
             return [work(parts[0])]
-        futures = [_executor().submit(work, p) for p in parts[1:]]
+        futures = [executor().submit(work, p) for p in parts[1:]]
         first = work(parts[0])
         return [first] + [f.result() for f in futures]
 
@@ -186,7 +129,7 @@ def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> n
             out[n0:n1] = pad(x_cl[n0:n1], pads + ((0, 0),), padding_mode)
 
     half = -(-n // 2)
-    big = x.nbytes > SMALL_BYTES and WORKERS > 1 and n > 1
+    big = x.nbytes > SMALL_BYTES and get_num_threads() > 1 and n > 1
     _run([[(0, half)], [(half, n)]] if big else [[(0, n)]], work)
     return out
 

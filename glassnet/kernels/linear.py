@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .threads import single_threaded_blas
+
 __all__ = ["linear_forward", "linear_backward"]
 
 
@@ -21,7 +23,8 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = 
     """y = x @ weight.T + bias, shape (..., out_features)."""
     # one GEMM over all rows: NumPy's batched matmul would loop over the leading dimensions
     x2 = x.reshape(-1, x.shape[-1])  # (M, in)
-    y = x2 @ weight.T  # (M, out)
+    with single_threaded_blas():  # a CNN's dense products are too small to share (threads.py)
+        y = x2 @ weight.T  # (M, out)
     if bias is not None:
         y += bias
     return y.reshape(x.shape[:-1] + (weight.shape[0],))  # (..., out)
@@ -34,10 +37,11 @@ def linear_backward(dy: np.ndarray, x: np.ndarray, weight: np.ndarray, has_bias:
     out_features, in_features = weight.shape
     dx = dw = db = None
     dy2 = dy.reshape(-1, out_features)  # (M, out)
-    if needs[0]:
-        dx = (dy2 @ weight).reshape(x.shape)  # (M, in) -> (..., in)
-    if needs[1]:
-        dw = dy2.T @ x.reshape(-1, in_features)  # (out, M) @ (M, in) -> (out, in)
+    with single_threaded_blas():
+        if needs[0]:
+            dx = (dy2 @ weight).reshape(x.shape)  # (M, in) -> (..., in)
+        if needs[1]:
+            dw = dy2.T @ x.reshape(-1, in_features)  # (out, M) @ (M, in) -> (out, in)
     if has_bias and needs[2]:
         db = dy2.sum(axis=0)  # (out,)
     return dx, dw, db

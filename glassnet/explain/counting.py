@@ -29,6 +29,7 @@ import numpy as np
 
 from ..kernels.sizes import (conv_output_size, ntuple, pool_output_size, positive_tuple,
                              resolve_padding)
+from ._hooks import is_module, leaf_modules, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
 
@@ -230,7 +231,7 @@ def count(model, input_shape) -> Counts:
     (500, (20, 6, 6), 720)
     """
     shape = tuple(int(v) for v in input_shape)
-    if hasattr(model, "register_forward_hook") and hasattr(model, "named_modules"):
+    if is_module(model):
         return _count_by_running(model, shape)
     rows = []
     for layer in as_layers(model):
@@ -246,13 +247,11 @@ def _count_by_running(model, input_shape) -> Counts:
     """Count a glassnet.nn model of any architecture (branches, skip connections): run it once on
     zeros with forward hooks on its leaf modules, and count each call with the shapes it saw.
     A module called twice (a shared ReLU) is listed twice, its parameters counted once."""
-    from .. import no_grad, tensor
-    containers = ("Sequential", "ModuleList", "ModuleDict")
-    leaves = [(name, m) for name, m in model.named_modules()
-              if not list(m.children()) and type(m).__name__ not in containers]
+    from .. import tensor
+    leaves = leaf_modules(model)
     if not leaves:
         raise ValueError("count needs at least one layer, got an empty model")
-    rows, seen, handles = [], set(), []
+    rows, seen = [], set()
 
     def record(name, module, args, output):
         first = args[0] if args else None
@@ -267,16 +266,7 @@ def _count_by_running(model, input_shape) -> Counts:
         seen.add(id(module))
         rows.append(replace(row, name=f"{name}: {row.name}" if name else row.name))
 
-    for name, module in leaves:
-        handles.append(module.register_forward_hook(
-            lambda module, args, output, name=name: record(name, module, args, output)))
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        with no_grad():
-            model(tensor(np.zeros((1,) + tuple(input_shape), dtype=np.float32)))
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+    hooks = [(module, lambda module, args, output, name=name: record(name, module, args, output))
+             for name, module in leaves]
+    run_with_hooks(model, tensor(np.zeros((1,) + tuple(input_shape), dtype=np.float32)), hooks)
     return Counts(tuple(rows))

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import dropout as K
+from ..kernels.sizes import spatial_names
 from ..random import default_generator
 from ._checks import check_float_input
 
@@ -52,7 +53,7 @@ def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatche
     """Zero whole channels: one mask value per (sample, channel), broadcast over `spatial` dims."""
     _check(name, input, p)
     shape = tuple(input.shape)
-    letters = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
+    letters = ", ".join(spatial_names(spatial))
     batched = len(shape) == spatial + 2
     if not batched and not (unbatched_ok and len(shape) == spatial + 1):
         accepted = f"(N, C, {letters})" + (f" or (C, {letters})" if unbatched_ok else "")

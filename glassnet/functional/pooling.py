@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import pooling as K
-from ..kernels.sizes import ntuple
+from ..kernels.sizes import ntuple, spatial_names
 from ..tensor import Tensor
 
 __all__ = [
@@ -29,11 +29,8 @@ __all__ = [
     "global_avg_pool",
 ]
 
-_SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def _shape_text(nd: int, batched: bool = True) -> str:
-    spatial = _SPATIAL_NAMES.get(nd, tuple(f"d{i + 1}" for i in range(nd)))
+    spatial = spatial_names(nd)
     return "(" + ", ".join((("N",) if batched else ()) + ("C",) + spatial) + ")"
 
 

@@ -25,6 +25,12 @@ PADDING_STRINGS = ("valid", "same", "full")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def spatial_names(n: int) -> tuple[str, ...]:
+    """Names of n spatial dimensions as PyTorch's documentation writes them, for shapes in error
+    messages: ("L",), ("H", "W"), ("D", "H", "W"), and d1, d2, ... beyond three."""
+    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(n, tuple(f"d{i + 1}" for i in range(n)))
+
+
 def _is_int(v) -> bool:
     """Python and NumPy integers (shapes often come as np.int64), but not bools."""
     return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.sizes import PADDING_MODES
+from ..kernels.sizes import PADDING_MODES, spatial_names
 
 
 def positive_int(value, name: str) -> int:
@@ -25,11 +25,6 @@ def check_padding_mode(padding_mode: str) -> str:
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
     return padding_mode
-
-
-def spatial_names(n: int) -> tuple[str, ...]:
-    """Names of n spatial dimensions as PyTorch's documentation writes them."""
-    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(n, tuple(f"d{i + 1}" for i in range(n)))
 
 
 def shape_text(n: int, channels) -> str:

@@ -10,7 +10,16 @@ import torch
 import torch.nn.functional as F
 
 from glassnet.kernels.sizes import (check_window_fits, conv_output_size, ntuple, output_shape, pool_output_size,
-                                    positive_tuple, resolve_padding)
+                                    positive_tuple, resolve_padding, spatial_names)
+
+# ---- spatial_names -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, expected", [(1, ("L",)), (2, ("H", "W")), (3, ("D", "H", "W")),
+                                         (4, ("d1", "d2", "d3", "d4"))])
+def test_spatial_names_as_pytorch_writes_shapes(n, expected):
+    assert spatial_names(n) == expected
+
 
 # ---- ntuple / positive_tuple ----------------------------------------------------------------
 

@@ -28,8 +28,15 @@ borders the two agree. The field of a unit at a spatial position is the union ov
 
 Any glassnet.nn model is handled: it is run once on zeros with forward hooks on its modules, and
 the field of each tensor is worked out along the recorded autograd graph, window layers by their
-modules' geometry, the operations between modules (additions, concatenations, slices,
-reductions, reshapes) by what they do to positions.
+modules' geometry, the operations between modules by what they do to positions: element-wise
+operations and concatenations of channels take the union (a broadcast gate of one unit, as in
+squeeze-and-excite, adds its field to every unit), slices crop and stride, a concatenation
+along a spatial dimension joins the units, a transpose of the positions swaps the dimensions
+units move along, a reduction or softmax over a spatial dimension lets every unit see all of
+it. A tensor that keeps no spatial dimensions (a flatten, a mean over all positions) is a
+vector: each of its units is taken to see everything the vector's input saw. Windows computed
+outside modules (a functional max_pool2d in a forward) are refused with an error, as are
+indices other than slices of the positions.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ _NONE = np.iinfo(np.int64).max // 2  # 'lo' of a unit that sees no input (its wi
 _POINTWISE = {"Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs", "Clamp", "Clone", "Cast",
               "Where", "Expand", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Dropout", "BatchNorm"}
 # Reductions: a dimension they keep (same size) keeps its field, a dimension reduced to 1 sees all of it.
-_REDUCTIONS = {"Sum", "Mean", "Var", "MaxMin", "Softmax", "LogSoftmax"}
+_REDUCTIONS = {"Sum", "Mean", "Var", "MaxMin"}
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,15 @@ class _Field:
     different jumps met). lo, hi: per dimension an int array over the units along it, the first
     and last input index the unit depends on (None when the input size is unknown). whole: the
     tensor has no spatial positions (after a flatten or a linear layer): lo and hi have one entry,
-    shared by every unit.
+    shared by every unit. All of these are listed per spatial axis of the tensor; dims[a] is the
+    input dimension axis a runs along (None: axis a runs along input dimension a; a transpose of
+    the positions swaps them).
     """
     affine: tuple
     lo: tuple | None
     hi: tuple | None
     whole: bool = False
+    dims: tuple | None = None
 
 
 def _identity(ndim: int, spatial) -> _Field:
@@ -92,7 +102,7 @@ def _window(f: _Field, layer: Layer, spatial_in, spatial_out) -> _Field:
     affine = tuple(None if a is None else (a[0] - p[0] * a[1], a[1] * s, a[2] + d * (k - 1) * a[1])
                    for a, k, s, d, p in zip(f.affine, layer.kernel_size, layer.stride, layer.dilation, pads))
     if f.lo is None or spatial_out is None:
-        return _Field(affine, None, None)
+        return _Field(affine, None, None, dims=f.dims)
     los, his = [], []
     for lo, hi, n_in, n_out, k, s, d, p in zip(f.lo, f.hi, spatial_in, spatial_out, layer.kernel_size,
                                                layer.stride, layer.dilation, pads):
@@ -100,7 +110,7 @@ def _window(f: _Field, layer: Layer, spatial_in, spatial_out) -> _Field:
         inside = src >= 0
         los.append(np.where(inside, lo[src], _NONE).min(axis=1))
         his.append(np.where(inside, hi[src], -1).max(axis=1))
-    return _Field(affine, tuple(los), tuple(his))
+    return _Field(affine, tuple(los), tuple(his), dims=f.dims)
 
 
 def _adaptive(f: _Field, spatial_in, spatial_out) -> _Field:
@@ -117,7 +127,7 @@ def _adaptive(f: _Field, spatial_in, spatial_out) -> _Field:
         last = -((-(np.arange(m) + 1) * n) // m)  # ceil((i + 1) n / m), exclusive
         los.append(np.array([lo[i:j].min() for i, j in zip(first, last)], dtype=np.int64))
         his.append(np.array([hi[i:j].max() for i, j in zip(first, last)], dtype=np.int64))
-    return _Field(tuple(affine), tuple(los), tuple(his))
+    return _Field(tuple(affine), tuple(los), tuple(his), dims=f.dims)
 
 
 def _envelope(f: _Field, dims=None) -> _Field:
@@ -133,7 +143,14 @@ def _envelope(f: _Field, dims=None) -> _Field:
         lo, hi = int(los[i].min()), int(his[i].max())
         los[i], his[i] = np.array([lo], np.int64), np.array([hi], np.int64)
         affine[i] = (lo, 0, hi - lo + 1)
-    return _Field(tuple(affine), None if los is None else tuple(los), None if his is None else tuple(his), whole)
+    if whole and f.dims is not None:
+        # a vector's units have no axes: list its extents in the input's order of dimensions
+        order = [f.dims.index(i) for i in range(len(f.dims))]
+        affine = [affine[a] for a in order]
+        los, his = (None, None) if los is None else ([los[a] for a in order], [his[a] for a in order])
+        return _Field(tuple(affine), None if los is None else tuple(los), None if his is None else tuple(his), True)
+    return _Field(tuple(affine), None if los is None else tuple(los), None if his is None else tuple(his), whole,
+                  f.dims)
 
 
 def _at(f: _Field, spatial_out) -> _Field:
@@ -152,14 +169,39 @@ def _at(f: _Field, spatial_out) -> _Field:
             raise ValueError(f"receptive_field: cannot combine units along a dimension of {len(lo)} with one of {n}")
         los.append(lo)
         his.append(hi)
-    return _Field(tuple(affine), tuple(los), tuple(his))
+    return _Field(tuple(affine), tuple(los), tuple(his), dims=f.dims)
+
+
+def _constant(f: _Field) -> bool:
+    """Every unit sees the same (a vector, or a map of one unit along every axis)."""
+    return f.whole or f.lo is not None and all(len(lo) == 1 for lo in f.lo)
+
+
+def _oriented(f: _Field, dims) -> _Field:
+    """f with its axes running along the input dimensions `dims`; only a constant field, whose
+    units all see the same, can be turned."""
+    if f.dims == dims:
+        return f
+    if not _constant(f):
+        raise ValueError("receptive_field: positions and transposed positions are combined (a map added to its "
+                         "transpose); the units' fields are not boxes with one extent per dimension")
+    ndim = len(f.affine)
+    have = tuple(range(ndim)) if f.dims is None else f.dims
+    want = tuple(range(ndim)) if dims is None else dims
+    order = [have.index(i) for i in want]  # axis a of the result holds input dimension want[a]
+    lo = None if f.lo is None else tuple(f.lo[a] for a in order)
+    hi = None if f.hi is None else tuple(f.hi[a] for a in order)
+    return _Field(tuple(f.affine[a] for a in order), lo, hi, f.whole, dims)
 
 
 def _union(fields, spatial_out=None) -> _Field | None:
     """Units that add or concatenate (channels of) units of several tensors see what any of them sees."""
-    fields = [f if spatial_out is None else _at(f, spatial_out) for f in fields if f is not None]
+    fields = [f for f in fields if f is not None]
     if not fields:
         return None
+    dims = next((f.dims for f in fields if not _constant(f)), fields[0].dims)
+    fields = [_oriented(f, dims) for f in fields]  # a broadcast gate takes the orientation of the map it scales
+    fields = [f if spatial_out is None else _at(f, spatial_out) for f in fields]
     if len(fields) == 1:
         return fields[0]
     affine = []
@@ -170,18 +212,24 @@ def _union(fields, spatial_out=None) -> _Field | None:
         start = min(a[0] for a in parts)
         affine.append((start, parts[0][1], max(a[0] + a[2] for a in parts) - start))
     if any(f.lo is None for f in fields):
-        return _Field(tuple(affine), None, None, all(f.whole for f in fields))
+        return _Field(tuple(affine), None, None, all(f.whole for f in fields), dims)
     lo = tuple(np.minimum.reduce(list(x)) for x in zip(*(f.lo for f in fields)))
     hi = tuple(np.maximum.reduce(list(x)) for x in zip(*(f.hi for f in fields)))
-    return _Field(tuple(affine), lo, hi, all(f.whole for f in fields))
+    return _Field(tuple(affine), lo, hi, all(f.whole for f in fields), dims)
+
+
+def _positions(shape, ndim: int):
+    """The spatial sizes of a per-sample shape: its last ndim sizes, after the channels (and any
+    axis in between, like the rotations of a p4 feature map); None for a vector."""
+    return None if shape is None or len(shape) < ndim + 1 else tuple(int(v) for v in shape[len(shape) - ndim:])
 
 
 def _layer(f: _Field | None, layer: Layer, in_shape, out_shape, ndim: int) -> _Field | None:
     """The field after one layer; in_shape, out_shape per sample, or None when unknown."""
     if f is None:
         return None  # the layer's input depends on no input unit (a constant)
-    spatial_in = None if in_shape is None or f.whole else tuple(in_shape[1:])
-    spatial_out = None if out_shape is None or len(out_shape) != ndim + 1 else tuple(out_shape[1:])
+    spatial_in = None if f.whole else _positions(in_shape, ndim)
+    spatial_out = _positions(out_shape, ndim)
     if layer.is_window and not f.whole:
         if layer.ndim != ndim:
             raise ValueError(f"{layer.label()} has {layer.ndim} spatial dimensions, the model's input {ndim}")
@@ -192,14 +240,13 @@ def _layer(f: _Field | None, layer: Layer, in_shape, out_shape, ndim: int) -> _F
             return _at(_envelope(f, [ndim - 1]), spatial_out) if spatial_out else _envelope(f, [ndim - 1])
         return _envelope(f)
     # a pointwise layer; one that changes the spatial shape must be an adaptive pooling
-    if in_shape is None or out_shape is None or tuple(in_shape) == tuple(out_shape) or \
-            tuple(in_shape[1:]) == tuple(out_shape[1:]):
+    if in_shape is None or out_shape is None or spatial_in == spatial_out:
         return f
     module = layer.module
     if module is not None and "Adaptive" in type(module).__name__ and "Pool" in type(module).__name__ \
             and spatial_out is not None:
         return _adaptive(f, spatial_in, spatial_out)
-    if len(out_shape) != ndim + 1:
+    if spatial_out is None:
         return _envelope(f)  # positions are gone: every unit may see everything
     raise ValueError(f"receptive_field: {layer.label()} changes the shape {tuple(in_shape)} -> {tuple(out_shape)} "
                      f"in a way the explain tools do not describe")
@@ -212,6 +259,8 @@ class FieldRow:
     size, jump, start: the span of unit i is [start + i*jump, start + i*jump + size - 1] (None in
     a dimension where it depends on the unit). lo, hi: when the input shape is known, per
     dimension the exact first and last input index of every unit (arrays over the units).
+    All are listed per input dimension i, and move along output axis i, or axes[i] when the
+    model transposes positions.
     """
     name: str
     size: tuple
@@ -221,6 +270,7 @@ class FieldRow:
     whole_input: bool = False
     lo: tuple | None = None
     hi: tuple | None = None
+    axes: tuple | None = None
 
     def region(self, unit, input_spatial=None, clip: bool = True) -> tuple[tuple[int, int], ...] | None:
         """(first, last) input index per dimension seen by output unit `unit` (a spatial index).
@@ -240,10 +290,12 @@ class FieldRow:
         if len(unit) != len(self.size):
             raise ValueError(f"expected a unit index with {len(self.size)} spatial coordinates, got {unit}")
         if self.output_shape is not None:
-            for u, n in zip(unit, self.output_shape[1:]):
+            spatial = self.output_shape[len(self.output_shape) - len(self.size):]
+            for u, n in zip(unit, spatial):
                 if not 0 <= u < n:
-                    raise IndexError(f"unit {unit} is outside the layer's output of spatial shape "
-                                     f"{self.output_shape[1:]}")
+                    raise IndexError(f"unit {unit} is outside the layer's output of spatial shape {spatial}")
+        if self.axes is not None:
+            unit = tuple(unit[a] for a in self.axes)  # the unit's coordinate along the axis of each input dimension
         if clip and self.lo is not None:
             out = tuple((int(lo[u]), int(hi[u])) for u, lo, hi in zip(unit, self.lo, self.hi))
             return None if any(lo > hi for lo, hi in out) else out
@@ -260,10 +312,16 @@ class FieldRow:
 
 
 def _row(name: str, f: _Field, shape) -> FieldRow:
-    affine = f.affine
+    """A row lists everything per input dimension; axes[i] is the output axis along which the units'
+    extent in input dimension i moves (after a transpose of the positions it is another one)."""
+    axes = None if f.dims is None else tuple(f.dims.index(i) for i in range(len(f.dims)))
+    order = range(len(f.affine)) if axes is None else axes
+    affine = [f.affine[a] for a in order]
+    lo = None if f.lo is None else tuple(f.lo[a] for a in order)
+    hi = None if f.hi is None else tuple(f.hi[a] for a in order)
     pick = [tuple(None if a is None else a[j] for a in affine) for j in (2, 1, 0)]  # size, jump, start
     return FieldRow(name, pick[0], pick[1], pick[2], None if shape is None else tuple(int(v) for v in shape),
-                    f.whole, f.lo, f.hi)
+                    f.whole, lo, hi, axes)
 
 
 @dataclass(frozen=True)
@@ -398,50 +456,10 @@ def _traced(model, input_shape: tuple[int, ...]) -> ReceptiveField:
         elif getattr(t, "grad_fn", None) is None:
             result = None  # a constant or a parameter: it depends on no input unit
         else:
-            result = _operation(t, field_of)
+            parents = [p for p in t.grad_fn.inputs if isinstance(p, Tensor)]
+            result = _operation(t.grad_fn, t, parents, [field_of(p) for p in parents], ndim, type(model).__name__)
         memo[key] = result
         return result
-
-    def _operation(t, field_of) -> _Field | None:
-        node = t.grad_fn
-        name = node.function.__name__
-        parents = [p for p in node.inputs if isinstance(p, Tensor)]
-        fields = [field_of(p) for p in parents]
-        if all(f is None for f in fields):
-            return None
-        spatial = tuple(t.shape[2:]) if t.ndim == ndim + 2 else None
-        if name == "GetItem":
-            return _getitem(fields[0], node, parents[0], t, ndim)
-        if spatial is None:  # the positions are gone (a reshape to vectors, a mean over all positions)
-            return _envelope(_union([f if f.whole else _envelope(f) for f in fields if f is not None]))
-        if any(f is not None and f.whole for f in fields):
-            # vectors brought back to positions (a reshape to (N, C, 1, 1) in a squeeze-and-excite block)
-            fields = [f if f is None or not f.whole else _Field(f.affine, f.lo, f.hi) for f in fields]
-        if name in _POINTWISE:
-            return _union(fields, spatial)
-        if name == "Cat" and getattr(node, "dim", 1) >= 2:  # concatenation along a spatial dimension
-            dim = node.dim - 2
-            parts = [_at(f, p.shape[2:]) for f, p in zip(fields, parents)]
-            if any(f is None or f.lo is None for f in parts):
-                raise ValueError("receptive_field: a concatenation along a spatial dimension of a constant")
-            lo = tuple(np.concatenate([f.lo[i] for f in parts]) if i == dim else parts[0].lo[i] for i in range(ndim))
-            hi = tuple(np.concatenate([f.hi[i] for f in parts]) if i == dim else parts[0].hi[i] for i in range(ndim))
-            affine = tuple(None if i == dim else parts[0].affine[i] for i in range(ndim))
-            return _Field(affine, lo, hi)
-        if name in ("Cat", "Stack") or name == "Permute" and tuple(node.dims[2:]) == tuple(range(2, ndim + 2)) or \
-                name == "Reshape" and all(tuple(p.shape[2:]) == spatial for p in parents):
-            return _union(fields, spatial)  # channels regrouped or stacked, positions untouched
-        if name in _REDUCTIONS or name == "Reshape":
-            # a dimension kept keeps its field; one reduced to a single unit sees all of it
-            f = _union(fields)
-            if f.whole:
-                return _at(f, spatial)
-            keep = [len(f.lo[i]) == n for i, n in enumerate(spatial)] if f.lo is not None else [True] * ndim
-            if name == "Reshape" and not all(keep):
-                return _at(_envelope(f), spatial)
-            return _at(_envelope(f, [i for i, k in enumerate(keep) if not k]), spatial)
-        raise ValueError(f"receptive_field does not know how {name} (called in {type(model).__name__}.forward, "
-                         f"outside a module) moves units across positions; call it through a glassnet.nn module")
 
     rows, aliases, row_of = [_row("input", field_of(x), input_shape)], {}, {id(x): 0}
     for name, module, inp, out in calls:
@@ -460,22 +478,82 @@ def _traced(model, input_shape: tuple[int, ...]) -> ReceptiveField:
     return ReceptiveField(tuple(rows), input_shape, aliases)
 
 
+def _operation(node, out, parents, fields, ndim: int, model_name: str) -> _Field | None:
+    """The field of the output of an autograd operation called between modules (in a forward)."""
+    name = node.function.__name__
+    if all(f is None for f in fields):
+        return None  # computed from constants and parameters only
+    spatial = _positions(out.shape[1:], ndim)
+    if name == "GetItem":
+        return _getitem(fields[0], node, parents[0], out, ndim)
+    if spatial is None:  # the positions are gone (a reshape to vectors, a mean over all positions)
+        return _envelope(_union([f if f.whole else _envelope(f) for f in fields if f is not None]))
+    # vectors brought back to positions (a reshape to (N, C, 1, 1) in a squeeze-and-excite block):
+    # one unit along every dimension, seeing the vector's envelope
+    fields = [f if f is None or not f.whole else _Field(f.affine, f.lo, f.hi, dims=f.dims) for f in fields]
+    lead = out.ndim - ndim  # batch, channels (and a p4 rotation axis) come before the positions
+    if name in _POINTWISE:
+        return _union(fields, spatial)
+    if name in ("Softmax", "LogSoftmax"):
+        dim = node.dim % out.ndim
+        f = _union(fields, spatial)
+        return f if dim < lead else _at(_envelope(f, [dim - lead]), spatial)
+    if name == "Cat" and node.dim >= lead:  # side by side along a spatial dimension
+        dim = node.dim - lead
+        parts = [_at(f, _positions(p.shape[1:], ndim)) if f is not None else None for f, p in zip(fields, parents)]
+        if any(f is None for f in parts):
+            raise ValueError(f"receptive_field: {model_name}.forward concatenates a constant along a spatial "
+                             f"dimension; its units see no input")
+        lo = tuple(np.concatenate([f.lo[i] for f in parts]) if i == dim else parts[0].lo[i] for i in range(ndim))
+        hi = tuple(np.concatenate([f.hi[i] for f in parts]) if i == dim else parts[0].hi[i] for i in range(ndim))
+        same = all(np.array_equal(f.lo[i], parts[0].lo[i]) and np.array_equal(f.hi[i], parts[0].hi[i])
+                   for f in parts for i in range(ndim) if i != dim)
+        if len({f.dims for f in parts}) > 1 or not same:
+            # a unit's extent along the other axes would depend on which side it is on: not one
+            # extent per axis any more
+            raise ValueError(f"receptive_field: {model_name}.forward puts maps side by side along a spatial "
+                             f"dimension whose units see different extents along the other dimensions")
+        return _Field(tuple(None if i == dim else parts[0].affine[i] for i in range(ndim)), lo, hi, dims=parts[0].dims)
+    if name == "Cat" or name == "Stack" and node.dim < lead:
+        return _union(fields, spatial)  # more channels (or samples): the positions are untouched
+    if name == "Permute" and sorted(node.dims[lead:]) == list(range(lead, out.ndim)):
+        f = fields[0]
+        order = [d - lead for d in node.dims[lead:]]  # spatial dimension i of the output is order[i] of the input
+        dims = tuple(range(ndim)) if f.dims is None else f.dims
+        return _Field(tuple(f.affine[i] for i in order), tuple(f.lo[i] for i in order), tuple(f.hi[i] for i in order),
+                      dims=tuple(dims[i] for i in order))
+    if name == "Reshape" and all(_positions(p.shape[1:], ndim) == spatial for p in parents):
+        return _union(fields, spatial)  # channels regrouped (a channel shuffle), positions untouched
+    if name == "Reshape":
+        return _at(_envelope(_union(fields)), spatial)
+    if name in _REDUCTIONS:
+        # a dimension kept keeps its field; one reduced to a single unit sees all of it
+        f = _union(fields)
+        return _at(_envelope(f, [i for i, n in enumerate(spatial) if len(f.lo[i]) != n]), spatial)
+    raise ValueError(f"receptive_field does not know how {name} (called in {model_name}.forward, outside a "
+                     f"module) moves units across positions; call it through a glassnet.nn module")
+
+
 def _getitem(f: _Field | None, node, parent, out, ndim: int) -> _Field | None:
-    """Basic slicing x[:, :, a:b:c, ...] crops and strides positions; other indices are refused."""
-    if f is None:
-        return None
-    (index,) = node.saved
-    items = index if isinstance(index, tuple) else (index,)
-    if not all(isinstance(i, (slice, int, np.integer)) for i in items) or len(items) > ndim + 2 or \
-            any(not isinstance(i, slice) for i in items[2:]) or out.ndim != ndim + 2:
-        raise ValueError(f"receptive_field follows slices of positions (x[:, :, a:b]), not the index {index!r}")
-    if f.whole:
+    """Basic slicing of positions, x[:, :, a:b:c, ...] (crops and strides); any basic index of the
+    leading axes. Other indices are refused."""
+    if f is None or f.whole:
         return f
+    (index,) = node.saved
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        i = items.index(Ellipsis)
+        items[i:i + 1] = [slice(None)] * (parent.ndim - len(items) + 1)
+    items += [slice(None)] * (parent.ndim - len(items))
+    lead = parent.ndim - ndim
+    if not all(isinstance(i, (slice, int, np.integer)) for i in items) or len(items) != parent.ndim or \
+            any(not isinstance(i, slice) for i in items[lead:]) or out.ndim < ndim + 2:
+        raise ValueError(f"receptive_field follows slices of positions (x[:, :, a:b]), not the index {index!r}")
     affine, lo, hi = list(f.affine), list(f.lo), list(f.hi)
-    for i, item in enumerate(items[2:]):
-        first, _, step = item.indices(parent.shape[2 + i])
+    for i, item in enumerate(items[lead:]):
+        first, _, step = item.indices(parent.shape[lead + i])
         lo[i], hi[i] = lo[i][item], hi[i][item]
         if affine[i] is not None:
             start, jump, size = affine[i]
             affine[i] = (start + first * jump, jump * step, size) if step > 0 else None
-    return _Field(tuple(affine), tuple(lo), tuple(hi))
+    return _Field(tuple(affine), tuple(lo), tuple(hi), dims=f.dims)

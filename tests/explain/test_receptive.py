@@ -258,3 +258,170 @@ def test_traced_sequential_agrees_with_the_chain():
     # side: the corner unit's taps read the last rows and columns, and skip the first three
     assert traced.region((0, 0), clip=False) == ((-5, 15), (-5, 15))
     assert traced.region((0, 0)) == ((3, 22), (3, 18))
+
+
+def _glue_model():
+    """Operations between modules: a crop with a stride, a concatenation along a position axis, a
+    transpose of the positions, a squeeze-and-excite gate, a mean along one position axis added back."""
+    import glassnet
+    from glassnet import nn
+
+    class Glue(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3, padding=1)
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            h = self.conv(x)                                     # (N, 2, 12, 10)
+            crop = h[:, :, 1:-1, ::2]                            # (N, 2, 10, 5)
+            side = glassnet.cat([crop, crop[..., :2]], dim=3)    # (N, 2, 10, 7)
+            t = side.permute(0, 1, 3, 2)                         # (N, 2, 7, 10)
+            gate = self.fc(h.mean((2, 3))).sigmoid().reshape(-1, 2, 1, 1)  # (N, 2, 1, 1): sees everything
+            return t * gate + t.mean(3, keepdim=True)            # each unit also sees its whole row
+
+    return Glue()
+
+
+def test_operations_between_modules_match_brute_force():
+    pytest.importorskip("glassnet.nn")
+    model = _positive(_glue_model())
+    rf = receptive_field(model, (1, 12, 10))
+    out = rf.rows[-1]
+    assert out.output_shape == (2, 7, 10)
+    units = list(np.ndindex(7, 10))
+    assert [rf.region(u) for u in units] == _brute_force(model, "", (1, 12, 10), units)
+    # the gate sees the whole input, so every unit does
+    assert all(rf.region(u) == ((0, 11), (0, 9)) for u in units)
+
+
+def test_slices_concatenations_and_transposes_move_fields():
+    nn = pytest.importorskip("glassnet.nn")
+    import glassnet
+
+    class Paths(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3, padding=1)
+            self.last = nn.Conv2d(1, 1, 1)
+
+        def forward(self, x):
+            h = self.conv(x)  # (N, 1, 12, 10): unit (i, j) spans rows i-1..i+1, columns j-1..j+1
+            t = glassnet.cat([h[:, :, 2:8:3, 1:], h[:, :, :2, 1:]], dim=2).permute(0, 1, 3, 2)  # (N, 1, 9, 4)
+            return self.last(t)
+
+    model = _positive(Paths())
+    rf = receptive_field(model, (1, 12, 10))
+    units = list(np.ndindex(9, 4))
+    assert [rf.region(u) for u in units] == _brute_force(model, "", (1, 12, 10), units)
+    # output (i, j) is h[(2, 5, 0, 1)[j], i + 1]: rows move along the output's columns
+    assert rf.region((0, 0)) == ((1, 3), (0, 2)) and rf.region((0, 1)) == ((4, 6), (0, 2))
+    assert rf.region((3, 2)) == ((0, 1), (3, 5)) and rf.region((3, 3)) == ((0, 2), (3, 5))
+    row = rf.rows[-1]
+    assert row.axes == (1, 0) and row.jump == (None, 1) and "varies" in str(rf)  # the joined axis has no one jump
+
+    class Misaligned(Paths):
+        def forward(self, x):
+            h = self.conv(x)
+            return glassnet.cat([h[:, :, :2, 1:], h[:, :, :2, :-1]], dim=2)
+
+    with pytest.raises(ValueError, match="side by side along a spatial dimension"):
+        receptive_field(Misaligned(), (1, 12, 10))
+
+
+def test_softmax_over_positions_and_over_channels():
+    nn = pytest.importorskip("glassnet.nn")
+
+    class Attention(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.conv, self.dim = nn.Conv2d(1, 2, 3), dim
+
+        def forward(self, x):
+            return self.conv(x).softmax(self.dim)
+
+    over_channels = receptive_field(Attention(1), (1, 9, 9))
+    assert over_channels.region((2, 3)) == ((2, 4), (3, 5)) and over_channels.size == (3, 3)
+    over_rows = receptive_field(Attention(2), (1, 9, 9))  # each unit is normalised over its column
+    assert over_rows.region((2, 3)) == ((0, 8), (3, 5)) and over_rows.size == (9, 3)
+    assert over_rows.jump == (0, 1)
+
+
+def test_1d_and_3d_models_and_units_that_see_nothing():
+    nn = pytest.importorskip("glassnet.nn")
+
+    class OneD(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wide = nn.Conv1d(1, 2, 3, padding=3)  # windows at the two ends lie in the padding
+            self.skip = nn.Conv1d(1, 2, 1, padding=2)
+
+        def forward(self, x):
+            return self.wide(x) + self.skip(x)  # both (N, 2, L + 4)
+
+    model = _positive(OneD())
+    rf = receptive_field(model, (1, 9))
+    units = [(u,) for u in range(13)]
+    regions = [rf.region(u) for u in units]
+    assert regions == _brute_force(model, "", (1, 9), units)
+    assert rf.region(0, "wide") is None and regions[0] is None  # only padding under the window
+    assert regions[1] == ((0, 0),) and regions[6] == ((3, 5),)
+    model3 = _positive(nn.Sequential(nn.Conv3d(1, 2, (3, 1, 2), stride=(1, 2, 1), padding=(1, 0, 1)),
+                                     nn.AvgPool3d(2, stride=1)))
+    rf3 = receptive_field(model3, (1, 5, 6, 4))
+    units = list(np.ndindex(*rf3.rows[-1].output_shape[1:]))
+    assert [rf3.region(u) for u in units] == _brute_force(model3, "", (1, 5, 6, 4), units)
+    assert rf3.size == (4, 3, 3) and rf3.jump == (1, 2, 1)
+
+
+def test_p4_models_follow_the_positions_after_the_rotation_axis():
+    nn = pytest.importorskip("glassnet.nn")
+    model = _positive(nn.Sequential(nn.P4LiftConv2d(1, 2, 3, padding=1), nn.P4Conv2d(2, 2, 3, stride=2),
+                                    nn.P4Pool("avg")))
+    rf = receptive_field(model, (1, 9, 9))
+    assert [r.output_shape for r in rf.rows[1:]] == [(2, 4, 9, 9), (2, 4, 4, 4), (2, 4, 4)]
+    assert rf.size == (5, 5) and rf.jump == (2, 2) and rf.start == (-1, -1)
+    units = list(np.ndindex(4, 4))
+    assert [rf.region(u) for u in units] == _brute_force(model, "", (1, 9, 9), units)
+
+
+def test_adaptive_pooling_bins():
+    nn = pytest.importorskip("glassnet.nn")
+    model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.AdaptiveAvgPool2d((3, 4)))
+    rf = receptive_field(model, (1, 7, 8))
+    # rows: 7 into 3 bins as torch does, [0, 3), [2, 5), [4, 7); columns: 8 into 4 windows of 2
+    assert [rf.region((i, 0))[0] for i in range(3)] == [(0, 2), (2, 4), (4, 6)]
+    assert rf.size == (None, 2) and rf.jump == (None, 2)
+    units = list(np.ndindex(3, 4))
+    assert [rf.region(u) for u in units] == _brute_force(_positive(model), "", (1, 7, 8), units)
+
+
+def test_traced_model_errors():
+    nn = pytest.importorskip("glassnet.nn")
+    import glassnet.functional as F
+
+    class FunctionalPool(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return F.max_pool2d(self.conv(x), 2)
+
+    with pytest.raises(ValueError, match=r"does not know how MaxPool \(called in FunctionalPool.forward, outside "
+                                         r"a module\)"):
+        receptive_field(FunctionalPool(), (1, 8, 8))
+
+    class Gather(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.conv(x)[:, :, [0, 2]]
+
+    with pytest.raises(ValueError, match=r"follows slices of positions .* not the index"):
+        receptive_field(Gather(), (1, 8, 8))
+    rf = receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3)), (1, 8, 8))
+    with pytest.raises(IndexError, match=r"outside the layer's output of spatial shape \(6, 6\)"):
+        rf.region((6, 0))

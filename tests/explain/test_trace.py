@@ -197,9 +197,11 @@ def test_trace_errors():
     with pytest.raises(ValueError, match=r"weight of shape \(O, 2, \*k\) \(C/groups = 4/2\) for an input of shape "
                                          r"\(4, 5, 5\), got \(2, 4, 3, 3\)"):
         trace(np.zeros((4, 5, 5)), np.zeros((2, 4, 3, 3)), groups=2)
-    with pytest.raises(ValueError, match=r"input's 3 channels \(input shape \(3, 5, 5\)\) are not divisible by groups=2"):
+    with pytest.raises(ValueError,
+                       match=r"input's 3 channels \(input shape \(3, 5, 5\)\) are not divisible by groups=2"):
         trace(np.zeros((3, 5, 5)), np.zeros((2, 1, 3, 3)), groups=2)
-    with pytest.raises(ValueError, match=r"weight's 3 filters \(weight shape \(3, 2, 3, 3\)\) are not divisible by groups=2"):
+    with pytest.raises(ValueError,
+                       match=r"weight's 3 filters \(weight shape \(3, 2, 3, 3\)\) are not divisible by groups=2"):
         trace(np.zeros((4, 5, 5)), np.zeros((3, 2, 3, 3)), groups=2)
     with pytest.raises(ValueError, match="groups must be a positive int, got 0"):
         trace(np.zeros((4, 5, 5)), np.zeros((3, 4, 3, 3)), groups=0)

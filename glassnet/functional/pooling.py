@@ -198,8 +198,9 @@ class AdaptiveAvgPool(Function):
         return K.adaptive_avg_pool_backward(dy, ctx.input_shape) if ctx.needs_input_grad[0] else None
 
 
-class AdaptiveMaxPool(Function):
-    """The same windows as AdaptiveAvgPool with a max; backward routes dy to the argmax."""
+class AdaptiveMaxPool(MaxPool):
+    """The same windows as AdaptiveAvgPool with a max. backward is MaxPool's: it routes dy to
+    the saved argmax, whatever the windows were."""
 
     @staticmethod
     def forward(ctx, x, output_size):
@@ -208,11 +209,6 @@ class AdaptiveMaxPool(Function):
         ctx.input_shape = x.shape
         ctx.mark_non_differentiable(1)
         return y, indices
-
-    @staticmethod
-    def backward(ctx, dy, _):
-        (indices,) = ctx.saved
-        return K.max_pool_backward(dy, indices, ctx.input_shape) if ctx.needs_input_grad[0] else None
 
 
 def _output_size(output_size, nd: int, name: str) -> tuple:

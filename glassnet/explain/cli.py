@@ -9,7 +9,7 @@
     filters          a grid of first-layer filters (of a model, or the classic kernels)
     features         feature maps of every layer for one image
     equivariance     translation / rotation / scaling checks of a convolution (+ pooling)
-    receptive-field  receptive field size, jump and start after every layer
+    receptive-field  receptive field size, jump and start after every layer (any model, branches too)
 
 Arrays are written as text: "1,2,3" (1-D), "1,0,-1; 1,0,-1; 1,0,-1" (rows of 2-D), channels
 separated by "|". Shapes as "5", "5x5", "3x32x32". Layers as
@@ -222,11 +222,19 @@ def cmd_receptive_field(args) -> int:
     shape = parse_shape(args.input) if args.input else None
     rf = receptive_field(_model_from(args), shape)
     print(rf)
+    if args.layer and not args.unit:
+        raise UsageError("--layer picks the layer of --unit; give --unit too")
     if args.unit:
         unit = parse_ints(args.unit)
-        region = rf.region(unit)
-        print(f"unit {unit} of the last layer sees input " +
-              " x ".join(f"[{lo}..{hi}]" for lo, hi in region) + (" (clipped to the input)" if shape else ""))
+        layer = -1 if args.layer is None else int(args.layer) if args.layer.lstrip("-").isdigit() else args.layer
+        where = "the last layer" if args.layer is None else rf.row(layer).name
+        region = rf.region(unit, layer)
+        if region is None:
+            print(f"unit {unit} of {where} sees no input: its window lies in the padding")
+        else:
+            print(f"unit {unit} of {where} sees input " + " x ".join(f"[{lo}..{hi}]" for lo, hi in region) +
+                  (" (the first and last input it depends on)" if shape else " (its span, which may hang over "
+                                                                              "into the padding)"))
     return 0
 
 
@@ -395,6 +403,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--input", required=(name == "count"), help="per-sample input shape, e.g. 1x28x28")
         if name == "receptive-field":
             p.add_argument("--unit", help="a unit of the last layer, e.g. 3,4: which input does it see?")
+            p.add_argument("--layer", help="the layer of --unit: a row number or a module name, e.g. layers.1")
         p.set_defaults(run=run)
 
     p = sub.add_parser("trace", help="each output element as its sum of products (seed 002)")

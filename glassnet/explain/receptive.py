@@ -398,6 +398,9 @@ def receptive_field(model, input_shape=None, ndim: int | None = None) -> Recepti
     ((5,), (1,), (0,))
     """
     shape = None if input_shape is None else tuple(int(v) for v in input_shape)
+    if shape is not None and len(shape) < 2:
+        raise ValueError(f"receptive_field expected a per-sample input_shape (C, *spatial), e.g. (1, 28, 28), "
+                         f"got {shape}")
     if is_module(model) and shape is not None:
         return _traced(model, shape)
     if is_module(model) and type(model).__name__ != "Sequential" and list(model.children()):

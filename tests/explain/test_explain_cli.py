@@ -142,6 +142,28 @@ def test_module_entry_point():
     assert result.returncode == 0 and result.stdout.strip().endswith("= 30")
 
 
+def test_receptive_field_of_a_branching_model_and_a_chosen_layer(capsys):
+    status, out, _ = run(capsys, "receptive-field", "--model", "resnet_small", "--input", "1x28x28",
+                         "--unit", "0,0", "--layer", "layers.2")
+    assert status == 0, out
+    assert "layers.1.shortcut.0: Conv2d(16 -> 32, k=1, s=2, p=0)" in out
+    assert out.strip().endswith("unit (0, 0) of layers.2: BasicBlock sees input [0..12] x [0..12] "
+                                "(the first and last input it depends on)")
+    status, out, _ = run(capsys, "receptive-field", "--layers", "conv(1, 1, 3, padding=3, ndim=1)", "--input", "1x5",
+                         "--unit", "0")
+    assert status == 0 and "unit 0 of the last layer sees no input: its window lies in the padding" in out
+    status, out, _ = run(capsys, "receptive-field", "--layers", "conv(1,1,3,ndim=1); conv(1,1,3,ndim=1)",
+                         "--unit", "2", "--layer", "1")
+    assert status == 0 and "sees input [2..4] (its span, which may hang over into the padding)" in out
+    status, _, err = run(capsys, "receptive-field", "--model", "resnet_small", "--unit", "0,0")
+    assert status == 2 and "ResNet (a model with its own forward) needs input_shape" in err
+    status, _, err = run(capsys, "receptive-field", "--model", "resnet_small", "--input", "1x28x28",
+                         "--unit", "0,0", "--layer", "layers.7")
+    assert status == 2 and "no layer named 'layers.7'" in err
+    status, _, err = run(capsys, "receptive-field", "--layers", "conv(1,1,3,ndim=1)", "--layer", "0")
+    assert status == 2 and "--layer picks the layer of --unit" in err
+
+
 def test_grouped_trace(capsys):
     # two channels, groups=2: each output channel reads only its own input channel
     status, out, _ = run(capsys, "trace", "--input", "1,2,3;4,5,6;7,8,9|1,1,1;0,0,0;2,2,2",

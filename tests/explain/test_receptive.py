@@ -102,6 +102,8 @@ def test_receptive_field_errors():
         receptive_field([conv(1, 1, 3, ndim=1)], (1, 8, 8))
     with pytest.raises(IndexError, match="outside the layer's output"):
         receptive_field([conv(1, 1, 3, ndim=1)], (1, 8)).region(6)
+    with pytest.raises(ValueError, match=r"per-sample input_shape \(C, \*spatial\), e.g. \(1, 28, 28\), got \(8,\)"):
+        receptive_field([conv(1, 1, 3, ndim=1)], (8,))
 
 
 # ---- any glassnet.nn model: branches, skip connections, slices --------------------------------

@@ -5,10 +5,11 @@ kernels, equivariance and receptive fields (seeds 000-004).
     matrix_counts, conv_matrix_pattern, find_convolution                             (matrix.py)
     output_size(n, k, s, p, d)              the size and its formula, numbers in      (counting.py)
     count(model, input_shape)               parameters, connections, multiply-adds    (counting.py)
-    trace(x, weight, ...)                   each output as its sum of products        (trace.py)
+    trace(x, weight, ..., groups=1)         each output as its sum of products        (trace.py)
     kernels["sobel_x"], apply_kernels       the classic hand-made kernels             (classic.py)
     equivariance(f, x, ...)                 translation / rotation / scaling checks   (equivariance.py)
-    receptive_field(model, input_shape)     size, jump and start of every layer's units (receptive.py)
+    receptive_field(model, input_shape)     size, jump, start and exact extent of every layer's
+                                            units, for any glassnet.nn model       (receptive.py)
     vec, unvec                              the two vectorisation orders               (vec.py)
 
 Figures are in glassnet.viz; the command line is `python -m glassnet.explain --help`.

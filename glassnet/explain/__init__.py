@@ -8,8 +8,8 @@ kernels, equivariance and receptive fields (seeds 000-004).
     trace(x, weight, ..., groups=1)         each output as its sum of products        (trace.py)
     kernels["sobel_x"], apply_kernels       the classic hand-made kernels             (classic.py)
     equivariance(f, x, ...)                 translation / rotation / scaling checks   (equivariance.py)
-    receptive_field(model, input_shape)     size, jump, start and exact extent of every layer's
-                                            units, for any glassnet.nn model       (receptive.py)
+    receptive_field(model, input_shape)     size, jump, start and exact extent of the units
+                                            of every layer, any glassnet.nn model  (receptive.py)
     vec, unvec                              the two vectorisation orders               (vec.py)
 
 Figures are in glassnet.viz; the command line is `python -m glassnet.explain --help`.

@@ -32,7 +32,9 @@ Backward, written by hand:
 
 Max padding acts as -infinity (a padded position never wins); average padding is zero and
 counts in the divisor only with count_include_pad. Shapes: x is (N, C, *spatial) with
-D = len(kernel_size) spatial dims; outputs are (N, C, *out).
+D = len(kernel_size) spatial dims; outputs are (N, C, *out), laid out in memory like the input
+(NCHW, or channels-last as convolutions return it: see _planes), so a convolution -> ReLU ->
+pooling -> convolution chain never transposes its activations.
 """
 
 from __future__ import annotations
@@ -153,8 +155,31 @@ def inputs_only(table: np.ndarray) -> np.ndarray:
 
 
 def _planes(x: np.ndarray) -> np.ndarray:
-    """(N, C, *spatial) -> (N * C, L): one contiguous row per channel plane."""
-    return np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1)  # (P, L)
+    """(N, C, *spatial) -> contiguous (A, L, B) over x's own memory when it can be: (N * C, L, 1),
+    one row per channel plane, for NCHW memory; (N, L, C) for channels-last memory (what a
+    convolution returns, kernels/im2col.py). Either way element (a, l, b) is input position l of
+    one plane, so the loops below serve both, and pooling a convolution's output needs no
+    layout copy (a (64, 6, 28, 28) transposition costs more than the pooling itself)."""
+    n, c, size = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+    last = np.moveaxis(x, 1, -1)  # (N, *spatial, C) view
+    if not x.flags.c_contiguous and last.flags.c_contiguous:
+        return last.reshape(n, size, c)  # (N, L, C), no copy
+    return np.ascontiguousarray(x).reshape(n * c, size, 1)  # (N C, L, 1)
+
+
+def _planes_like(a: np.ndarray, planes: np.ndarray) -> np.ndarray:
+    """(N, C, *S) `a` -> contiguous (A, L', B) in the layout of `planes` (copied if needed)."""
+    n, c, size = a.shape[0], a.shape[1], math.prod(a.shape[2:])
+    if planes.shape[2] == 1:
+        return np.ascontiguousarray(a).reshape(n * c, size, 1)  # (N C, L', 1)
+    return np.ascontiguousarray(np.moveaxis(a, 1, -1)).reshape(n, size, c)  # (N, L', C)
+
+
+def _unplanes(planes: np.ndarray, shape: tuple) -> np.ndarray:
+    """(A, L, B) planes -> (N, C, *S) = shape, a view (channels-last memory stays so)."""
+    if planes.shape[2] == 1:  # (N C, L, 1); also channels-last memory when C = 1
+        return planes.reshape(shape)
+    return np.moveaxis(planes.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)  # (N, C, *S) view
 
 
 def _check_input(x: np.ndarray, nd: int, what: str) -> None:
@@ -169,89 +194,94 @@ def _check_input(x: np.ndarray, nd: int, what: str) -> None:
 
 @njit(nogil=True, cache=True)
 def _max_over_windows(x, table, y, indices):
-    """y[p, o] = max_j x[p, table[o, j]] and the flat input index of its first maximum.
+    """y[a, o, b] = max_j x[a, table[o, j], b] and the flat input index of its first maximum.
 
+    x (A, L, B) and y, indices (A, O, B) as made by _planes: (a, b) picks one channel plane.
     `table` comes from `inputs_only` (every entry a real input). As in PyTorch, a NaN in the
     window wins (the last NaN, where PyTorch's running comparison ends). The NaN is tracked
     beside the running max rather than inside its comparison: two short independent chains
     run 1.5x faster than one long one.
     """
-    n_planes, n_out, n_k = x.shape[0], table.shape[0], table.shape[1]
-    for p in range(n_planes):
-        for o in range(n_out):
-            arg = table[o, 0]
-            best = x[p, arg]
-            nan_at = arg if best != best else -1
-            for j in range(1, n_k):
-                i = table[o, j]
-                v = x[p, i]
-                if v > best:
-                    best = v
-                    arg = i
-                nan_at = i if v != v else nan_at
-            if nan_at >= 0:
-                arg = nan_at
-                best = x[p, arg]
-            y[p, o] = best
-            indices[p, o] = arg
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                arg = table[o, 0]
+                best = x[a, arg, b]
+                nan_at = arg if best != best else -1
+                for j in range(1, n_k):
+                    i = table[o, j]
+                    v = x[a, i, b]
+                    if v > best:
+                        best = v
+                        arg = i
+                    nan_at = i if v != v else nan_at
+                if nan_at >= 0:
+                    arg = nan_at
+                    best = x[a, arg, b]
+                y[a, o, b] = best
+                indices[a, o, b] = arg
 
 
 @njit(nogil=True, cache=True)
 def _scatter_to_indices(dy, indices, dx):
-    """dx[p, indices[p, o]] += dy[p, o]: the max pooling backward."""
-    for p in range(dy.shape[0]):
-        for o in range(dy.shape[1]):
-            dx[p, indices[p, o]] += dy[p, o]
+    """dx[a, indices[a, o, b], b] += dy[a, o, b]: the max pooling backward."""
+    for a in range(dy.shape[0]):
+        for b in range(dy.shape[2]):
+            for o in range(dy.shape[1]):
+                dx[a, indices[a, o, b], b] += dy[a, o, b]
 
 
 @njit(nogil=True, cache=True)
 def _mean_over_windows(x, table, divisor, y):
-    """y[p, o] = sum_j x[p, table[o, j]] / divisor[o] (positions outside the input add 0)."""
-    n_planes, n_out, n_k = x.shape[0], table.shape[0], table.shape[1]
-    for p in range(n_planes):
-        for o in range(n_out):
-            total = 0.0  # a float64 register; the mean is stored in y's dtype
-            for j in range(n_k):
-                i = table[o, j]
-                if i >= 0:
-                    total += x[p, i]
-            y[p, o] = total / divisor[o]
+    """y[a, o, b] = sum_j x[a, table[o, j], b] / divisor[o] (positions outside the input add 0)."""
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                total = 0.0  # a float64 register; the mean is stored in y's dtype
+                for j in range(n_k):
+                    i = table[o, j]
+                    if i >= 0:
+                        total += x[a, i, b]
+                y[a, o, b] = total / divisor[o]
 
 
 @njit(nogil=True, cache=True)
 def _spread_over_windows(dy, table, divisor, dx):
-    """dx[p, table[o, j]] += dy[p, o] / divisor[o]: the average pooling backward."""
-    n_planes, n_out, n_k = dy.shape[0], table.shape[0], table.shape[1]
-    for p in range(n_planes):
-        for o in range(n_out):
-            g = dy[p, o] / divisor[o]
-            for j in range(n_k):
-                i = table[o, j]
-                if i >= 0:
-                    dx[p, i] += g
+    """dx[a, table[o, j], b] += dy[a, o, b] / divisor[o]: the average pooling backward."""
+    n_a, n_out, n_b, n_k = dy.shape[0], table.shape[0], dy.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                g = dy[a, o, b] / divisor[o]
+                for j in range(n_k):
+                    i = table[o, j]
+                    if i >= 0:
+                        dx[a, i, b] += g
 
 
 def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    xp = _planes(x)  # (P, L)
-    y = np.empty((xp.shape[0], table.shape[0]), dtype=x.dtype)  # (P, O)
-    indices = np.empty((xp.shape[0], table.shape[0]), dtype=np.int64)  # (P, O)
+    xp = _planes(x)  # (A, L, B)
+    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
+    indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
     _max_over_windows(xp, table, y, indices)
     shape = x.shape[:2] + tuple(out_shape)
-    return y.reshape(shape), indices.reshape(shape)  # (N, C, *out)
+    return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
 
 
 def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: tuple) -> np.ndarray:
-    xp = _planes(x)  # (P, L)
-    y = np.empty((xp.shape[0], table.shape[0]), dtype=x.dtype)  # (P, O)
+    xp = _planes(x)  # (A, L, B)
+    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     _mean_over_windows(xp, table, divisor, y)
-    return y.reshape(x.shape[:2] + tuple(out_shape))  # (N, C, *out)
+    return _unplanes(y, x.shape[:2] + tuple(out_shape))  # (N, C, *out), in x's layout
 
 
 def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
-    dyp = _planes(dy)  # (P, O)
-    dx = np.zeros((dyp.shape[0], math.prod(input_shape[2:])), dtype=dy.dtype)  # (P, L)
+    dyp = _planes(dy)  # (A, O, B)
+    dx = np.zeros((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
     _spread_over_windows(dyp, table, divisor, dx)
-    return dx.reshape(input_shape)  # (N, C, *spatial)
+    return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), in dy's layout
 
 
 def _divisor(table: np.ndarray, count_include_pad: bool, divisor_override, dtype) -> np.ndarray:
@@ -284,10 +314,11 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
 
     dx[n, c, indices[n, c, o]] += dy[n, c, o]; every other input gets 0.
     """
-    dyp = _planes(dy)  # (P, O)
-    dx = np.zeros((dyp.shape[0], math.prod(input_shape[2:])), dtype=dy.dtype)  # (P, L)
-    _scatter_to_indices(dyp, _planes(indices), dx)
-    return dx.reshape(input_shape)  # (N, C, *spatial)
+    ind = _planes(indices)  # (A, O, B), the layout the forward's input had
+    dyp = _planes_like(dy, ind)  # (A, O, B)
+    dx = np.zeros((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    _scatter_to_indices(dyp, ind, dx)
+    return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input
 
 
 # ---------------------------------------------------------------- average pooling
@@ -369,7 +400,7 @@ def global_avg_pool_forward(x: np.ndarray) -> np.ndarray:
     if x.ndim < 3:
         raise ValueError(f"global_avg_pool expected input of shape (N, C, *spatial), got {x.shape}")
     _check_input(x, x.ndim - 2, "global_avg_pool")
-    return _planes(x).mean(axis=1).reshape(x.shape[:2])  # (N, C)
+    return np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1).mean(axis=1).reshape(x.shape[:2])  # (N, C)
 
 
 def global_avg_pool_backward(dy: np.ndarray, input_shape) -> np.ndarray:

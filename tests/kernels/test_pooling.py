@@ -370,3 +370,43 @@ def test_ceil_mode_allows_an_overhanging_window_like_torch():
     yt, it = F.max_pool1d(torch.tensor(x), 3, 3, 0, 2, ceil_mode=True, return_indices=True)
     np.testing.assert_array_equal(y, yt.numpy())
     np.testing.assert_array_equal(indices, it.numpy())
+
+
+def channels_last(x):
+    """The same values as x (N, C, *S), as an (N, C, *S) view of channels-last memory (what
+    convolutions return)."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)
+
+
+def is_channels_last(a):
+    return np.moveaxis(a, 1, -1).flags.c_contiguous and not a.flags.c_contiguous
+
+
+@pytest.mark.parametrize("spatial, kernel_size", [((7,), (2,)), ((7, 6), (3, 2)), ((5, 4, 6), (2, 2, 3))])
+@pytest.mark.parametrize("kind", ["max", "avg", "adaptive_max", "adaptive_avg"])
+def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, kernel_size, kind):
+    """A channels-last input gives bit-identical outputs and gradients, laid out channels-last,
+    whatever the layout of the incoming gradient (NCHW from a Flatten, channels-last from a conv)."""
+    x = distinct((2, 3) + spatial, seed=4)
+    x_last = channels_last(x)
+    forward = {"max": lambda a: P.max_pool_forward(a, kernel_size, None, 1 if min(kernel_size) > 1 else 0),
+               "avg": lambda a: (P.avg_pool_forward(a, kernel_size, 1, 0, False), None),
+               "adaptive_max": lambda a: P.adaptive_max_pool_forward(a, kernel_size),
+               "adaptive_avg": lambda a: (P.adaptive_avg_pool_forward(a, kernel_size), None)}[kind]
+    y, indices = forward(x)
+    y_last, indices_last = forward(x_last)
+    assert is_channels_last(y_last) and not is_channels_last(y)
+    np.testing.assert_array_equal(y_last, y)
+    if indices is not None:
+        np.testing.assert_array_equal(indices_last, indices)
+    dy = np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
+    for dy_given in (dy, channels_last(dy)):
+        if kind.endswith("max"):
+            dx, dx_last = (P.max_pool_backward(dy_given, i, x.shape) for i in (indices, indices_last))
+        elif kind == "avg":
+            dx, dx_last = (P.avg_pool_backward(g, x.shape, kernel_size, 1, 0, False, True)
+                           for g in (dy, dy_given))
+        else:
+            dx, dx_last = (P.adaptive_avg_pool_backward(g, x.shape) for g in (dy, dy_given))
+        np.testing.assert_array_equal(dx_last, dx)
+        assert is_channels_last(dx_last) == (kind.endswith("max") or dy_given is not dy)

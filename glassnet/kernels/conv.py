@@ -34,6 +34,7 @@ import numpy as np
 
 from . import fft_conv, im2col
 from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding
+from .threads import single_threaded_blas
 from .windows import pad, pad_backward
 
 _SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -116,6 +117,23 @@ def _channels_first(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, -1, 1)  # (N, *S, C) -> (N, C, *S) view, no copy
 
 
+def _bias_grad(dy: np.ndarray) -> np.ndarray:
+    """db[co] = sum of dy (N, C_out, *out) over the batch and every output position.
+
+    dy is often channels-last memory (a convolution's output gradient that came back through
+    ReLU and pooling, which keep the layout). NumPy's sum over every axis but the contiguous
+    channel axis then adds only C_out values per inner step (0.70 ms for (64, 6, 28, 28) against
+    0.06 ms on NCHW memory), so that case is the product ones @ dY (rows, C_out) instead (0.09 ms;
+    one BLAS thread: the summation order is fixed).
+    """
+    last = np.moveaxis(dy, 1, -1)  # (N, *out, C_out) view
+    if dy.flags.c_contiguous or not last.flags.c_contiguous:
+        return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+    rows = last.reshape(-1, dy.shape[1])  # (N * prod(out), C_out), no copy
+    with single_threaded_blas():
+        return np.ones(rows.shape[0], dtype=dy.dtype) @ rows
+
+
 def _padded_channels_last(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
     """x (N, C, *in) padded (windows.pad), as contiguous channels-last (N, *padded, C)."""
     return im2col.to_channels_last(x, pads, padding_mode)
@@ -159,7 +177,7 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
     wf = _spatial_flip(w) if flip else w
     dx = dw = db = None
     if needs[2]:
-        db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+        db = _bias_grad(dy)
     if fft_conv.worthwhile(x.shape, w.shape, stride, groups):
         xp = pad(x, pads, padding_mode) if needs[1] else None
         dxp, dw = fft_conv.correlate_backward(np.asarray(dy), xp, wf, dilation, needs[0], needs[1])
@@ -246,7 +264,7 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
                                                             output_padding, dilation)
     dx = dw = db = None
     if needs[2]:
-        db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+        db = _bias_grad(dy)
     dy_full = _padded_channels_last(dy, pads, "zeros")  # (N, *full, C_out)
     if needs[0]:
         dx = _channels_first(im2col.correlate(dy_full, w, stride, dilation, groups, x.shape[2:]))

@@ -262,6 +262,24 @@ def test_needs_skips_gradients():
     assert dx is None and db is None and dw.shape == w.shape
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_channels_last_gradient_gives_the_same_gradients(dtype, rtol):
+    """dy laid out channels-last (as ReLU and pooling pass a conv output's gradient back) gives
+    the gradients of the same dy in NCHW memory; db is then summed as a matrix-vector product."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 3, 9, 8)).astype(dtype)
+    w = rng.standard_normal((6, 3, 3, 3)).astype(dtype)
+    dy = rng.standard_normal((4, 6, 9, 8)).astype(dtype)
+    dy_last = np.moveaxis(np.ascontiguousarray(np.moveaxis(dy, 1, -1)), -1, 1)  # same values, channels-last
+    assert not dy_last.flags.c_contiguous
+    expected = conv_backward(dy, x, w, padding=1)
+    got = conv_backward(dy_last, x, w, padding=1)
+    np.testing.assert_allclose(got[2], dy.astype(np.float64).sum(axis=(0, 2, 3)), rtol=rtol, atol=rtol)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)
+        assert g.dtype == dtype
+
+
 def test_empty_batch():
     _, x, w = _data((0, 2, 6, 5), (3, 2, 3, 3))
     y = conv_forward(x, w, np.ones(3, np.float32), padding=1)

@@ -62,6 +62,9 @@ CASES = [  # (x shape, w shape, groups), rank 1, 2, 3, non-square, batch 1
     ((1, 4, 8, 10), (4, 1, 3, 3), 4),
     ((2, 2, 5, 6, 4), (3, 2, 3, 2, 2), 1),
     ((1, 4, 5, 6, 4), (6, 2, 2, 3, 2), 2),
+    ((2, 1, 12), (3, 1, 4), 1),  # one input channel: the patch matrix is stored column by column
+    ((2, 1, 9, 8), (4, 1, 3, 2), 1),
+    ((1, 1, 5, 6, 4), (2, 1, 2, 3, 2), 1),
 ]
 
 
@@ -278,6 +281,24 @@ def test_channels_last_gradient_gives_the_same_gradients(dtype, rtol):
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)
         assert g.dtype == dtype
+
+
+@pytest.mark.parametrize("c_in", [1, 3])
+def test_chunks_cut_inside_a_sample_match_torch(monkeypatch, c_in):
+    """Tiny chunks (several per sample, cut along the first output dimension) give the same
+    forward and gradients as PyTorch, with one input channel (column-ordered patches) or three."""
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(im2col, "MIN_ROWS", 4)
+    _, x, w = _data((3, c_in, 11, 10), (5, c_in, 3, 3))
+    y = conv_forward(x, w, None, 1, 1)
+    dy = np.random.default_rng(7).standard_normal(y.shape).astype(np.float32)
+    dx, dw, _ = conv_backward(dy, x, w, 1, 1, needs=(True, True, False))
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ty = TF.conv2d(tx, tw, None, 1, 1)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), **TOL)
+    np.testing.assert_allclose(dw, tw.grad.numpy(), **TOL)
 
 
 def test_empty_batch():

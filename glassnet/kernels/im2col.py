@@ -24,8 +24,9 @@ Memory bound. The full patch matrix would be prod(k) times larger than the input
 built: the output rows are cut into chunks whose patch rows take at most
 max(CHUNK_BYTES, MIN_ROWS rows) bytes, each worker thread copies one chunk at a time into its own
 reused buffer, and the buffer stays in the cache for the GEMM that reads it. Extra memory beyond
-the inputs, the outputs and the padded channels-last copy of the input (while it is made,
-windows.pad's padded halves exist too: input-sized, never prod(k)-sized) is therefore at most
+the inputs, the outputs and the padded channels-last copy of the input (while it is made with
+a padding mode other than zeros, each half of the batch also exists as a channels-last copy and
+as windows.pad's padded result: input-sized, never prod(k)-sized) is therefore at most
 
     threads x max(CHUNK_BYTES, MIN_ROWS x R, R x prod(out[1:]))  bytes,   R = prod(k) C itemsize
 
@@ -108,25 +109,56 @@ def _run(parts, work) -> list:
         return [first] + [f.result() for f in futures]
 
 
+CHANNEL_BLOCK = 16  # channels per copy in the NCHW -> channels-last transposition
+
+
+def _copy_to_channels_last(dst: np.ndarray, src: np.ndarray) -> None:
+    """dst (b, *S, C) = src (b, C, *S) with the channels moved last; dst may be a strided view.
+
+    From NCHW memory the copy goes CHANNEL_BLOCK channels at a time. Why: each output pixel
+    gathers its C values from C planes, and for a 32x32 float32 plane those lie exactly 4 KiB
+    apart, so they fall into the same L1 cache set and evict each other before the next pixel
+    can reuse them. Copying 16 channels at a time: 4.7 ms instead of 12.0 ms for (64, 64, 32, 32),
+    2.1 instead of 6.0 ms for (32, 64, 32, 32); other planes equal or faster.
+    """
+    src_cl = np.moveaxis(src, 1, -1)  # (b, *S, C) view
+    if src_cl.flags.c_contiguous:  # already channels-last memory: one plain copy
+        np.copyto(dst, src_cl)
+        return
+    for c0 in range(0, src_cl.shape[-1], CHANNEL_BLOCK):
+        np.copyto(dst[..., c0:c0 + CHANNEL_BLOCK], src_cl[..., c0:c0 + CHANNEL_BLOCK])
+
+
 def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
-    """x (N, C, *S) -> contiguous channels-last (N, *padded S, C), padded with windows.pad.
+    """x (N, C, *S) -> contiguous channels-last (N, *padded S, C), padded as windows.pad does.
 
     Free when x is already a channels-first view of contiguous channels-last memory and needs
     no padding. Otherwise each worker transposes and pads its half of the batch (the layout
-    change is a strided copy, slow enough to be worth two threads).
+    change is a strided copy, slow enough to be worth two threads). Zero padding writes the
+    input straight into the interior of the zeroed result; the other modes pad a channels-last
+    copy with windows.pad.
     """
     nd = x.ndim - 2
-    pads = tuple(pads) if pads is not None else ((0, 0),) * nd
+    pads = tuple(tuple(p) for p in pads) if pads is not None else ((0, 0),) * nd
     x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
-    if all(p == (0, 0) for p in pads) and x_cl.flags.c_contiguous:
+    unpadded = all(p == (0, 0) for p in pads)
+    if unpadded and x_cl.flags.c_contiguous:
         return x_cl
     n = x.shape[0]
     padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
     out = np.empty((n,) + padded + (x.shape[1],), dtype=x.dtype)  # (N, *padded, C)
+    interior = tuple(slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], pads))
 
     def work(parts):
         for n0, n1 in parts:
-            out[n0:n1] = pad(x_cl[n0:n1], pads + ((0, 0),), padding_mode)
+            if unpadded or padding_mode == "zeros":
+                if not unpadded:
+                    out[n0:n1] = 0
+                _copy_to_channels_last(out[(slice(n0, n1),) + interior], x[n0:n1])
+            else:
+                cl = np.empty((n1 - n0,) + x_cl.shape[1:], dtype=x.dtype)  # (b, *S, C)
+                _copy_to_channels_last(cl, x[n0:n1])
+                out[n0:n1] = pad(cl, pads + ((0, 0),), padding_mode)
 
     half = -(-n // 2)
     big = x.nbytes > SMALL_BYTES and get_num_threads() > 1 and n > 1

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-import glassnet
-from glassnet import functional as F
-from glassnet import optim
-from glassnet.data import DataLoader, FashionMNIST
-from glassnet.models import lenet5
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import glassnet  # noqa: E402
+from glassnet import functional as F  # noqa: E402
+from glassnet import optim  # noqa: E402
+from glassnet.data import DataLoader, FashionMNIST  # noqa: E402
+from glassnet.models import lenet5  # noqa: E402
 
 
 def torch_lenet5() -> torch.nn.Sequential:
@@ -57,9 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, choices=(1, 2))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    glassnet.set_num_threads(args.threads)
 
     train, test = FashionMNIST(train=True), FashionMNIST(train=False)
     glassnet.manual_seed(0)

@@ -12,6 +12,7 @@ depend only on seed, epoch and batch index) are all restored.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
         # one iterator per epoch, made here: the loader's position is tied to the iterator it hands out
         bar = tqdm(iter(train_loader), desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
                    initial=position["batch"] if mid_epoch else 0, total=len(train_loader),
-                   unit="batch", leave=False, dynamic_ncols=True)
+                   unit="batch", leave=False, dynamic_ncols=True,
+                   mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets a line every 5 s
         run = state.extra
         for x, y in bar:
             logits = model(x)

@@ -33,15 +33,12 @@ import math
 import numpy as np
 
 from . import fft_conv, im2col
-from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding
+from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
 from .threads import single_threaded_blas
 from .windows import pad, pad_backward
 
-_SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def _shape_pattern(channels: int, nd: int) -> str:
-    names = _SPATIAL_NAMES.get(nd, tuple(f"S{i + 1}" for i in range(nd)))
+    names = spatial_names(nd)
     return "(" + ", ".join(("N", str(channels)) + names) + ")"
 
 

@@ -29,18 +29,19 @@ class ConvNd(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1,
                 padding_mode="zeros", flip=False):
-        x = K.channels_last(x)  # transposed once here, read again by the weight gradient
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
         ctx.options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
                            padding_mode=padding_mode, flip=flip)
-        return K.conv_forward(x, weight, bias, **ctx.options)
+        y, xp = K.conv_forward(x, weight, bias, return_padded=True, **ctx.options)
+        # the padded channels-last input the forward made is what the weight gradient reads again
+        ctx.save_for_backward(x, weight, xp)
+        ctx.has_bias = bias is not None
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        x, weight = ctx.saved
+        x, weight, xp = ctx.saved
         needs = ctx.needs_input_grad + (False,)  # (x, W, b); without a bias the third is never used
-        dx, dw, db = K.conv_backward(dy, x, weight, needs=needs[:3], **ctx.options)
+        dx, dw, db = K.conv_backward(dy, x, weight, needs=needs[:3], xp=xp, **ctx.options)
         return (dx, dw, db) if ctx.has_bias else (dx, dw)
 
 

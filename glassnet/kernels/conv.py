@@ -34,7 +34,7 @@ import numpy as np
 
 from . import fft_conv, im2col
 from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
-from .threads import single_threaded_blas
+from .threads import single_threaded_blas, split_batch
 from .windows import pad, pad_backward
 
 def _shape_pattern(channels: int, nd: int) -> str:
@@ -98,16 +98,10 @@ def _spatial_flip(w: np.ndarray) -> np.ndarray:
     return np.flip(w, axis=tuple(range(2, w.ndim)))  # rot180 in 2-D: every spatial axis reversed
 
 
-def _channels_last(a: np.ndarray) -> np.ndarray:
-    """(N, C, *S) -> contiguous (N, *S, C); free when `a` is a channels-first view of such memory."""
-    return im2col.to_channels_last(a)
-
-
 def channels_last(x: np.ndarray) -> np.ndarray:
     """x (N, C, *S) as an (N, C, *S) view of channels-last memory: same values, and the kernels'
-    layout changes become free. Copies only when x is not already laid out so. Worth it for an
-    input used twice (forward, then backward's weight gradient)."""
-    return _channels_first(_channels_last(x))
+    layout changes become free. Copies only when x is not already laid out so."""
+    return _channels_first(im2col.to_channels_last(x))
 
 
 def _channels_first(a: np.ndarray) -> np.ndarray:
@@ -126,24 +120,33 @@ def _bias_grad(dy: np.ndarray) -> np.ndarray:
     last = np.moveaxis(dy, 1, -1)  # (N, *out, C_out) view
     if dy.flags.c_contiguous or not last.flags.c_contiguous:
         return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
-    rows = last.reshape(-1, dy.shape[1])  # (N * prod(out), C_out), no copy
     with single_threaded_blas():
-        return np.ones(rows.shape[0], dtype=dy.dtype) @ rows
+        return _bias_grad_channels_last(last)
 
 
-def _padded_channels_last(x: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
-    """x (N, C, *in) padded (windows.pad), as contiguous channels-last (N, *padded, C)."""
-    return im2col.to_channels_last(x, pads, padding_mode)
+def _bias_grad_channels_last(dy: np.ndarray) -> np.ndarray:
+    """db of a contiguous channels-last dy (N, *out, C_out): ones @ dY (rows, C_out)."""
+    rows = dy.reshape(-1, dy.shape[-1])  # (N * prod(out), C_out), no copy
+    return np.ones(rows.shape[0], dtype=dy.dtype) @ rows
+
+
+def _row_bytes(w_shape, c: int, itemsize: int) -> int:
+    """Bytes of one patch row: prod(k) taps x C channels."""
+    return math.prod(w_shape[2:]) * c * itemsize
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
-                 dilation=1, groups: int = 1, padding_mode: str = "zeros", flip: bool = False) -> np.ndarray:
+                 dilation=1, groups: int = 1, padding_mode: str = "zeros", flip: bool = False,
+                 return_padded: bool = False):
     """N-D convolution (cross-correlation unless flip=True): (N, C_in, *in) -> (N, C_out, *out).
 
     padding: int, one int per dimension, one (low, high) pair per dimension, or 'valid', 'same'
     (output size ceil(in / s), any stride and dilation), 'full'. The result is an NCHW view of
     channels-last memory. Extra memory: the padded channels-last copy of x plus the bounded
     im2col chunks (im2col.py).
+
+    return_padded=True returns (y, xp) with xp the padded channels-last input (N, *padded, C_in)
+    the forward made (None on the FFT path): conv_backward reuses it instead of making it again.
     """
     check_conv_args(x.shape, x.dtype, w.shape, w.dtype, bias, stride, dilation, groups, "conv_forward")
     stride, dilation, pads, out = _geometry(x.shape, w.shape, stride, padding, dilation)
@@ -153,15 +156,28 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
         y = fft_conv.correlate(pad(x, pads, padding_mode), w, dilation, out)  # (N, C_out, *out)
         if bias is not None:
             y += bias.reshape((-1,) + (1,) * len(out))
-        return y
-    xp = _padded_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
-    y = im2col.correlate(xp, w, stride, dilation, groups, out, bias)  # (N, *out, C_out)
-    return _channels_first(y)
+        return (y, None) if return_padded else y
+    n, k = x.shape[0], w.shape[2:]
+    wm = im2col.weight_matrix(w, groups)  # (G, K Cg, Og)
+    xp = im2col.channels_last_view(x, pads)  # (N, *padded, C_in) when free, else made below
+    made = xp is None
+    if made:
+        xp = im2col.empty_channels_last(x.shape, pads, x.dtype)
+    y = np.empty((n,) + out + (w.shape[0],), dtype=x.dtype)  # (N, *out, C_out)
+
+    def work(n0, n1):  # samples n0:n1, in one thread
+        if made:
+            im2col.fill_channels_last(xp[n0:n1], x[n0:n1], pads, padding_mode)
+        im2col.correlate(xp[n0:n1], wm, k, stride, dilation, out, y[n0:n1], bias)
+
+    split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
+    y = _channels_first(y)
+    return (y, xp) if return_padded else y
 
 
 def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, padding=0, dilation=1,
                   groups: int = 1, padding_mode: str = "zeros", flip: bool = False,
-                  needs=(True, True, True)) -> tuple:
+                  needs=(True, True, True), xp: np.ndarray | None = None) -> tuple:
     """Gradients (dx, dw, db) of conv_forward for upstream dy (N, C_out, *out); None where not needed.
 
     dx = full correlation of dY with rot180(W) (seed 003) = transposed convolution of dY, then the
@@ -169,25 +185,46 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
     dw = correlation of the padded input with dY (flipped back when flip=True, since y used the
          flipped kernel);
     db = sum of dY over N and every output position.
+
+    xp: the padded channels-last input that conv_forward(..., return_padded=True) returned, if
+    kept; otherwise it is made again from x.
     """
     stride, dilation, pads, out = _geometry(x.shape, w.shape, stride, padding, dilation)
     wf = _spatial_flip(w) if flip else w
     dx = dw = db = None
-    if needs[2]:
-        db = _bias_grad(dy)
+    if not (needs[0] or needs[1]):
+        return None, None, _bias_grad(dy) if needs[2] else None
     if fft_conv.worthwhile(x.shape, w.shape, stride, groups):
+        db = _bias_grad(dy) if needs[2] else None
         xp = pad(x, pads, padding_mode) if needs[1] else None
         dxp, dw = fft_conv.correlate_backward(np.asarray(dy), xp, wf, dilation, needs[0], needs[1])
         if needs[0]:
             dx = pad_backward(dxp, pads, padding_mode)
     else:
-        dy_cl = _channels_last(dy)  # (N, *out, C_out)
+        n, k = x.shape[0], w.shape[2:]
+        padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
+        dy_cl = im2col.channels_last_view(dy)  # (N, *out, C_out) when free, else made per half
+        wm = im2col.weight_matrix(wf, groups) if needs[0] else None  # (G, K Cg, Og)
+        dxp = np.empty((n,) + padded + (x.shape[1],), dtype=dy.dtype) if needs[0] else None  # (N, *padded, C_in)
+
+        def work(n0, n1):  # samples n0:n1, in one thread
+            g = dy_cl[n0:n1] if dy_cl is not None else im2col.to_channels_last(dy[n0:n1])  # (b, *out, C_out)
+            part_db = _bias_grad_channels_last(g) if needs[2] else None
+            part_dw = None
+            if needs[1]:
+                xs = xp[n0:n1] if xp is not None else im2col.to_channels_last(x[n0:n1], pads, padding_mode)
+                part_dw = im2col.weight_grad(xs, g, k, stride, dilation, groups)  # (G, K Cg, Og)
+            if needs[0]:
+                dxp[n0:n1] = 0
+                im2col.transposed(g, wm, k, stride, dilation, padded, dxp[n0:n1])
+            return part_dw, part_db
+
+        parts = split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
         if needs[1]:
-            xp = _padded_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
-            dw = im2col.weight_grad(xp, dy_cl, w.shape[2:], stride, dilation, groups)
+            dw = im2col.weight_from_matrix(sum(p[0] for p in parts), k)  # (C_out, C_in/G, *k)
+        if needs[2]:
+            db = sum(p[1] for p in parts)
         if needs[0]:
-            padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-            dxp = im2col.transposed(dy_cl, wf, stride, dilation, groups, padded)  # (N, *padded, C_in)
             dx = pad_backward(_channels_first(dxp), pads, padding_mode)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))
@@ -239,7 +276,15 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
                     "conv_transpose_forward", transposed=True)
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)
-    y = im2col.transposed(_channels_last(x), w, stride, dilation, groups, full)  # (N, *full, C_out)
+    n, k, c_out = x.shape[0], w.shape[2:], w.shape[1] * groups
+    wm = im2col.weight_matrix(w, groups)  # (G, K C_out/G, C_in/G)
+    y = np.empty((n,) + full + (c_out,), dtype=x.dtype)  # (N, *full, C_out)
+
+    def work(n0, n1):  # samples n0:n1, in one thread
+        y[n0:n1] = 0
+        im2col.transposed(im2col.to_channels_last(x[n0:n1]), wm, k, stride, dilation, full, y[n0:n1])
+
+    split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
     y = _crop(y, pads, 1)  # (N, *out, C_out)
     if bias is not None:
         y += bias
@@ -259,15 +304,24 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     """
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)
-    dx = dw = db = None
-    if needs[2]:
-        db = _bias_grad(dy)
-    dy_full = _padded_channels_last(dy, pads, "zeros")  # (N, *full, C_out)
+    dx = dw = None
+    db = _bias_grad(dy) if needs[2] else None
+    n, k, c_out = x.shape[0], w.shape[2:], w.shape[1] * groups
+    wm = im2col.weight_matrix(w, groups) if needs[0] else None  # (G, K C_out/G, C_in/G)
     if needs[0]:
-        dx = _channels_first(im2col.correlate(dy_full, w, stride, dilation, groups, x.shape[2:]))
+        dx = np.empty((n,) + x.shape[2:] + (x.shape[1],), dtype=dy.dtype)  # (N, *in, C_in)
+
+    def work(n0, n1):  # samples n0:n1, in one thread
+        dy_full = im2col.to_channels_last(dy[n0:n1], pads, "zeros")  # (b, *full, C_out)
+        if needs[0]:
+            im2col.correlate(dy_full, wm, k, stride, dilation, x.shape[2:], dx[n0:n1])
+        if needs[1]:
+            return im2col.weight_grad(dy_full, im2col.to_channels_last(x[n0:n1]), k, stride, dilation, groups)
+
+    parts = split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
     if needs[1]:
-        dw = im2col.weight_grad(dy_full, _channels_last(x), w.shape[2:], stride, dilation, groups)
-    return dx, dw, db
+        dw = im2col.weight_from_matrix(sum(parts), k)  # (C_in, C_out/G, *k)
+    return (_channels_first(dx) if needs[0] else None), dw, db
 
 
 __all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward",

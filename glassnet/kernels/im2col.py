@@ -34,10 +34,12 @@ as windows.pad's padded result: input-sized, never prod(k)-sized) is therefore a
 larger than the chunk), plus one (G, prod(k) C/G, C_out/G) weight-gradient accumulator per worker.
 With the defaults (1 MiB, 256 rows) that is under 2.4 MiB for every layer of the benchmark.
 
-Threads (threads.py). get_num_threads() threads (the calling thread and a helper) each take half
-of the samples, with OpenBLAS held at one thread during the call: the im2col copies, GEMMs and scatter-adds of the
-two halves then run side by side (NumPy and numba release the GIL). Splitting by sample keeps
-the scatter-adds of the two threads on disjoint memory.
+Threads. Every function here is single-threaded over the samples it is given. conv.py shares
+a batch between get_num_threads() threads with threads.split_batch: each thread runs the whole
+pipeline (layout copy, im2col, GEMMs, scatter-adds) on its own half of the samples, with
+OpenBLAS held at one thread, so a convolution hands work to the helper thread once, and the
+scatter-adds of the two halves write disjoint memory. NumPy and numba release the GIL, so the
+halves run side by side.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ import threading
 import numpy as np
 from numba import njit
 
-from .threads import executor, get_num_threads, single_threaded_blas
 from .windows import pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
@@ -68,45 +69,28 @@ def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-def _plan(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[list[tuple[int, int, int, int]]]:
-    """Cut the output rows (n, o_1, ...) into chunks (n0, n1, o0, o1), one list per worker.
+def chunks(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[tuple[int, int, int, int]]:
+    """Cut the output rows (n, o_1, ...) of n samples into chunks (n0, n1, o0, o1).
 
     A chunk is whole samples n0:n1 when one sample's patch rows fit in CHUNK_BYTES, otherwise one
-    sample and a range o0:o1 of its first output dimension. Workers get disjoint samples.
+    sample and a range o0:o1 of its first output dimension.
     """
     if n == 0:
-        return [[]]  # an empty batch: nothing to compute
+        return []  # an empty batch: nothing to compute
     per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
-    total = n * per_sample * row_bytes
-    workers = 1 if total <= SMALL_BYTES or get_num_threads() < 2 else min(2, n)
     rows_budget = max(CHUNK_BYTES // row_bytes, MIN_ROWS)
     if per_sample <= rows_budget:
-        n_chunks = max(-(-total // CHUNK_BYTES), workers)
-        n_chunks = -(-n_chunks // workers) * workers  # a multiple of the workers, for balance
-        nb = -(-n // n_chunks)
-        chunks = [(a, min(a + nb, n), 0, out_shape[0]) for a in range(0, n, nb)]
-    else:
-        ob = max(rows_budget // inner, 1)
-        ob = -(-out_shape[0] // -(-out_shape[0] // ob))  # equal pieces, no small remainder chunk
-        chunks = [(a, a + 1, o, min(o + ob, out_shape[0])) for a in range(n) for o in range(0, out_shape[0], ob)]
-    if workers == 1:
-        return [chunks]
-    split = -(-n // workers)  # samples below `split` go to the first worker
-    parts = [[c for c in chunks if c[0] < split], [c for c in chunks if c[0] >= split]]
-    return [p for p in parts if p]
+        nb = -(-n // -(-(n * per_sample * row_bytes) // CHUNK_BYTES))  # equal chunks of whole samples
+        return [(a, min(a + nb, n), 0, out_shape[0]) for a in range(0, n, nb)]
+    ob = max(rows_budget // inner, 1)
+    ob = -(-out_shape[0] // -(-out_shape[0] // ob))  # equal pieces, no small remainder chunk
+    return [(a, a + 1, o, min(o + ob, out_shape[0])) for a in range(n) for o in range(0, out_shape[0], ob)]
 
 
-def _run(parts, work) -> list:
-    """work(chunks) for each worker's chunk list, the first in this thread; results in order.
-
-    OpenBLAS stays at one thread throughout: the parallelism is ours, and a multi-threaded
-    OpenBLAS on these chunk-sized GEMMs only adds hand-offs (very costly on a busy machine)."""
-    with single_threaded_blas():
-        if len(parts) == 1:
-            return [work(parts[0])]
-        futures = [executor().submit(work, p) for p in parts[1:]]
-        first = work(parts[0])
-        return [first] + [f.result() for f in futures]
+def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
+    """Whether the patch matrix of n samples is large enough to share between two threads (the
+    hand-off to the helper thread costs tens of microseconds)."""
+    return n > 1 and n * math.prod(out_shape) * row_bytes > SMALL_BYTES
 
 
 CHANNEL_BLOCK = 16  # channels per copy in the NCHW -> channels-last transposition
@@ -129,40 +113,48 @@ def _copy_to_channels_last(dst: np.ndarray, src: np.ndarray) -> None:
         np.copyto(dst[..., c0:c0 + CHANNEL_BLOCK], src_cl[..., c0:c0 + CHANNEL_BLOCK])
 
 
+def _unpadded(pads) -> bool:
+    return pads is None or all(tuple(p) == (0, 0) for p in pads)
+
+
+def channels_last_view(x: np.ndarray, pads=None) -> np.ndarray | None:
+    """x (N, C, *S) as a channels-last (N, *S, C) view when that is free (x is a channels-first
+    view of contiguous channels-last memory and no padding is asked for), else None."""
+    x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
+    return x_cl if _unpadded(pads) and x_cl.flags.c_contiguous else None
+
+
+def empty_channels_last(x_shape, pads=None, dtype=np.float32) -> np.ndarray:
+    """Uninitialised (N, *padded S, C) for an (N, C, *S) input, to be filled by fill_channels_last."""
+    pads = pads if pads is not None else ((0, 0),) * (len(x_shape) - 2)
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(x_shape[2:], pads))
+    return np.empty((x_shape[0],) + padded + (x_shape[1],), dtype=dtype)
+
+
+def fill_channels_last(out: np.ndarray, x: np.ndarray, pads=None, padding_mode: str = "zeros") -> None:
+    """out (b, *padded S, C) = x (b, C, *S) transposed to channels-last and padded as windows.pad
+    pads. Zero padding writes x straight into the interior of the zeroed result; the other
+    modes pad a channels-last copy with windows.pad."""
+    if _unpadded(pads):
+        _copy_to_channels_last(out, x)
+    elif padding_mode == "zeros":
+        out[...] = 0
+        interior = tuple(slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], pads))
+        _copy_to_channels_last(out[(slice(None),) + interior], x)
+    else:
+        cl = np.empty((x.shape[0],) + x.shape[2:] + (x.shape[1],), dtype=x.dtype)  # (b, *S, C)
+        _copy_to_channels_last(cl, x)
+        out[...] = pad(cl, tuple(pads) + ((0, 0),), padding_mode)
+
+
 def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
     """x (N, C, *S) -> contiguous channels-last (N, *padded S, C), padded as windows.pad does.
-
-    Free when x is already a channels-first view of contiguous channels-last memory and needs
-    no padding. Otherwise each worker transposes and pads its half of the batch (the layout
-    change is a strided copy, slow enough to be worth two threads). Zero padding writes the
-    input straight into the interior of the zeroed result; the other modes pad a channels-last
-    copy with windows.pad.
-    """
-    nd = x.ndim - 2
-    pads = tuple(tuple(p) for p in pads) if pads is not None else ((0, 0),) * nd
-    x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
-    unpadded = all(p == (0, 0) for p in pads)
-    if unpadded and x_cl.flags.c_contiguous:
-        return x_cl
-    n = x.shape[0]
-    padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
-    out = np.empty((n,) + padded + (x.shape[1],), dtype=x.dtype)  # (N, *padded, C)
-    interior = tuple(slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], pads))
-
-    def work(parts):
-        for n0, n1 in parts:
-            if unpadded or padding_mode == "zeros":
-                if not unpadded:
-                    out[n0:n1] = 0
-                _copy_to_channels_last(out[(slice(n0, n1),) + interior], x[n0:n1])
-            else:
-                cl = np.empty((n1 - n0,) + x_cl.shape[1:], dtype=x.dtype)  # (b, *S, C)
-                _copy_to_channels_last(cl, x[n0:n1])
-                out[n0:n1] = pad(cl, pads + ((0, 0),), padding_mode)
-
-    half = -(-n // 2)
-    big = x.nbytes > SMALL_BYTES and get_num_threads() > 1 and n > 1
-    _run([[(0, half)], [(half, n)]] if big else [[(0, n)]], work)
+    Free when x is already a channels-first view of channels-last memory and needs no padding."""
+    view = channels_last_view(x, pads)
+    if view is not None:
+        return view
+    out = empty_channels_last(x.shape, pads, x.dtype)
+    fill_channels_last(out, x, pads, padding_mode)
     return out
 
 
@@ -203,7 +195,7 @@ def _im2col(win: np.ndarray, chunk) -> np.ndarray:
     return buf.reshape(src.shape[0], rows, -1)  # (G, rows, prod(k) C/G)
 
 
-def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+def weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     """(C_out, C/G, *k) -> (G, prod(k) C/G, C_out/G), rows ordered (kk, c) like a patch row."""
     co, cg = w.shape[:2]
     kk = math.prod(w.shape[2:])
@@ -211,58 +203,55 @@ def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(wm.transpose(0, 3, 2, 1)).reshape(groups, kk * cg, co // groups)  # (G, K Cg, Og)
 
 
-def correlate(xp: np.ndarray, w: np.ndarray, stride, dilation, groups: int, out_shape,
-              bias: np.ndarray | None = None) -> np.ndarray:
-    """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk].
+def weight_from_matrix(wm: np.ndarray, kernel_size) -> np.ndarray:
+    """The inverse of weight_matrix: (G, prod(k) C/G, C_out/G) -> (C_out, C/G, *k)."""
+    groups, rows, og = wm.shape
+    kk = math.prod(kernel_size)
+    w = wm.reshape(groups, kk, rows // kk, og).transpose(0, 3, 2, 1)  # (G, Og, Cg, K)
+    return np.ascontiguousarray(w).reshape((groups * og, rows // kk) + tuple(kernel_size))
 
-    xp (N, *Sp, C) channels-last (already padded), w (C_out, C/G, *k) -> y (N, *out, C_out),
+
+def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out_shape, y: np.ndarray,
+              bias: np.ndarray | None = None) -> None:
+    """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk], written into y.
+
+    xp (N, *Sp, C) channels-last (already padded), wm = weight_matrix(w, G) -> y (N, *out, C_out),
     channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per chunk
     and group; the bias is added to each chunk while it is still in cache.
     """
     out_shape = tuple(out_shape)
-    n, c_out = xp.shape[0], w.shape[0]
-    win = _channels_last_windows(xp, w.shape[2:], stride, dilation, out_shape, groups)
-    wm = _weight_matrix(w, groups)  # (G, K Cg, Og)
-    y = np.empty((n,) + out_shape + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
+    groups, c_out = wm.shape[0], wm.shape[0] * wm.shape[2]
+    win = _channels_last_windows(xp, kernel_size, stride, dilation, out_shape, groups)
     b = None if bias is None else bias.reshape(groups, c_out // groups)  # (G, Og)
-
-    def work(chunks):
-        for chunk in chunks:
-            n0, n1, o0, o1 = chunk
-            cols = _im2col(win, chunk)  # (G, rows, K Cg)
-            dst = y[n0:n1, o0:o1].reshape(cols.shape[1], groups, c_out // groups)  # (rows, G, Og)
-            np.matmul(cols, wm, out=dst.transpose(1, 0, 2))  # (G, rows, Og), written in place
-            if bias is not None:
-                dst += b  # (rows, G, Og) + (G, Og)
-
-    _run(_plan(n, out_shape, wm.shape[1] * groups * xp.itemsize), work)
-    return y
+    for chunk in chunks(xp.shape[0], out_shape, wm.shape[1] * groups * xp.itemsize):
+        n0, n1, o0, o1 = chunk
+        cols = _im2col(win, chunk)  # (G, rows, K Cg)
+        dst = y[n0:n1, o0:o1].reshape(cols.shape[1], groups, c_out // groups)  # (rows, G, Og)
+        np.matmul(cols, wm, out=dst.transpose(1, 0, 2))  # (G, rows, Og), written in place
+        if b is not None:
+            dst += b  # (rows, G, Og) + (G, Og)
 
 
 def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int) -> np.ndarray:
     """dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c]: the correlation of the input
-    with dY (seed 003). xp (N, *Sp, C), dy (N, *out, C_out), both channels-last -> (C_out, C/G, *k).
-    One GEMM cols^T @ dY per chunk, summed over chunks and workers."""
+    with dY (seed 003). xp (N, *Sp, C), dy (N, *out, C_out), both channels-last ->
+    (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix gives
+    (C_out, C/G, *k); two threads each sum their samples first). One GEMM cols^T @ dY per chunk,
+    summed over the chunks."""
     kernel_size = tuple(kernel_size)
     out_shape = dy.shape[1:-1]
-    n, c, c_out = xp.shape[0], xp.shape[-1], dy.shape[-1]
+    c, c_out = xp.shape[-1], dy.shape[-1]
     cg, og, kk = c // groups, c_out // groups, math.prod(kernel_size)
     win = _channels_last_windows(xp, kernel_size, stride, dilation, out_shape, groups)
-
-    def work(chunks):
-        acc = np.zeros((groups, kk * cg, og), dtype=xp.dtype)
-        part = np.empty_like(acc)
-        for chunk in chunks:
-            n0, n1, o0, o1 = chunk
-            cols = _im2col(win, chunk)  # (G, rows, K Cg)
-            g = dy[n0:n1, o0:o1].reshape(cols.shape[1], groups, og).transpose(1, 0, 2)  # (G, rows, Og)
-            np.matmul(cols.transpose(0, 2, 1), g, out=part)  # (G, K Cg, Og)
-            acc += part
-        return acc
-
-    acc = sum(_run(_plan(n, out_shape, kk * c * xp.itemsize), work))  # (G, K Cg, Og)
-    dw = acc.reshape(groups, kk, cg, og).transpose(0, 3, 2, 1)  # (G, Og, Cg, K)
-    return np.ascontiguousarray(dw).reshape((c_out, cg) + kernel_size)
+    acc = np.zeros((groups, kk * cg, og), dtype=xp.dtype)
+    part = np.empty_like(acc)
+    for chunk in chunks(xp.shape[0], out_shape, kk * c * xp.itemsize):
+        n0, n1, o0, o1 = chunk
+        cols = _im2col(win, chunk)  # (G, rows, K Cg)
+        g = dy[n0:n1, o0:o1].reshape(cols.shape[1], groups, og).transpose(1, 0, 2)  # (G, rows, Og)
+        np.matmul(cols.transpose(0, 2, 1), g, out=part)  # (G, K Cg, Og)
+        acc += part
+    return acc
 
 
 @njit(nogil=True, cache=True)
@@ -286,8 +275,8 @@ def _col2im(dx, cols, index, cg, n0):
                         target[t] += source[t]
 
 
-def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_shape) -> np.ndarray:
-    """dx[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk].
+def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, in_shape, dx: np.ndarray) -> None:
+    """dx[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk], into dx.
 
     This is seed 003's input gradient dA = sum_h rot180(W_h) * dZ_h, the full correlation of dY
     (with s - 1 zeros inserted between its elements when s > 1) with the 180-degree-rotated
@@ -295,34 +284,40 @@ def transposed(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, in_
     position o*s + kk*d. Computing it in that scatter form skips the multiplications by inserted
     zeros. It is also the transposed convolution.
 
-    dy (N, *out, C_out) channels-last, w (C_out, C/G, *k) -> dx (N, *in_shape, C) channels-last.
-    One GEMM dY (rows, C_out/G) @ W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im.
+    dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in_shape, C)
+    channels-last, zeroed by the caller. One GEMM dY (rows, C_out/G) @ W^T (C_out/G, prod(k) C/G)
+    per chunk and group, then col2im.
     """
-    in_shape, kernel_size = tuple(in_shape), w.shape[2:]
+    in_shape, kernel_size = tuple(in_shape), tuple(kernel_size)
     out_shape = dy.shape[1:-1]
     n, c_out = dy.shape[0], dy.shape[-1]
-    cg, og, kk = w.shape[1], c_out // groups, math.prod(kernel_size)
+    groups = wm.shape[0]
+    og, kk = c_out // groups, math.prod(kernel_size)
+    cg = wm.shape[1] // kk
     c = cg * groups
-    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape) * c  # flat offset of each input position
-    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
-    index = index.reshape(math.prod(out_shape), kk)  # (P, K): where tap q of output position p lands
+    index = _scatter_index(in_shape, c, kernel_size, stride, dilation, out_shape)  # (P, K)
     run = cg  # contiguous values per scatter step: one tap's channels ...
     if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in dx as well
         run = kernel_size[-1] * c
         index = np.ascontiguousarray(index[:, ::kernel_size[-1]])  # (P, K / k_last): first tap of each row
-    wt = _weight_matrix(w, groups).transpose(0, 2, 1)  # (G, Og, K Cg)
-    dx = np.zeros((n, math.prod(in_shape) * c), dtype=dy.dtype)  # (N, prod(in) C), flat channels-last
+    wt = wm.transpose(0, 2, 1)  # (G, Og, K Cg)
+    if not dx.flags.c_contiguous:
+        raise ValueError("transposed writes into a C-contiguous dx")
+    flat = dx.reshape(n, math.prod(in_shape) * c)  # (N, prod(in) C), a view
     inner = math.prod(out_shape[1:])
+    for chunk in chunks(n, out_shape, kk * c * dy.itemsize):
+        n0, n1, o0, o1 = chunk
+        src = dy[n0:n1, o0:o1]  # (b, ob, *out[1:], C_out)
+        rows = src.size // c_out
+        cols = _buffer((groups, rows, kk * cg), dy.dtype)
+        np.matmul(src.reshape(rows, groups, og).transpose(1, 0, 2), wt, out=cols)  # (G, rows, K Cg)
+        runs = cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk * cg // run, run)  # (G, b, P, R, L)
+        _col2im(flat, runs, index[o0 * inner:o1 * inner], cg, n0)
 
-    def work(chunks):
-        for chunk in chunks:
-            n0, n1, o0, o1 = chunk
-            src = dy[n0:n1, o0:o1]  # (b, ob, *out[1:], C_out)
-            rows = src.size // c_out
-            cols = _buffer((groups, rows, kk * cg), dy.dtype)
-            np.matmul(src.reshape(rows, groups, og).transpose(1, 0, 2), wt, out=cols)  # (G, rows, K Cg)
-            runs = cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk * cg // run, run)  # (G, b, P, R, L)
-            _col2im(dx, runs, index[o0 * inner:o1 * inner], cg, n0)
 
-    _run(_plan(n, out_shape, kk * cg * groups * dy.itemsize), work)
-    return dx.reshape((n,) + in_shape + (c,))
+def _scatter_index(in_shape, c, kernel_size, stride, dilation, out_shape) -> np.ndarray:
+    """(P, K): the flat channels-last offset in one sample of dx where tap q of output position p
+    lands (channel 0). Cut from an index plane with the same sliding-window view the forward uses."""
+    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape) * c  # flat offset of each input position
+    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    return index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K), a copy

@@ -1,8 +1,11 @@
 """How glassnet uses the CPU's cores: its own worker threads, and OpenBLAS held at one thread.
 
-The parallelism is glassnet's: a convolution splits its batch between `get_num_threads()`
-threads (the caller and a pooled helper), each running single-threaded GEMMs, copies and
-scatter-adds side by side (NumPy and numba release the GIL). OpenBLAS is held at one thread
+The parallelism is glassnet's: a convolution or a pooling splits its batch between
+`get_num_threads()` threads (the caller and a pooled helper) with `split_batch`, each running
+single-threaded GEMMs, copies and scatter-adds on its own samples side by side (NumPy and numba
+release the GIL). One operation hands work to the helper once: a round trip costs about 25 us
+when the helper has just run and about 150 us when it has slept a while (measured on the 2-core
+machine of docs/benchmarks.md), so small problems stay in one thread. OpenBLAS is held at one thread
 while glassnet's kernels run, because a multi-threaded OpenBLAS on the modest products of a CNN
 only adds hand-offs between its threads: on a busy 2-core machine a (64, 400) @ (400, 120)
 product took 69 ms at two OpenBLAS threads and 0.07 ms at one (docs/benchmarks.md).
@@ -13,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from threadpoolctl import ThreadpoolController
 
@@ -73,6 +76,24 @@ def single_threaded_blas():
                 for lib, n in _blas_saved:
                     if n != 1:
                         lib.set_num_threads(n)
+
+
+def split_batch(n: int, work, worth_it: bool = True) -> list:
+    """[work(0, h), work(h, n)] with h = ceil(n / 2): the two halves of a batch of n samples, the
+    first in the calling thread and the second in the helper at the same time, with OpenBLAS
+    held at one thread. [work(0, n)] in this thread alone when one thread is asked for, when the
+    batch has a single sample, or when the caller judges the work too small (worth_it=False)."""
+    with single_threaded_blas():
+        if not worth_it or n < 2 or _workers < 2:
+            return [work(0, n)]
+        half = -(-n // 2)
+        second = executor().submit(work, half, n)
+        try:
+            first = work(0, half)
+        except BaseException:
+            wait([second])  # the helper writes arrays the caller owns: let it finish first
+            raise
+        return [first, second.result()]
 
 
 def _forget_pool_after_fork() -> None:

@@ -216,7 +216,7 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
                 part_dw = im2col.weight_grad(xs, g, k, stride, dilation, groups)  # (G, K Cg, Og)
             if needs[0]:
                 dxp[n0:n1] = 0
-                im2col.transposed(g, wm, k, stride, dilation, padded, dxp[n0:n1])
+                im2col.transposed(g, wm, k, stride, dilation, dxp[n0:n1])
             return part_dw, part_db
 
         parts = split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
@@ -282,7 +282,7 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
 
     def work(n0, n1):  # samples n0:n1, in one thread
         y[n0:n1] = 0
-        im2col.transposed(im2col.to_channels_last(x[n0:n1]), wm, k, stride, dilation, full, y[n0:n1])
+        im2col.transposed(im2col.to_channels_last(x[n0:n1]), wm, k, stride, dilation, y[n0:n1])
 
     split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
     y = _crop(y, pads, 1)  # (N, *out, C_out)

@@ -20,71 +20,67 @@ channel vectors, and the GEMM result (N * out positions, C_out) *is* the channel
 no transpose needed. conv.py hands out NCHW *views* of this memory (strides make them free), and
 a channels-last array comes back from an NCHW view of it without a copy.
 
+Patch table. Which input values make up a patch row is read off a table, made once per geometry
+with the same sliding-window view that pooling uses: index[p, r] is the flat channels-last
+offset in one sample where run r of output position p's patch starts. A run is `run` contiguous
+values: one tap's C/G channels, or, with one group and dilation 1 on the last axis, a whole row
+of k_last taps (k_last * C values, neighbours in the input as in the patch row). im2col copies
+runs out of the input (_gather), col2im adds them back (_scatter_add): one table, both ways.
+
 Memory bound. The full patch matrix would be prod(k) times larger than the input. It is never
-built: the output rows are cut into chunks whose patch rows take at most
-max(CHUNK_BYTES, MIN_ROWS rows) bytes, each worker thread copies one chunk at a time into its own
-reused buffer, and the buffer stays in the cache for the GEMM that reads it. Extra memory beyond
-the inputs, the outputs and the padded channels-last copy of the input (while it is made with
-a padding mode other than zeros, each half of the batch also exists as a channels-last copy and
-as windows.pad's padded result: input-sized, never prod(k)-sized) is therefore at most
+built: the rows (n, o) of a thread's samples are cut into chunks of at most
+max(CHUNK_BYTES / R, MIN_ROWS) rows, R = prod(k) C/G x itemsize the bytes of one patch row of
+one group; each thread copies one chunk at a time into its own reused buffer, which stays in
+the cache for the GEMM that reads it. Extra memory beyond the inputs, the outputs and the
+padded channels-last copy of the input is therefore at most
 
-    threads x max(CHUNK_BYTES, MIN_ROWS x R, R x prod(out[1:]))  bytes,   R = prod(k) C itemsize
+    threads x (max(CHUNK_BYTES, MIN_ROWS x R) + (G > 1) x chunk rows x C_out/G x itemsize)
 
-(R is one patch row; the last term only matters when a single output row of a single sample is
-larger than the chunk), plus one (G, prod(k) C/G, C_out/G) weight-gradient accumulator per worker.
-With the defaults (1 MiB, 256 rows) that is under 2.4 MiB for every layer of the benchmark.
+(the second term: one group's columns of dY or Y, gathered into a contiguous block), plus one
+(G, prod(k) C/G, C_out/G) weight-gradient accumulator per thread. With the defaults (1 MiB, 256
+rows) that is under 2.4 MiB for every layer of the benchmark.
 
-Threads. Every function here is single-threaded over the samples it is given. conv.py shares
-a batch between get_num_threads() threads with threads.split_batch: each thread runs the whole
-pipeline (layout copy, im2col, GEMMs, scatter-adds) on its own half of the samples, with
-OpenBLAS held at one thread, so a convolution hands work to the helper thread once, and the
-scatter-adds of the two halves write disjoint memory. NumPy and numba release the GIL, so the
-halves run side by side.
+Threads and the GIL. Each function here is single-threaded over the samples it is given; conv.py
+shares a batch between get_num_threads() threads with threads.split_batch, each thread running
+the whole pipeline on its half. The loops and the GEMMs of a pipeline step run inside one numba
+function that releases the GIL throughout (numba's np.dot calls the BLAS directly). Why not
+NumPy calls: every call returns to Python, and each time both threads want the GIL at once one
+of them sleeps until the other lets go; on the 2-core test machine that made each half of a
+(64, 6, 14x14) convolution 1.3x slower than alone, and two threads barely beat one.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
 from .windows import pad, sliding_windows
 
-CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about one core's L2 cache
+CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
 SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
+CHANNEL_BLOCK = 16  # channels per pass in the NCHW -> channels-last transposition
 
 _local = threading.local()
 
 
-def _buffer(shape: tuple[int, ...], dtype) -> np.ndarray:
-    """This thread's reusable scratch array (grown when needed, never shrunk)."""
+def _buffer(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """This thread's reusable scratch array `name` (grown when needed, never shrunk)."""
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    buf = getattr(_local, "buffer", None)
+    buf = getattr(_local, name, None)
     if buf is None or buf.nbytes < nbytes:
-        buf = np.empty(nbytes, dtype=np.uint8)
-        _local.buffer = buf
+        buf = np.empty(max(nbytes, 1), dtype=np.uint8)
+        setattr(_local, name, buf)
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-def chunks(n: int, out_shape: tuple[int, ...], row_bytes: int) -> list[tuple[int, int, int, int]]:
-    """Cut the output rows (n, o_1, ...) of n samples into chunks (n0, n1, o0, o1).
-
-    A chunk is whole samples n0:n1 when one sample's patch rows fit in CHUNK_BYTES, otherwise one
-    sample and a range o0:o1 of its first output dimension.
-    """
-    if n == 0:
-        return []  # an empty batch: nothing to compute
-    per_sample, inner = math.prod(out_shape), math.prod(out_shape[1:])
-    rows_budget = max(CHUNK_BYTES // row_bytes, MIN_ROWS)
-    if per_sample <= rows_budget:
-        nb = -(-n // -(-(n * per_sample * row_bytes) // CHUNK_BYTES))  # equal chunks of whole samples
-        return [(a, min(a + nb, n), 0, out_shape[0]) for a in range(0, n, nb)]
-    ob = max(rows_budget // inner, 1)
-    ob = -(-out_shape[0] // -(-out_shape[0] // ob))  # equal pieces, no small remainder chunk
-    return [(a, a + 1, o, min(o + ob, out_shape[0])) for a in range(n) for o in range(0, out_shape[0], ob)]
+def chunk_rows(row_bytes: int) -> int:
+    """Patch rows per chunk: CHUNK_BYTES of them, but at least MIN_ROWS."""
+    return max(CHUNK_BYTES // row_bytes, MIN_ROWS)
 
 
 def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
@@ -93,35 +89,211 @@ def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
     return n > 1 and n * math.prod(out_shape) * row_bytes > SMALL_BYTES
 
 
-CHANNEL_BLOCK = 16  # channels per copy in the NCHW -> channels-last transposition
+# ---------------------------------------------------------------- tables
+
+@lru_cache(maxsize=64)
+def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple, dilation: tuple,
+                out_shape: tuple, groups: int) -> tuple[np.ndarray, int]:
+    """(index, run): patch row p of one sample (and one group) is the runs
+    xs[index[p, r] + g C/G : ... + run] for r = 0, 1, ..., one after another, xs the sample's
+    flat channels-last memory (prod(padded) C values). index is (P, R) int64."""
+    positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded) * channels
+    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    index = index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K): where tap q of position p starts
+    run = channels // groups  # one tap's channels ...
+    if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in the input as well
+        run = kernel_size[-1] * channels
+        index = index[:, ::kernel_size[-1]]  # (P, K / k_last): the first tap of each row
+    index = np.ascontiguousarray(index)
+    index.flags.writeable = False  # shared by every call through the cache
+    return index, run
 
 
-def _copy_to_channels_last(dst: np.ndarray, src: np.ndarray) -> None:
-    """dst (b, *S, C) = src (b, C, *S) with the channels moved last; dst may be a strided view.
+@lru_cache(maxsize=64)
+def column_table(padded: tuple, kernel_size: tuple, stride: tuple, dilation: tuple,
+                 out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, taps) for a single-channel input read column by column: the windows of output
+    line q (all positions along the last output axis) start at flat offset starts[q] + i s_last,
+    and tap j of a window lies taps[j] further on."""
+    positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded)
+    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    index = index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K)
+    starts = np.ascontiguousarray(index[::out_shape[-1], 0])  # (P / out_last,)
+    taps = index[0] - index[0, 0]  # (K,)
+    starts.flags.writeable = taps.flags.writeable = False
+    return starts, taps
 
-    From NCHW memory the copy goes CHANNEL_BLOCK channels at a time. Why: each output pixel
-    gathers its C values from C planes, and for a 32x32 float32 plane those lie exactly 4 KiB
-    apart, so they fall into the same L1 cache set and evict each other before the next pixel
-    can reuse them. Copying 16 channels at a time: 4.7 ms instead of 12.0 ms for (64, 64, 32, 32),
-    2.1 instead of 6.0 ms for (32, 64, 32, 32); other planes equal or faster.
+
+def _single_channel(xp: np.ndarray) -> bool:
+    """One input channel (grayscale images, audio): a patch row is then prod(k) values in runs of
+    only k_last (5 for LeNet's first layer), while the values one tap sees at neighbouring
+    output positions are neighbours in the input. So the patch matrix is gathered column by
+    column, (prod(k), rows), in long runs (_gather_columns); BLAS reads either orientation."""
+    return xp.shape[-1] == 1
+
+
+@lru_cache(maxsize=64)
+def source_table(spatial: tuple, pads: tuple, padding_mode: str) -> np.ndarray:
+    """(prod(padded),) int64: the flat input position each padded position copies (windows.pad
+    applied to an index plane), -1 where zero padding puts a 0."""
+    plane = np.arange(math.prod(spatial), dtype=np.int64).reshape(spatial)
+    table = pad(plane, pads, padding_mode, value=-1).reshape(-1)
+    table.flags.writeable = False
+    return table
+
+
+# ---------------------------------------------------------------- the loops (no GIL)
+
+@njit(nogil=True, cache=True)
+def _fill(x, source, out):
+    """out[n, q, c] = x[n, c, source[q]] (0 where source[q] < 0): x (b, C, S) with any strides
+    (NCHW memory, or an NCHW view of channels-last memory) -> padded channels-last out (b, Q, C).
+
+    From NCHW memory a pixel's C values lie a whole plane apart; for a 32x32 float32 plane that
+    is exactly 4 KiB, so they share one L1 cache set and evict each other before the next
+    pixel can reuse them. Hence CHANNEL_BLOCK channels per pass over the pixels.
     """
-    src_cl = np.moveaxis(src, 1, -1)  # (b, *S, C) view
-    if src_cl.flags.c_contiguous:  # already channels-last memory: one plain copy
-        np.copyto(dst, src_cl)
-        return
-    for c0 in range(0, src_cl.shape[-1], CHANNEL_BLOCK):
-        np.copyto(dst[..., c0:c0 + CHANNEL_BLOCK], src_cl[..., c0:c0 + CHANNEL_BLOCK])
+    n, c_all = x.shape[0], x.shape[1]
+    for b in range(n):
+        xb, ob = x[b], out[b]
+        for c0 in range(0, c_all, CHANNEL_BLOCK):
+            c1 = min(c0 + CHANNEL_BLOCK, c_all)
+            for q in range(source.shape[0]):
+                s = source[q]
+                row = ob[q]
+                if s < 0:
+                    for c in range(c0, c1):
+                        row[c] = 0
+                else:
+                    for c in range(c0, c1):
+                        row[c] = xb[c, s]
 
 
-def _unpadded(pads) -> bool:
-    return pads is None or all(tuple(p) == (0, 0) for p in pads)
+@njit(nogil=True, cache=True)
+def _gather(x, index, run, offset, r0, r1, cols):
+    """im2col: cols[r - r0, j run : (j + 1) run] = x[n, index[p, j] + offset : ... + run] for the
+    patch rows r = n P + p in r0:r1 (x (b, prod(Sp) C) flat channels-last)."""
+    n_pos, n_runs = index.shape
+    for r in range(r0, r1):
+        xs, p, row = x[r // n_pos], r % n_pos, cols[r - r0]
+        for j in range(n_runs):
+            start = index[p, j] + offset
+            source, target = xs[start:start + run], row[j * run:(j + 1) * run]
+            for t in range(run):  # t >= 0 from range, slices of known length: a vector loop
+                target[t] = source[t]
 
+
+@njit(nogil=True, cache=True)
+def _scatter_add(cols, index, run, offset, r0, r1, x):
+    """col2im, the adjoint of _gather: x[n, index[p, j] + offset : ... + run] += cols[r - r0, j run : ...]."""
+    n_pos, n_runs = index.shape
+    for r in range(r0, r1):
+        xs, p, row = x[r // n_pos], r % n_pos, cols[r - r0]
+        for j in range(n_runs):
+            start = index[p, j] + offset
+            target, source = xs[start:start + run], row[j * run:(j + 1) * run]
+            for t in range(run):
+                target[t] += source[t]
+
+
+@njit(nogil=True, cache=True)
+def _group_columns(a, g, width, out):
+    """out = a[:, g width : (g + 1) width], contiguous (numba's np.dot wants contiguous operands)."""
+    for r in range(out.shape[0]):
+        src, dst = a[r, g * width:(g + 1) * width], out[r]
+        for t in range(width):
+            dst[t] = src[t]
+
+
+@njit(nogil=True, cache=True)
+def _correlate(x, index, run, cg, wm, bias, rows_per_chunk, cols, block, y):
+    """y (b P, C_out) = patches @ W + bias, chunk by chunk; group g reads channels g Cg.. and
+    writes columns g Og..; wm (G, prod(k) Cg, Og)."""
+    groups, og = wm.shape[0], wm.shape[2]
+    total = x.shape[0] * index.shape[0]
+    for r0 in range(0, total, rows_per_chunk):
+        r1 = min(r0 + rows_per_chunk, total)
+        patches = cols[:r1 - r0]  # (rows, K Cg)
+        for g in range(groups):
+            _gather(x, index, run, g * cg, r0, r1, patches)
+            if groups == 1:
+                np.dot(patches, wm[0], y[r0:r1])
+            else:
+                part = block[:r1 - r0]  # (rows, Og)
+                np.dot(patches, wm[g], part)
+                for r in range(r1 - r0):
+                    y[r0 + r, g * og:(g + 1) * og] = part[r]
+        if bias is not None:
+            _add_bias(y, r0, r1, bias)
+
+
+@njit(nogil=True, cache=True)
+def _add_bias(y, r0, r1, bias):
+    for r in range(r0, r1):
+        row = y[r]
+        for co in range(row.shape[0]):
+            row[co] += bias[co]
+
+
+@njit(nogil=True, cache=True)
+def _gather_columns(x, starts, taps, width, step, r0, r1, cols):
+    """im2col of a single-channel input, stored column by column: cols[j, r - r0] =
+    x[n, starts[q] + taps[j] + i step] for the rows r = (n Q + q) width + i in r0:r1 (whole
+    output lines of `width` positions; Q lines per sample, line q's windows start at starts[q])."""
+    n_lines = starts.shape[0]
+    for j in range(taps.shape[0]):
+        column = cols[j]
+        for line in range(r0 // width, r1 // width):
+            xs, start = x[line // n_lines], starts[line % n_lines] + taps[j]
+            target = column[line * width - r0:(line + 1) * width - r0]
+            if step == 1:
+                source = xs[start:start + width]
+                for i in range(width):  # a vector copy
+                    target[i] = source[i]
+            else:
+                for i in range(width):
+                    target[i] = xs[start + i * step]
+
+
+@njit(nogil=True, cache=True)
+def _correlate_columns(x, starts, taps, width, step, wm, bias, rows_per_chunk, cols, y):
+    """_correlate for a single-channel input: the patches of a chunk gathered column by column
+    into cols (flat), then Y = (patches^T)^T @ W."""
+    total = x.shape[0] * starts.shape[0] * width
+    for r0 in range(0, total, rows_per_chunk):
+        r1 = min(r0 + rows_per_chunk, total)
+        patches_t = cols[:taps.shape[0] * (r1 - r0)].reshape(taps.shape[0], r1 - r0)  # (K, rows)
+        _gather_columns(x, starts, taps, width, step, r0, r1, patches_t)
+        np.dot(patches_t.T, wm[0], y[r0:r1])
+        if bias is not None:
+            _add_bias(y, r0, r1, bias)
+
+
+@njit(nogil=True, cache=True)
+def _transposed(dy, index, run, cg, wm, rows_per_chunk, cols, block, dx):
+    """dx += col2im(dY_g @ W_g^T) over every chunk and group; dy (b P, C_out), dx (b, prod(Sp) C)."""
+    groups, og = wm.shape[0], wm.shape[2]
+    total = dy.shape[0]
+    for r0 in range(0, total, rows_per_chunk):
+        r1 = min(r0 + rows_per_chunk, total)
+        patches = cols[:r1 - r0]  # (rows, K Cg)
+        for g in range(groups):
+            d = dy[r0:r1]
+            if groups > 1:
+                d = block[:r1 - r0]  # (rows, Og)
+                _group_columns(dy[r0:r1], g, og, d)
+            np.dot(d, wm[g].T, patches)  # (rows, K Cg)
+            _scatter_add(patches, index, run, g * cg, r0, r1, dx)
+
+
+# ---------------------------------------------------------------- layout
 
 def channels_last_view(x: np.ndarray, pads=None) -> np.ndarray | None:
     """x (N, C, *S) as a channels-last (N, *S, C) view when that is free (x is a channels-first
     view of contiguous channels-last memory and no padding is asked for), else None."""
     x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
-    return x_cl if _unpadded(pads) and x_cl.flags.c_contiguous else None
+    unpadded = pads is None or all(tuple(p) == (0, 0) for p in pads)
+    return x_cl if unpadded and x_cl.flags.c_contiguous else None
 
 
 def empty_channels_last(x_shape, pads=None, dtype=np.float32) -> np.ndarray:
@@ -133,18 +305,11 @@ def empty_channels_last(x_shape, pads=None, dtype=np.float32) -> np.ndarray:
 
 def fill_channels_last(out: np.ndarray, x: np.ndarray, pads=None, padding_mode: str = "zeros") -> None:
     """out (b, *padded S, C) = x (b, C, *S) transposed to channels-last and padded as windows.pad
-    pads. Zero padding writes x straight into the interior of the zeroed result; the other
-    modes pad a channels-last copy with windows.pad."""
-    if _unpadded(pads):
-        _copy_to_channels_last(out, x)
-    elif padding_mode == "zeros":
-        out[...] = 0
-        interior = tuple(slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], pads))
-        _copy_to_channels_last(out[(slice(None),) + interior], x)
-    else:
-        cl = np.empty((x.shape[0],) + x.shape[2:] + (x.shape[1],), dtype=x.dtype)  # (b, *S, C)
-        _copy_to_channels_last(cl, x)
-        out[...] = pad(cl, tuple(pads) + ((0, 0),), padding_mode)
+    pads it (zeros, reflect, replicate or circular), in one pass."""
+    pads = tuple(tuple(p) for p in pads) if pads is not None else ((0, 0),) * (x.ndim - 2)
+    source = source_table(tuple(x.shape[2:]), pads, padding_mode)  # checks the padding fits the mode
+    flat = x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))  # (b, C, S): a view for NCHW memory and channels-last views
+    _fill(flat, source, out.reshape(out.shape[0], source.shape[0], out.shape[-1]))  # (b, Q, C) view of out
 
 
 def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
@@ -158,42 +323,7 @@ def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> n
     return out
 
 
-def _channels_last_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape, groups) -> np.ndarray:
-    """View of channels-last xp (N, *Sp, C) as (G, N, *out, *k, C/G) patches, no copy."""
-    nd = len(kernel_size)
-    first = np.moveaxis(xp, -1, 1)  # (N, C, *Sp), a view of the same memory
-    win = sliding_windows(first, kernel_size, stride, dilation, out_shape)  # (N, C, *out, *k)
-    win = win.reshape((win.shape[0], groups, win.shape[1] // groups) + win.shape[2:])  # (N, G, C/G, *out, *k)
-    return win.transpose((1, 0) + tuple(range(3, 3 + 2 * nd)) + (2,))  # (G, N, *out, *k, C/G)
-
-
-def _im2col(win: np.ndarray, chunk) -> np.ndarray:
-    """Copy the patches of one chunk into this thread's buffer -> (G, rows, prod(k) C/G).
-
-    win is the (G, N, *out, *k, C/G) view; the chunk's slice of it, copied into a contiguous
-    buffer, is the patch matrix (this is the whole of im2col). The copy's speed is set by how
-    many values it can move per contiguous run. Normally a patch row holds runs of k_last * C
-    channel values, and the rows are stored one after another. With a single input channel
-    (grayscale images, audio) those runs are only k_last long (5 values for LeNet's first
-    layer), while the values one tap sees at neighbouring output positions are neighbours in
-    the input; the patch matrix is then stored column by column, (G, prod(k), rows), and
-    handed out as its transposed view: 4x faster for (64, 1, 32x32, 5x5), and the GEMMs read
-    either orientation at the same speed (BLAS takes a transposed operand as it is).
-    """
-    n0, n1, o0, o1 = chunk
-    src = win[:, n0:n1, o0:o1]  # (G, b, ob, *out[1:], *k, C/G)
-    nd = (src.ndim - 2) // 2
-    rows = math.prod(src.shape[1:2 + nd])
-    if src.shape[0] * src.shape[-1] == 1:  # one input channel
-        order = (0,) + tuple(range(2 + nd, src.ndim)) + tuple(range(1, 2 + nd))
-        src = src.transpose(order)  # (1, *k, 1, b, ob, *out[1:])
-        buf = _buffer(src.shape, src.dtype)
-        np.copyto(buf, src)
-        return buf.reshape(1, -1, rows).transpose(0, 2, 1)  # (1, rows, prod(k)), a view of (1, prod(k), rows)
-    buf = _buffer(src.shape, src.dtype)
-    np.copyto(buf, src)
-    return buf.reshape(src.shape[0], rows, -1)  # (G, rows, prod(k) C/G)
-
+# ---------------------------------------------------------------- the three sums
 
 def weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     """(C_out, C/G, *k) -> (G, prod(k) C/G, C_out/G), rows ordered (kk, c) like a patch row."""
@@ -211,72 +341,92 @@ def weight_from_matrix(wm: np.ndarray, kernel_size) -> np.ndarray:
     return np.ascontiguousarray(w).reshape((groups * og, rows // kk) + tuple(kernel_size))
 
 
+def _geometry(xp_shape, kernel_size, stride, dilation, out_shape, groups):
+    """The patch table of channels-last xp (b, *Sp, C), C/G, and the rows per chunk."""
+    c = xp_shape[-1]
+    index, run = patch_table(tuple(xp_shape[1:-1]), c, tuple(kernel_size), tuple(stride), tuple(dilation),
+                             tuple(out_shape), groups)
+    return index, run, c // groups
+
+
+def _flat_samples(a: np.ndarray) -> np.ndarray:
+    """Channels-last (N, *S, C) -> (N, prod(S) C), a view when a is contiguous."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], math.prod(a.shape[1:]))
+
+
+def _flat_rows(a: np.ndarray) -> np.ndarray:
+    """Channels-last (N, *S, C) -> (N prod(S), C): one row per position, a view when contiguous."""
+    return np.ascontiguousarray(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def _scratch(rows: int, row_len: int, og: int, groups: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's chunk buffer (rows, prod(k) C/G) and group-column block (rows, C_out/G)."""
+    return _buffer("cols", (rows, row_len), dtype), _buffer("block", (rows if groups > 1 else 0, og), dtype)
+
+
 def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out_shape, y: np.ndarray,
               bias: np.ndarray | None = None) -> None:
     """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk], written into y.
 
-    xp (N, *Sp, C) channels-last (already padded), wm = weight_matrix(w, G) -> y (N, *out, C_out),
+    xp (N, *Sp, C) channels-last (already padded), wm = weight_matrix(w, G); y (N, *out, C_out)
     channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per chunk
     and group; the bias is added to each chunk while it is still in cache.
     """
-    out_shape = tuple(out_shape)
-    groups, c_out = wm.shape[0], wm.shape[0] * wm.shape[2]
-    win = _channels_last_windows(xp, kernel_size, stride, dilation, out_shape, groups)
-    b = None if bias is None else bias.reshape(groups, c_out // groups)  # (G, Og)
-    for chunk in chunks(xp.shape[0], out_shape, wm.shape[1] * groups * xp.itemsize):
-        n0, n1, o0, o1 = chunk
-        cols = _im2col(win, chunk)  # (G, rows, K Cg)
-        dst = y[n0:n1, o0:o1].reshape(cols.shape[1], groups, c_out // groups)  # (rows, G, Og)
-        np.matmul(cols, wm, out=dst.transpose(1, 0, 2))  # (G, rows, Og), written in place
-        if b is not None:
-            dst += b  # (rows, G, Og) + (G, Og)
+    groups, y_rows = wm.shape[0], _flat_rows(y)  # (N P, C_out), a view of y
+    rows = chunk_rows(wm.shape[1] * xp.itemsize)
+    if _single_channel(xp):
+        starts, taps, width, rows = _columns(xp.shape, kernel_size, stride, dilation, out_shape, rows)
+        cols = _buffer("cols", (rows * wm.shape[1],), xp.dtype)
+        _correlate_columns(_flat_samples(xp), starts, taps, width, stride[-1], wm, bias, rows, cols, y_rows)
+        return
+    index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, out_shape, groups)
+    cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, xp.dtype)
+    _correlate(_flat_samples(xp), index, run, cg, wm, bias, rows, cols, block, y_rows)
+
+
+def _columns(xp_shape, kernel_size, stride, dilation, out_shape, rows):
+    """column_table for channels-last xp, the output line width, and rows per chunk rounded to
+    whole output lines."""
+    starts, taps = column_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(stride), tuple(dilation),
+                                tuple(out_shape))
+    width = out_shape[-1]
+    return starts, taps, width, max(rows // width, 1) * width
 
 
 def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int) -> np.ndarray:
     """dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c]: the correlation of the input
     with dY (seed 003). xp (N, *Sp, C), dy (N, *out, C_out), both channels-last ->
     (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix gives
-    (C_out, C/G, *k); two threads each sum their samples first). One GEMM cols^T @ dY per chunk,
-    summed over the chunks."""
-    kernel_size = tuple(kernel_size)
-    out_shape = dy.shape[1:-1]
-    c, c_out = xp.shape[-1], dy.shape[-1]
-    cg, og, kk = c // groups, c_out // groups, math.prod(kernel_size)
-    win = _channels_last_windows(xp, kernel_size, stride, dilation, out_shape, groups)
-    acc = np.zeros((groups, kk * cg, og), dtype=xp.dtype)
-    part = np.empty_like(acc)
-    for chunk in chunks(xp.shape[0], out_shape, kk * c * xp.itemsize):
-        n0, n1, o0, o1 = chunk
-        cols = _im2col(win, chunk)  # (G, rows, K Cg)
-        g = dy[n0:n1, o0:o1].reshape(cols.shape[1], groups, og).transpose(1, 0, 2)  # (G, rows, Og)
-        np.matmul(cols.transpose(0, 2, 1), g, out=part)  # (G, K Cg, Og)
-        acc += part
+    (C_out, C/G, *k); two threads each sum their samples first). One GEMM cols^T @ dY per chunk.
+
+    The GEMM is NumPy's here, not numba's np.dot: the product of a transposed patch matrix ran
+    1.1-1.6x slower in the BLAS numba calls (SciPy's OpenBLAS build) than in NumPy's.
+    """
+    index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
+    row_len, og = math.prod(kernel_size) * cg, dy.shape[-1] // groups
+    rows = chunk_rows(row_len * xp.itemsize)
+    x, d = _flat_samples(xp), _flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
+    acc = np.zeros((groups, row_len, og), dtype=xp.dtype)
+    part = np.empty_like(acc[0])  # (K Cg, Og)
+    single = _single_channel(xp)
+    if single:
+        starts, taps, width, rows = _columns(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], rows)
+    for r0 in range(0, d.shape[0], rows):
+        r1 = min(r0 + rows, d.shape[0])
+        if single:  # (K, rows) gathered column by column: then K @ dY
+            patches_t = _buffer("cols", (row_len, r1 - r0), xp.dtype)
+            _gather_columns(x, starts, taps, width, stride[-1], r0, r1, patches_t)
+            acc[0] += np.matmul(patches_t, d[r0:r1], out=part)
+            continue
+        patches = _buffer("cols", (r1 - r0, row_len), xp.dtype)
+        for g in range(groups):
+            _gather(x, index, run, g * cg, r0, r1, patches)
+            acc[g] += np.matmul(patches.T, d[r0:r1, g * og:(g + 1) * og], out=part)
     return acc
 
 
-@njit(nogil=True, cache=True)
-def _col2im(dx, cols, index, cg, n0):
-    """dx[n0 + b, index[p, r] + g Cg + t] += cols[g, b, p, r, t].
-
-    dx (N, prod(Sp) C) flat channels-last; cols (G, B, P, R, L): what output position p sends
-    back through its kernel taps, cut into R runs of L values that are contiguous in dx too;
-    index[p, r] = flat offset in dx (of group 0) where run r of position p lands. A run is one
-    tap's C/G channels, or, with one group and dilation 1 on the last axis, a whole row of taps
-    (k_last x C values: neighbouring taps land on neighbouring positions).
-    """
-    groups, nb, npos, nruns, length = cols.shape
-    for g in range(groups):
-        for b in range(nb):
-            for p in range(npos):
-                for r in range(nruns):
-                    start = index[p, r] + g * cg
-                    target, source = dx[n0 + b, start:start + length], cols[g, b, p, r]
-                    for t in range(length):  # t >= 0 from range: compiles to a vector loop
-                        target[t] += source[t]
-
-
-def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, in_shape, dx: np.ndarray) -> None:
-    """dx[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk], into dx.
+def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray) -> None:
+    """dx[n, i, c] += sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk].
 
     This is seed 003's input gradient dA = sum_h rot180(W_h) * dZ_h, the full correlation of dY
     (with s - 1 zeros inserted between its elements when s > 1) with the 180-degree-rotated
@@ -284,40 +434,14 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, in
     position o*s + kk*d. Computing it in that scatter form skips the multiplications by inserted
     zeros. It is also the transposed convolution.
 
-    dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in_shape, C)
-    channels-last, zeroed by the caller. One GEMM dY (rows, C_out/G) @ W^T (C_out/G, prod(k) C/G)
-    per chunk and group, then col2im.
+    dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in, C)
+    channels-last and C-contiguous, zeroed by the caller. One GEMM dY (rows, C_out/G) @
+    W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im.
     """
-    in_shape, kernel_size = tuple(in_shape), tuple(kernel_size)
-    out_shape = dy.shape[1:-1]
-    n, c_out = dy.shape[0], dy.shape[-1]
-    groups = wm.shape[0]
-    og, kk = c_out // groups, math.prod(kernel_size)
-    cg = wm.shape[1] // kk
-    c = cg * groups
-    index = _scatter_index(in_shape, c, kernel_size, stride, dilation, out_shape)  # (P, K)
-    run = cg  # contiguous values per scatter step: one tap's channels ...
-    if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in dx as well
-        run = kernel_size[-1] * c
-        index = np.ascontiguousarray(index[:, ::kernel_size[-1]])  # (P, K / k_last): first tap of each row
-    wt = wm.transpose(0, 2, 1)  # (G, Og, K Cg)
     if not dx.flags.c_contiguous:
         raise ValueError("transposed writes into a C-contiguous dx")
-    flat = dx.reshape(n, math.prod(in_shape) * c)  # (N, prod(in) C), a view
-    inner = math.prod(out_shape[1:])
-    for chunk in chunks(n, out_shape, kk * c * dy.itemsize):
-        n0, n1, o0, o1 = chunk
-        src = dy[n0:n1, o0:o1]  # (b, ob, *out[1:], C_out)
-        rows = src.size // c_out
-        cols = _buffer((groups, rows, kk * cg), dy.dtype)
-        np.matmul(src.reshape(rows, groups, og).transpose(1, 0, 2), wt, out=cols)  # (G, rows, K Cg)
-        runs = cols.reshape(groups, n1 - n0, (o1 - o0) * inner, kk * cg // run, run)  # (G, b, P, R, L)
-        _col2im(flat, runs, index[o0 * inner:o1 * inner], cg, n0)
-
-
-def _scatter_index(in_shape, c, kernel_size, stride, dilation, out_shape) -> np.ndarray:
-    """(P, K): the flat channels-last offset in one sample of dx where tap q of output position p
-    lands (channel 0). Cut from an index plane with the same sliding-window view the forward uses."""
-    positions = np.arange(math.prod(in_shape)).reshape((1, 1) + in_shape) * c  # flat offset of each input position
-    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
-    return index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K), a copy
+    groups = wm.shape[0]
+    index, run, cg = _geometry(dx.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
+    rows = chunk_rows(wm.shape[1] * dy.itemsize)
+    cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, dy.dtype)
+    _transposed(_flat_rows(dy), index, run, cg, wm, rows, cols, block, _flat_samples(dx))

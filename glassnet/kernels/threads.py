@@ -61,6 +61,7 @@ def single_threaded_blas():
     with _blas_lock:
         if _blas_users == 0:
             if _controller is None:
+                import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: load it before the lookup
                 _controller = ThreadpoolController().select(user_api="blas")
             _blas_saved = [(lib, lib.get_num_threads()) for lib in _controller.lib_controllers]
             for lib, n in _blas_saved:

@@ -283,18 +283,19 @@ def test_channels_last_gradient_gives_the_same_gradients(dtype, rtol):
         assert g.dtype == dtype
 
 
-@pytest.mark.parametrize("c_in", [1, 3])
-def test_chunks_cut_inside_a_sample_match_torch(monkeypatch, c_in):
-    """Tiny chunks (several per sample, cut along the first output dimension) give the same
-    forward and gradients as PyTorch, with one input channel (column-ordered patches) or three."""
+@pytest.mark.parametrize("c_in, groups", [(1, 1), (3, 1), (4, 2)])
+def test_chunks_cut_inside_a_sample_match_torch(monkeypatch, c_in, groups):
+    """Tiny chunks (several per sample, cut between output rows) give the same forward and
+    gradients as PyTorch, with one input channel (patches gathered column by column), three,
+    or two groups (each group's columns of dY and Y gathered into a block)."""
     monkeypatch.setattr(im2col, "CHUNK_BYTES", 256)
     monkeypatch.setattr(im2col, "MIN_ROWS", 4)
-    _, x, w = _data((3, c_in, 11, 10), (5, c_in, 3, 3))
-    y = conv_forward(x, w, None, 1, 1)
+    _, x, w = _data((3, c_in, 11, 10), (6, c_in // groups, 3, 3))
+    y = conv_forward(x, w, None, 1, 1, groups=groups)
     dy = np.random.default_rng(7).standard_normal(y.shape).astype(np.float32)
-    dx, dw, _ = conv_backward(dy, x, w, 1, 1, needs=(True, True, False))
+    dx, dw, _ = conv_backward(dy, x, w, 1, 1, groups=groups, needs=(True, True, False))
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    ty = TF.conv2d(tx, tw, None, 1, 1)
+    ty = TF.conv2d(tx, tw, None, 1, 1, 1, groups)
     ty.backward(torch.tensor(dy))
     np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
     np.testing.assert_allclose(dx, tx.grad.numpy(), **TOL)

@@ -4,6 +4,7 @@ Layers, from the bottom: kernels (NumPy forward/backward) -> autograd and Tensor
 functional -> nn -> optim -> data, train, models, explain.
 """
 
+from .kernels.allocator import keep_freed_memory
 from .kernels.threads import get_num_threads, set_num_threads
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
@@ -13,3 +14,5 @@ from .tensor import (Tensor, arange, float32, float64, int64, is_tensor, ones, o
                      zeros, zeros_like)
 
 __version__ = "0.1.0"
+
+keep_freed_memory()  # reuse freed activation memory instead of re-faulting it (kernels/allocator.py)

@@ -5,10 +5,11 @@ The parallelism is glassnet's: a convolution or a pooling splits its batch betwe
 single-threaded GEMMs, copies and scatter-adds on its own samples side by side (NumPy and numba
 release the GIL). One operation hands work to the helper once: a round trip costs about 25 us
 when the helper has just run and about 150 us when it has slept a while (measured on the 2-core
-machine of docs/benchmarks.md), so small problems stay in one thread. OpenBLAS is held at one thread
-while glassnet's kernels run, because a multi-threaded OpenBLAS on the modest products of a CNN
-only adds hand-offs between its threads: on a busy 2-core machine a (64, 400) @ (400, 120)
-product took 69 ms at two OpenBLAS threads and 0.07 ms at one (docs/benchmarks.md).
+machine of docs/benchmarks.md), so small problems stay in one thread. OpenBLAS is set to one
+thread when glassnet's kernels first run, because a multi-threaded OpenBLAS on the modest
+products of a CNN only adds hand-offs between its threads: on a busy 2-core machine a
+(64, 400) @ (400, 120) product took 69 ms at two OpenBLAS threads and 0.07 ms at one
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ _workers = max(1, min(2, os.cpu_count() or 1))
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
-_controller = None  # threadpoolctl's handle on the BLAS libraries NumPy loaded, found once
+_controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
 _blas_lock = threading.Lock()
-_blas_users = 0
-_blas_saved: list = []
+_blas_single = False  # whether glassnet has set them to one thread
 
 
 def get_num_threads() -> int:
@@ -54,29 +54,23 @@ def executor() -> ThreadPoolExecutor:
 
 @contextlib.contextmanager
 def single_threaded_blas():
-    """OpenBLAS at one thread while any glassnet kernel that uses it runs. The thread count is
-    process-wide, so with kernels running in several user threads the first to start sets it and
-    the last to finish restores it (nested set/restore pairs would leave it wrong)."""
-    global _controller, _blas_users, _blas_saved
-    with _blas_lock:
-        if _blas_users == 0:
+    """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread while glassnet's
+    kernels run, and from then on. The setting is not restored afterwards on purpose: OpenBLAS's
+    idle worker threads poll for work for a while after each call, and raising the count again
+    after every operation kept one polling on the second core, where glassnet's helper thread
+    needs it. PyTorch likewise sets the BLAS thread count to its own. (A user who raises the
+    count again with threadpoolctl gets multi-threaded NumPy products, and glassnet's kernels
+    then share the cores with OpenBLAS's threads.)"""
+    global _controller, _blas_single
+    if not _blas_single:
+        with _blas_lock:
             if _controller is None:
                 import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: load it before the lookup
                 _controller = ThreadpoolController().select(user_api="blas")
-            _blas_saved = [(lib, lib.get_num_threads()) for lib in _controller.lib_controllers]
-            for lib, n in _blas_saved:
-                if n != 1:
-                    lib.set_num_threads(1)
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                for lib, n in _blas_saved:
-                    if n != 1:
-                        lib.set_num_threads(n)
+            for lib in _controller.lib_controllers:
+                lib.set_num_threads(1)
+            _blas_single = True
+    yield
 
 
 def split_batch(n: int, work, worth_it: bool = True) -> list:
@@ -88,21 +82,61 @@ def split_batch(n: int, work, worth_it: bool = True) -> list:
         if not worth_it or n < 2 or _workers < 2:
             return [work(0, n)]
         half = -(-n // 2)
-        second = executor().submit(work, half, n)
-        try:
-            first = work(0, half)
-        except BaseException:
-            wait([second])  # the helper writes arrays the caller owns: let it finish first
-            raise
+        with _two_cpus() as (mine, helpers):
+            second = executor().submit(_on_cpus, helpers, work, half, n)
+            _set_cpus(mine)
+            try:
+                first = work(0, half)
+            except BaseException:
+                wait([second])  # the helper writes arrays the caller owns: let it finish first
+                raise
         return [first, second.result()]
+
+
+@contextlib.contextmanager
+def _two_cpus():
+    """(caller's CPU, helper's CPU) for one split: two different CPUs of the caller's allowed
+    set, the caller's affinity restored afterwards. Why pin: the helper is woken by the caller,
+    and Linux tends to wake a thread on its waker's CPU; after a pause of some milliseconds the
+    two halves then often shared one CPU for a while, the caller's half taking twice the
+    helper's. Pinned, after a 0.15 s pause: a (64, 6, 14x14) convolution's forward and backward
+    2.35 ms instead of 3.22, a LeNet-5 step 9.4 ms instead of 10.7 (docs/benchmarks.md).
+    Where affinity cannot be read or set (not Linux), nothing is pinned."""
+    try:
+        allowed = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        yield None, None
+        return
+    cpus = sorted(allowed)
+    if len(cpus) < 2:
+        yield None, None
+        return
+    try:
+        yield cpus[:1], cpus[1:2]
+    finally:
+        _set_cpus(allowed)
+
+
+def _set_cpus(cpus) -> None:
+    if cpus is not None:
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError:  # e.g. the CPU went offline: run wherever the scheduler likes
+            pass
+
+
+def _on_cpus(cpus, work, *args):
+    """work(*args) in the helper, pinned to `cpus` (it stays there until the next task says otherwise)."""
+    _set_cpus(cpus)
+    return work(*args)
 
 
 def _forget_pool_after_fork() -> None:
     """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
     submitting to it would wait forever, so the child starts a pool of its own when needed."""
-    global _pool, _pool_lock, _blas_lock, _blas_users
+    global _pool, _pool_lock, _blas_lock
     _pool, _pool_lock = None, threading.Lock()
-    _blas_lock, _blas_users = threading.Lock(), 0
+    _blas_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_pool_after_fork)

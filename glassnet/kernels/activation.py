@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .threads import split_batch
+
+PARALLEL_BYTES = 1 << 22  # arrays smaller than this are done in one thread (a hand-off costs 25-150 us)
+
 __all__ = [
     "relu_forward", "relu_backward",
     "leaky_relu_forward", "leaky_relu_backward",
@@ -32,16 +36,40 @@ __all__ = [
 # y = max(x, 0)        dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch).
 # y > 0 exactly where x > 0, so the saved output doubles as the mask: no extra array is kept.
 
+# ReLU runs between every convolution and pooling, so on large maps its two passes are split by
+# sample between glassnet's two threads (NumPy's loops release the GIL): (64, 32, 28, 28) took
+# 0.6-0.8 ms per pass in one thread.
+
 def relu_forward(x: np.ndarray) -> np.ndarray:
-    """y = max(x, 0), same shape and dtype as x."""
-    return np.maximum(x, np.zeros((), x.dtype))
+    """y = max(x, 0), same shape, dtype and memory layout as x."""
+    y = np.empty_like(x)
+
+    def work(i):
+        np.maximum(x[i], np.zeros((), x.dtype), out=y[i])
+
+    _by_sample(x, work)
+    return y
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
-    dx = np.greater(y, 0, out=np.empty_like(dy))  # the mask as 1.0 / 0.0
-    dx *= dy
+    dx = np.empty_like(dy)
+
+    def work(i):
+        np.greater(y[i], 0, out=dx[i])  # the mask as 1.0 / 0.0
+        dx[i] *= dy[i]
+
+    _by_sample(dy, work)
     return dx
+
+
+def _by_sample(a: np.ndarray, work) -> None:
+    """work(index) over all of a (index = ...), or over two slices of its first axis, one per
+    thread, when a is large."""
+    if a.ndim == 0 or a.nbytes <= PARALLEL_BYTES:
+        work(Ellipsis)
+    else:
+        split_batch(a.shape[0], lambda a0, a1: work(slice(a0, a1)))
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------

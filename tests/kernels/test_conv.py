@@ -382,3 +382,35 @@ def test_large_batch_uses_bounded_memory():
         tracemalloc.stop()
         bound = 4 * x.nbytes + 2 * threads.get_num_threads() * im2col.CHUNK_BYTES  # padded copy, output, dx, chunks
         assert peak < bound < full_im2col / 2, (peak, bound)
+
+
+@pytest.mark.parametrize("c_in, groups, padding_mode", [(1, 1, "zeros"), (4, 2, "reflect"), (3, 1, "circular")])
+def test_batch_split_between_two_threads_matches_torch(monkeypatch, c_in, groups, padding_mode):
+    """With the batch shared between two threads (each half running the whole pipeline, the
+    weight and bias gradients summed over the halves), convolution and transposed convolution
+    still match PyTorch."""
+    monkeypatch.setattr(threads, "_workers", 2)
+    monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
+    rng, x, w = _data((5, c_in, 9, 8), (6, c_in // groups, 3, 3))
+    b = rng.standard_normal(6).astype(np.float32)
+    y = conv_forward(x, w, b, 2, 1, groups=groups, padding_mode=padding_mode)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    grads = conv_backward(dy, x, w, 2, 1, groups=groups, padding_mode=padding_mode)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    xp = TF.pad(tx, (1, 1, 1, 1), mode=padding_mode) if padding_mode != "zeros" else tx
+    ty = TF.conv2d(xp, tw, tb, 2, 0 if padding_mode != "zeros" else 1, 1, groups)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    for got, want in zip(grads, (tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.numpy(), **TOL)
+    # the transposed convolution (weight (C_in, C_out/G, k)) through the same split
+    wt = rng.standard_normal((c_in, 6 // groups, 3, 3)).astype(np.float32)
+    yt = conv_transpose_forward(x, wt, None, 2, 1, 1, groups)
+    dyt = rng.standard_normal(yt.shape).astype(np.float32)
+    dxt, dwt, _ = conv_transpose_backward(dyt, x, wt, 2, 1, 1, groups, needs=(True, True, False))
+    tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, wt))
+    ref = TF.conv_transpose2d(tx, tw, None, 2, 1, 1, groups)
+    ref.backward(torch.tensor(dyt))
+    np.testing.assert_allclose(yt, ref.detach().numpy(), **TOL)
+    np.testing.assert_allclose(dxt, tx.grad.numpy(), **TOL)
+    np.testing.assert_allclose(dwt, tw.grad.numpy(), **TOL)

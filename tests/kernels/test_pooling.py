@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.kernels import pooling as P
+from glassnet.kernels import threads
 from glassnet.testing import check_gradients
 
 torch = pytest.importorskip("torch")
@@ -410,3 +411,34 @@ def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, ker
             dx, dx_last = (P.adaptive_avg_pool_backward(g, x.shape) for g in (dy, dy_given))
         np.testing.assert_array_equal(dx_last, dx)
         assert is_channels_last(dx_last) == (kind.endswith("max") or dy_given is not dy)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pooling_split_between_threads_is_identical(monkeypatch, layout, kind):
+    """Large inputs are pooled by two threads, each taking half of the samples: forward and
+    backward match the one-thread result bit for bit, NaNs (which win a max window) included."""
+    x = distinct((5, 4, 9, 8), seed=6)
+    x[0, 1, 2, 3] = x[3, 2, 0, 0] = x[3, 2, 0, 1] = np.nan
+    x = channels_last(x) if layout == "channels_last" else x
+    dy = np.random.default_rng(6).standard_normal((5, 4, 4, 4)).astype(np.float32)
+
+    def run():
+        if kind == "max":
+            y, indices = P.max_pool_forward(x, (3, 2), 2, 1)
+            return y, indices, P.max_pool_backward(dy, indices, x.shape)
+        y = P.avg_pool_forward(x, (3, 2), 2, 1, False, False)
+        return y, None, P.avg_pool_backward(dy, x.shape, (3, 2), 2, 1, False, False)
+
+    monkeypatch.setattr(threads, "_workers", 2)
+    monkeypatch.setattr(P, "PARALLEL_BYTES", 1 << 40)
+    alone = run()
+    monkeypatch.setattr(P, "PARALLEL_BYTES", 0)
+    split = run()
+    for a, b in zip(alone, split):
+        if a is not None:
+            np.testing.assert_array_equal(b, a)
+    if kind == "max":  # and against PyTorch, NaNs included
+        yt, it = F.max_pool2d(torch.tensor(np.ascontiguousarray(x)), (3, 2), 2, 1, return_indices=True)
+        np.testing.assert_array_equal(split[0], yt.numpy())
+        np.testing.assert_array_equal(split[1], it.numpy())

@@ -110,26 +110,25 @@ def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple,
 
 
 @lru_cache(maxsize=64)
-def column_table(padded: tuple, kernel_size: tuple, stride: tuple, dilation: tuple,
-                 out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, taps) for a single-channel input read column by column: the windows of output
-    line q (all positions along the last output axis) start at flat offset starts[q] + i s_last,
-    and tap j of a window lies taps[j] further on."""
+def grid_table(padded: tuple, kernel_size: tuple, dilation: tuple, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(origins, taps) for a single-channel input at stride 1: window p starts at flat offset
+    origins[p] of the padded sample, and tap j of every window lies taps[j] further on."""
     positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded)
-    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    index = sliding_windows(positions, kernel_size, (1,) * len(padded), dilation, out_shape)  # (1, 1, *out, *k)
     index = index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K)
-    starts = np.ascontiguousarray(index[::out_shape[-1], 0])  # (P / out_last,)
-    taps = index[0] - index[0, 0]  # (K,)
-    starts.flags.writeable = taps.flags.writeable = False
-    return starts, taps
+    origins, taps = np.ascontiguousarray(index[:, 0]), index[0] - index[0, 0]
+    origins.flags.writeable = taps.flags.writeable = False
+    return origins, taps
 
 
-def _single_channel(xp: np.ndarray) -> bool:
-    """One input channel (grayscale images, audio): a patch row is then prod(k) values in runs of
-    only k_last (5 for LeNet's first layer), while the values one tap sees at neighbouring
-    output positions are neighbours in the input. So the patch matrix is gathered column by
-    column, (prod(k), rows), in long runs (_gather_columns); BLAS reads either orientation."""
-    return xp.shape[-1] == 1
+def _single_channel(xp: np.ndarray, stride) -> bool:
+    """One input channel (grayscale images, audio): a patch row is then only prod(k) values, in
+    runs of k_last (5 for LeNet's first layer), and the GEMM against a handful of filters runs
+    far below the BLAS's peak ((50176, 25) @ (25, 6) at 25 GFLOP/s). The sums are then taken
+    directly along output lines, where the values one tap sees at neighbouring positions are
+    neighbours in the input (_correlate_single, _weight_grad_single). At stride 1 only: other
+    strides take the patch matrix."""
+    return xp.shape[-1] == 1 and all(s == 1 for s in stride)
 
 
 @lru_cache(maxsize=64)
@@ -236,37 +235,51 @@ def _add_bias(y, r0, r1, bias):
 
 
 @njit(nogil=True, cache=True)
-def _gather_columns(x, starts, taps, width, step, r0, r1, cols):
-    """im2col of a single-channel input, stored column by column: cols[j, r - r0] =
-    x[n, starts[q] + taps[j] + i step] for the rows r = (n Q + q) width + i in r0:r1 (whole
-    output lines of `width` positions; Q lines per sample, line q's windows start at starts[q])."""
-    n_lines = starts.shape[0]
-    for j in range(taps.shape[0]):
-        column = cols[j]
-        for line in range(r0 // width, r1 // width):
-            xs, start = x[line // n_lines], starts[line % n_lines] + taps[j]
-            target = column[line * width - r0:(line + 1) * width - r0]
-            if step == 1:
-                source = xs[start:start + width]
-                for i in range(width):  # a vector copy
-                    target[i] = source[i]
-            else:
-                for i in range(width):
-                    target[i] = xs[start + i * step]
+def _correlate_single(x, origins, taps, w, bias, full, y):
+    """The forward sum for a single-channel input at stride 1, computed directly (no patch
+    matrix): y[n P + p, co] = b[co] + sum_j x[n, origins[p] + taps[j]] w[j, co].
+
+    origins[p] is where window p starts in one (flat, padded) sample, taps[j] where tap j lies
+    from there. At stride 1 every window of the padded grid is at origin + 1 from its
+    neighbour, so each tap is one long vector loop over the grid, full[co, i] += x[i + taps[j]]
+    w[j, co], for i up to the last window; positions whose window would wrap past a row end are
+    computed and dropped (at most k_last - 1 per row)."""
+    n_pos, c_out, span = origins.shape[0], w.shape[1], full.shape[1]
+    for n in range(x.shape[0]):
+        xs = x[n]
+        for co in range(c_out):
+            acc = full[co]
+            acc[:] = 0 if bias is None else bias[co]
+            for j in range(taps.shape[0]):
+                source, weight = xs[taps[j]:taps[j] + span], w[j, co]
+                for i in range(span):  # a vector loop
+                    acc[i] += source[i] * weight
+        out = y[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
+        for p in range(n_pos):
+            for co in range(c_out):
+                out[p, co] = full[co, origins[p]]
 
 
-@njit(nogil=True, cache=True)
-def _correlate_columns(x, starts, taps, width, step, wm, bias, rows_per_chunk, cols, y):
-    """_correlate for a single-channel input: the patches of a chunk gathered column by column
-    into cols (flat), then Y = (patches^T)^T @ W."""
-    total = x.shape[0] * starts.shape[0] * width
-    for r0 in range(0, total, rows_per_chunk):
-        r1 = min(r0 + rows_per_chunk, total)
-        patches_t = cols[:taps.shape[0] * (r1 - r0)].reshape(taps.shape[0], r1 - r0)  # (K, rows)
-        _gather_columns(x, starts, taps, width, step, r0, r1, patches_t)
-        np.dot(patches_t.T, wm[0], y[r0:r1])
-        if bias is not None:
-            _add_bias(y, r0, r1, bias)
+@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _weight_grad_single(x, origins, taps, dy, full, dw):
+    """The weight gradient for a single-channel input at stride 1, computed directly:
+    dw[j, co] += sum_p x[n, origins[p] + taps[j]] dy[n P + p, co], with dY spread onto the grid
+    (zeros where no window starts) so that each (j, co) is one long dot product. (reassoc lets
+    that dot product be vectorized: the order of a float sum changes, as in any GEMM.)"""
+    n_pos, c_out, span = origins.shape[0], dy.shape[1], full.shape[1]
+    for n in range(x.shape[0]):
+        xs, g = x[n], dy[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
+        full[:] = 0
+        for p in range(n_pos):
+            for co in range(c_out):
+                full[co, origins[p]] = g[p, co]
+        for j in range(taps.shape[0]):
+            source = xs[taps[j]:taps[j] + span]
+            for co in range(c_out):
+                spread, total = full[co], dw.dtype.type(0)
+                for i in range(span):
+                    total += source[i] * spread[i]
+                dw[j, co] += total
 
 
 @njit(nogil=True, cache=True)
@@ -374,23 +387,19 @@ def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out
     """
     groups, y_rows = wm.shape[0], _flat_rows(y)  # (N P, C_out), a view of y
     rows = chunk_rows(wm.shape[1] * xp.itemsize)
-    if _single_channel(xp):
-        starts, taps, width, rows = _columns(xp.shape, kernel_size, stride, dilation, out_shape, rows)
-        cols = _buffer("cols", (rows * wm.shape[1],), xp.dtype)
-        _correlate_columns(_flat_samples(xp), starts, taps, width, stride[-1], wm, bias, rows, cols, y_rows)
+    if _single_channel(xp, stride):
+        origins, taps = _grid(xp.shape, kernel_size, dilation, out_shape)
+        full = _buffer("cols", (wm.shape[2], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
+        _correlate_single(_flat_samples(xp), origins, taps, wm[0], bias, full, y_rows)
         return
     index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, out_shape, groups)
     cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, xp.dtype)
     _correlate(_flat_samples(xp), index, run, cg, wm, bias, rows, cols, block, y_rows)
 
 
-def _columns(xp_shape, kernel_size, stride, dilation, out_shape, rows):
-    """column_table for channels-last xp, the output line width, and rows per chunk rounded to
-    whole output lines."""
-    starts, taps = column_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(stride), tuple(dilation),
-                                tuple(out_shape))
-    width = out_shape[-1]
-    return starts, taps, width, max(rows // width, 1) * width
+def _grid(xp_shape, kernel_size, dilation, out_shape):
+    """grid_table for the channels-last single-channel input xp."""
+    return grid_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(dilation), tuple(out_shape))
 
 
 def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int) -> np.ndarray:
@@ -402,22 +411,20 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     The GEMM is NumPy's here, not numba's np.dot: the product of a transposed patch matrix ran
     1.1-1.6x slower in the BLAS numba calls (SciPy's OpenBLAS build) than in NumPy's.
     """
-    index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
-    row_len, og = math.prod(kernel_size) * cg, dy.shape[-1] // groups
-    rows = chunk_rows(row_len * xp.itemsize)
+    cg, og = xp.shape[-1] // groups, dy.shape[-1] // groups
+    row_len = math.prod(kernel_size) * cg
     x, d = _flat_samples(xp), _flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
     acc = np.zeros((groups, row_len, og), dtype=xp.dtype)
+    if _single_channel(xp, stride):
+        origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
+        full = _buffer("cols", (og, origins[-1] + 1), xp.dtype)  # (C_out, grid span)
+        _weight_grad_single(x, origins, taps, d, full, acc[0])
+        return acc
+    index, run, _ = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
+    rows = chunk_rows(row_len * xp.itemsize)
     part = np.empty_like(acc[0])  # (K Cg, Og)
-    single = _single_channel(xp)
-    if single:
-        starts, taps, width, rows = _columns(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], rows)
     for r0 in range(0, d.shape[0], rows):
         r1 = min(r0 + rows, d.shape[0])
-        if single:  # (K, rows) gathered column by column: then K @ dY
-            patches_t = _buffer("cols", (row_len, r1 - r0), xp.dtype)
-            _gather_columns(x, starts, taps, width, stride[-1], r0, r1, patches_t)
-            acc[0] += np.matmul(patches_t, d[r0:r1], out=part)
-            continue
         patches = _buffer("cols", (r1 - r0, row_len), xp.dtype)
         for g in range(groups):
             _gather(x, index, run, g * cg, r0, r1, patches)

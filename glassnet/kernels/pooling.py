@@ -342,6 +342,13 @@ def _spread_over_channels(dy, table, divisor, dx):
 PARALLEL_BYTES = 1 << 22  # inputs smaller than this are pooled in one thread (a hand-off costs 25-150 us)
 
 
+def _channels_innermost(planes: np.ndarray) -> bool:
+    """Whether the loops with the channels innermost pay: channels-last memory with at least one
+    vector's worth (16) of channels per position. With fewer the plane-by-plane loops win
+    ((64, 6, 28x28) max pooling: 0.35 ms against 0.56; (64, 16, 10x10): 0.11 against 0.05)."""
+    return planes.shape[2] >= 16
+
+
 def _over_planes(planes: np.ndarray, work) -> None:
     """work(a0, a1) over the planes (A, L, B), split between the threads (threads.split_batch)
     when the input is large enough. Each thread writes only its own rows a0:a1."""
@@ -352,7 +359,7 @@ def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple
     xp = _planes(x)  # (A, L, B)
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
-    loop = _max_over_windows if xp.shape[2] == 1 else _max_over_channels
+    loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
     _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, y[a0:a1], indices[a0:a1]))
     shape = x.shape[:2] + tuple(out_shape)
     return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
@@ -361,7 +368,7 @@ def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple
 def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: tuple) -> np.ndarray:
     xp = _planes(x)  # (A, L, B)
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
-    loop = _mean_over_windows if xp.shape[2] == 1 else _mean_over_channels
+    loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
     _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, divisor, y[a0:a1]))
     return _unplanes(y, x.shape[:2] + tuple(out_shape))  # (N, C, *out), in x's layout
 
@@ -369,7 +376,7 @@ def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_s
 def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
     dyp = _planes(dy)  # (A, O, B)
     dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
-    loop = _spread_over_windows if dyp.shape[2] == 1 else _spread_over_channels
+    loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
 
     def work(a0, a1):
         dx[a0:a1] = 0
@@ -412,7 +419,7 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     ind = _planes(indices)  # (A, O, B), the layout the forward's input had
     dyp = _planes_like(dy, ind)  # (A, O, B)
     dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
-    loop = _scatter_to_indices if ind.shape[2] == 1 else _scatter_to_channels
+    loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
 
     def work(a0, a1):
         dx[a0:a1] = 0

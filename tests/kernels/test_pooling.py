@@ -385,10 +385,11 @@ def is_channels_last(a):
 
 @pytest.mark.parametrize("spatial, kernel_size", [((7,), (2,)), ((7, 6), (3, 2)), ((5, 4, 6), (2, 2, 3))])
 @pytest.mark.parametrize("kind", ["max", "avg", "adaptive_max", "adaptive_avg"])
-def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, kernel_size, kind):
+@pytest.mark.parametrize("channels", [3, 17])  # plane-by-plane loops, channels-innermost loops
+def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, kernel_size, kind, channels):
     """A channels-last input gives bit-identical outputs and gradients, laid out channels-last,
     whatever the layout of the incoming gradient (NCHW from a Flatten, channels-last from a conv)."""
-    x = distinct((2, 3) + spatial, seed=4)
+    x = distinct((2, channels) + spatial, seed=4)
     x_last = channels_last(x)
     forward = {"max": lambda a: P.max_pool_forward(a, kernel_size, None, 1 if min(kernel_size) > 1 else 0),
                "avg": lambda a: (P.avg_pool_forward(a, kernel_size, 1, 0, False), None),
@@ -413,15 +414,15 @@ def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, ker
         assert is_channels_last(dx_last) == (kind.endswith("max") or dy_given is not dy)
 
 
-@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("layout, channels", [("nchw", 4), ("channels_last", 4), ("channels_last", 17)])
 @pytest.mark.parametrize("kind", ["max", "avg"])
-def test_pooling_split_between_threads_is_identical(monkeypatch, layout, kind):
+def test_pooling_split_between_threads_is_identical(monkeypatch, layout, channels, kind):
     """Large inputs are pooled by two threads, each taking half of the samples: forward and
     backward match the one-thread result bit for bit, NaNs (which win a max window) included."""
-    x = distinct((5, 4, 9, 8), seed=6)
+    x = distinct((5, channels, 9, 8), seed=6)
     x[0, 1, 2, 3] = x[3, 2, 0, 0] = x[3, 2, 0, 1] = np.nan
     x = channels_last(x) if layout == "channels_last" else x
-    dy = np.random.default_rng(6).standard_normal((5, 4, 4, 4)).astype(np.float32)
+    dy = np.random.default_rng(6).standard_normal((5, channels, 4, 4)).astype(np.float32)
 
     def run():
         if kind == "max":

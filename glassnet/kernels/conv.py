@@ -35,7 +35,7 @@ import numpy as np
 from . import fft_conv, im2col
 from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
 from .threads import single_threaded_blas, split_batch
-from .windows import pad, pad_backward
+from .windows import move_channels_first, move_channels_last, pad, pad_backward
 
 def _shape_pattern(channels: int, nd: int) -> str:
     names = spatial_names(nd)
@@ -105,7 +105,7 @@ def channels_last(x: np.ndarray) -> np.ndarray:
 
 
 def _channels_first(a: np.ndarray) -> np.ndarray:
-    return np.moveaxis(a, -1, 1)  # (N, *S, C) -> (N, C, *S) view, no copy
+    return move_channels_first(a)  # (N, *S, C) -> (N, C, *S) view, no copy
 
 
 def _bias_grad(dy: np.ndarray) -> np.ndarray:
@@ -117,7 +117,7 @@ def _bias_grad(dy: np.ndarray) -> np.ndarray:
     0.06 ms on NCHW memory), so that case is the product ones @ dY (rows, C_out) instead (0.09 ms;
     one BLAS thread: the summation order is fixed).
     """
-    last = np.moveaxis(dy, 1, -1)  # (N, *out, C_out) view
+    last = move_channels_last(dy)  # (N, *out, C_out) view
     if dy.flags.c_contiguous or not last.flags.c_contiguous:
         return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
     with single_threaded_blas():

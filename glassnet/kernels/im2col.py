@@ -58,7 +58,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .windows import pad, sliding_windows
+from .windows import move_channels_last, pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
@@ -304,7 +304,7 @@ def _transposed(dy, index, run, cg, wm, rows_per_chunk, cols, block, dx):
 def channels_last_view(x: np.ndarray, pads=None) -> np.ndarray | None:
     """x (N, C, *S) as a channels-last (N, *S, C) view when that is free (x is a channels-first
     view of contiguous channels-last memory and no padding is asked for), else None."""
-    x_cl = np.moveaxis(x, 1, -1)  # (N, *S, C) view
+    x_cl = move_channels_last(x)  # (N, *S, C) view
     unpadded = pads is None or all(tuple(p) == (0, 0) for p in pads)
     return x_cl if unpadded and x_cl.flags.c_contiguous else None
 

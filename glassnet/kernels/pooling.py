@@ -50,7 +50,7 @@ from numba import njit
 
 from .sizes import Pads, check_window_fits, pool_output_size, positive_tuple, resolve_padding
 from .threads import split_batch
-from .windows import pad, sliding_windows
+from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
 OVERHANG = -2  # table entry for a position past the padded input (ceil_mode's last window)
@@ -165,7 +165,7 @@ def _planes(x: np.ndarray) -> np.ndarray:
     one plane, so the loops below serve both, and pooling a convolution's output needs no
     layout copy (a (64, 6, 28, 28) transposition costs more than the pooling itself)."""
     n, c, size = x.shape[0], x.shape[1], math.prod(x.shape[2:])
-    last = np.moveaxis(x, 1, -1)  # (N, *spatial, C) view
+    last = move_channels_last(x)  # (N, *spatial, C) view
     if not x.flags.c_contiguous and last.flags.c_contiguous:
         return last.reshape(n, size, c)  # (N, L, C), no copy
     return np.ascontiguousarray(x).reshape(n * c, size, 1)  # (N C, L, 1)
@@ -176,14 +176,14 @@ def _planes_like(a: np.ndarray, planes: np.ndarray) -> np.ndarray:
     n, c, size = a.shape[0], a.shape[1], math.prod(a.shape[2:])
     if planes.shape[2] == 1:
         return np.ascontiguousarray(a).reshape(n * c, size, 1)  # (N C, L', 1)
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1)).reshape(n, size, c)  # (N, L', C)
+    return np.ascontiguousarray(move_channels_last(a)).reshape(n, size, c)  # (N, L', C)
 
 
 def _unplanes(planes: np.ndarray, shape: tuple) -> np.ndarray:
     """(A, L, B) planes -> (N, C, *S) = shape, a view (channels-last memory stays so)."""
     if planes.shape[2] == 1:  # (N C, L, 1); also channels-last memory when C = 1
         return planes.reshape(shape)
-    return np.moveaxis(planes.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)  # (N, C, *S) view
+    return move_channels_first(planes.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)))  # (N, C, *S) view
 
 
 def _check_input(x: np.ndarray, nd: int, what: str) -> None:

@@ -33,6 +33,8 @@ def spatial_names(n: int) -> tuple[str, ...]:
 
 def _is_int(v) -> bool:
     """Python and NumPy integers (shapes often come as np.int64), but not bools."""
+    if type(v) is int:  # the common case first: the ABC check below costs microseconds per call
+        return True
     return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
 
 
@@ -40,6 +42,8 @@ def ntuple(value, n: int, name: str) -> tuple[int, ...]:
     """Broadcast an int to an n-tuple, or check that a sequence has n ints."""
     if _is_int(value):
         return (int(value),) * n
+    if isinstance(value, tuple) and len(value) == n and all(type(v) is int for v in value):
+        return value  # already normalised (layers pass their tuples on every call)
     if isinstance(value, Sequence) and not isinstance(value, str):
         out = tuple(value)
         if len(out) != n or not all(_is_int(v) for v in out):

@@ -38,7 +38,9 @@ padded channels-last copy of the input is therefore at most
 
 (the second term: one group's columns of dY or Y, gathered into a contiguous block), plus one
 (G, prod(k) C/G, C_out/G) weight-gradient accumulator per thread. With the defaults (1 MiB, 256
-rows) that is under 2.4 MiB for every layer of the benchmark.
+rows) that is under 2.4 MiB for every layer of the benchmark. A single-channel input at stride
+1 builds no patch matrix at all (_single_channel): its scratch is C_out values per position of
+one padded sample, the size of one sample's output.
 
 Threads and the GIL. Each function here is single-threaded over the samples it is given; conv.py
 shares a batch between get_num_threads() threads with threads.split_batch, each thread running

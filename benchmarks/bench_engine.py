@@ -7,7 +7,8 @@ Every case runs forward + backward in both frameworks with the same thread count
 glassnet and PyTorch alternate (the order alternating too), and each timed block of --calls calls
 is preceded by a short pause (OpenBLAS and OpenMP worker threads spin for ~0.1 s after a call and
 would slow whatever runs next) and one untimed warm-up call. Reported: the median wall time per
-call over the repetitions, the ratio glassnet / PyTorch, and the ratio of process CPU time per
+call over the repetitions, the ratio glassnet / PyTorch (the median over the repetitions of the
+ratio of two blocks run back to back), and the same ratio of process CPU time per
 call (on a busy machine the wall times mostly measure the scheduler; with --threads 1 the CPU
 ratio is a load-independent comparison of the work each framework does). Targets (issue 2): geometric mean of the
 conv2d ratios <= 1.4, none above 2.0; ReLU + max pooling <= 1.0; long-kernel conv1d <= 1.0;
@@ -134,14 +135,20 @@ def _time_block(step, calls: int) -> tuple[float, float]:
     return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
-def measure(g_step, t_step, reps: int, calls: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Median (wall, cpu) per call of glassnet and of PyTorch, interleaved block by block."""
+def measure(g_step, t_step, reps: int, calls: int) -> tuple[tuple[float, float], tuple[float, float], float, float]:
+    """Median (wall, cpu) per call of glassnet and of PyTorch, interleaved block by block, and
+    the medians of the paired ratios glassnet / PyTorch (wall, cpu) of blocks run back to back.
+    The paired ratio is the reported one: this machine's speed drifts over seconds, and two
+    blocks run one after the other see the same machine."""
     g_times, t_times = [], []
     for r in range(reps):
         order = [(g_step, g_times), (t_step, t_times)]
         for step, times in (order if r % 2 == 0 else order[::-1]):
             times.append(_time_block(step, calls))
-    return tuple(tuple(statistics.median(v) for v in zip(*times)) for times in (g_times, t_times))
+    wall_ratio = statistics.median(g[0] / t[0] for g, t in zip(g_times, t_times))
+    cpu_ratio = statistics.median(g[1] / t[1] for g, t in zip(g_times, t_times))
+    medians = tuple(tuple(statistics.median(v) for v in zip(*times)) for times in (g_times, t_times))
+    return medians[0], medians[1], wall_ratio, cpu_ratio
 
 
 def main() -> None:
@@ -171,10 +178,10 @@ def main() -> None:
         except Skip as why:
             print(f"{name:40s} skipped: {why}")
             continue
-        (g, g_cpu), (t, t_cpu) = measure(g_step, t_step, args.reps, args.calls)
-        print(f"{name:40s} {g * 1e3:12.2f} {t * 1e3:10.2f} {g / t:7.2f} {g_cpu / t_cpu:10.2f}", flush=True)
+        (g, _), (t, _), ratio, cpu_ratio = measure(g_step, t_step, args.reps, args.calls)
+        print(f"{name:40s} {g * 1e3:12.2f} {t * 1e3:10.2f} {ratio:7.2f} {cpu_ratio:10.2f}", flush=True)
         if name.startswith("conv2d"):
-            conv_ratios.append(g / t)
+            conv_ratios.append(ratio)
     if conv_ratios:
         geomean = math.exp(sum(math.log(r) for r in conv_ratios) / len(conv_ratios))
         print(f"conv2d geometric mean ratio {geomean:.2f} (target <= 1.4), worst {max(conv_ratios):.2f} (target <= 2.0)")

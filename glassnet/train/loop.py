@@ -113,9 +113,11 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
             run["correct"] += int((logits.data.argmax(axis=1) == y.data).sum())
             run["seen"] += n
             elapsed = run["seconds"] + time.perf_counter() - start
+            # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
+            # out on every step (into a log file that was one line per batch)
             bar.set_postfix(loss=f"{run['loss_sum'] / run['seen']:.4f}",
                             acc=f"{run['correct'] / run['seen']:.3f}",
-                            samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}")
+                            samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
             if checkpoint_every and state.step % checkpoint_every == 0:
                 run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
                 checkpoint()

@@ -77,3 +77,14 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_pat
     load_checkpoint(good, model=restored)
     for p, w in zip(restored.parameters(), weights):
         np.testing.assert_array_equal(p.data, w)
+
+
+def test_progress_bar_in_a_log_file_is_not_rewritten_every_step(tmp_path, capsys):
+    """With stderr not a terminal (a log file, CI) the bar refreshes every 5 s: a short epoch
+    of 16 steps writes its running metrics a couple of times, not once per step."""
+    model = _model()
+    fit(model, optim.SGD(model.parameters(), lr=0.1), DataLoader(_blobs(), batch_size=16, seed=0),
+        epochs=1, out_dir=tmp_path, progress=True, log=lambda s: None)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err
+    assert err.count("samples_s=") <= 2, err

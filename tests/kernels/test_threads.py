@@ -1,0 +1,86 @@
+"""glassnet's two threads (kernels/threads.py): how a batch is split, pinned and restored."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import glassnet
+import glassnet.functional  # noqa: F401
+from glassnet.kernels import threads
+
+two_cpus = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    monkeypatch.setattr(threads, "_workers", 2)
+
+
+def test_split_batch_gives_each_thread_one_half(two_threads):
+    seen = []
+
+    def work(n0, n1):
+        seen.append((n0, n1, threading.get_ident()))
+        return n1 - n0
+
+    assert threads.split_batch(7, work) == [4, 3]
+    assert sorted(s[:2] for s in seen) == [(0, 4), (4, 7)]
+    assert seen[0][2] != seen[1][2]  # two different threads
+
+
+@pytest.mark.parametrize("n, worth_it, workers", [(7, False, 2), (1, True, 2), (7, True, 1)])
+def test_split_batch_stays_in_one_thread_when_asked(monkeypatch, n, worth_it, workers):
+    monkeypatch.setattr(threads, "_workers", workers)
+    caller = threading.get_ident()
+    calls = []
+    assert threads.split_batch(n, lambda a, b: calls.append((a, b, threading.get_ident())) or b - a,
+                               worth_it) == [n]
+    assert calls == [(0, n, caller)]
+
+
+def test_an_error_in_one_half_is_raised_after_the_other_half_finished(two_threads):
+    finished = []
+
+    def work(n0, n1):
+        if n0 == 0:
+            raise ValueError("first half failed")
+        threading.Event().wait(0.05)  # the helper is still writing when the caller fails
+        finished.append(n0)
+
+    with pytest.raises(ValueError, match="first half failed"):
+        threads.split_batch(4, work)
+    assert finished == [2]
+
+
+@pytest.mark.skipif(not two_cpus, reason="needs two CPUs and Linux CPU affinity")
+def test_the_halves_run_pinned_to_two_cpus_and_the_caller_is_restored(two_threads):
+    before = os.sched_getaffinity(0)
+    masks = {}
+
+    def work(n0, n1):
+        masks[n0] = os.sched_getaffinity(0)
+
+    threads.split_batch(4, work)
+    assert len(masks[0]) == len(masks[2]) == 1 and masks[0] != masks[2]
+    assert os.sched_getaffinity(0) == before
+    with pytest.raises(RuntimeError):
+        threads.split_batch(4, lambda n0, n1: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert os.sched_getaffinity(0) == before
+
+
+def test_blas_is_held_at_one_thread_once_a_kernel_ran():
+    x = glassnet.tensor(np.ones((2, 3, 8, 8), np.float32))
+    w = glassnet.tensor(np.ones((4, 3, 3, 3), np.float32))
+    glassnet.functional.conv2d(x, w)
+    for lib in threadpool_info():
+        if lib["user_api"] == "blas":
+            assert lib["num_threads"] == 1, lib
+
+
+@pytest.mark.parametrize("bad", [0, 3, 1.0, True, "2"])
+def test_set_num_threads_accepts_one_or_two(bad):
+    with pytest.raises(ValueError, match="1 or 2 threads"):
+        glassnet.set_num_threads(bad)

@@ -98,16 +98,6 @@ def _spatial_flip(w: np.ndarray) -> np.ndarray:
     return np.flip(w, axis=tuple(range(2, w.ndim)))  # rot180 in 2-D: every spatial axis reversed
 
 
-def channels_last(x: np.ndarray) -> np.ndarray:
-    """x (N, C, *S) as an (N, C, *S) view of channels-last memory: same values, and the kernels'
-    layout changes become free. Copies only when x is not already laid out so."""
-    return _channels_first(im2col.to_channels_last(x))
-
-
-def _channels_first(a: np.ndarray) -> np.ndarray:
-    return move_channels_first(a)  # (N, *S, C) -> (N, C, *S) view, no copy
-
-
 def _bias_grad(dy: np.ndarray) -> np.ndarray:
     """db[co] = sum of dy (N, C_out, *out) over the batch and every output position.
 
@@ -171,7 +161,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
         im2col.correlate(xp[n0:n1], wm, k, stride, dilation, out, y[n0:n1], bias)
 
     split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
-    y = _channels_first(y)
+    y = move_channels_first(y)
     return (y, xp) if return_padded else y
 
 
@@ -225,7 +215,7 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         if needs[2]:
             db = sum(p[1] for p in parts)
         if needs[0]:
-            dx = pad_backward(_channels_first(dxp), pads, padding_mode)
+            dx = pad_backward(move_channels_first(dxp), pads, padding_mode)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))
     return dx, dw, db
@@ -288,7 +278,7 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     y = _crop(y, pads, 1)  # (N, *out, C_out)
     if bias is not None:
         y += bias
-    return _channels_first(y)
+    return move_channels_first(y)
 
 
 def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, padding=0,
@@ -321,8 +311,8 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     parts = split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
     if needs[1]:
         dw = im2col.weight_from_matrix(sum(parts), k)  # (C_in, C_out/G, *k)
-    return (_channels_first(dx) if needs[0] else None), dw, db
+    return (move_channels_first(dx) if needs[0] else None), dw, db
 
 
 __all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward",
-           "check_conv_args", "channels_last"]
+           "check_conv_args"]

@@ -93,15 +93,22 @@ def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
 
 # ---------------------------------------------------------------- tables
 
+def _window_offsets(padded: tuple, kernel_size: tuple, stride: tuple, dilation: tuple,
+                    out_shape: tuple) -> np.ndarray:
+    """(P, K) int64: the flat position, in a sample of spatial shape `padded`, of tap q of the
+    window of output position p, read off an index plane through the sliding-window view."""
+    positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded)
+    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
+    return index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K), a copy
+
+
 @lru_cache(maxsize=64)
 def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple, dilation: tuple,
                 out_shape: tuple, groups: int) -> tuple[np.ndarray, int]:
     """(index, run): patch row p of one sample (and one group) is the runs
     xs[index[p, r] + g C/G : ... + run] for r = 0, 1, ..., one after another, xs the sample's
     flat channels-last memory (prod(padded) C values). index is (P, R) int64."""
-    positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded) * channels
-    index = sliding_windows(positions, kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)
-    index = index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K): where tap q of position p starts
+    index = _window_offsets(padded, kernel_size, stride, dilation, out_shape) * channels  # (P, K) offsets
     run = channels // groups  # one tap's channels ...
     if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in the input as well
         run = kernel_size[-1] * channels
@@ -115,9 +122,7 @@ def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple,
 def grid_table(padded: tuple, kernel_size: tuple, dilation: tuple, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     """(origins, taps) for a single-channel input at stride 1: window p starts at flat offset
     origins[p] of the padded sample, and tap j of every window lies taps[j] further on."""
-    positions = np.arange(math.prod(padded), dtype=np.int64).reshape((1, 1) + padded)
-    index = sliding_windows(positions, kernel_size, (1,) * len(padded), dilation, out_shape)  # (1, 1, *out, *k)
-    index = index.reshape(math.prod(out_shape), math.prod(kernel_size))  # (P, K)
+    index = _window_offsets(padded, kernel_size, (1,) * len(padded), dilation, out_shape)  # (P, K)
     origins, taps = np.ascontiguousarray(index[:, 0]), index[0] - index[0, 0]
     origins.flags.writeable = taps.flags.writeable = False
     return origins, taps
@@ -357,7 +362,7 @@ def weight_from_matrix(wm: np.ndarray, kernel_size) -> np.ndarray:
 
 
 def _geometry(xp_shape, kernel_size, stride, dilation, out_shape, groups):
-    """The patch table of channels-last xp (b, *Sp, C), C/G, and the rows per chunk."""
+    """(index, run) of patch_table for channels-last xp (b, *Sp, C), and C/G."""
     c = xp_shape[-1]
     index, run = patch_table(tuple(xp_shape[1:-1]), c, tuple(kernel_size), tuple(stride), tuple(dilation),
                              tuple(out_shape), groups)
@@ -388,13 +393,13 @@ def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out
     and group; the bias is added to each chunk while it is still in cache.
     """
     groups, y_rows = wm.shape[0], _flat_rows(y)  # (N P, C_out), a view of y
-    rows = chunk_rows(wm.shape[1] * xp.itemsize)
     if _single_channel(xp, stride):
         origins, taps = _grid(xp.shape, kernel_size, dilation, out_shape)
         full = _buffer("cols", (wm.shape[2], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
         _correlate_single(_flat_samples(xp), origins, taps, wm[0], bias, full, y_rows)
         return
     index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, out_shape, groups)
+    rows = chunk_rows(wm.shape[1] * xp.itemsize)
     cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, xp.dtype)
     _correlate(_flat_samples(xp), index, run, cg, wm, bias, rows, cols, block, y_rows)
 

@@ -117,25 +117,34 @@ def _two_cpus():
         _set_cpus(allowed)
 
 
-def _set_cpus(cpus) -> None:
-    if cpus is not None:
-        try:
-            os.sched_setaffinity(0, cpus)
-        except OSError:  # e.g. the CPU went offline: run wherever the scheduler likes
-            pass
+def _set_cpus(cpus) -> bool:
+    """Pin this thread to `cpus` (None: leave it); whether that was done."""
+    if cpus is None:
+        return False
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:  # e.g. the CPU went offline: run wherever the scheduler likes
+        return False
+    return True
+
+
+_helper_cpus = None  # what the helper thread is pinned to; only the helper changes it
 
 
 def _on_cpus(cpus, work, *args):
-    """work(*args) in the helper, pinned to `cpus` (it stays there until the next task says otherwise)."""
-    _set_cpus(cpus)
+    """work(*args) in the helper, pinned to `cpus` (it stays there until a task asks for other
+    CPUs, so the system call is made only then)."""
+    global _helper_cpus
+    if cpus != _helper_cpus and _set_cpus(cpus):
+        _helper_cpus = cpus
     return work(*args)
 
 
 def _forget_pool_after_fork() -> None:
     """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
     submitting to it would wait forever, so the child starts a pool of its own when needed."""
-    global _pool, _pool_lock, _blas_lock
-    _pool, _pool_lock = None, threading.Lock()
+    global _pool, _pool_lock, _blas_lock, _helper_cpus
+    _pool, _pool_lock, _helper_cpus = None, threading.Lock(), None
     _blas_lock = threading.Lock()
 
 

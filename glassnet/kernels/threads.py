@@ -1,29 +1,43 @@
-"""How glassnet uses the CPU's cores: its own worker threads, and OpenBLAS held at one thread.
+"""How glassnet uses the CPU's cores: its own helper thread, and OpenBLAS held at one thread.
 
 The parallelism is glassnet's: a convolution or a pooling splits its batch between
-`get_num_threads()` threads (the caller and a pooled helper) with `split_batch`, each running
+`get_num_threads()` threads (the caller and one helper thread) with `split_batch`, each running
 single-threaded GEMMs, copies and scatter-adds on its own samples side by side (NumPy and numba
-release the GIL). One operation hands work to the helper once: a round trip costs about 25 us
-when the helper has just run and about 150 us when it has slept a while (measured on the 2-core
-machine of docs/benchmarks.md), so small problems stay in one thread. OpenBLAS is set to one
-thread when glassnet's kernels first run, because a multi-threaded OpenBLAS on the modest
-products of a CNN only adds hand-offs between its threads: on a busy 2-core machine a
-(64, 400) @ (400, 120) product took 69 ms at two OpenBLAS threads and 0.07 ms at one
-(docs/benchmarks.md).
+release the GIL). OpenBLAS is set to one thread when glassnet's kernels first run, because a
+multi-threaded OpenBLAS on the modest products of a CNN only adds hand-offs between its threads:
+on a busy 2-core machine a (64, 400) @ (400, 120) product took 69 ms at two OpenBLAS threads and
+0.07 ms at one (docs/benchmarks.md).
+
+The hand-off. A thread that sleeps lets its CPU go idle, and waking an idle CPU is slow in a
+virtual machine that does not poll before halting (50-150 us on the 2-core machine of
+docs/benchmarks.md). So neither thread sleeps while a training step is under way: after each
+task the helper waits for the next one by spinning for about SPIN_ROUNDS x 0.5 us (5 ms)
+without the GIL, and the caller waits for the helper's half the same way, each yielding its
+CPU on every round (sched_yield, so a busy machine loses little); only then do they sleep.
+OpenMP runtimes do the same (GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35
+ms with sleeping waits and 5.94 ms with these (docs/benchmarks.md). Small problems still stay in
+one thread: a split costs tens of microseconds even with both threads awake.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 
+import numpy as np
+from numba import njit, types
 from threadpoolctl import ThreadpoolController
 
 _workers = max(1, min(2, os.cpu_count() or 1))
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_helper: _Helper | None = None
+_helper_lock = threading.Lock()
+
+SPIN_ROUNDS = 10_000  # sched_yield rounds of about 0.5 us each: the helper stays awake about 5 ms
+WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 10 ms for the helper's half
+_CAN_SPIN = sys.platform.startswith("linux")  # sched_yield from the C library, called from numba
 
 _controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
 _blas_lock = threading.Lock()
@@ -43,13 +57,84 @@ def set_num_threads(n: int) -> None:
     _workers = n
 
 
-def executor() -> ThreadPoolExecutor:
-    """The pool holding the helper thread (the calling thread is the other worker)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassnet-worker")
-    return _pool
+def executor() -> _Helper:
+    """The helper thread (the calling thread is the other worker), started on first use."""
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = _Helper()
+    return _helper
+
+
+class _Task:
+    """One call fn(*args) handed to the helper; result() waits for it and returns or raises."""
+
+    __slots__ = ("fn", "args", "_done", "_value", "_error", "_finished", "_number")
+
+    def __init__(self, fn, args, finished: np.ndarray, number: int):
+        self.fn, self.args = fn, args
+        self._done = threading.Lock()
+        self._done.acquire()  # released by run(): a plain lock is CPython's cheapest wait
+        self._value = self._error = None
+        self._finished, self._number = finished, number  # done once finished[0] >= number
+
+    def run(self) -> None:
+        try:
+            self._value = self.fn(*self.args)
+        except BaseException as error:  # handed to the caller, who re-raises it
+            self._error = error
+        finally:
+            self.fn = self.args = None
+            self._finished[0] += 1
+            self._done.release()
+
+    def result(self):
+        if _CAN_SPIN:  # wait awake first: a thread that sleeps here is woken as slowly as the helper
+            _spin_until_above(self._finished, self._number - 1, WAIT_ROUNDS)
+        with self._done:
+            pass
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Helper:
+    """A daemon thread running submitted tasks one after another. Between tasks it spins for
+    the next one without the GIL, then sleeps on the queue."""
+
+    def __init__(self):
+        self._tasks = queue.SimpleQueue()
+        # counters read by spinning threads without the GIL; each is changed by one side only
+        self._posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
+        self._finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
+        threading.Thread(target=self._serve, name="glassnet-worker", daemon=True).start()
+
+    def submit(self, fn, *args) -> _Task:
+        task = _Task(fn, args, self._finished, int(self._posted[0]) + 1)
+        self._tasks.put(task)
+        self._posted[0] += 1  # after the put: a helper that sees the count finds the task
+        return task
+
+    def _serve(self) -> None:
+        while True:
+            task = self._tasks.get()
+            task.run()
+            del task
+            if _CAN_SPIN:  # tasks finished so far = tasks taken: spin until one more is posted
+                _spin_until_above(self._posted, self._finished[0], SPIN_ROUNDS)
+
+
+if _CAN_SPIN:
+    _sched_yield = types.ExternalFunction("sched_yield", types.int32())
+
+    @njit(nogil=True, cache=True)
+    def _spin_until_above(counter, value, rounds):
+        """Return once counter[0] > value, or after `rounds` yields of the CPU. (The call to the
+        C library each round also makes the loop read counter[0] afresh.)"""
+        for _ in range(rounds):
+            if counter[0] > value:
+                return
+            _sched_yield()
 
 
 @contextlib.contextmanager
@@ -88,9 +173,13 @@ def split_batch(n: int, work, worth_it: bool = True) -> list:
             try:
                 first = work(0, half)
             except BaseException:
-                wait([second])  # the helper writes arrays the caller owns: let it finish first
+                with contextlib.suppress(BaseException):
+                    second.result()  # the helper writes arrays the caller owns: let it finish first
                 raise
-        return [first, second.result()]
+            # wait while still pinned: the helper's wake-up call would otherwise move this
+            # thread to the helper's CPU, where it then ran the single-threaded operations
+            # beside the spinning helper
+            return [first, second.result()]
 
 
 @contextlib.contextmanager
@@ -140,12 +229,12 @@ def _on_cpus(cpus, work, *args):
     return work(*args)
 
 
-def _forget_pool_after_fork() -> None:
-    """A forked child (e.g. a data-loading worker) inherits the pool object but not its thread:
-    submitting to it would wait forever, so the child starts a pool of its own when needed."""
-    global _pool, _pool_lock, _blas_lock, _helper_cpus
-    _pool, _pool_lock, _helper_cpus = None, threading.Lock(), None
+def _forget_helper_after_fork() -> None:
+    """A forked child (e.g. a data-loading worker) inherits the helper object but not its
+    thread: submitting to it would wait forever, so the child starts a helper of its own."""
+    global _helper, _helper_lock, _blas_lock, _helper_cpus
+    _helper, _helper_lock, _helper_cpus = None, threading.Lock(), None
     _blas_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_pool_after_fork)
+os.register_at_fork(after_in_child=_forget_helper_after_fork)

@@ -84,3 +84,35 @@ def test_blas_is_held_at_one_thread_once_a_kernel_ran():
 def test_set_num_threads_accepts_one_or_two(bad):
     with pytest.raises(ValueError, match="1 or 2 threads"):
         glassnet.set_num_threads(bad)
+
+
+@pytest.mark.skipif(not threads._CAN_SPIN, reason="the spinning waits are Linux-only")
+def test_spin_returns_once_the_counter_passes_the_value_and_gives_up_after_its_rounds():
+    counter = np.array([3], dtype=np.int64)
+    threads._spin_until_above(counter, 2, 10**9)  # already above: returns at once
+    threads._spin_until_above(counter, 3, 10)  # never above: returns after 10 rounds
+    timer = threading.Timer(0.05, lambda: counter.__setitem__(0, 4))
+    timer.start()
+    threads._spin_until_above(counter, 3, 10**9)  # returns when the other thread counts up
+    assert counter[0] == 4
+    timer.join()
+
+
+def test_many_splits_from_two_threads_each_get_their_own_results(two_threads):
+    """Tasks from two calling threads queue for the one helper; each caller gets its halves."""
+    results, errors = {}, []
+
+    def caller(tag):
+        try:
+            results[tag] = [threads.split_batch(6, lambda n0, n1: (tag, n0, n1)) for _ in range(200)]
+        except BaseException as error:  # reported below: an assert in a thread would be lost
+            errors.append(error)
+
+    workers = [threading.Thread(target=caller, args=(tag,)) for tag in "ab"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    for tag in "ab":
+        assert results[tag] == [[(tag, 0, 3), (tag, 3, 6)]] * 200

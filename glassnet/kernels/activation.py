@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .threads import split_batch
+from .threads import PARALLEL_BYTES, split_batch
 
-PARALLEL_BYTES = 1 << 22  # arrays smaller than this are done in one thread (a hand-off costs 25-150 us)
 
 __all__ = [
     "relu_forward", "relu_backward",

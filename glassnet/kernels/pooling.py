@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from .sizes import Pads, check_window_fits, pool_output_size, positive_tuple, resolve_padding
-from .threads import split_batch
+from .threads import PARALLEL_BYTES, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
@@ -339,7 +339,6 @@ def _spread_over_channels(dy, table, divisor, dx):
                         target[b] += g[b] / divisor[o]
 
 
-PARALLEL_BYTES = 1 << 22  # inputs smaller than this are pooled in one thread (a hand-off costs 25-150 us)
 
 
 def _channels_innermost(planes: np.ndarray) -> bool:

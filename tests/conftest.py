@@ -1,9 +1,11 @@
-"""Suite-wide settings.
+"""Suite-wide settings and fixtures.
 
 PyTorch is the test oracle. Its default thread pool hands tiny operations to worker threads,
 which on a busy 2-core machine turns a 3 ms step into half a second; one thread keeps the
 oracle fast and its results independent of the machine's load.
 """
+
+import pytest
 
 try:
     import torch
@@ -12,3 +14,15 @@ except ImportError:  # the suites that need torch import it themselves and fail 
 
 if torch is not None:
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    """glassnet at two threads, splitting whenever asked: the run-time check that falls back to
+    one thread while other programs keep the CPUs busy (threads.LATE_SECONDS) is switched off,
+    so a test of the split does not depend on the machine's load."""
+    from glassnet.kernels import threads
+
+    monkeypatch.setattr(threads, "_workers", 2)
+    monkeypatch.setattr(threads, "LATE_SECONDS", float("inf"))
+    threads.executor().contended_until = 0.0

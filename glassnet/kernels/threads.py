@@ -26,6 +26,7 @@ import os
 import queue
 import sys
 import threading
+import time
 
 import numpy as np
 from numba import njit, types
@@ -41,6 +42,8 @@ _helper_lock = threading.Lock()
 PARALLEL_BYTES = 1 << 18
 SPIN_ROUNDS = 10_000  # sched_yield rounds of about 0.5 us each: the helper stays awake about 5 ms
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 10 ms for the helper's half
+LATE_SECONDS = 1e-3  # a spinning thread that sees a hand-off later than this had lost its CPU ...
+CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
 _CAN_SPIN = sys.platform.startswith("linux")  # sched_yield from the C library, called from numba
 
 _controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
@@ -73,14 +76,15 @@ def executor() -> _Helper:
 class _Task:
     """One call fn(*args) handed to the helper; result() waits for it and returns or raises."""
 
-    __slots__ = ("fn", "args", "_done", "_value", "_error", "_finished", "_number")
+    __slots__ = ("fn", "args", "posted_at", "finished_at", "_done", "_value", "_error", "_helper", "_number")
 
-    def __init__(self, fn, args, finished: np.ndarray, number: int):
+    def __init__(self, fn, args, helper: _Helper, number: int):
         self.fn, self.args = fn, args
+        self.posted_at = self.finished_at = time.perf_counter()
         self._done = threading.Lock()
         self._done.acquire()  # released by run(): a plain lock is CPython's cheapest wait
         self._value = self._error = None
-        self._finished, self._number = finished, number  # done once finished[0] >= number
+        self._helper, self._number = helper, number  # done once helper.finished[0] >= number
 
     def run(self) -> None:
         try:
@@ -89,12 +93,15 @@ class _Task:
             self._error = error
         finally:
             self.fn = self.args = None
-            self._finished[0] += 1
+            self.finished_at = time.perf_counter()
+            self._helper.finished[0] += 1
             self._done.release()
 
     def result(self):
-        if _CAN_SPIN:  # wait awake first: a thread that sleeps here is woken as slowly as the helper
-            _spin_until_above(self._finished, self._number - 1, WAIT_ROUNDS)
+        helper = self._helper
+        # wait awake first (a thread that sleeps is woken slowly), then on the lock
+        if _CAN_SPIN and _spin_until_above(helper.finished, self._number - 1, WAIT_ROUNDS):
+            helper.note_hand_off(time.perf_counter() - self.finished_at)  # how late this thread saw it
         with self._done:
             pass
         if self._error is not None:
@@ -104,28 +111,56 @@ class _Task:
 
 class _Helper:
     """A daemon thread running submitted tasks one after another. Between tasks it spins for
-    the next one without the GIL, then sleeps on the queue."""
+    the next one without the GIL, then sleeps on the queue.
+
+    Spinning assumes the two CPUs are glassnet's. When another program keeps one of them busy,
+    a spinning thread that yields its CPU gets it back only a time slice later (a LeNet-5 step
+    took 48 ms instead of 9 with a busy loop on the helper's CPU), and even without spinning a
+    half pinned to the busy CPU runs at half speed (18 ms), while one unpinned thread simply
+    uses the free CPU (9 ms; docs/benchmarks.md). So each hand-off a spinning thread should
+    have seen at once (the helper starting a task, the caller seeing its result) is timed, and
+    when two of about the last three came more than LATE_SECONDS late, splits run in one thread
+    for CONTENDED_SECONDS; then two threads are tried again. (One late hand-off is not enough:
+    on an idle virtual machine about 1 in 500 is late, when the host runs something else.)"""
 
     def __init__(self):
         self._tasks = queue.SimpleQueue()
         # counters read by spinning threads without the GIL; each is changed by one side only
-        self._posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
-        self._finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
+        self.posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
+        self.finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
+        self.contended_until = 0.0  # perf_counter time before which splits run in one thread
+        self._lateness = 0.0  # recent late hand-offs, each weighing 0.75 times less per hand-off since
+        if _CAN_SPIN:  # load the compiled spin now: the first call takes a while, not to be read as lateness
+            _spin_until_above(self.finished, 0, 0)
         threading.Thread(target=self._serve, name="glassnet-worker", daemon=True).start()
 
     def submit(self, fn, *args) -> _Task:
-        task = _Task(fn, args, self._finished, int(self._posted[0]) + 1)
+        task = _Task(fn, args, self, int(self.posted[0]) + 1)
         self._tasks.put(task)
-        self._posted[0] += 1  # after the put: a helper that sees the count finds the task
+        self.posted[0] += 1  # after the put: a helper that sees the count finds the task
         return task
 
+    def contended(self) -> bool:
+        """Whether the CPUs looked busy with other programs a moment ago."""
+        return time.perf_counter() < self.contended_until
+
+    def note_hand_off(self, delay: float) -> None:
+        """Count one hand-off a spinning thread saw `delay` seconds after it was made."""
+        self._lateness = 0.75 * self._lateness + (delay > LATE_SECONDS)
+        if self._lateness >= 1.5:  # two late ones in a row, or with one on time between them
+            self.contended_until = time.perf_counter() + CONTENDED_SECONDS
+            self._lateness = 0.0
+
     def _serve(self) -> None:
+        awake = False  # whether the helper was spinning when the next task was posted
         while True:
             task = self._tasks.get()
+            if awake:
+                self.note_hand_off(time.perf_counter() - task.posted_at)
             task.run()
             del task
-            if _CAN_SPIN:  # tasks finished so far = tasks taken: spin until one more is posted
-                _spin_until_above(self._posted, self._finished[0], SPIN_ROUNDS)
+            # tasks finished so far = tasks taken: spin until one more is posted
+            awake = _CAN_SPIN and _spin_until_above(self.posted, self.finished[0], SPIN_ROUNDS)
 
 
 if _CAN_SPIN:
@@ -133,12 +168,13 @@ if _CAN_SPIN:
 
     @njit(nogil=True, cache=True)
     def _spin_until_above(counter, value, rounds):
-        """Return once counter[0] > value, or after `rounds` yields of the CPU. (The call to the
-        C library each round also makes the loop read counter[0] afresh.)"""
+        """Whether counter[0] > value within `rounds` yields of the CPU. (The call to the C
+        library each round also makes the loop read counter[0] afresh.)"""
         for _ in range(rounds):
             if counter[0] > value:
-                return
+                return True
             _sched_yield()
+        return counter[0] > value
 
 
 @contextlib.contextmanager
@@ -168,7 +204,7 @@ def split_batch(n: int, work, worth_it: bool = True) -> list:
     held at one thread. [work(0, n)] in this thread alone when one thread is asked for, when the
     batch has a single sample, or when the caller judges the work too small (worth_it=False)."""
     with single_threaded_blas():
-        if not worth_it or n < 2 or _workers < 2:
+        if not worth_it or n < 2 or _workers < 2 or executor().contended():
             return [work(0, n)]
         half = -(-n // 2)
         with _two_cpus() as (mine, helpers):

@@ -385,11 +385,10 @@ def test_large_batch_uses_bounded_memory():
 
 
 @pytest.mark.parametrize("c_in, groups, padding_mode", [(1, 1, "zeros"), (4, 2, "reflect"), (3, 1, "circular")])
-def test_batch_split_between_two_threads_matches_torch(monkeypatch, c_in, groups, padding_mode):
+def test_batch_split_between_two_threads_matches_torch(monkeypatch, two_threads, c_in, groups, padding_mode):
     """With the batch shared between two threads (each half running the whole pipeline, the
     weight and bias gradients summed over the halves), convolution and transposed convolution
     still match PyTorch."""
-    monkeypatch.setattr(threads, "_workers", 2)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     rng, x, w = _data((5, c_in, 9, 8), (6, c_in // groups, 3, 3))
     b = rng.standard_normal(6).astype(np.float32)

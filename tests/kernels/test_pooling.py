@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.kernels import pooling as P
-from glassnet.kernels import threads
 from glassnet.testing import check_gradients
 
 torch = pytest.importorskip("torch")
@@ -416,7 +415,7 @@ def test_pooling_keeps_a_channels_last_layout_with_identical_values(spatial, ker
 
 @pytest.mark.parametrize("layout, channels", [("nchw", 4), ("channels_last", 4), ("channels_last", 17)])
 @pytest.mark.parametrize("kind", ["max", "avg"])
-def test_pooling_split_between_threads_is_identical(monkeypatch, layout, channels, kind):
+def test_pooling_split_between_threads_is_identical(monkeypatch, two_threads, layout, channels, kind):
     """Large inputs are pooled by two threads, each taking half of the samples: forward and
     backward match the one-thread result bit for bit, NaNs (which win a max window) included."""
     x = distinct((5, channels, 9, 8), seed=6)
@@ -431,7 +430,6 @@ def test_pooling_split_between_threads_is_identical(monkeypatch, layout, channel
         y = P.avg_pool_forward(x, (3, 2), 2, 1, False, False)
         return y, None, P.avg_pool_backward(dy, x.shape, (3, 2), 2, 1, False, False)
 
-    monkeypatch.setattr(threads, "_workers", 2)
     monkeypatch.setattr(P, "PARALLEL_BYTES", 1 << 40)
     alone = run()
     monkeypatch.setattr(P, "PARALLEL_BYTES", 0)

@@ -14,11 +14,6 @@ from glassnet.kernels import threads
 two_cpus = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
 
 
-@pytest.fixture
-def two_threads(monkeypatch):
-    monkeypatch.setattr(threads, "_workers", 2)
-
-
 def test_split_batch_gives_each_thread_one_half(two_threads):
     seen = []
 
@@ -116,3 +111,24 @@ def test_many_splits_from_two_threads_each_get_their_own_results(two_threads):
     assert errors == []
     for tag in "ab":
         assert results[tag] == [[(tag, 0, 3), (tag, 3, 6)]] * 200
+
+
+def _threads_used(n=4):
+    seen = set()
+    threads.split_batch(n, lambda n0, n1: seen.add(threading.get_ident()))
+    return len(seen)
+
+
+@pytest.mark.skipif(not threads._CAN_SPIN, reason="the spinning waits are Linux-only")
+def test_a_late_hand_off_makes_splits_run_in_one_thread_for_a_while(two_threads, monkeypatch):
+    """A spinning thread that sees its signal late lost its CPU to another program; then two
+    threads would be slower than one, so splits run in one thread until CONTENDED_SECONDS pass."""
+    helper = threads.executor()
+    assert _threads_used() == 2
+    monkeypatch.setattr(threads, "LATE_SECONDS", 0.0)  # every hand-off now counts as late
+    assert _threads_used() == 2  # this split notices it ...
+    assert helper.contended()
+    assert _threads_used() == 1  # ... and the next one stays in the caller
+    monkeypatch.setattr(threads, "LATE_SECONDS", float("inf"))
+    helper.contended_until = 0.0  # CONTENDED_SECONDS later
+    assert _threads_used() == 2

@@ -65,6 +65,7 @@ CASES = [  # (x shape, w shape, groups), rank 1, 2, 3, non-square, batch 1
     ((2, 1, 12), (3, 1, 4), 1),  # one input channel: the patch matrix is stored column by column
     ((2, 1, 9, 8), (4, 1, 3, 2), 1),
     ((1, 1, 5, 6, 4), (2, 1, 2, 3, 2), 1),
+    ((2, 1, 12, 11), (6, 1, 5, 5), 1),  # LeNet's first layer: 25 taps, six passes of four and one
 ]
 
 

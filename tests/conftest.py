@@ -19,10 +19,10 @@ if torch is not None:
 @pytest.fixture
 def two_threads(monkeypatch):
     """glassnet at two threads, splitting whenever asked: the run-time check that falls back to
-    one thread while other programs keep the CPUs busy (threads.LATE_SECONDS) is switched off,
+    one thread while other programs keep the CPUs busy (threads.LOST_SECONDS) is switched off,
     so a test of the split does not depend on the machine's load."""
     from glassnet.kernels import threads
 
     monkeypatch.setattr(threads, "_workers", 2)
-    monkeypatch.setattr(threads, "LATE_SECONDS", float("inf"))
+    monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
     threads.executor().contended_until = 0.0

@@ -42,7 +42,7 @@ _helper_lock = threading.Lock()
 PARALLEL_BYTES = 1 << 18
 SPIN_ROUNDS = 10_000  # sched_yield rounds of about 0.5 us each: the helper stays awake about 5 ms
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 10 ms for the helper's half
-LATE_SECONDS = 1e-3  # a spinning thread that sees a hand-off later than this had lost its CPU ...
+LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...
 CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
 _CAN_SPIN = sys.platform.startswith("linux")  # sched_yield from the C library, called from numba
 
@@ -76,11 +76,10 @@ def executor() -> _Helper:
 class _Task:
     """One call fn(*args) handed to the helper; result() waits for it and returns or raises."""
 
-    __slots__ = ("fn", "args", "posted_at", "finished_at", "_done", "_value", "_error", "_helper", "_number")
+    __slots__ = ("fn", "args", "_done", "_value", "_error", "_helper", "_number")
 
     def __init__(self, fn, args, helper: _Helper, number: int):
         self.fn, self.args = fn, args
-        self.posted_at = self.finished_at = time.perf_counter()
         self._done = threading.Lock()
         self._done.acquire()  # released by run(): a plain lock is CPython's cheapest wait
         self._value = self._error = None
@@ -93,15 +92,14 @@ class _Task:
             self._error = error
         finally:
             self.fn = self.args = None
-            self.finished_at = time.perf_counter()
             self._helper.finished[0] += 1
             self._done.release()
 
     def result(self):
         helper = self._helper
         # wait awake first (a thread that sleeps is woken slowly), then on the lock
-        if _CAN_SPIN and _spin_until_above(helper.finished, self._number - 1, WAIT_ROUNDS):
-            helper.note_hand_off(time.perf_counter() - self.finished_at)  # how late this thread saw it
+        if _CAN_SPIN:
+            helper.note_spin(_spin_timed(helper.finished, self._number - 1, WAIT_ROUNDS))
         with self._done:
             pass
         if self._error is not None:
@@ -117,11 +115,13 @@ class _Helper:
     a spinning thread that yields its CPU gets it back only a time slice later (a LeNet-5 step
     took 48 ms instead of 9 with a busy loop on the helper's CPU), and even without spinning a
     half pinned to the busy CPU runs at half speed (18 ms), while one unpinned thread simply
-    uses the free CPU (9 ms; docs/benchmarks.md). So each hand-off a spinning thread should
-    have seen at once (the helper starting a task, the caller seeing its result) is timed, and
-    when two of about the last three came more than LATE_SECONDS late, splits run in one thread
-    for CONTENDED_SECONDS; then two threads are tried again. (One late hand-off is not enough:
-    on an idle virtual machine about 1 in 500 is late, when the host runs something else.)"""
+    uses the free CPU (9 ms; docs/benchmarks.md). So each spin measures the time its thread
+    was kept off its CPU (wall time minus the thread's CPU time), and when two of about the last
+    three spins lost more than LOST_SECONDS, splits run in one thread for CONTENDED_SECONDS;
+    then two threads are tried again. (Lateness alone is not the signal: a helper that waits
+    for the GIL is late too, and on an idle virtual machine about 1 in 500 spins loses a
+    millisecond to the host, hence two.)
+    """
 
     def __init__(self):
         self._tasks = queue.SimpleQueue()
@@ -129,7 +129,7 @@ class _Helper:
         self.posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
         self.finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
         self.contended_until = 0.0  # perf_counter time before which splits run in one thread
-        self._lateness = 0.0  # recent late hand-offs, each weighing 0.75 times less per hand-off since
+        self._lost = 0.0  # recent spins that lost their CPU, each weighing 0.75 times less per spin since
         if _CAN_SPIN:  # load the compiled spin now: the first call takes a while, not to be read as lateness
             _spin_until_above(self.finished, 0, 0)
         threading.Thread(target=self._serve, name="glassnet-worker", daemon=True).start()
@@ -144,27 +144,30 @@ class _Helper:
         """Whether the CPUs looked busy with other programs a moment ago."""
         return time.perf_counter() < self.contended_until
 
-    def note_hand_off(self, delay: float) -> None:
-        """Count one hand-off a spinning thread saw `delay` seconds after it was made."""
-        self._lateness = 0.75 * self._lateness + (delay > LATE_SECONDS)
-        if self._lateness >= 1.5:  # two late ones in a row, or with one on time between them
+    def note_spin(self, lost: float) -> None:
+        """Count one spin whose thread was kept off its CPU for `lost` seconds."""
+        self._lost = 0.75 * self._lost + (lost > LOST_SECONDS)
+        if self._lost >= 1.5:  # two long losses in a row, or with one short between them
             self.contended_until = time.perf_counter() + CONTENDED_SECONDS
-            self._lateness = 0.0
+            self._lost = 0.0
 
     def _serve(self) -> None:
-        awake = False  # whether the helper was spinning when the next task was posted
         while True:
             task = self._tasks.get()
-            if awake:
-                self.note_hand_off(time.perf_counter() - task.posted_at)
             task.run()
             del task
-            # tasks finished so far = tasks taken: spin until one more is posted
-            awake = _CAN_SPIN and _spin_until_above(self.posted, self.finished[0], SPIN_ROUNDS)
+            if _CAN_SPIN:  # tasks finished so far = tasks taken: spin until one more is posted
+                self.note_spin(_spin_timed(self.posted, self.finished[0], SPIN_ROUNDS))
 
 
 if _CAN_SPIN:
     _sched_yield = types.ExternalFunction("sched_yield", types.int32())
+
+    def _spin_timed(counter, value, rounds) -> float:
+        """_spin_until_above, returning the seconds this thread spent off its CPU meanwhile."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        _spin_until_above(counter, value, rounds)
+        return (time.perf_counter() - wall) - (time.thread_time() - cpu)
 
     @njit(nogil=True, cache=True)
     def _spin_until_above(counter, value, rounds):

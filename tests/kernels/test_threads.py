@@ -120,15 +120,15 @@ def _threads_used(n=4):
 
 
 @pytest.mark.skipif(not threads._CAN_SPIN, reason="the spinning waits are Linux-only")
-def test_a_late_hand_off_makes_splits_run_in_one_thread_for_a_while(two_threads, monkeypatch):
-    """A spinning thread that sees its signal late lost its CPU to another program; then two
-    threads would be slower than one, so splits run in one thread until CONTENDED_SECONDS pass."""
+def test_spins_that_lose_their_cpu_make_splits_run_in_one_thread_for_a_while(two_threads, monkeypatch):
+    """Spinning threads kept off their CPU lost it to another program; then two threads would
+    be slower than one, so splits run in one thread until CONTENDED_SECONDS pass."""
     helper = threads.executor()
     assert _threads_used() == 2
-    monkeypatch.setattr(threads, "LATE_SECONDS", 0.0)  # every hand-off now counts as late
-    assert _threads_used() == 2  # this split notices it ...
+    monkeypatch.setattr(threads, "LOST_SECONDS", float("-inf"))  # every spin now counts as one that lost its CPU
+    _threads_used(), _threads_used()  # the caller's spins in these two alone reach the threshold
     assert helper.contended()
-    assert _threads_used() == 1  # ... and the next one stays in the caller
-    monkeypatch.setattr(threads, "LATE_SECONDS", float("inf"))
+    assert _threads_used() == 1  # ... and the next split stays in the caller
+    monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
     helper.contended_until = 0.0  # CONTENDED_SECONDS later
     assert _threads_used() == 2

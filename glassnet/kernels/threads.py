@@ -11,12 +11,13 @@ on a busy 2-core machine a (64, 400) @ (400, 120) product took 69 ms at two Open
 The hand-off. A thread that sleeps lets its CPU go idle, and waking an idle CPU is slow in a
 virtual machine that does not poll before halting (50-150 us on the 2-core machine of
 docs/benchmarks.md). So neither thread sleeps while a training step is under way: after each
-task the helper waits for the next one by spinning for about SPIN_ROUNDS x 0.5 us (5 ms)
-without the GIL, and the caller waits for the helper's half the same way, each yielding its
-CPU on every round (sched_yield, so a busy machine loses little); only then do they sleep.
-OpenMP runtimes do the same (GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35
-ms with sleeping waits and 5.94 ms with these (docs/benchmarks.md). Small problems still stay in
-one thread: a split costs tens of microseconds even with both threads awake.
+task the helper waits for the next one by spinning for SPIN_ROUNDS rounds of 0.5-0.6 us (about
+6 ms) without the GIL, and the caller waits for the helper's half the same way, each yielding
+its CPU on every round (sched_yield); only then do they sleep. OpenMP runtimes do the same
+(GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35 ms with sleeping waits and
+5.94 ms with these (docs/benchmarks.md). Small problems still stay in one thread: a split costs
+tens of microseconds even with both threads awake. When other programs keep the CPUs busy,
+splits fall back to one thread for a while (_Helper).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ _helper_lock = threading.Lock()
 # tens of microseconds): splitting ReLU and pooling on LeNet-5's maps (from (64, 16, 10, 10),
 # 400 KiB) made a training step 5-10% faster, paired against PyTorch (docs/benchmarks.md).
 PARALLEL_BYTES = 1 << 18
-SPIN_ROUNDS = 10_000  # sched_yield rounds of about 0.5 us each: the helper stays awake about 5 ms
-WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 10 ms for the helper's half
+SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: the helper stays awake about 6 ms
+WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for the helper's half
 LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...
 CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
 _CAN_SPIN = sys.platform.startswith("linux")  # sched_yield from the C library, called from numba

@@ -131,7 +131,7 @@ class _Helper:
         self.finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
         self.contended_until = 0.0  # perf_counter time before which splits run in one thread
         self._lost = 0.0  # recent spins that lost their CPU, each weighing 0.75 times less per spin since
-        if _CAN_SPIN:  # load the compiled spin now: the first call takes a while, not to be read as lateness
+        if _CAN_SPIN:  # load the compiled spin now: its first call takes a while, not to be read as lost time
             _spin_until_above(self.finished, 0, 0)
         threading.Thread(target=self._serve, name="glassnet-worker", daemon=True).start()
 

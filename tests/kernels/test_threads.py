@@ -132,3 +132,12 @@ def test_spins_that_lose_their_cpu_make_splits_run_in_one_thread_for_a_while(two
     monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
     helper.contended_until = 0.0  # CONTENDED_SECONDS later
     assert _threads_used() == 2
+
+
+def test_without_spinning_the_two_threads_wait_on_the_queue_and_the_lock(two_threads, monkeypatch):
+    """Where sched_yield cannot be called (not Linux) the threads sleep between hand-offs; the
+    splits give the same halves."""
+    monkeypatch.setattr(threads, "_CAN_SPIN", False)
+    for _ in range(3):
+        first, second = threads.split_batch(5, lambda n0, n1: (n0, n1, threading.get_ident()))
+        assert first[:2] == (0, 3) and second[:2] == (3, 5) and first[2] != second[2]

@@ -19,7 +19,6 @@ import numpy as np
 
 from .threads import PARALLEL_BYTES, split_batch
 
-
 __all__ = [
     "relu_forward", "relu_backward",
     "leaky_relu_forward", "leaky_relu_backward",

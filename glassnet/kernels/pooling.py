@@ -339,8 +339,6 @@ def _spread_over_channels(dy, table, divisor, dx):
                         target[b] += g[b] / divisor[o]
 
 
-
-
 def _channels_innermost(planes: np.ndarray) -> bool:
     """Whether the loops with the channels innermost pay: channels-last memory with at least 8
     channels per position. With fewer the plane-by-plane loops win (2x2 max pooling of

@@ -45,7 +45,10 @@ SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: the helper stays 
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for the helper's half
 LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...
 CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
-_CAN_SPIN = sys.platform.startswith("linux")  # sched_yield from the C library, called from numba
+# sched_yield from the C library, called from numba; GLASSNET_SPIN=0 makes the threads sleep
+# between hand-offs instead (OMP_WAIT_POLICY=passive's counterpart, for machines shared with
+# other jobs: less CPU time taken from them, slower splits)
+_CAN_SPIN = sys.platform.startswith("linux") and os.environ.get("GLASSNET_SPIN", "1") != "0"
 
 _controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
 _blas_lock = threading.Lock()

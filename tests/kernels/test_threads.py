@@ -1,6 +1,8 @@
 """glassnet's two threads (kernels/threads.py): how a batch is split, pinned and restored."""
 
 import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -141,3 +143,15 @@ def test_without_spinning_the_two_threads_wait_on_the_queue_and_the_lock(two_thr
     for _ in range(3):
         first, second = threads.split_batch(5, lambda n0, n1: (n0, n1, threading.get_ident()))
         assert first[:2] == (0, 3) and second[:2] == (3, 5) and first[2] != second[2]
+
+
+def test_glassnet_spin_0_makes_the_threads_sleep_between_hand_offs():
+    env = dict(os.environ, GLASSNET_SPIN="0")
+    code = ("import numpy as np, glassnet, glassnet.functional as F\n"
+            "from glassnet.kernels import threads\n"
+            "glassnet.set_num_threads(2)\n"
+            "x = glassnet.tensor(np.ones((8, 3, 40, 40), np.float32))  # large enough to split\n"
+            "w = glassnet.tensor(np.ones((8, 3, 3, 3), np.float32))\n"
+            "print(threads._CAN_SPIN, float(F.conv2d(x, w).sum().item()))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", str(8 * 8 * 38 * 38 * 27.0)]

@@ -71,9 +71,10 @@ def set_num_threads(n: int) -> None:
 def executor() -> _Helper:
     """The helper thread (the calling thread is the other worker), started on first use."""
     global _helper
-    with _helper_lock:
-        if _helper is None:
-            _helper = _Helper()
+    if _helper is None:  # the lock only for the first call, not on every split
+        with _helper_lock:
+            if _helper is None:
+                _helper = _Helper()
     return _helper
 
 
@@ -211,11 +212,14 @@ def split_batch(n: int, work, worth_it: bool = True) -> list:
     held at one thread. [work(0, n)] in this thread alone when one thread is asked for, when the
     batch has a single sample, or when the caller judges the work too small (worth_it=False)."""
     with single_threaded_blas():
-        if not worth_it or n < 2 or _workers < 2 or executor().contended():
+        if not worth_it or n < 2 or _workers < 2:
+            return [work(0, n)]
+        helper = executor()
+        if helper.contended():
             return [work(0, n)]
         half = -(-n // 2)
         with _two_cpus() as (mine, helpers):
-            second = executor().submit(_on_cpus, helpers, work, half, n)
+            second = helper.submit(_on_cpus, helpers, work, half, n)
             _set_cpus(mine)
             try:
                 first = work(0, half)

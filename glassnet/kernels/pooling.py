@@ -327,16 +327,18 @@ def _spread_over_windows(dy, table, divisor, dx):
 def _spread_over_channels(dy, table, divisor, dx):
     """_spread_over_windows for channels-last memory, the channel loop innermost."""
     n_a, n_out, n_b, n_k = dy.shape[0], table.shape[0], dy.shape[2], table.shape[1]
+    g = np.empty(n_b, dtype=dy.dtype)  # dy[a, o] / divisor[o], divided once per window
     for a in range(n_a):
         dya, dxa = dy[a], dx[a]
         for o in range(n_out):
-            g = dya[o]
+            for b in range(n_b):
+                g[b] = dya[o, b] / divisor[o]
             for j in range(n_k):
                 i = table[o, j]
                 if i >= 0:
                     target = dxa[i]
                     for b in range(n_b):
-                        target[b] += g[b] / divisor[o]
+                        target[b] += g[b]
 
 
 def _channels_innermost(planes: np.ndarray) -> bool:

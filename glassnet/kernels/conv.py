@@ -37,6 +37,7 @@ from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolv
 from .threads import single_threaded_blas, split_batch
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
 
+
 def _shape_pattern(channels: int, nd: int) -> str:
     names = spatial_names(nd)
     return "(" + ", ".join(("N", str(channels)) + names) + ")"

@@ -9,8 +9,8 @@ Where the files are looked for, in order (each file as `<name>.gz` or uncompress
    package `dataset-fashion-mnist` installs the original files.
 
 Otherwise (with download=True) the files are downloaded from the dataset's official location
-into `root/<folder>` or the user cache, checked against the published SHA-256 of the
-compressed file. Every file that is read is checked against the SHA-256 of its
+into `root/<folder>` or the user cache, checked against the published size and SHA-256 of the
+compressed file as it arrives. Every file that is read is checked against the SHA-256 of its
 *uncompressed* content, computed as it is decompressed (and it is never decompressed past the
 size its header declares): Debian recompresses the archives (its .gz differ from the originals
 in the gzip header only), so the uncompressed sum is the one that identifies the data wherever
@@ -37,7 +37,7 @@ from .idx import read_idx
 class FileInfo(NamedTuple):
     gz_sha256: str  # of the official .gz, checked on download
     sha256: str     # of the uncompressed IDX content, checked on every read
-    gz_size: int    # bytes of the official .gz
+    gz_size: int    # bytes of the official .gz: a download stops past it
 
 
 _FASHION_FILES = {
@@ -143,8 +143,8 @@ class _IDXImages(ArrayDataset):
             target = self.root / self.folder if self.root is not None else user_cache_dir() / self.folder
             try:
                 path = download_url([m + f"{name}.gz" for m in self.mirrors], target / f"{name}.gz",
-                                    self.files[name].gz_sha256, retries=self.retries, backoff=self.backoff,
-                                    progress=True)
+                                    self.files[name].gz_sha256, size=self.files[name].gz_size,
+                                    retries=self.retries, backoff=self.backoff, progress=True)
                 array, why = self._read_verified(path, name, shape, verify)
                 if array is not None:
                     return array

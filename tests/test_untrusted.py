@@ -47,6 +47,7 @@ def test_broken_json_names_the_file(text, message):
         loads_json(text, "f.json", "sidecar")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_only_regular_files_are_opened(tmp_path):
     (tmp_path / "ok").write_bytes(b"x")
     with open_regular(tmp_path / "ok", "thing") as f:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -40,8 +41,8 @@ def _build_model(name: str, num_classes: int):
 
 
 def _run_files(path: str) -> tuple[Path, dict]:
-    """A run directory or a model.safetensors file -> (weights file, its metadata)."""
-    from .serialization import load_metadata
+    """A run directory or a model.safetensors file -> (weights file, its metadata, checked)."""
+    from .serialization import InvalidFileError, check_model_metadata, load_metadata
     p = Path(path)
     weights = p / "model.safetensors" if p.is_dir() else p
     if not weights.is_file():
@@ -49,25 +50,38 @@ def _run_files(path: str) -> tuple[Path, dict]:
                        "or a .safetensors file written by `glassnet train`)")
     try:
         meta = load_metadata(weights)
-    except ValueError as error:
-        raise CLIError(str(error)) from None
-    if "model" not in meta:
-        raise CLIError(f"{weights} has no model name in its header: it was not written by `glassnet train`")
+        check_model_metadata(meta, weights)  # so the json.loads of its fields below are safe
+    except InvalidFileError as error:
+        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
     return weights, meta
 
 
 def _load_trained(path: str):
-    from .serialization import load
+    from .serialization import InvalidFileError, check_weights, load
     weights, meta = _run_files(path)
-    classes = json.loads(meta.get("classes", "[]"))
+    classes = json.loads(meta["classes"])
     model = _build_model(meta["model"], len(classes))
     try:
-        state = load(weights)
+        state = check_weights(load(weights), weights)
+    except InvalidFileError as error:  # broken, as opposed to made for another model (below)
+        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
+    try:
         model.load_state_dict(state)
     except (ValueError, KeyError, RuntimeError) as error:
         raise CLIError(f"{weights} does not fit model {meta['model']!r}: {error}") from None
     model.eval()
     return model, meta, classes
+
+
+def _json(value) -> str:
+    """json.dumps with NaN and infinities written as null: Python would write NaN, which is not JSON."""
+    def finite(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        return [finite(x) for x in v] if isinstance(v, (list, tuple)) else v
+    return json.dumps(finite(value), allow_nan=False)
 
 
 def _optimizer(name: str, params, lr: float, momentum: float, weight_decay: float):
@@ -162,9 +176,9 @@ def cmd_eval(args) -> int:
     result = evaluate(model, DataLoader(test_set, batch_size=512, seed=0), num_classes=len(classes))
     confusion = result["confusion"]
     if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name,
-                          "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
-                          "confusion_matrix": confusion.tolist()}))
+        print(_json({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name,
+                     "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
+                     "confusion_matrix": confusion.tolist()}))
         return 0
     print(f"{meta['model']} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
     width = max(len(c) for c in classes)
@@ -179,17 +193,19 @@ def _read_input(path: str, input_shape: list[int]) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"no such input file: {path}")
+    from .data.images import load_npy, open_image
+    from .untrusted import InvalidFileError
     if p.suffix == ".npy":
         try:
-            x = np.load(p, allow_pickle=False)
-        except ValueError as error:
-            raise CLIError(f"{path} is not a readable .npy array: {error}") from None
+            x = load_npy(p)
+        except InvalidFileError as error:
+            raise CLIError(str(error)) from None
     else:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
         try:
-            image = Image.open(p).convert("L")
-        except (UnidentifiedImageError, OSError) as error:
-            raise CLIError(f"{path} is not a readable image: {error}") from None
+            image = open_image(p).convert("L")
+        except InvalidFileError as error:
+            raise CLIError(str(error)) from None
         if len(input_shape) != 3:
             raise CLIError(f"this model takes inputs of shape {tuple(input_shape)}, not images: give a .npy file")
         image = image.resize((input_shape[2], input_shape[1]), Image.Resampling.NEAREST)
@@ -211,8 +227,8 @@ def cmd_predict(args) -> int:
         probs = F.softmax(model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
     best = int(probs.argmax())
     if args.json:
-        print(json.dumps({"class": best, "label": classes[best],
-                          "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
+        print(_json({"class": best, "label": classes[best],
+                     "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
         return 0
     print(f"{classes[best]} (class {best}, p = {probs[best]:.3f})")
     for i in np.argsort(-probs)[:args.top]:

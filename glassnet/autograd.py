@@ -29,6 +29,8 @@ import weakref
 
 import numpy as np
 
+from .dispatch import is_reference_mode, reference_mode
+
 _state = threading.local()
 
 
@@ -84,6 +86,7 @@ class Node:
         self.non_differentiable: set[int] = set()
         self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
         self.retained: dict[int, weakref.ref] = {}  # outputs whose .grad the user asked to keep
+        self.reference = is_reference_mode()  # backward runs on the kernels forward ran on (dispatch.py)
 
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
@@ -187,7 +190,8 @@ def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
         _check_saved_inputs_unchanged(node)
         upstream = [grads[i] if i in grads else np.zeros(shape, dtype)
                     for i, (shape, dtype) in enumerate(node.output_meta)]
-        input_grads = node.function.backward(node, *upstream)
+        with reference_mode(node.reference):
+            input_grads = node.function.backward(node, *upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(node.inputs):

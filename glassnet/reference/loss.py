@@ -7,7 +7,7 @@ cross_entropy   logits x (N, C, ...), class indices t (N, ...):
 nll_loss        log-probabilities x: l = -w_t x_t;  dl/dx_c = -w_t [c = t].
 mse_loss        l = (x - t)^2;  dl/dx = 2 (x - t).
 binary_cross_entropy_with_logits
-                l = -[t log s + (1 - t) log(1 - s)], s = sigmoid(x);  dl/dx = s - t.
+                l = -[t log s + (1 - t) log(1 - s)], s = sigmoid(x);  dl/dx = s - t, dl/dt = -x.
 Every forward returns the reduced loss; every backward returns dl/dx for an upstream scalar g
 (reduction 'mean' or 'sum') or per-position g (reduction 'none').
 """
@@ -80,4 +80,6 @@ def binary_cross_entropy_with_logits_forward(x, t, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits_backward(g, x, t, reduction="mean"):
-    return (sigmoid_forward(x) - t) * _scale(g, reduction, x.size, False)
+    """(dl/dx, dl/dt)."""
+    g = _scale(g, reduction, x.size, False)
+    return (sigmoid_forward(x) - t) * g, -x * g

@@ -87,3 +87,20 @@ def test_training_in_reference_mode_tracks_the_fast_kernels(name, build, steps):
     # the two kernels sum in different orders (float32 rounding, ~1e-7 relative per operation);
     # at this learning rate that stays at float32 precision for the hundred steps
     np.testing.assert_allclose(ref, fast, rtol=1e-5, atol=1e-6)
+
+
+def test_glassnet_train_reference_runs_on_the_reference_kernels(tmp_path):
+    """`glassnet train --reference` trains, and the weights differ from a fast run's only by
+    float32 rounding (the same seed, data and steps)."""
+    from glassnet.serialization import load
+    runs = {}
+    for flag in ([], ["--reference"]):
+        out = tmp_path / ("reference" if flag else "fast")
+        cmd = [sys.executable, "-m", "glassnet", "train", "--model", "lenet5", "--dataset", "shapes", "--limit", "128",
+               "--epochs", "1", "--batch-size", "32", "--lr", "0.01", "--scheduler", "none", "--no-progress",
+               "--out", str(out)] + flag
+        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+        runs[bool(flag)] = load(out / "model.safetensors")
+    assert any(not np.array_equal(v, runs[True][k]) for k, v in runs[False].items())  # other kernels ran
+    for name, value in runs[False].items():
+        np.testing.assert_allclose(runs[True][name], value, rtol=1e-4, atol=1e-5, err_msg=name)

@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--reference", action="store_true",
+                   help="run every operation on the readable reference kernels (glassnet/reference; about 10x slower)")
 
     e = sub.add_parser("eval", help="test accuracy and confusion matrix of a trained model")
     e.add_argument("run", help="run directory or model.safetensors")
@@ -321,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "explain":
             return cmd_explain(args, rest)
-        return commands[args.command](args)
+        from .dispatch import is_reference_mode, reference_mode
+        with reference_mode(getattr(args, "reference", False) or is_reference_mode()):
+            return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -31,3 +31,5 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, A
                       MaxPool2d, MaxPool3d)
 from .subsampling import Subsampling1d, Subsampling2d, Subsampling3d, SubsamplingNd
 from .tiled import TiledConv1d, TiledConv2d, TiledConv3d, TiledConvNd
+from .sync_batchnorm import SyncBatchNorm
+from . import parallel  # noqa: E402  after the layers: DistributedDataParallel builds on Module

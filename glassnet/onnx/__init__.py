@@ -11,5 +11,6 @@ The `onnx` package is needed for both; it is imported only when they are called.
 
 from .errors import OnnxError
 from .export import DEFAULT_OPSET, export
+from .load import load
 
-__all__ = ["export", "OnnxError", "DEFAULT_OPSET"]
+__all__ = ["export", "load", "OnnxError", "DEFAULT_OPSET"]

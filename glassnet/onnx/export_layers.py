@@ -331,7 +331,7 @@ def convert_function(g, t, names: dict, owners: dict) -> str:
     """The ONNX node of the autograd Function that made t (a residual +, a reshape, ...)."""
     node = t.grad_fn
     fname = node.function.__name__
-    label = f"{owners.get(id(t)) or 'forward'}/{fname}"
+    label = f"{owners[id(t)]}/{fname}" if owners.get(id(t)) else fname
 
     if fname not in _KNOWN:
         where = f"in layer {owners[id(t)]!r}" if id(t) in owners else "in a forward, between layers"

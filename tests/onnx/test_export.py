@@ -1,6 +1,7 @@
 """glassnet -> ONNX -> ONNX Runtime: every model of the zoo and one test model per layer family
-give glassnet's outputs at several batch sizes (the batch axis is dynamic); the files pass the
-ONNX checker; layers that cannot be written give errors naming them."""
+give glassnet's outputs at several batch sizes (the batch axis is dynamic), and so does the file
+imported back into glassnet; the files pass the ONNX checker; layers that cannot be written give
+errors naming them."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ pytest.importorskip("onnxruntime")
 import glassnet as gn  # noqa: E402
 from glassnet import models, nn  # noqa: E402
 from glassnet.nn import tables  # noqa: E402
-from glassnet.onnx import OnnxError, export  # noqa: E402
+from glassnet.onnx import OnnxError, export, load  # noqa: E402
 
 from onnx_helpers import randn, randomise_batch_norm, run_glassnet, run_onnxruntime  # noqa: E402
 
@@ -20,16 +21,18 @@ BATCHES = (1, 3, 8)
 
 
 def check_round_trip(model, sample_shape, tmp_path, opset=18, atol=1e-5):
-    """Export with a batch of 2, then compare ONNX Runtime with glassnet at several batch sizes."""
+    """Export with a batch of 2, then compare ONNX Runtime, and the file imported back into
+    glassnet, with the original model at several batch sizes."""
     path = tmp_path / "model.onnx"
     export(model, randn((2,) + sample_shape, seed=99), path, opset_version=opset)
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    imported = load(path)
     for n in BATCHES:
         x = randn((n,) + sample_shape, seed=n)
         expected = run_glassnet(model, x)
-        got = run_onnxruntime(path, x)
-        assert got.shape == expected.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=atol)
+        for got in (run_onnxruntime(path, x), run_glassnet(imported, x)):
+            assert got.shape == expected.shape
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=atol)
     return path
 
 

@@ -61,8 +61,9 @@ class GraphBuilder:
     """What the converters need while the graph is read: constant values, ranks from shape
     inference, fused Pad nodes, and the registered layers and steps."""
 
-    def __init__(self, opset: int, constants: dict, ranks: dict, shapes: dict, nodes):
+    def __init__(self, opset: int, constants: dict, ranks: dict, shapes: dict, nodes, graph_outputs):
         self.opset, self.constants, self.ranks, self.shapes = opset, constants, ranks, shapes
+        self.graph_outputs = set(graph_outputs)
         self.modules: dict[str, object] = {}
         self.consumers: dict[str, list] = {}
         for node in nodes:
@@ -431,9 +432,9 @@ def pad_op(b, node, attrs):
     mode = attrs.get("mode", "constant")
     if mode not in PAD_MODES:
         raise b.error(node, f"unknown mode {mode!r}")
-    if node.output[0] in b.fused_pads:
-        return None  # folded into the convolution that reads it
     pads, value, axes = _pad_arguments(b, node, attrs)
+    if _fold_into_conv(b, node, attrs, pads, value, axes):
+        return None
 
     def run(x, *rest):
         rank = x.ndim
@@ -458,6 +459,41 @@ def _pad_arguments(b, node, attrs):
     if min(pads, default=0) < 0:
         raise b.error(node, f"negative pads (cropping) are not supported, got {pads}")
     return pads, value, axes
+
+
+def slice_op(b, node, attrs):
+    if b.opset < 10:
+        fixed = [attrs.get("starts"), attrs.get("ends"), attrs.get("axes"), None]
+    else:
+        fixed = None
+
+    def run(x, *args):
+        starts, ends, axes, steps = fixed if fixed is not None else (list(args) + [None] * 4)[:4]
+        starts, ends = _ints(starts), _ints(ends)
+        axes = list(range(len(starts))) if axes is None else _ints(axes)
+        steps = [1] * len(starts) if steps is None else _ints(steps)
+        index = [slice(None)] * np.ndim(x)
+        for a, lo, hi, st in zip(axes, starts, ends, steps):
+            if st == 0:
+                raise ValueError("Slice with step 0")
+            index[a % np.ndim(x)] = slice(lo, hi, st)  # Python clamps out-of-range bounds as ONNX does
+        return x[tuple(index)]
+    return b.fn(node, run)
+
+
+def constant_of_shape(b, node, attrs):
+    from .load import MAX_ELEMENTS, read_tensor
+    value = attrs.get("value")
+    fill = np.zeros(1, np.float32) if value is None else read_tensor(value, None, f"ONNX node {node.name!r} value")
+    if fill.size != 1:
+        raise b.error(node, f"value must hold one element, got shape {fill.shape}")
+
+    def run(shape):
+        shape = _ints(shape)
+        if min(shape, default=0) < 0 or math.prod(shape) > MAX_ELEMENTS:
+            raise ValueError(f"ConstantOfShape of absurd shape {tuple(shape)}")
+        return np.full(shape, np.asarray(fill).reshape(-1)[0], dtype=np.asarray(fill).dtype)
+    return b.fn(node, run)
 
 
 def constant(b, node, attrs):
@@ -525,37 +561,28 @@ OPS = {
     "Div": elementwise, "Pow": power, "Flatten": flatten, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Pad": pad_op, "Dropout": identity, "Identity": identity, "Constant": constant,
     "Clip": clip, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Resize": resize, "Upsample": resize,
-    "ReduceMax": reduce, "ReduceMean": reduce, "ReduceSum": reduce, "Shape": shape_op, "Gather": gather, "Cast": cast,
+    "Slice": slice_op, "ConstantOfShape": constant_of_shape, "ReduceMax": reduce, "ReduceMean": reduce, "ReduceSum": reduce, "Shape": shape_op, "Gather": gather, "Cast": cast,
 }
 
 
-def find_fusable_pads(b: GraphBuilder, nodes, graph_outputs: set) -> None:
+def _fold_into_conv(b, node, attrs, pads, value, axes) -> bool:
     """A Pad whose only reader is a Conv becomes that Conv's padding (and padding_mode), as a
     model with padding_mode='reflect' was before torch.onnx split it in two."""
-    for node in nodes:
-        if node.op_type != "Pad" or node.output[0] in graph_outputs:
-            continue
-        readers = b.consumers.get(node.output[0], [])
-        if len(readers) != 1 or readers[0].op_type != "Conv" or readers[0].input[0] != node.output[0]:
-            continue
-        attrs = _attributes(node)
-        mode = attrs.get("mode", "constant")
-        conv_attrs = _attributes(readers[0])
-        try:
-            pads, value, axes = _pad_arguments(b, node, attrs)
-            rank = b.ranks[node.input[0]]
-        except (OnnxError, KeyError):
-            continue
-        axis_list = list(range(rank)) if axes is None else [a % rank for a in axes]
-        pairs = [(0, 0)] * rank
-        for i, a in enumerate(axis_list):
-            pairs[a] = (pads[i], pads[i + len(axis_list)])
-        conv_pads = conv_attrs.get("pads", [])
-        if mode not in PAD_MODES or any(p != (0, 0) for p in pairs[:2]) or (mode == "constant" and value != 0) or \
-                (mode != "constant" and (any(conv_pads) or conv_attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"))):
-            continue
-        glassnet_mode = "zeros" if mode == "constant" else PAD_MODES[mode]
-        b.fused_pads[node.output[0]] = (node.input[0], tuple(pairs[2:]), glassnet_mode)
+    readers = b.consumers.get(node.output[0], [])
+    if node.output[0] in b.graph_outputs or len(readers) != 1 or readers[0].op_type != "Conv" or \
+            readers[0].input[0] != node.output[0] or node.input[0] not in b.ranks:
+        return False
+    mode, conv_attrs = attrs.get("mode", "constant"), _attributes(readers[0])
+    rank = b.ranks[node.input[0]]
+    axis_list = list(range(rank)) if axes is None else [a % rank for a in axes]
+    pairs = [(0, 0)] * rank
+    for i, a in enumerate(axis_list):
+        pairs[a] = (pads[i], pads[i + len(axis_list)])
+    conv_pads = any(conv_attrs.get("pads", [])) or conv_attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID")
+    if any(p != (0, 0) for p in pairs[:2]) or (mode == "constant" and value != 0) or (mode != "constant" and conv_pads):
+        return False
+    b.fused_pads[node.output[0]] = (node.input[0], tuple(pairs[2:]), "zeros" if mode == "constant" else PAD_MODES[mode])
+    return True
 
 
 def _attributes(node) -> dict:

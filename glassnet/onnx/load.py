@@ -67,6 +67,8 @@ def read_tensor(t, folder: str, what: str) -> np.ndarray:
     if t.HasField("segment"):
         raise OnnxError(f"{what} is stored in segments, which glassnet does not read")
     if t.data_location == 1:  # EXTERNAL
+        if folder is None:
+            raise OnnxError(f"{what} refers to external data, which only initializers may")
         flat = _read_external(t, folder, count, dtype, what)
     elif t.raw_data:
         if len(t.raw_data) != count * dtype.itemsize:
@@ -160,7 +162,7 @@ def load(path):
     """
     from ..nn.module import Parameter
     from .graph_module import OnnxModel
-    from .import_ops import OPS, GraphBuilder, attributes, find_fusable_pads
+    from .import_ops import OPS, GraphBuilder, attributes
 
     onnx, model = _parse(path)
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
@@ -181,8 +183,9 @@ def load(path):
             raise OnnxError(f"ONNX input {v.name!r} declares an absurd shape {shape}")
         input_shapes.append(shape)
     shapes = _shapes(onnx, model)
-    b = GraphBuilder(opset, constants, {k: len(v) for k, v in shapes.items()}, shapes, g.node)
-    find_fusable_pads(b, g.node, {v.name for v in g.output})
+    b = GraphBuilder(opset, constants, {k: len(v) for k, v in shapes.items()}, shapes, g.node,
+                     [v.name for v in g.output])
+    weights = {t.name for t in g.initializer if constants[t.name].dtype.kind == "f"}
 
     defined, steps = set(constants) | {v.name for v in inputs}, []
     for node in g.node:
@@ -191,7 +194,9 @@ def load(path):
             raise OnnxError(f"ONNX node {node.name!r} ({node.op_type}) reads {missing} before any node writes it "
                             f"(the graph is not in topological order, or refers to nothing)")
         step = OPS[node.op_type](b, node, attributes(node))
-        if step is not None:
+        if step is not None and step.fn is not None and _foldable(step, constants, weights):
+            _fold(step, constants)  # shape arithmetic on constants (torch's padding subgraphs): done once, here
+        elif step is not None:
             steps.append(step)
         defined.update(n for n in node.output if n)
     for v in g.output:
@@ -211,6 +216,25 @@ def load(path):
         result.register_parameter(attr, Parameter(constants[name]))
         result.value_names[name] = attr
     return result.eval()
+
+
+def _foldable(step, constants, weights) -> bool:
+    """Every input is a constant array and none is a float weight, which must stay trainable; an
+    Identity of a weight is folded too (torch writes one for each deduplicated initializer), so
+    the layer that reads it gets its copy."""
+    names = [n for n in step.inputs if n]
+    if step.op_type == "Identity":
+        return bool(names) and names[0] in constants
+    return bool(names) and all(n in constants and n not in weights for n in names) and step.op_type != "Shape"
+
+
+def _fold(step, constants) -> None:
+    try:
+        out = step.fn(*[constants[n] if n else None for n in step.inputs])
+    except (ValueError, TypeError, IndexError) as error:
+        raise OnnxError(f"ONNX node {step.node!r} ({step.op_type}): {error}") from None
+    for name, value in zip(step.outputs, out if isinstance(out, tuple) else (out,)):
+        constants[name] = np.asarray(value.data if hasattr(value, "grad_fn") else value)
 
 
 def _unique_attr(module, name: str) -> str:

@@ -40,7 +40,7 @@ def _cant(name: str, module, why: str) -> OnnxError:
 
 # ---- shared pieces ------------------------------------------------------------------------------
 
-def _padded(g, x: str, xt, pads, padding_mode: str, name: str, module) -> tuple[str, list[int]]:
+def _padded(g, x: str, rank: int, pads, padding_mode: str, name: str, module) -> tuple[str, list[int]]:
     """Zero padding goes into the operator's pads; reflect/replicate/circular become a Pad node
     first (as torch.onnx writes them). Returns (input name, the operator's pads: begins, ends)."""
     if padding_mode == "zeros" or all(p == (0, 0) for p in pads):
@@ -48,20 +48,21 @@ def _padded(g, x: str, xt, pads, padding_mode: str, name: str, module) -> tuple[
     if padding_mode == "circular" and g.opset < 19:
         raise _cant(name, module, f"padding_mode='circular' is Pad mode 'wrap', which needs opset_version >= 19, "
                                   f"got {g.opset}")
-    lead = [0] * (xt.ndim - len(pads))
+    lead = [0] * (rank - len(pads))
     onnx_pads = lead + [lo for lo, _ in pads] + lead + [hi for _, hi in pads]
     out = g.node("Pad", [x, g.ints(onnx_pads, f"{name}_pads")], f"{name}/Pad", mode=_PAD_MODES[padding_mode])
     return out, [0] * (2 * len(pads))
 
 
-def _conv(g, x, xt, weight, bias, stride, padding, dilation, groups, padding_mode, name, module,
+def _conv(g, x, input_shape, weight, bias, stride, padding, dilation, groups, padding_mode, name, module,
           weight_name="weight") -> str:
-    """A Conv node: weight (O, C/groups, *k) and bias (O,) as initializers named after the layer."""
+    """A Conv node on x of shape input_shape (N, C, *spatial): weight (O, C/groups, *k) and bias
+    (O,) as initializers named after the layer."""
     nd = weight.ndim - 2
     k = weight.shape[2:]
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
-    pads = resolve_padding(padding, k, stride, dilation, xt.shape[2:])
-    x, onnx_pads = _padded(g, x, xt, pads, padding_mode, name, module)
+    pads = resolve_padding(padding, k, stride, dilation, input_shape[2:])
+    x, onnx_pads = _padded(g, x, len(input_shape), pads, padding_mode, name, module)
     inputs = [x, g.constant(weight, f"{name}.{weight_name}")]
     if bias is not None:
         inputs.append(g.constant(bias, f"{name}.bias"))
@@ -84,7 +85,7 @@ def conv(g, m, name, x, xt, yt):
     w = m.weight.data
     if m.flip:  # a true convolution is a cross-correlation with the kernel rotated by 180 degrees
         w = np.ascontiguousarray(np.flip(w, axis=tuple(range(2, w.ndim))))
-    return _conv(g, x, xt, w, _data(m.bias), m.stride, m.padding, m.dilation, m.groups, m.padding_mode, name, m,
+    return _conv(g, x, xt.shape, w, _data(m.bias), m.stride, m.padding, m.dilation, m.groups, m.padding_mode, name, m,
                  "weight_flipped" if m.flip else "weight")
 
 
@@ -199,7 +200,7 @@ def softmax(g, m, name, x, xt, yt):
 
 def conv_map(g, m, name, x, xt, yt):
     dense = _dense_bank(m.weight.data, m.table.data.astype(bool))  # (O, C, *k), zeros where not connected
-    return _conv(g, x, xt, dense, _data(m.bias), m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m,
+    return _conv(g, x, xt.shape, dense, _data(m.bias), m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m,
                  "weight_dense")
 
 
@@ -220,17 +221,13 @@ def p4_conv(g, m, name, x, xt, yt):
     w = m.weight.data
     o, c, k = w.shape[0], w.shape[1], w.shape[-1]
     if m.group_input:  # (N, C, 4, H, W) -> (N, 4C, H, W): the rotation planes become channels
-        x = g.reshape(x, (xt.shape[0], c * 4) + xt.shape[3:], xt.shape, f"{name}/Reshape_in")
-        bank = group_filters(w).reshape(o * 4, c * 4, k, k)
         flat_shape = (xt.shape[0], c * 4) + xt.shape[3:]
+        x = g.reshape(x, flat_shape, xt.shape, f"{name}/Reshape_in")
+        bank = group_filters(w).reshape(o * 4, c * 4, k, k)
     else:
-        bank = lift_filters(w).reshape(o * 4, c, k, k)
         flat_shape = xt.shape
-
-    class Flat:  # the traced input's shape as the Conv sees it
-        shape, ndim = flat_shape, len(flat_shape)
-
-    y = _conv(g, x, Flat, bank, None, m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m, "weight_rotated")
+        bank = lift_filters(w).reshape(o * 4, c, k, k)
+    y = _conv(g, x, flat_shape, bank, None, m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m, "weight_rotated")
     y = g.reshape(y, yt.shape, flat_shape, f"{name}/Reshape_out")  # (N, 4O, H', W') -> (N, O, 4, H', W')
     if m.bias is None:
         return y
@@ -280,7 +277,7 @@ def unshared_conv(g, m, name, x, xt, yt):
     # one-hot kernels: output channel c K + j copies tap j of input channel c -> the window matrix
     onehot = np.zeros((c * kk, 1) + k, np.float32)
     onehot.reshape(c, kk, kk)[:, np.arange(kk), np.arange(kk)] = 1
-    cols = _conv(g, x, xt, onehot, None, m.stride, m.padding, m.dilation, c, m.padding_mode, name, m,
+    cols = _conv(g, x, xt.shape, onehot, None, m.stride, m.padding, m.dilation, c, m.padding_mode, name, m,
                  "window_picker")                                                         # (N, C K, *out)
     cols = g.node("Reshape", [cols, g.ints([0, c * kk, p], f"{name}_cols_shape")], f"{name}/Reshape_cols")
     cols = g.node("Transpose", [cols], f"{name}/Transpose_cols", perm=[2, 0, 1])         # (P, N, C K)

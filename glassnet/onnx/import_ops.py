@@ -439,6 +439,8 @@ def pad_op(b, node, attrs):
     def run(x, *rest):
         rank = x.ndim
         axis_list = list(range(rank)) if axes is None else [a % rank for a in axes]
+        if len(pads) != 2 * len(axis_list):
+            raise ValueError(f"{len(pads)} pads for {len(axis_list)} axes of an input of shape {tuple(x.shape)}")
         pairs = [(0, 0)] * rank
         for i, a in enumerate(axis_list):
             pairs[a] = (pads[i], pads[i + len(axis_list)])

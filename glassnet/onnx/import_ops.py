@@ -143,12 +143,24 @@ def _set(parameter, value) -> None:
     parameter.data[...] = np.asarray(value, dtype=parameter.dtype).reshape(parameter.shape)
 
 
-def conv(b, node, attrs):
+def _weight_and_bias(b, node):
+    """The constant weight (with 1-3 spatial dimensions) and optional bias of Conv and ConvTranspose."""
     w = b.const(node, node.input[1], "weight")
     bias = b.const(node, node.input[2] if len(node.input) > 2 else "", "bias", required=False)
-    nd = w.ndim - 2
-    if nd not in CONV:
+    if w.ndim - 2 not in CONV:
         raise b.error(node, f"expected a weight of rank 3, 4 or 5 (1-3 spatial dimensions), got shape {w.shape}")
+    return w, bias, w.ndim - 2
+
+
+def _filled(module, w, bias):
+    _set(module.weight, w)
+    if bias is not None:
+        _set(module.bias, bias)
+    return module
+
+
+def conv(b, node, attrs):
+    w, bias, nd = _weight_and_bias(b, node)
     kernel = tuple(attrs.get("kernel_shape", w.shape[2:]))
     if kernel != w.shape[2:]:
         raise b.error(node, f"kernel_shape {kernel} does not match the weight's shape {w.shape}")
@@ -162,18 +174,11 @@ def conv(b, node, attrs):
         pairs = tuple((lo + plo, hi + phi) for (lo, hi), (plo, phi) in zip(pairs, pad_pairs))
     module = CONV[nd](w.shape[1] * group, w.shape[0], kernel, tuple(strides), _padding(pairs), tuple(dilations),
                       group, bias is not None, mode)
-    _set(module.weight, w)
-    if bias is not None:
-        _set(module.bias, bias)
-    return b.layer(node, module, x)
+    return b.layer(node, _filled(module, w, bias), x)
 
 
 def conv_transpose(b, node, attrs):
-    w = b.const(node, node.input[1], "weight")
-    bias = b.const(node, node.input[2] if len(node.input) > 2 else "", "bias", required=False)
-    nd = w.ndim - 2
-    if nd not in CONV_TRANSPOSE:
-        raise b.error(node, f"expected a weight of rank 3, 4 or 5, got shape {w.shape}")
+    w, bias, nd = _weight_and_bias(b, node)
     if "output_shape" in attrs:
         raise b.error(node, "output_shape is not supported; give pads and output_padding")
     if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
@@ -184,10 +189,7 @@ def conv_transpose(b, node, attrs):
     module = CONV_TRANSPOSE[nd](w.shape[0], w.shape[1] * group, w.shape[2:], tuple(strides), _padding(pairs),
                                 tuple(attrs.get("output_padding", [0] * nd)), group, bias is not None,
                                 tuple(dilations))
-    _set(module.weight, w)
-    if bias is not None:
-        _set(module.bias, bias)
-    return b.layer(node, module)
+    return b.layer(node, _filled(module, w, bias))
 
 
 def _pool_geometry(b, node, attrs):

@@ -105,7 +105,7 @@ def _trace(model, x: Tensor):
 
     for name, module in model.named_modules():
         handles.append(module.register_forward_hook(lambda m, a, o, name=name: hook(m, a, o, name)))
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # each module's own: a frozen batch norm stays frozen
     model.eval()
     try:
         with enable_grad():
@@ -113,7 +113,8 @@ def _trace(model, x: Tensor):
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
+        for m, mode in modes:
+            m.training = mode
     outputs = list(y) if isinstance(y, (tuple, list)) else [y]
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
@@ -157,7 +158,7 @@ def export(model, example_input, path, opset_version: int = DEFAULT_OPSET, input
     tensor the model returns ("output", or "output_0", "output_1", ...); with dynamic_batch their
     first dimension is "N", so any batch size runs. Spatial sizes are those of the example.
     The model is checked with onnx.checker (full check) and shape inference before it is written.
-    Returns the onnx.ModelProto.
+    Returns the onnx.ModelProto (path=None: only returns it).
     """
     onnx = require_onnx()
     from .export_layers import convert_function, convert_layer

@@ -269,8 +269,7 @@ def _position_bias(m, out) -> np.ndarray | None:
 
 
 def unshared_conv(g, m, name, x, xt, yt):
-    nd, c, o = m.num_spatial_dims, m.in_channels, m.out_channels
-    k = m.kernel_size
+    c, o, k = m.in_channels, m.out_channels, m.kernel_size
     kk = math.prod(k)
     out = tuple(yt.shape[2:])
     p = math.prod(out)

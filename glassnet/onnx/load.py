@@ -193,7 +193,12 @@ def load(path):
         if missing:
             raise OnnxError(f"ONNX node {node.name!r} ({node.op_type}) reads {missing} before any node writes it "
                             f"(the graph is not in topological order, or refers to nothing)")
-        step = OPS[node.op_type](b, node, attributes(node))
+        try:
+            step = OPS[node.op_type](b, node, attributes(node))
+        except OnnxError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as error:  # a layer refusing the node's options
+            raise OnnxError(f"ONNX node {node.name!r} ({node.op_type}): {error}") from None
         if step is not None and step.fn is not None and _foldable(step, constants, weights):
             _fold(step, constants)  # shape arithmetic on constants (torch's padding subgraphs): done once, here
         elif step is not None:

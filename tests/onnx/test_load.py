@@ -192,6 +192,17 @@ def test_node_options_glassnet_cannot_reproduce_are_named(tmp_path):
         load(save(relu_model(nodes, [w], inputs=[x]), tmp_path / "m.onnx"))
 
 
+def test_nodes_missing_inputs_or_with_options_a_layer_refuses(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 8, 8])
+    nodes = [helper.make_node("Conv", ["x"], ["y"], name="conv_without_weight")]
+    with pytest.raises(OnnxError, match=r"ONNX node 'conv_without_weight' \(Conv\)"):
+        load(save(relu_model(nodes, inputs=[x]), tmp_path / "m.onnx"))
+    w = numpy_helper.from_array(np.ones((3, 2, 3, 3), np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_bad_groups", group=2)]  # 3 filters, 2 groups
+    with pytest.raises(OnnxError, match=r"ONNX node 'conv_bad_groups' \(Conv\): .*3"):
+        load(save(relu_model(nodes, [w], inputs=[x]), tmp_path / "m.onnx"))
+
+
 def test_input_of_the_wrong_shape_is_refused_by_the_model(tmp_path):
     model = load(save(relu_model(), tmp_path / "m.onnx"))
     with pytest.raises(ValueError, match=r"ONNX input 'x' expected shape \(N, 3\), got \(2, 4\)"):

@@ -55,8 +55,10 @@ class GraphBuilder:
     def ints(self, values, name: str) -> str:
         return self.constant(np.asarray(values, dtype=np.int64), name)
 
-    def node(self, op: str, inputs, name: str, outputs: int = 1, **attrs) -> str | list[str]:
-        outs = [self.unique(f"{name}_out" if outputs == 1 else f"{name}_out{i}") for i in range(outputs)]
+    def node(self, op: str, inputs, name: str, outputs: int = 1, output_name: str | None = None,
+             **attrs) -> str | list[str]:
+        outs = [output_name] if output_name else \
+            [self.unique(f"{name}_out" if outputs == 1 else f"{name}_out{i}") for i in range(outputs)]
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), outs, name=self.unique(name), **attrs))
         return outs[0] if outputs == 1 else outs
 
@@ -196,9 +198,8 @@ def export(model, example_input, path, opset_version: int = DEFAULT_OPSET, input
             names[id(t)] = g.constant(t.data, state_names.get(id(t), "constant"))
 
     batch = [BATCH] if dynamic_batch else [x.shape[0]]
-    for t, out_name in zip(outputs, output_names):  # rename the last value to the output's name
-        g.node("Identity", [names[id(t)]], f"{out_name}_identity")
-        g.nodes[-1].output[0] = out_name
+    for t, out_name in zip(outputs, output_names):  # the last value, under the output's name
+        g.node("Identity", [names[id(t)]], f"{out_name}_identity", output_name=out_name)
     graph_outputs = [helper.make_tensor_value_info(
         n, TensorProto.FLOAT, (batch if t.ndim and t.shape[0] == x.shape[0] else [t.shape[0]] if t.ndim else [])
         + list(t.shape[1:])) for t, n in zip(outputs, output_names)]

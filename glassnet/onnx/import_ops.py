@@ -576,7 +576,7 @@ def _fold_into_conv(b, node, attrs, pads, value, axes) -> bool:
     if node.output[0] in b.graph_outputs or len(readers) != 1 or readers[0].op_type != "Conv" or \
             readers[0].input[0] != node.output[0] or node.input[0] not in b.ranks:
         return False
-    mode, conv_attrs = attrs.get("mode", "constant"), _attributes(readers[0])
+    mode, conv_attrs = attrs.get("mode", "constant"), attributes(readers[0])
     rank = b.ranks[node.input[0]]
     axis_list = list(range(rank)) if axes is None else [a % rank for a in axes]
     pairs = [(0, 0)] * rank
@@ -589,7 +589,8 @@ def _fold_into_conv(b, node, attrs, pads, value, axes) -> bool:
     return True
 
 
-def _attributes(node) -> dict:
+def attributes(node) -> dict:
+    """A node's attributes as Python values (strings decoded, repeated fields as lists)."""
     from onnx import helper
     values = {}
     for a in node.attribute:
@@ -597,5 +598,3 @@ def _attributes(node) -> dict:
         values[a.name] = v.decode() if isinstance(v, bytes) else list(v) if isinstance(v, (list, tuple)) else v
     return values
 
-
-attributes = _attributes

@@ -198,3 +198,22 @@ def test_fine_tuning_an_imported_model_follows_pytorch(name, tmp_path):
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(imported(gn.tensor(x)).data, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet", "decoder_bilinear"])
+def test_an_imported_model_exports_again(name, tmp_path):
+    """PyTorch -> ONNX -> glassnet -> ONNX -> ONNX Runtime still computes PyTorch's outputs."""
+    pytest.importorskip("onnxruntime")
+    from glassnet.onnx import export
+
+    from onnx_helpers import run_onnxruntime
+
+    torch.manual_seed(0)
+    build, shape = MODELS[name]
+    model = build().eval()
+    imported = load(torch_export(model, shape, tmp_path / "torch.onnx"))
+    export(imported, np.zeros((2,) + shape, np.float32), tmp_path / "again.onnx")
+    x = np.random.default_rng(0).standard_normal((3,) + shape).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(run_onnxruntime(tmp_path / "again.onnx", x), expected, rtol=1e-4, atol=1e-5)

@@ -162,7 +162,8 @@ def load(path):
     """
     from ..nn.module import Parameter
     from .graph_module import OnnxModel
-    from .import_ops import OPS, GraphBuilder, attributes
+    from .import_graph import GraphBuilder, attributes
+    from .import_ops import OPS
 
     onnx, model = _parse(path)
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))

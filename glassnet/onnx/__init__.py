@@ -4,9 +4,9 @@
     model = glassnet.onnx.load("model.onnx")                   # a glassnet nn.Module
 
 Export traces one forward pass and writes every layer, glassnet's own ones included, as standard
-ONNX operators (glassnet/onnx/export_layers.py); import builds a module of glassnet layers that
-runs the graph (glassnet/onnx/import_layers.py, import_ops.py), so training and the explain tools work on it.
-The `onnx` package is needed for both; it is imported only when they are called.
+ONNX operators (export.py, export_layers.py); import builds a module of glassnet layers that runs
+the graph (load.py, import_layers.py, import_ops.py), so training and the explain tools work on
+it. The `onnx` package is needed for both; it is imported only when they are called.
 """
 
 from .errors import OnnxError

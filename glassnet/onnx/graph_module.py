@@ -39,7 +39,8 @@ class Step:
 class OnnxModel(Module):
     """forward(*inputs) runs the imported graph; one output is returned as a Tensor, several as a tuple.
 
-    input_shapes: the declared shape of each input, None for a dynamic dimension (the batch).
+    input_shapes: the declared shape of each input, None for a dynamic dimension; the first (the
+    batch) is always None, so a file written for one batch size still runs others.
     """
 
     def __init__(self, input_names, input_shapes, output_names, steps, constants):

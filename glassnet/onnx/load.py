@@ -182,7 +182,9 @@ def load(path):
         shape = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in t.shape.dim)
         if math.prod(s for s in shape if s) > MAX_ELEMENTS:
             raise OnnxError(f"ONNX input {v.name!r} declares an absurd shape {shape}")
-        input_shapes.append(shape)
+        # the first dimension is the batch, also where the file fixed it (torch.onnx.export without
+        # dynamic_axes writes the example's batch size): fine-tuning takes other batch sizes
+        input_shapes.append((None,) + shape[1:] if shape else shape)
     shapes = _shapes(onnx, model)
     b = GraphBuilder(opset, constants, {k: len(v) for k, v in shapes.items()}, shapes, g.node,
                      [v.name for v in g.output])

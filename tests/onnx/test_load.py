@@ -207,3 +207,11 @@ def test_input_of_the_wrong_shape_is_refused_by_the_model(tmp_path):
     model = load(save(relu_model(), tmp_path / "m.onnx"))
     with pytest.raises(ValueError, match=r"ONNX input 'x' expected shape \(N, 3\), got \(2, 4\)"):
         model(gn.tensor(np.zeros((2, 4), np.float32)))
+
+
+def test_a_file_with_a_fixed_batch_size_runs_other_batch_sizes(tmp_path):
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])]
+    model = load(save(relu_model(inputs=inputs), tmp_path / "m.onnx"))
+    np.testing.assert_array_equal(run_glassnet(model, -np.ones((5, 3), np.float32)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"expected shape \(N, 3\), got \(5, 2\)"):
+        model(gn.tensor(np.zeros((5, 2), np.float32)))

@@ -173,3 +173,34 @@ def test_bad_example_input_and_opset(tmp_path):
         export(nn.ReLU(), np.zeros((1, 2)), tmp_path / "m.onnx")
     with pytest.raises(OnnxError, match="opset_version must be between 13 and"):
         export(nn.ReLU(), randn((1, 2)), tmp_path / "m.onnx", opset_version=9)
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Conv1d(2, 3, 3)
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, x):
+        h = self.body(x).relu()
+        return h, self.head(h.mean(2))
+
+
+def test_several_outputs_and_custom_names(tmp_path):
+    import onnxruntime as ort
+    gn.manual_seed(4)
+    model = TwoHeads()
+    path = tmp_path / "two.onnx"
+    export(model, randn((2, 2, 7)), path, input_names=["signal"], output_names=["maps", "scores"])
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["maps", "scores"]
+    x = randn((4, 2, 7), seed=8)
+    maps, scores = session.run(None, {"signal": x})
+    model.eval()
+    with gn.no_grad():
+        expected = model(gn.tensor(x))
+    np.testing.assert_allclose(maps, expected[0].data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scores, expected[1].data, rtol=1e-5, atol=1e-6)
+    imported = load(path)
+    got = imported(gn.tensor(x))
+    np.testing.assert_allclose(got[1].data, expected[1].data, rtol=1e-5, atol=1e-6)

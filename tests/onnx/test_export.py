@@ -116,6 +116,15 @@ def test_layer_family_round_trip(family, tmp_path):
     check_round_trip(build(), shape, tmp_path)
 
 
+@pytest.mark.parametrize("family", ["p4", "p4_avg_pool", "conv2d_reflect", "tiled_conv1d_reflect",
+                                    "max_pool2d_ceil", "softmax"])
+def test_oldest_opset_round_trip(family, tmp_path):
+    """Opset 13: reductions take their axes as an attribute, not an input (from 18 on)."""
+    gn.manual_seed(1)
+    build, shape = FAMILIES[family]
+    check_round_trip(build(), shape, tmp_path, opset=13)
+
+
 def test_circular_padding_needs_opset_19(tmp_path):
     gn.manual_seed(2)
     model = nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular")

@@ -224,10 +224,9 @@ def cmd_output_size(args) -> int:
 
 
 def _model_from(args):
-    if getattr(args, "onnx", None):
-        return load_onnx(args.onnx)
-    if args.model:
-        return load_model(args.model, getattr(args, "checkpoint", None))
+    model = _named_model(args)
+    if model is not None:
+        return model
     if args.layers:
         return parse_layers(args.layers)
     raise UsageError("give --layers '...', --model NAME or --onnx FILE")
@@ -307,13 +306,14 @@ def _trace_model_layer(args) -> int:
                          f"{', '.join(names)}")
     layer, shape = names[name], model.input_shapes[0][1:]  # (C, *spatial) of one sample
     if args.image:
-        gray = classic.to_gray(read_image(args.image))
-        x = np.repeat(resize_nearest(gray, shape[1:])[None], shape[0], axis=0) if len(shape) == 3 else None
-        if x is None:
+        if len(shape) != 3 or shape[0] is None:
             raise UsageError(f"--image needs a model of images (C, H, W); this one takes {shape}")
+        gray = classic.to_gray(read_image(args.image))
+        size = tuple(n or m for n, m in zip(shape[1:], gray.shape))  # a dynamic size keeps the image's
+        x = np.repeat(resize_nearest(gray, size)[None], shape[0], axis=0)  # (C, H, W), grey in every channel
     elif args.input:
         x = parse_array(args.input)
-        if x.size != int(np.prod(shape)):
+        if None in shape or x.size != int(np.prod(shape)):
             raise UsageError(f"--input holds {x.size} numbers; the model takes one sample of shape {shape}")
         x = x.reshape(shape)
     else:

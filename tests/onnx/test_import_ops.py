@@ -1,7 +1,8 @@
 """Operators on small hand-built graphs, imported into glassnet and compared with ONNX Runtime
 running the same file: the ones the PyTorch and round-trip tests do not reach (Sub, Div, Pow,
 Squeeze, a Pad no convolution reads, Slice, reductions, Softmax before opset 13, Gemm with
-alpha/beta and transposes, MatMul of two computed tensors, Conv with auto_pad, ...)."""
+alpha/beta and transposes, MatMul of two computed tensors, Conv with auto_pad, ...), and the
+channels-last pattern tf2onnx writes for Keras models (no TensorFlow here to export a real one)."""
 
 import numpy as np
 import pytest
@@ -74,6 +75,16 @@ CASES = {
     "resize_scales_linear_align": ([N("Resize", ["x", "", "sc"], ["y"], mode="linear",
                                       coordinate_transformation_mode="align_corners")],
                                    (2, 3, 4), {"sc": np.array([1, 1, 2, 1.5], np.float32)}),
+    # what tf2onnx writes for a Keras CNN: channels-last input transposed in and out, 'same'
+    # windows as auto_pad, a Dense layer as MatMul + Add after a Reshape with -1 for the batch
+    "keras_style_nhwc": ([N("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+                          N("Conv", ["t", "w", "b"], ["c"], auto_pad="SAME_UPPER", kernel_shape=[3, 3]),
+                          N("Relu", ["c"], ["r"]), N("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+                          N("Transpose", ["p"], ["pt"], perm=[0, 2, 3, 1]), N("Reshape", ["pt", "shape"], ["f"]),
+                          N("MatMul", ["f", "dense"], ["d"]), N("Add", ["d", "dense_bias"], ["l"]),
+                          N("Softmax", ["l"], ["y"], axis=-1)],
+                         (6, 6, 2), {"w": f32((4, 2, 3, 3)), "b": f32((4,)), "shape": i64(-1, 36),
+                                     "dense": f32((36, 3)), "dense_bias": f32((3,))}),
 }
 
 

@@ -84,6 +84,9 @@ FAMILIES = {
     "global_max_pool3d": (lambda: nn.AdaptiveMaxPool3d(1), (2, 3, 4, 5)),
     # normalisation, activations, dense
     "batch_norm1d_flat": (lambda: randomise_batch_norm(nn.BatchNorm1d(5)), (5,)),
+    "batch_norm1d_sequence": (lambda: randomise_batch_norm(nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3))),
+                              (2, 9)),
+    "batch_norm3d_scale_only": (lambda: randomise_batch_norm(nn.BatchNorm3d(2, bias=False)), (2, 3, 4, 3)),
     "batch_norm2d": (lambda: randomise_batch_norm(nn.Sequential(nn.BatchNorm2d(3, affine=False),
                                                                 nn.BatchNorm2d(3, momentum=None))), (3, 4, 4)),
     "activations": (lambda: nn.Sequential(nn.LeakyReLU(0.2), nn.ELU(0.7), nn.Tanh(), nn.ReLU(), nn.Sigmoid()), (3, 5)),

@@ -212,7 +212,8 @@ def export(model, example_input, path, opset_version: int = DEFAULT_OPSET, input
         onnx.checker.check_model(proto, full_check=True)
         proto = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
-        raise OnnxError(f"the exported graph of {type(model).__name__} does not pass the ONNX checker: {error}") from None
+        raise OnnxError(f"the exported graph of {type(model).__name__} does not pass the ONNX checker: "
+                        f"{error}") from None
     if path is not None:
         onnx.save(proto, os.fspath(path))
     return proto

@@ -227,7 +227,8 @@ def p4_conv(g, m, name, x, xt, yt):
     else:
         flat_shape = xt.shape
         bank = lift_filters(w).reshape(o * 4, c, k, k)
-    y = _conv(g, x, flat_shape, bank, None, m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m, "weight_rotated")
+    y = _conv(g, x, flat_shape, bank, None, m.stride, m.padding, m.dilation, 1, m.padding_mode, name, m,
+              "weight_rotated")
     y = g.reshape(y, yt.shape, flat_shape, f"{name}/Reshape_out")  # (N, 4O, H', W') -> (N, O, 4, H', W')
     if m.bias is None:
         return y

@@ -21,6 +21,7 @@ from .graph_module import OnnxModel, Step
 
 
 def as_array(v):
+    """The array of a Tensor, or of a constant (a shape, axes) given as a list or ndarray."""
     return v.data if isinstance(v, Tensor) else np.asarray(v)
 
 

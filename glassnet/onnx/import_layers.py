@@ -12,6 +12,7 @@ import numpy as np
 from .. import nn
 from .import_graph import AVG_POOL, BATCH_NORM, CONV, CONV_TRANSPOSE, MAX_POOL, class_for_rank, padding_argument
 
+
 def _set(parameter, value) -> None:
     parameter.data[...] = np.asarray(value, dtype=parameter.dtype).reshape(parameter.shape)
 
@@ -140,7 +141,9 @@ def gemm(b, node, attrs):
     w = b.const(node, node.input[1], "B", required=False)
     c_name = node.input[2] if len(node.input) > 2 else ""
     c = b.const(node, c_name, "C", required=False)
-    if w is not None and not trans_a and w.ndim == 2 and (not c_name or (c is not None and c.size in (1, w.shape[0 if trans_b else 1]))):
+    out_features = None if w is None or w.ndim != 2 else w.shape[0 if trans_b else 1]
+    bias_fits = not c_name or (c is not None and c.size in (1, out_features))
+    if w is not None and w.ndim == 2 and not trans_a and bias_fits:  # x W^T + b: a Linear layer
         weight = (w if trans_b else w.T) * alpha  # Linear keeps (out_features, in_features)
         module = nn.Linear(weight.shape[1], weight.shape[0], bias=c is not None)
         _set(module.weight, weight)

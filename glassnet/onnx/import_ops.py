@@ -13,9 +13,10 @@ from .. import nn
 from ..ops import cat
 from ..tensor import Tensor
 from .graph_module import pad
-from .import_graph import GLOBAL_AVG, GLOBAL_MAX, PAD_MODES, int_list, as_array, attributes
+from .import_graph import GLOBAL_AVG, GLOBAL_MAX, PAD_MODES, as_array, attributes, int_list
 from .import_layers import (activation, avg_pool, batch_norm, conv, conv_transpose, flatten, gemm, global_pool, matmul,
                             max_pool, softmax)
+
 
 def _both_static(*values) -> bool:
     return not any(isinstance(v, Tensor) for v in values)
@@ -277,7 +278,8 @@ OPS = {
     "Div": elementwise, "Pow": power, "Flatten": flatten, "Reshape": reshape, "Transpose": transpose,
     "Concat": concat, "Pad": pad_op, "Dropout": identity, "Identity": identity, "Constant": constant,
     "Clip": clip, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Resize": resize, "Upsample": resize,
-    "Slice": slice_op, "ConstantOfShape": constant_of_shape, "ReduceMax": reduce, "ReduceMean": reduce, "ReduceSum": reduce, "Shape": shape_op, "Gather": gather, "Cast": cast,
+    "ReduceMax": reduce, "ReduceMean": reduce, "ReduceSum": reduce, "Slice": slice_op,
+    "ConstantOfShape": constant_of_shape, "Shape": shape_op, "Gather": gather, "Cast": cast,
 }
 
 

@@ -85,7 +85,8 @@ def cnn1d():
 
 def cnn3d():
     return tnn.Sequential(tnn.Conv3d(1, 4, 3, padding=1), tnn.BatchNorm3d(4), tnn.ReLU(), tnn.MaxPool3d(2),
-                          tnn.Conv3d(4, 8, (1, 3, 3), padding=(0, 1, 1)), tnn.Sigmoid(), tnn.AvgPool3d(2, ceil_mode=True),
+                          tnn.Conv3d(4, 8, (1, 3, 3), padding=(0, 1, 1)), tnn.Sigmoid(),
+                          tnn.AvgPool3d(2, ceil_mode=True),
                           tnn.AdaptiveAvgPool3d(1), tnn.Flatten(), tnn.Linear(8, 2), tnn.Softmax(dim=1))
 
 

@@ -36,7 +36,10 @@ def _read_external(t, folder: str, count: int, dtype: np.dtype, what: str) -> np
     if not location or os.path.isabs(location) or os.path.splitdrive(location)[0]:
         raise OnnxError(f"{what}: external data location {location!r} must be a path relative to the model's folder")
     base = os.path.realpath(folder)
-    target = os.path.realpath(os.path.join(base, location))  # symbolic links resolved too
+    try:
+        target = os.path.realpath(os.path.join(base, location))  # symbolic links resolved too
+    except (ValueError, OSError) as error:  # a NUL byte, a loop of links
+        raise OnnxError(f"{what}: external data location {location!r} is not a usable path: {error}") from None
     if os.path.commonpath([base, target]) != base:
         raise OnnxError(f"{what}: external data location {location!r} leads outside the model's folder {folder}")
     if not os.path.isfile(target):

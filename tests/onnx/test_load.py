@@ -122,6 +122,8 @@ def test_external_data_written_by_onnx_round_trips(tmp_path):
     ("/etc/passwd", "must be a path relative to the model's folder"),
     ("", "must be a path relative"),
     ("missing.bin", "external data file 'missing.bin' not found"),
+    ("w\0.bin", "is not a usable path"),
+    (".", "external data file '.' not found"),
 ])
 def test_external_data_paths_outside_the_folder_are_refused(location, message, tmp_path):
     folder = tmp_path / "model"

@@ -298,10 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input-shape", type=int, nargs="+", help="one sample's shape, e.g. 1 28 28")
     s.add_argument("--num-classes", type=int, default=10)
 
+    from .onnx.export import DEFAULT_OPSET  # a constant: the onnx package itself is imported only to export
     x = sub.add_parser("export", help="write a trained model as an ONNX file (needs glassnet[onnx])")
     x.add_argument("run", help="run directory or model.safetensors")
     x.add_argument("out", help="the .onnx file to write")
-    x.add_argument("--opset", type=int, default=18, help="ONNX opset version (default 18)")
+    x.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset version (default {DEFAULT_OPSET})")
 
     sub.add_parser("explain", help="the lecture tools (glassnet explain --help)", add_help=False)
     return parser

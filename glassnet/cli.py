@@ -1,9 +1,10 @@
-"""The `glassnet` command line: train, eval, predict, summary, explain.
+"""The `glassnet` command line: train, eval, predict, summary, export, explain.
 
     glassnet train --model lenet5 --dataset fashion-mnist --epochs 5 --out runs/lenet5
     glassnet eval runs/lenet5 --json
     glassnet predict runs/lenet5 image.png
     glassnet summary lenet5
+    glassnet export runs/lenet5 lenet5.onnx
     glassnet explain ...            (the lecture tools; `glassnet explain --help`)
 
 A run directory holds model.safetensors (the final weights, with the model's name and the
@@ -251,6 +252,16 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """A trained run as an ONNX file, traced on a zero batch of the run's input shape."""
+    from .onnx import export
+    model, meta, _ = _load_trained(args.run)
+    shape = json.loads(meta.get("input_shape", "[1, 28, 28]"))
+    export(model, np.zeros([1] + list(shape), np.float32), args.out, opset_version=args.opset)
+    print(f"wrote {args.out} ({meta['model']}, input (N, {', '.join(map(str, shape))}), opset {args.opset})")
+    return 0
+
+
 def cmd_explain(args, rest: list[str]) -> int:
     from .explain.cli import main as explain_main
     return explain_main(rest, prog="glassnet explain")
@@ -305,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input-shape", type=int, nargs="+", help="one sample's shape, e.g. 1 28 28")
     s.add_argument("--num-classes", type=int, default=10)
 
+    from .onnx.export import DEFAULT_OPSET  # a constant: the onnx package itself is imported only to export
+    x = sub.add_parser("export", help="write a trained model as an ONNX file (needs glassnet[onnx])")
+    x.add_argument("run", help="run directory or model.safetensors")
+    x.add_argument("out", help="the .onnx file to write")
+    x.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset version (default {DEFAULT_OPSET})")
+
     sub.add_parser("explain", help="the lecture tools (glassnet explain --help)", add_help=False)
     return parser
 
@@ -319,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_args(argv[:i + 1]), argv[i + 1:]
     else:
         args, rest = parser.parse_args(argv), []
-    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary}
+    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
+                "export": cmd_export}
     try:
         if args.command == "explain":
             return cmd_explain(args, rest)

@@ -12,6 +12,6 @@ batched, array-backed version of each lives, faster for whole-epoch training); t
 (PIL image, int) sample at a time, as torchvision's do, so a program's transforms run unchanged.
 """
 
-from . import datasets, transforms
+from . import datasets, models, transforms
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "models", "transforms"]

@@ -35,6 +35,24 @@ class Dataset:
     def __len__(self) -> int:
         raise TypeError(f"{type(self).__name__} must define __len__()")
 
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of datasets that are a stream of samples: subclasses define `__iter__`.
+
+    The DataLoader reads the stream in order (no sampler, no shuffle). With num_workers > 0 every
+    worker iterates its own copy, so `__iter__` should read only its share, found with
+    glassnet.data.get_worker_info() (id, num_workers), or each sample comes once per worker.
+    """
+
+    def __iter__(self):
+        raise TypeError(f"{type(self).__name__} must define __iter__()")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an iterable dataset: it has no __getitem__")
+
 
 def _as_array(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
@@ -156,10 +174,63 @@ class Subset(Dataset):
         return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.int64)], generator)
 
 
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another (torch's ConcatDataset).
+
+    cumulative_sizes[k] is the number of samples in datasets[0..k]; index i belongs to the first
+    dataset whose cumulative size exceeds it. Negative indices count from the end.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset, got {type(d).__name__}")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def _locate(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which dataset, index inside it) for each index."""
+        n = len(self)
+        if indices.size and (indices.min() < -n or indices.max() >= n):
+            raise IndexError(f"index out of range for a ConcatDataset of {n} samples: got min "
+                             f"{indices.min()} and max {indices.max()}")
+        indices = indices % n if n else indices
+        part = np.searchsorted(self.cumulative_sizes, indices, side="right")
+        starts = np.concatenate([[0], self.cumulative_sizes[:-1]]).astype(np.int64)
+        return part, indices - starts[part]
+
+    def __getitem__(self, index):
+        part, local = self._locate(np.asarray([index], dtype=np.int64))
+        return self.datasets[int(part[0])][int(local[0])]
+
+    def get_batch(self, indices, generator=None):
+        """A batch gathered from the parts (array-backed parts only, see `is_array_backed`): each
+        part fetches its samples at once, in part order, and the rows go back to `indices`' order."""
+        if not is_array_backed(self):
+            raise TypeError("get_batch needs array-backed datasets, got "
+                            + ", ".join(type(d).__name__ for d in self.datasets))
+        part, local = self._locate(np.asarray(indices, dtype=np.int64))
+        rows, fields = [], []
+        for k in np.unique(part):
+            rows.append(np.flatnonzero(part == k))
+            fields.append(self.datasets[k].get_batch(local[rows[-1]], generator))
+        if len({len(f) for f in fields}) > 1:
+            raise ValueError(f"ConcatDataset parts give batches of {sorted({len(f) for f in fields})} arrays")
+        back = np.argsort(np.concatenate(rows), kind="stable")  # from part order to indices' order
+        return tuple(np.concatenate([_as_array(f[i]) for f in fields])[back] for i in range(len(fields[0])))
+
+
 def is_array_backed(dataset) -> bool:
     """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once."""
     if isinstance(dataset, Subset):
         return is_array_backed(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return all(is_array_backed(d) for d in dataset.datasets)
     return callable(getattr(dataset, "get_batch", None))
 
 

@@ -148,7 +148,7 @@ def worker_loop(fetcher, tasks, results, worker_id: int, num_workers: int, base_
                 worker_init_fn, parent_pid: int) -> None:
     """The body of worker `worker_id`: answer tasks until told to stop.
 
-    Messages in: ("epoch", epoch) starts another pass of persistent workers (restarting an
+    Messages in: ("epoch", epoch, loader seed) starts another pass of persistent workers (restarting an
     iterable dataset); (task, batch, indices) asks for one batch; None stops. Messages out: (task, batch)
     or (task, ExceptionWrapper), and ("epoch", None) to acknowledge a new pass.
     """
@@ -174,7 +174,7 @@ def worker_loop(fetcher, tasks, results, worker_id: int, num_workers: int, base_
             if message is None:
                 return
             if message[0] == "epoch":  # persistent workers: not reseeded, as in PyTorch
-                fetcher.epoch = message[1]
+                _, fetcher.epoch, fetcher.seed = message
                 try:
                     fetcher.start_pass()
                 except Exception as exc:

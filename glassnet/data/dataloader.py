@@ -343,7 +343,7 @@ class _MultiProcessIter(_BaseIter):
         self._begin(loader, epoch, start)
         try:
             for task_in in self._tasks:
-                task_in.send(("epoch", epoch))
+                task_in.send(("epoch", epoch, loader.seed))  # the seed may have changed (load_state_dict)
             for worker_id in range(len(self._workers)):
                 while self._receive(worker_id) != ("epoch", None):
                     pass  # a batch of the previous pass that was never asked for

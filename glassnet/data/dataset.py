@@ -1,13 +1,15 @@
 """Datasets: indexable collections of (input, target) samples, named as in `torch.utils.data`.
 
-Two ways to be a dataset:
+Three ways to be a dataset:
 
 - a *map-style* dataset: `__len__` and `__getitem__(i) -> sample` (any Python object), the
   PyTorch protocol. The DataLoader fetches such samples one by one and collates them.
 - an *array-backed* dataset (`ArrayDataset` and everything built on it: TensorDataset, MNIST,
-  FashionMNIST, MNIST1D, Shapes, Clips): the samples are rows of NumPy arrays, and
-  `get_batch(indices, generator)` returns a whole batch with one fancy-indexing step per array.
-  The DataLoader uses that path, so no Python loop runs over the samples of a batch.
+  FashionMNIST, MNIST1D, Shapes, Clips; Subsets and ConcatDatasets of them): the samples are
+  rows of NumPy arrays, and `get_batch(indices, generator)` returns a whole batch with one
+  fancy-indexing step per array. The DataLoader uses that path, so no Python loop runs over the
+  samples of a batch.
+- an *iterable* dataset (`IterableDataset`): a stream of samples read in order.
 
 Transforms of an array-backed dataset are *batched*: `transform(x, generator=g)` gets the
 inputs of a whole batch, shape (B, C, *spatial), and draws its randomness from `g` (see
@@ -24,6 +26,7 @@ import numpy as np
 
 from ..random import default_generator
 from ..tensor import Tensor
+from .sampler import check_generator
 
 
 class Dataset:
@@ -254,7 +257,7 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
     if sum(lengths) != n:
         raise ValueError(f"sum of lengths {lengths} = {sum(lengths)} does not equal the dataset "
                          f"length {n}")
-    rng = default_generator() if generator is None else generator
+    rng = default_generator() if generator is None else check_generator(generator, "random_split")
     perm = rng.permutation(n)
     offsets = np.cumsum([0] + lengths)
     return [Subset(dataset, perm[lo:hi]) for lo, hi in zip(offsets[:-1], offsets[1:])]

@@ -203,17 +203,6 @@ from glassnet.data import (BatchSampler, ConcatDataset, IterableDataset, RandomS
                            SequentialSampler, default_convert, get_worker_info)
 
 
-class TorchListDataset(tud.Dataset):
-    def __init__(self, x, y):
-        self.x, self.y = x, y
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return self.x[i], int(self.y[i])
-
-
 def _plain(value):
     """A batch as nested Python lists and NumPy arrays, for comparing glassnet's with torch's."""
     if isinstance(value, glassnet.Tensor):
@@ -250,7 +239,7 @@ def _assert_same(a, b):
 def test_batches_equal_torchs(kwargs):
     x, y = make_data(n=10)
     ours = [_plain(b) for b in DataLoader(ListDataset(x, y), **kwargs)]
-    theirs = [_plain(b) for b in tud.DataLoader(TorchListDataset(x, y), **kwargs)]
+    theirs = [_plain(b) for b in tud.DataLoader(ListDataset(x, y), **kwargs)]  # torch takes any map-style object
     assert len(ours) == len(theirs) == len(DataLoader(ListDataset(x, y), **kwargs))
     for a, b in zip(ours, theirs):
         _assert_same(a, b)
@@ -265,7 +254,7 @@ def test_batches_equal_torchs(kwargs):
 def test_argument_errors_as_torch(kwargs):
     x, y = make_data(n=4)
     with pytest.raises(ValueError):
-        tud.DataLoader(TorchListDataset(x, y), **kwargs)
+        tud.DataLoader(ListDataset(x, y), **kwargs)
     with pytest.raises(ValueError):
         DataLoader(ListDataset(x, y), **kwargs)
 
@@ -344,6 +333,8 @@ def test_getitems_is_used_for_a_batch():
 class Stream(IterableDataset):
     """n samples; with workers, each worker reads every num_workers-th one (sharded by worker id)."""
 
+    worker_info = staticmethod(get_worker_info)
+
     def __init__(self, n):
         self.n = n
 
@@ -351,19 +342,15 @@ class Stream(IterableDataset):
         return self.n
 
     def __iter__(self):
-        info = get_worker_info()
+        info = self.worker_info()
         start, step = (0, 1) if info is None else (info.id, info.num_workers)
         return iter([(np.full(2, i, dtype=np.float32), i) for i in range(start, self.n, step)])
 
 
-class TorchStream(tud.IterableDataset):
-    def __init__(self, n):
-        self.n = n
+class TorchStream(Stream, tud.IterableDataset):
+    """The same stream for torch's DataLoader, which asks torch who the worker is."""
 
-    def __iter__(self):
-        info = tud.get_worker_info()
-        start, step = (0, 1) if info is None else (info.id, info.num_workers)
-        return iter([(np.full(2, i, dtype=np.float32), i) for i in range(start, self.n, step)])
+    worker_info = staticmethod(tud.get_worker_info)
 
 
 @pytest.mark.parametrize("batch_size,drop_last", [(3, False), (3, True), (None, False)])
@@ -410,3 +397,8 @@ def test_pin_memory_is_accepted_and_warns_as_torch():
 def test_timeout_needs_workers():
     with pytest.raises(ValueError, match="timeout applies to worker processes"):
         iter(DataLoader(TensorDataset(np.ones(3)), timeout=1))
+
+
+def test_random_split_takes_numpy_generators_only():
+    with pytest.raises(TypeError, match="random_split expected generator=None or a NumPy Generator"):
+        random_split(TensorDataset(np.arange(4)), [2, 2], generator=object())

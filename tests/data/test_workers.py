@@ -17,9 +17,11 @@ import torch.utils.data as tud
 
 import glassnet
 from glassnet import functional as F
-from glassnet.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+from glassnet.data import DataLoader, Dataset, TensorDataset, get_worker_info
 from glassnet.data import transforms as T
 from glassnet.data.dataloader import base_seed
+
+from .test_dataloader import Stream, TorchStream, _assert_same, _plain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -272,40 +274,20 @@ def test_large_batches_arrive_intact_and_writable(no_leftover_processes):
     assert batches[0][0].data.flags.writeable
 
 
-class Stream(IterableDataset):
-    """0..n-1, each worker reading every num_workers-th sample (the sharding PyTorch's docs show)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __iter__(self):
-        info = get_worker_info()
-        start, step = (0, 1) if info is None else (info.id, info.num_workers)
-        return iter(range(start, self.n, step))
-
-
-class TorchStream(tud.IterableDataset):
-    def __init__(self, n):
-        self.n = n
-
-    def __iter__(self):
-        info = tud.get_worker_info()
-        start, step = (0, 1) if info is None else (info.id, info.num_workers)
-        return iter(range(start, self.n, step))
-
-
 @pytest.mark.parametrize("num_workers,batch_size,drop_last", [(2, 3, False), (3, 2, False), (3, 2, True),
                                                               (2, None, False)])
 def test_iterable_dataset_sharded_over_workers_as_in_torch(num_workers, batch_size, drop_last,
                                                           no_leftover_processes):
     kwargs = dict(batch_size=batch_size, drop_last=drop_last, num_workers=num_workers)
-    # without batching both hand out the ints as they come (default_convert leaves them)
-    ours = [b if batch_size is None else b.data.tolist() for b in DataLoader(Stream(17), **kwargs)]
-    theirs = [b if batch_size is None else b.tolist() for b in tud.DataLoader(TorchStream(17), **kwargs)]
-    assert ours == theirs
+    ours = [_plain(b) for b in DataLoader(Stream(17), **kwargs)]
+    theirs = [_plain(b) for b in tud.DataLoader(TorchStream(17), **kwargs)]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        _assert_same(a, b)
     # each worker's batches in turn, until every worker has run out
     if batch_size == 3 and num_workers == 2:
-        assert ours == [[0, 2, 4], [1, 3, 5], [6, 8, 10], [7, 9, 11], [12, 14, 16], [13, 15]]
+        labels = [b[1].tolist() for b in ours]
+        assert labels == [[0, 2, 4], [1, 3, 5], [6, 8, 10], [7, 9, 11], [12, 14, 16], [13, 15]]
 
 
 class Convolve(Dataset):
@@ -379,3 +361,13 @@ def test_no_workers_survive_their_parent(how, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_persistent_workers_follow_load_state_dict(no_leftover_processes):
+    ds = augmented(40)
+    loader = DataLoader(ds, 8, shuffle=True, seed=1, num_workers=2, persistent_workers=True)
+    batches_of(loader)  # the workers start with seed 1
+    loader.load_state_dict({"seed": 6, "epoch": 3, "batch": 2})
+    expected = DataLoader(ds, 8, shuffle=True, seed=6)
+    expected.set_epoch(3)
+    assert_same_batches(batches_of(loader), batches_of(expected)[2:])

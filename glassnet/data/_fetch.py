@@ -26,9 +26,9 @@ class Fetcher:
     the samples are collated (else it is one index and collate_fn converts one sample).
     """
 
-    def __init__(self, dataset, auto_collation: bool, collate_fn, drop_last: bool, seed: int):
+    def __init__(self, dataset, auto_collation: bool, collate_fn, drop_last: bool, seed: int, epoch: int):
         self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
-        self.drop_last, self.seed, self.epoch = drop_last, seed, 0
+        self.drop_last, self.seed, self.epoch = drop_last, seed, epoch
         self.iterable = isinstance(dataset, IterableDataset)
         self.array_backed = not self.iterable and auto_collation and is_array_backed(dataset)
         self._samples = None

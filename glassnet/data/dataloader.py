@@ -205,6 +205,10 @@ class DataLoader:
         """What yields one index per batch: the batch sampler, or the sampler without batching."""
         return self.batch_sampler if self._auto_collation else self.sampler
 
+    def _fetcher(self, epoch: int) -> Fetcher:
+        """What builds the batches of epoch `epoch`, in this process or (a copy) in a worker."""
+        return Fetcher(self.dataset, self._auto_collation, self.collate_fn, self.drop_last, self.seed, epoch)
+
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
             n = len(self.dataset)  # the stream's own length, if it has one
@@ -260,7 +264,7 @@ class _BaseIter:
         if loader.pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
                           "pinned memory won't be used.", stacklevel=3)
-        self._length = loader._index_sampler
+        self._index_sampler = loader._index_sampler
         self._begin(loader, epoch, start)
 
     def _begin(self, loader: DataLoader, epoch: int, start: int) -> None:
@@ -273,7 +277,7 @@ class _BaseIter:
         return self
 
     def __len__(self) -> int:
-        return len(self._length)
+        return len(self._index_sampler)
 
     def __next__(self):
         data = self._next_data()
@@ -287,9 +291,7 @@ class _SingleProcessIter(_BaseIter):
         if loader.timeout:
             raise ValueError(f"timeout applies to worker processes: timeout={loader.timeout} needs num_workers > 0")
         super().__init__(loader, epoch, start)
-        self._fetcher = Fetcher(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
-                                loader.seed)
-        self._fetcher.epoch = epoch
+        self._fetcher = loader._fetcher(epoch)
         self._fetcher.start_pass()
 
     def _next_data(self):
@@ -316,8 +318,7 @@ class _MultiProcessIter(_BaseIter):
         self._timeout, self._per_worker = loader.timeout, loader.prefetch_factor
         self._keep = loader.persistent_workers
         context = loader.multiprocessing_context or _default_context()
-        fetcher = Fetcher(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last, loader.seed)
-        fetcher.epoch = epoch
+        fetcher = loader._fetcher(epoch)
         try:
             for worker_id in range(loader.num_workers):
                 task_out, task_in = context.Pipe(duplex=False)      # (receiving end, sending end)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -253,6 +254,10 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(f"sum of lengths {lengths} = {sum(lengths)} does not equal the dataset "

@@ -402,3 +402,19 @@ def test_timeout_needs_workers():
 def test_random_split_takes_numpy_generators_only():
     with pytest.raises(TypeError, match="random_split expected generator=None or a NumPy Generator"):
         random_split(TensorDataset(np.arange(4)), [2, 2], generator=object())
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 0.3, 0.2], [1 / 3] * 3, [0.9, 0.1], [0.25] * 4])
+def test_random_split_fraction_lengths_equal_torchs(fractions):
+    import warnings
+    for n in range(1, 25):
+        with warnings.catch_warnings(record=True) as ours_warned:
+            warnings.simplefilter("always")
+            ours = random_split(TensorDataset(np.arange(n)), fractions, generator=np.random.default_rng(0))
+        with warnings.catch_warnings(record=True) as theirs_warned:
+            warnings.simplefilter("always")
+            theirs = tud.random_split(range(n), fractions, generator=torch.Generator().manual_seed(0))
+        assert [len(p) for p in ours] == [len(p) for p in theirs], n
+        # an empty split is warned about, as PyTorch does
+        assert [str(w.message) for w in ours_warned] == [str(w.message) for w in theirs_warned]
+        assert sorted(np.concatenate([p.indices for p in ours]).tolist()) == list(range(n))

@@ -372,3 +372,13 @@ def test_persistent_workers_follow_load_state_dict(no_leftover_processes):
     expected = DataLoader(ds, 8, shuffle=True, seed=6)
     expected.set_epoch(3)
     assert_same_batches(batches_of(loader), batches_of(expected)[2:])
+
+
+def test_persistent_workers_restart_an_iterable_dataset_each_epoch(no_leftover_processes):
+    loader = DataLoader(Stream(11), batch_size=2, num_workers=2, persistent_workers=True)
+    fresh = [_plain(b) for b in DataLoader(Stream(11), batch_size=2, num_workers=2)]
+    for _ in range(2):
+        epoch = [_plain(b) for b in loader]
+        assert len(epoch) == len(fresh)
+        for a, b in zip(epoch, fresh):
+            _assert_same(a, b)

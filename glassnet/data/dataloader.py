@@ -168,9 +168,10 @@ class DataLoader:
         self._position = [0, 0]  # (epoch, batches handed out) of the pass in progress
         self._iterator = None    # the persistent workers' iterator
         self._initialized = True
-        if self.num_workers > (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1):
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if self.num_workers > cpus:  # PyTorch warns too
             warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total, more "
-                          f"than the {os.cpu_count()} CPUs of this machine; they will share them", stacklevel=2)
+                          f"than the {cpus} CPUs this process may use; they will share them", stacklevel=2)
 
     def __setattr__(self, name, value):
         # the batch sampler was built from these: changing one alone would go unnoticed (PyTorch's rule)

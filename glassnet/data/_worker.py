@@ -80,15 +80,19 @@ class ExceptionWrapper:
         raise error
 
 
-def send(connection, message) -> None:
-    """Write `message` as pickle protocol 5 with its arrays' buffers out of band."""
+def encode(message) -> list:
+    """`message` as the byte strings `send` writes: buffer sizes, pickle protocol 5 header, and
+    flat views of the arrays' own memory (out of band, not copied)."""
     buffers = []
     header = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
-    views = [b.raw() for b in buffers]  # flat byte views of the arrays, no copy
-    connection.send_bytes(pickle.dumps([v.nbytes for v in views], protocol=5))
-    connection.send_bytes(header)
-    for view in views:
-        connection.send_bytes(view)
+    views = [b.raw() for b in buffers]
+    return [pickle.dumps([v.nbytes for v in views], protocol=5), header, *views]
+
+
+def send(connection, message) -> None:
+    """Write `message` (or the parts `encode` made of it) to `connection`."""
+    for part in message if isinstance(message, list) else encode(message):
+        connection.send_bytes(part)
 
 
 def receive(connection):
@@ -106,7 +110,8 @@ def receive(connection):
 
 class _Sender:
     """A thread that writes this worker's results, so the worker can build the next batch while
-    the parent reads the last one."""
+    the parent reads the last one. Messages are encoded by the caller: a batch that cannot be
+    pickled then fails where its error can still be sent."""
 
     def __init__(self, connection):
         self.connection, self.queue = connection, queue.SimpleQueue()
@@ -114,7 +119,7 @@ class _Sender:
         self.thread.start()
 
     def put(self, message) -> None:
-        self.queue.put(message)
+        self.queue.put(encode(message))
 
     def _run(self) -> None:
         while (message := self.queue.get()) is not None:
@@ -148,9 +153,10 @@ def worker_loop(fetcher, tasks, results, worker_id: int, num_workers: int, base_
                 worker_init_fn, parent_pid: int) -> None:
     """The body of worker `worker_id`: answer tasks until told to stop.
 
-    Messages in: ("epoch", epoch, loader seed) starts another pass of persistent workers (restarting an
-    iterable dataset); (task, batch, indices) asks for one batch; None stops. Messages out: (task, batch)
-    or (task, ExceptionWrapper), and ("epoch", None) to acknowledge a new pass.
+    Messages in: ("epoch", epoch, loader seed) starts another pass of persistent workers
+    (restarting an iterable dataset); (task, batch, indices) asks for one batch; None stops.
+    Messages out: (task, batch) or (task, ExceptionWrapper), and ("epoch", None) to acknowledge
+    a new pass.
     """
     from ..kernels.threads import set_num_threads
     set_num_threads(1)  # the workers are the parallelism; no helper thread per worker
@@ -187,7 +193,7 @@ def worker_loop(fetcher, tasks, results, worker_id: int, num_workers: int, base_
                 init_error = None
                 continue
             try:
-                sender.put((task, fetcher.fetch(batch, indices)))
+                sender.put((task, fetcher.fetch(batch, indices)))  # pickled here: errors are caught
             except StopIteration:  # an iterable dataset ran out in this worker
                 sender.put((task, StopIteration))
             except Exception as exc:

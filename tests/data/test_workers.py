@@ -382,3 +382,12 @@ def test_persistent_workers_restart_an_iterable_dataset_each_epoch(no_leftover_p
         assert len(epoch) == len(fresh)
         for a, b in zip(epoch, fresh):
             _assert_same(a, b)
+
+
+def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang(no_leftover_processes):
+    def collate(samples):
+        return lambda: samples  # a function made here cannot travel to the main process
+
+    loader = DataLoader(Samples(4), batch_size=2, num_workers=1, collate_fn=collate, timeout=60)
+    with pytest.raises(Exception, match="(?si)Caught .* in DataLoader worker process 0.*pickle"):
+        next(iter(loader))

@@ -391,3 +391,36 @@ def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang(no_leftover_proce
     loader = DataLoader(Samples(4), batch_size=2, num_workers=1, collate_fn=collate, timeout=60)
     with pytest.raises(Exception, match="(?si)Caught .* in DataLoader worker process 0.*pickle"):
         next(iter(loader))
+
+
+class Marks(Dataset):
+    """Leaves a file per sample read, so the test can count what the workers have fetched."""
+
+    def __init__(self, folder, n):
+        self.folder, self.n = folder, n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        (self.folder / str(i)).touch()
+        return i
+
+
+@pytest.mark.parametrize("num_workers,prefetch_factor", [(1, 1), (2, 3)])
+def test_prefetch_factor_bounds_the_batches_in_flight(tmp_path, num_workers, prefetch_factor, no_leftover_processes):
+    it = iter(DataLoader(Marks(tmp_path, 200), batch_size=2, num_workers=num_workers,
+                         prefetch_factor=prefetch_factor))
+    next(it)
+
+    def fetched_batches():
+        return len(list(tmp_path.iterdir())) // 2
+
+    deadline = time.monotonic() + 30
+    while fetched_batches() < 2 and time.monotonic() < deadline:  # the workers work ahead ...
+        time.sleep(0.05)
+    assert fetched_batches() >= 2
+    time.sleep(1.0)  # ... and would fetch far more in this time (a sample takes microseconds) if allowed
+    # the batch handed out, and at most prefetch_factor per worker asked for since
+    assert fetched_batches() <= 1 + prefetch_factor * num_workers
+    del it

@@ -8,10 +8,12 @@ from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .convmap import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .group_norm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .p4 import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .subsampling import *  # noqa: F401,F403

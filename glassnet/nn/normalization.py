@@ -1,0 +1,165 @@
+"""Per-sample normalisation layers, as torch.nn: LayerNorm, GroupNorm, InstanceNorm1d/2d/3d.
+(BatchNorm, which normalises over the batch, is in nn.batchnorm.) The formulas and their
+gradients are in glassnet.kernels.group_norm.
+
+Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
+- LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True): weight (ones),
+  bias (zeros) of shape normalized_shape.
+- GroupNorm(num_groups, num_channels, eps=1e-5, affine=True): weight (ones), bias (zeros), (C,).
+- InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+  BatchNorm's parameters and buffers (weight, bias, running_mean, running_var,
+  num_batches_tracked), present only when affine / track_running_stats.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import ones, zeros
+from ._checks import check_dtype, positive_int
+from .batchnorm import _BatchNorm
+from .module import Module, Parameter
+
+
+def _check_eps(label: str, eps) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+        raise ValueError(f"{label} expected eps > 0, got {eps!r}")
+    return eps
+
+
+class LayerNorm(Module):
+    """Standardise each sample over its last len(normalized_shape) dimensions, then scale and
+    shift elementwise. Input (*, *normalized_shape) -> same shape."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
+            raise ValueError(f"LayerNorm expected normalized_shape as a positive int or a tuple of them, "
+                             f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = _check_eps("LayerNorm", eps)
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape))
+            if bias:
+                self.bias = Parameter(zeros(self.normalized_shape))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        label = f"LayerNorm({self.normalized_shape})"
+        shape, k = tuple(input.shape), len(self.normalized_shape)
+        if shape[len(shape) - k:] != self.normalized_shape or len(shape) < k:
+            raise ValueError(f"{label} expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), "
+                             f"got {shape}")
+        check_dtype(label, input, self.weight)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Standardise each sample's channels in num_groups groups, then scale and shift per channel.
+    Input (N, num_channels, *) -> same shape. GroupNorm(1, C) normalises all of a sample's
+    values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+        super().__init__()
+        self.num_groups = positive_int(num_groups, "num_groups")
+        self.num_channels = positive_int(num_channels, "num_channels")
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.eps = _check_eps("GroupNorm", eps)
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ones(num_channels))
+            self.bias = Parameter(zeros(num_channels))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def forward(self, input):
+        label = f"GroupNorm({self.num_groups}, {self.num_channels})"
+        shape = tuple(input.shape)
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            raise ValueError(f"{label} expected input of shape (N, {self.num_channels}, *), got {shape}")
+        check_dtype(label, input, self.weight)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """BatchNorm's parameters and buffers (torch's _NormBase) with instance norm's defaults and
+    forward. momentum=None means 0 here (PyTorch does not average cumulatively for instance norm)
+    and num_batches_tracked is kept but never counted, as in PyTorch."""
+
+    _spatial: int  # number of spatial dimensions
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
+        _check_eps(type(self).__name__, eps)
+
+    def forward(self, input):
+        label = self._label()
+        shape, n = tuple(input.shape), self._spatial
+        if len(shape) not in (n + 1, n + 2):
+            raise ValueError(f"{label} expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) input, got "
+                             f"shape {shape}")
+        channel_dim = len(shape) - n - 1
+        if shape[channel_dim] != self.num_features:
+            if self.affine or self.track_running_stats:
+                raise ValueError(f"{label} expected input's size at dim={channel_dim} to match num_features "
+                                 f"({self.num_features}), got input of shape {shape}")
+            warnings.warn(f"{label}: input's size at dim={channel_dim} ({shape[channel_dim]}) does not match "
+                          "num_features; it is not used because affine=False", stacklevel=2)
+        check_dtype(label, input, self.weight if self.affine else self.running_mean)
+        x = input if len(shape) == n + 2 else input.unsqueeze(0)
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if len(shape) == n + 2 else y.squeeze(0)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Over (N, C, L) or (C, L)."""
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Over (N, C, H, W) or (C, H, W)."""
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Over (N, C, D, H, W) or (C, D, H, W)."""
+    _spatial = 3
+
+
+__all__ = ["LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

@@ -5,10 +5,12 @@ gradients are in glassnet.kernels.group_norm.
 Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
 - LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True): weight (ones),
   bias (zeros) of shape normalized_shape.
-- GroupNorm(num_groups, num_channels, eps=1e-5, affine=True): weight (ones), bias (zeros), (C,).
+- GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True): weight (ones),
+  bias (zeros), (C,).
 - InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
   BatchNorm's parameters and buffers (weight, bias, running_mean, running_var,
   num_batches_tracked), present only when affine / track_running_stats.
+All take torch's device= (the CPU only) and dtype= keywords.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import ones, zeros
 from ._checks import check_dtype, positive_int
+from ._factory import apply_factory_kwargs
 from .batchnorm import _BatchNorm
 from .module import Module, Parameter
 
@@ -35,7 +38,7 @@ class LayerNorm(Module):
     shift elementwise. Input (*, *normalized_shape) -> same shape."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True):
+                 bias: bool = True, device=None, dtype=None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
@@ -53,6 +56,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        apply_factory_kwargs(self, device, dtype)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -70,7 +74,8 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -78,7 +83,8 @@ class GroupNorm(Module):
     Input (N, num_channels, *) -> same shape. GroupNorm(1, C) normalises all of a sample's
     values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_groups = positive_int(num_groups, "num_groups")
         self.num_channels = positive_int(num_channels, "num_channels")
@@ -88,14 +94,19 @@ class GroupNorm(Module):
         self.affine = affine
         if affine:
             self.weight = Parameter(ones(num_channels))
-            self.bias = Parameter(zeros(num_channels))
+            if bias:
+                self.bias = Parameter(zeros(num_channels))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        apply_factory_kwargs(self, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.affine:
+        if self.weight is not None:
             self.weight.data[...] = 1
+        if self.bias is not None:
             self.bias.data[...] = 0
 
     def forward(self, input):
@@ -107,7 +118,8 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _InstanceNorm(_BatchNorm):
@@ -118,9 +130,11 @@ class _InstanceNorm(_BatchNorm):
     _spatial: int  # number of spatial dimensions
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, *, bias: bool = True):
+                 affine: bool = False, track_running_stats: bool = False, device=None, dtype=None, *,
+                 bias: bool = True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
         _check_eps(type(self).__name__, eps)
+        apply_factory_kwargs(self, device, dtype)
 
     def forward(self, input):
         label = self._label()
@@ -141,10 +155,6 @@ class _InstanceNorm(_BatchNorm):
                             self.training or not self.track_running_stats,
                             0.0 if self.momentum is None else self.momentum, self.eps)
         return y if len(shape) == n + 2 else y.squeeze(0)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -30,8 +30,10 @@ from .p4 import P4Conv2d, P4LiftConv2d, P4Pool
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                       ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                       AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d,
                       MaxPool2d, MaxPool3d)
 from .subsampling import Subsampling1d, Subsampling2d, Subsampling3d, SubsamplingNd
 from .tiled import TiledConv1d, TiledConv2d, TiledConv3d, TiledConvNd
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

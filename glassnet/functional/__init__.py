@@ -5,6 +5,7 @@ the lowercase wrappers that users call.
 """
 
 from .activation import *  # noqa: F401,F403
+from .binary_cross_entropy import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .convmap import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403

@@ -14,7 +14,7 @@ TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftCon
 """
 
 from . import init, tables, utils
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softmax2d, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import (Conv1d, Conv2d, Conv3d, ConvNd, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
@@ -23,7 +23,7 @@ from .convmap import ConvMap1d, ConvMap2d, ConvMap3d, ConvMapNd
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear, Unflatten
 from .local import LocallyConnected1d, LocallyConnected2d, LocallyConnected3d, LocallyConnectedNd
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm
 from .p4 import P4Conv2d, P4LiftConv2d, P4Pool

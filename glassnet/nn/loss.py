@@ -4,6 +4,7 @@ and gradients are). Class weights and pos_weight are buffers, as in PyTorch."""
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.binary_cross_entropy import legacy_reduction
 from ..kernels.loss import REDUCTIONS
 from ..tensor import Tensor
 from .module import Module
@@ -76,4 +77,16 @@ class BCEWithLogitsLoss(_Loss):
                                                   pos_weight=self.pos_weight)
 
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss"]
+class BCELoss(_WeightedLoss):
+    """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1] (after a Sigmoid); each
+    log clamped at -100, as PyTorch. size_average / reduce: PyTorch's deprecated spellings of
+    reduction."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(weight, legacy_reduction(size_average, reduce, reduction))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss"]

@@ -13,7 +13,7 @@ Beside torch's layers, the ones the lectures describe and PyTorch lacks: Locally
 TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
 """
 
-from . import init, tables, utils
+from . import init, parameter, tables, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softmax2d, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
@@ -21,6 +21,10 @@ from .conv import (Conv1d, Conv2d, Conv3d, ConvNd, ConvTranspose1d, ConvTranspos
                    ConvTransposeNd)
 from .convmap import ConvMap1d, ConvMap2d, ConvMap3d, ConvMapNd
 from .dropout import Dropout
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+                   UninitializedParameter)
 from .linear import Flatten, Identity, Linear, Unflatten
 from .local import LocallyConnected1d, LocallyConnected2d, LocallyConnected3d, LocallyConnectedNd
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss

@@ -33,6 +33,19 @@ def _check_eps(label: str, eps) -> float:
     return eps
 
 
+def _register_affine(module: Module, shape: tuple, affine: bool, bias: bool) -> None:
+    """weight (ones) and bias (zeros) of the given shape, or None in their place, as torch registers them."""
+    module.register_parameter("weight", Parameter(ones(shape)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(shape)) if affine and bias else None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        module.weight.data[...] = 1
+    if module.bias is not None:
+        module.bias.data[...] = 0
+
+
 class LayerNorm(Module):
     """Standardise each sample over its last len(normalized_shape) dimensions, then scale and
     shift elementwise. Input (*, *normalized_shape) -> same shape."""
@@ -47,22 +60,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps = _check_eps("LayerNorm", eps)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(self.normalized_shape))
-            if bias:
-                self.bias = Parameter(zeros(self.normalized_shape))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias)
         apply_factory_kwargs(self, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input):
         label = f"LayerNorm({self.normalized_shape})"
@@ -92,22 +94,11 @@ class GroupNorm(Module):
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.eps = _check_eps("GroupNorm", eps)
         self.affine = affine
-        if affine:
-            self.weight = Parameter(ones(num_channels))
-            if bias:
-                self.bias = Parameter(zeros(num_channels))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias)
         apply_factory_kwargs(self, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input):
         label = f"GroupNorm({self.num_groups}, {self.num_channels})"

@@ -121,8 +121,8 @@ class ConstantPad3d(_ConstantPadNd):
     _dims = 3
 
 
-class ZeroPad1d(ConstantPad1d):
-    """Zeros around the last dimension (ConstantPad1d with value 0, as in PyTorch)."""
+class _ZeroPad:
+    """ConstantPad with value 0, shown as PyTorch shows ZeroPad (the padding only)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -131,20 +131,16 @@ class ZeroPad1d(ConstantPad1d):
         return f"{self.padding}"
 
 
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    """Zeros around the last dimension (a ConstantPad1d, as in PyTorch)."""
 
 
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    """Zeros around the last two dimensions."""
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    """Zeros around the last three dimensions."""
 
 
 __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",

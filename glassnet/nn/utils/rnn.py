@@ -13,23 +13,28 @@ __all__ = ["pad_sequence"]
 
 
 class PadSequence(Function):
+    """One scatter of all the sequences' rows into the padded batch, one gather back."""
+
     @staticmethod
     def forward(ctx, *sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-        longest = max(s.shape[0] for s in sequences)
-        trailing = sequences[0].shape[1:]
-        out = np.full((len(sequences), longest) + trailing, padding_value, dtype=sequences[0].dtype)  # (B, T, *)
-        ctx.slices = []
-        for i, s in enumerate(sequences):
-            rows = slice(0, len(s)) if padding_side == "right" else slice(longest - len(s), longest)
-            out[i, rows] = s
-            ctx.slices.append(rows)
+        lengths = np.array([s.shape[0] for s in sequences])  # (B,)
+        longest = int(lengths.max())
+        # row r of the concatenated sequences goes to (batch[r], time[r]) of the (B, T, *) batch
+        batch = np.repeat(np.arange(len(sequences)), lengths)  # (sum L,)
+        time = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # (sum L,)
+        if padding_side == "left":
+            time += np.repeat(longest - lengths, lengths)
+        out = np.full((len(sequences), longest) + sequences[0].shape[1:], padding_value,
+                      dtype=sequences[0].dtype)  # (B, T, *)
+        out[batch, time] = np.concatenate(sequences)
+        ctx.batch, ctx.time, ctx.splits = batch, time, np.cumsum(lengths)[:-1]
         ctx.batch_first = batch_first
         return out if batch_first else np.ascontiguousarray(out.swapaxes(0, 1))  # (T, B, *)
 
     @staticmethod
     def backward(ctx, dy):
         d = dy if ctx.batch_first else dy.swapaxes(0, 1)  # (B, T, *)
-        return tuple(np.ascontiguousarray(d[i, rows]) for i, rows in enumerate(ctx.slices))
+        return tuple(np.split(d[ctx.batch, ctx.time], ctx.splits))  # each (L_i, *)
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,

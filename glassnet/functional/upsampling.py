@@ -7,8 +7,8 @@ adaptive average pooling, as in PyTorch.
                 recompute_scale_factor=None, antialias=False)
 
 Modes: 'nearest', 'nearest-exact' and 'area' for 1 to 3 spatial dimensions; 'linear' for
-(N, C, L), 'bilinear' for (N, C, H, W), 'trilinear' for (N, C, D, H, W). 'bicubic' and
-antialias=True are not implemented and say so.
+(N, C, L), 'bilinear' and 'bicubic' for (N, C, H, W), 'trilinear' for (N, C, D, H, W).
+'lanczos' and antialias=True are not implemented and say so.
 Output size: `size`, or floor(n * scale_factor) per dimension. With a scale factor the source
 coordinates use 1 / scale_factor (PyTorch's rule) unless recompute_scale_factor=True, which uses
 n_in / n_out of the rounded size instead.
@@ -28,8 +28,9 @@ from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
 # mode -> the number of spatial dimensions it works on (None: any of 1, 2, 3)
-MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2, "trilinear": 3}
-NOT_IMPLEMENTED = ("bicubic", "lanczos")
+MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2, "bicubic": 2,
+         "trilinear": 3}
+NOT_IMPLEMENTED = ("lanczos",)
 
 
 class Interpolate(Function):
@@ -86,13 +87,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     shape = tuple(input.shape)
     if mode in NOT_IMPLEMENTED:
         raise NotImplementedError(f"{name}: mode={mode!r} is not implemented in glassnet (nearest, nearest-exact, "
-                                  "area, linear, bilinear and trilinear are)")
+                                  "area, linear, bilinear, bicubic and trilinear are)")
     if mode not in MODES:
         raise ValueError(f"{name} expected mode in {tuple(MODES) + NOT_IMPLEMENTED}, got {mode!r}")
-    linear = mode in ("linear", "bilinear", "trilinear")
+    linear = mode in ("linear", "bilinear", "bicubic", "trilinear")
     if not linear and align_corners is not None:
-        raise ValueError(f"{name}: align_corners can only be set with the interpolating modes linear, bilinear "
-                         f"and trilinear, got align_corners={align_corners} with mode={mode!r}")
+        raise ValueError(f"{name}: align_corners can only be set with the interpolating modes linear, bilinear, "
+                         f"bicubic and trilinear, got align_corners={align_corners} with mode={mode!r}")
     if antialias:
         raise NotImplementedError(f"{name}: antialias=True is not implemented in glassnet")
     nd = len(shape) - 2
@@ -103,7 +104,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     out, factors = _output_size(name, shape, size, scale_factor, recompute_scale_factor)
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input, out)
-    return Interpolate.apply(input, out_size=out, mode="linear" if linear else mode,
+    kernel_mode = "cubic" if mode == "bicubic" else "linear" if linear else mode
+    return Interpolate.apply(input, out_size=out, mode=kernel_mode,
                              align_corners=bool(align_corners), scale_factors=factors)
 
 

@@ -7,6 +7,7 @@ one axis of input size n_in and output size n_out, output position o reads
     nearest:        x[i(o)],                      i(o) = min(floor(o * scale), n_in - 1)
     nearest-exact:  x[i(o)],                      i(o) = min(floor((o + 1/2) * scale), n_in - 1)
     linear:         (1 - l) x[i0] + l x[i1],      from the source coordinate
+    cubic:          four taps around the source coordinate (Keys' cubic convolution, A = -0.75)
         align_corners=False: src = max((o + 1/2) * scale - 1/2, 0)   (pixel centres line up)
         align_corners=True:  src = o * (n_in - 1) / (n_out - 1)      (corner pixels line up)
         i0 = min(floor(src), n_in - 1),  i1 = min(i0 + 1, n_in - 1),  l = src - i0
@@ -28,7 +29,7 @@ import numpy as np
 
 __all__ = ["source_indices", "interpolate_forward", "interpolate_backward"]
 
-MODES = ("nearest", "nearest-exact", "linear")
+MODES = ("nearest", "nearest-exact", "linear", "cubic")
 
 
 def source_indices(n_in: int, n_out: int, mode: str, align_corners: bool, scale_factor: float | None,
@@ -50,11 +51,38 @@ def source_indices(n_in: int, n_out: int, mode: str, align_corners: bool, scale_
         src = scale * o.astype(dt)
     else:
         scale = dt(1.0 / scale_factor) if scale_factor else dt(n_in) / dt(n_out)
-        src = np.maximum(scale * (o.astype(dt) + dt(0.5)) - dt(0.5), dt(0))
+        src = scale * (o.astype(dt) + dt(0.5)) - dt(0.5)
+        if mode == "linear":  # cubic keeps the negative coordinates, as PyTorch
+            src = np.maximum(src, dt(0))
+    if mode == "cubic":
+        return _cubic_taps(src, n_in, dt)
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     lam = np.clip(src - i0.astype(dt), dt(0), dt(1))  # weight of i1
     return [(i0, dt(1) - lam), (i1, lam)]
+
+
+CUBIC_A = -0.75  # PyTorch's (and OpenCV's) choice of the cubic convolution parameter
+
+
+def _cubic_taps(src: np.ndarray, n_in: int, dt) -> list:
+    """Keys' cubic convolution: four taps at floor(src) - 1 .. floor(src) + 2 (clamped into the
+    input, as PyTorch reads the border), weights from the distance t = src - floor(src):
+        |d| <= 1:     (A + 2) |d|^3 - (A + 3) |d|^2 + 1
+        1 < |d| < 2:  A |d|^3 - 5 A |d|^2 + 8 A |d| - 4 A"""
+    a = dt(CUBIC_A)
+    base = np.floor(src)
+    t = src - base
+
+    def near(d):  # |d| <= 1
+        return ((a + dt(2)) * d - (a + dt(3))) * d * d + dt(1)
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - dt(5) * a) * d + dt(8) * a) * d - dt(4) * a
+
+    weights = (far(t + dt(1)), near(t), near(dt(1) - t), far(dt(2) - t))
+    base = base.astype(np.int64)
+    return [(np.clip(base - 1 + k, 0, n_in - 1), w) for k, w in enumerate(weights)]
 
 
 def _weight_view(w: np.ndarray, axis: int, ndim: int) -> np.ndarray:
@@ -94,8 +122,8 @@ def _scatter_axis(dy: np.ndarray, axis: int, taps, n_in: int) -> np.ndarray:
 
 def interpolate_forward(x: np.ndarray, out_size: tuple[int, ...], mode: str, align_corners: bool = False,
                         scale_factors: tuple[float | None, ...] | None = None):
-    """x (N, C, *S) -> (y (N, C, *out_size), cache). mode: 'nearest', 'nearest-exact' or
-    'linear' (bilinear / trilinear are 'linear' along every axis)."""
+    """x (N, C, *S) -> (y (N, C, *out_size), cache). mode: 'nearest', 'nearest-exact',
+    'linear' (bilinear / trilinear are 'linear' along every axis) or 'cubic' (bicubic)."""
     nd = len(out_size)
     scale_factors = scale_factors or (None,) * nd
     all_taps = []

@@ -1,5 +1,6 @@
 """interpolate against torch.nn.functional.interpolate (values and input gradient, float32 and
-float64) and finite differences, for every mode, align_corners, size and scale_factor."""
+float64) and finite differences, for every mode (nearest, nearest-exact, linear, bilinear,
+bicubic, trilinear, area), align_corners, size and scale_factor."""
 
 import numpy as np
 import pytest
@@ -31,6 +32,9 @@ def _modes(shape):
     yield "nearest-exact", None
     yield LINEAR[len(shape)], False
     yield LINEAR[len(shape)], True
+    if len(shape) == 4:
+        yield "bicubic", False
+        yield "bicubic", True
 
 
 PARAMS = [(shape, kwargs, mode, ac) for shape, kwargs in CASES for mode, ac in _modes(shape)]
@@ -62,7 +66,7 @@ def test_finite_differences(shape, kwargs, mode, align_corners):
 def test_large_upsampling_gradient_matches_torch():
     """Many outputs per input position: the segmented sums of the backward."""
     x = np.random.default_rng(3).standard_normal((2, 3, 9, 11))
-    for mode, ac in (("nearest", None), ("bilinear", False), ("bilinear", True)):
+    for mode, ac in (("nearest", None), ("bilinear", False), ("bilinear", True), ("bicubic", False)):
         assert_matches_torch(lambda t: F.interpolate(t, size=(40, 57), mode=mode, align_corners=ac),
                              lambda t: TF.interpolate(t, size=(40, 57), mode=mode, align_corners=ac), [x])
 
@@ -84,7 +88,8 @@ def test_deprecated_names_like_torch():
     ((1, 2, 3), dict(size=4, mode="bilinear"), ValueError, r"mode='bilinear' expected a 4-D input"),
     ((2, 3), dict(size=4), ValueError, r"expected a 3-D, 4-D or 5-D input .* got shape \(2, 3\)"),
     ((1, 2, 3, 3), dict(size=4, mode="cubic"), ValueError, "expected mode in .* got 'cubic'"),
-    ((1, 2, 3, 3), dict(size=4, mode="bicubic"), NotImplementedError, "bicubic"),
+    ((1, 2, 3, 3), dict(size=4, mode="lanczos"), NotImplementedError, "lanczos"),
+    ((1, 2, 3), dict(size=4, mode="bicubic"), ValueError, r"mode='bicubic' expected a 4-D input"),
     ((1, 2, 3, 3), dict(size=4, mode="bilinear", antialias=True), NotImplementedError, "antialias"),
     ((1, 2, 3, 3), dict(size=(4, 0)), ValueError, r"size as positive ints, got \(4, 0\)"),
     ((1, 2, 3, 3), dict(scale_factor=-1), ValueError, "scale_factor as positive numbers, got -1"),

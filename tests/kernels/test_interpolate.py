@@ -12,7 +12,7 @@ CASES = [((2, 3, 7), (3,)), ((2, 3, 4), (11,)), ((1, 2, 5, 3), (2, 8)), ((1, 1, 
 
 
 @pytest.mark.parametrize("mode, align_corners", [("nearest", False), ("nearest-exact", False), ("linear", False),
-                                                 ("linear", True)])
+                                                 ("linear", True), ("cubic", False), ("cubic", True)])
 @pytest.mark.parametrize("shape, size", CASES)
 def test_backward_is_the_adjoint(shape, size, mode, align_corners):
     rng = np.random.default_rng(0)
@@ -27,6 +27,16 @@ def test_linear_backward_against_finite_differences(shape, size):
     x = np.random.default_rng(1).standard_normal(shape)
     check_gradients(lambda x: interpolate_forward(x, size, "linear")[0],
                     lambda dy, x: (interpolate_backward(dy, interpolate_forward(x, size, "linear")[1]),), [x])
+
+
+def test_cubic_weights_sum_to_one_and_interpolate():
+    """Keys' kernel is a partition of unity and passes through the samples: with corners aligned
+    and 2n - 1 outputs, every even output sits on an input sample."""
+    taps = source_indices(10, 19, "cubic", True, None, np.float64)
+    np.testing.assert_allclose(sum(w for _, w in taps), 1, rtol=1e-12)
+    samples = np.random.default_rng(2).standard_normal(10)
+    y = sum(samples[i] * w for i, w in taps)
+    np.testing.assert_allclose(y[::2], samples, rtol=1e-12)
 
 
 def test_source_indices_by_hand():

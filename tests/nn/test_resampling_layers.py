@@ -15,6 +15,7 @@ LAYERS = [  # (name, args, kwargs, input shape)
     ("Upsample", (), dict(scale_factor=1.5, mode="bilinear", align_corners=True), (1, 2, 4, 4)),
     ("Upsample", (), dict(scale_factor=(2, 1, 0.5), mode="trilinear"), (1, 2, 3, 4, 4)),
     ("Upsample", (), dict(size=9, mode="linear"), (2, 2, 4)),
+    ("Upsample", (), dict(scale_factor=2, mode="bicubic", align_corners=False), (1, 2, 3, 4)),
     ("Upsample", (), dict(scale_factor=2.5, mode="nearest-exact", recompute_scale_factor=True), (1, 2, 3, 3)),
     ("UpsamplingNearest2d", (), dict(scale_factor=3), (1, 2, 2, 3)),
     ("UpsamplingBilinear2d", (), dict(size=(5, 6)), (1, 2, 2, 3)),

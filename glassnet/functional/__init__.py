@@ -13,6 +13,7 @@ from .grid_sample import *  # noqa: F401,F403
 from .group_norm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
+from .local_response_norm import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .p4 import *  # noqa: F401,F403

@@ -1,6 +1,6 @@
-"""Per-sample normalisation layers, as torch.nn: LayerNorm, GroupNorm, InstanceNorm1d/2d/3d.
-(BatchNorm, which normalises over the batch, is in nn.batchnorm.) The formulas and their
-gradients are in glassnet.kernels.group_norm.
+"""Per-sample normalisation layers, as torch.nn: LayerNorm, GroupNorm, InstanceNorm1d/2d/3d and
+LocalResponseNorm. (BatchNorm, which normalises over the batch, is in nn.batchnorm.) The formulas
+and their gradients are in glassnet.kernels.group_norm and kernels.local_response_norm.
 
 Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
 - LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True): weight (ones),
@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import ones, zeros
-from ._checks import check_dtype, positive_int
+from ._checks import call_functional, check_dtype, positive_int
 from ._factory import apply_factory_kwargs
 from .batchnorm import _BatchNorm
 from .module import Module, Parameter
@@ -113,6 +113,23 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
+class LocalResponseNorm(Module):
+    """AlexNet's normalisation across `size` neighbouring channels:
+    y_c = x_c / (k + alpha / size * sum of x^2 over the window)^beta. Input (N, C, *)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = positive_int(size, "size")
+        self.alpha, self.beta, self.k = alpha, beta, k
+
+    def forward(self, input):
+        return call_functional(type(self).__name__, F.local_response_norm, input, self.size, self.alpha,
+                               self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class _InstanceNorm(_BatchNorm):
     """BatchNorm's parameters and buffers (torch's _NormBase) with instance norm's defaults and
     forward. momentum=None means 0 here (PyTorch does not average cumulatively for instance norm)
@@ -163,4 +180,4 @@ class InstanceNorm3d(_InstanceNorm):
     _spatial = 3
 
 
-__all__ = ["LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

@@ -122,3 +122,29 @@ def test_float32_stays_float32_and_constant_rows_give_zero():
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- local response normalisation ------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size, shape", [(5, (2, 7, 3, 3)), (2, (2, 4, 5)), (4, (1, 6, 2, 2, 3)), (1, (2, 3, 4)),
+                                         (9, (2, 3, 4))])
+def test_local_response_norm_matches_torch(size, shape, dtype):
+    x = np.random.default_rng(8).standard_normal(shape) * 3
+    assert_matches_torch(lambda t: F.local_response_norm(t, size, alpha=0.3, beta=0.6, k=2.0),
+                         lambda t: TF.local_response_norm(t, size, alpha=0.3, beta=0.6, k=2.0), [x], dtype)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_local_response_norm_finite_differences(size):
+    x = np.random.default_rng(9).standard_normal((2, 5, 3))
+    assert_finite_differences(lambda t: F.local_response_norm(t, size, alpha=0.5, beta=0.75, k=1.0), [x])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.local_response_norm(glassnet.zeros(2, 3), 2), r"at least 3 dimensions, got \(2, 3\)"),
+    (lambda: F.local_response_norm(glassnet.zeros(2, 3, 4), 0), "size as a positive int, got 0"),
+])
+def test_local_response_norm_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

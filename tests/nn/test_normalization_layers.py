@@ -47,6 +47,7 @@ LAYERS = [  # (name, args, kwargs, input shape)
     ("InstanceNorm2d", (4,), dict(track_running_stats=True, momentum=None), (2, 4, 3, 3)),
     ("InstanceNorm3d", (2,), dict(affine=True), (2, 2, 3, 3, 2)),
     ("InstanceNorm3d", (2,), dict(track_running_stats=True), (2, 3, 3, 3)),
+    ("LocalResponseNorm", (3,), dict(alpha=0.1, k=2.0), (2, 6, 4, 4)),
 ]
 
 
@@ -106,6 +107,7 @@ def test_instance_norm_without_affine_warns_on_a_channel_mismatch_as_torch():
     (lambda: nn.LayerNorm(0), "normalized_shape as a positive int or a tuple of them, got 0"),
     (lambda: nn.LayerNorm(4, eps=-1e-5), "eps > 0, got -1e-05"),
     (lambda: nn.InstanceNorm2d(-1), "num_features must be a positive int, got -1"),
+    (lambda: nn.LocalResponseNorm(0), "size must be a positive int, got 0"),
 ])
 def test_bad_constructor_arguments(make, message):
     with pytest.raises(ValueError, match=message):

@@ -20,5 +20,6 @@ from .p4 import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .regression_loss import *  # noqa: F401,F403
 from .subsampling import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403

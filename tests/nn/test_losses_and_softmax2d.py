@@ -1,4 +1,4 @@
-"""BCELoss and Softmax2d against torch.nn's."""
+"""BCELoss, L1Loss, SmoothL1Loss, HuberLoss and Softmax2d against torch.nn's."""
 
 import numpy as np
 import pytest
@@ -54,3 +54,26 @@ def test_softmax2d_refuses_other_ranks():
 def test_bce_loss_bad_reduction():
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.BCELoss(reduction="avg")
+
+
+@pytest.mark.parametrize("name, kwargs", [("L1Loss", {}), ("L1Loss", dict(reduction="sum")),
+                                          ("SmoothL1Loss", dict(beta=0.5)), ("HuberLoss", dict(delta=0.7)),
+                                          ("HuberLoss", dict(reduction="none"))])
+def test_regression_loss_modules_match_torch(name, kwargs):
+    rng = np.random.default_rng(3)
+    x, t = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 3)).astype(np.float32)
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    gx, tx = glassnet.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gl, tl = ours(gx, glassnet.tensor(t)), theirs(tx, torch.tensor(t))
+    np.testing.assert_allclose(gl.data, tl.detach().numpy(), rtol=1e-5)
+    gl.sum().backward()
+    tl.sum().backward()
+    np.testing.assert_allclose(gx.grad, tx.grad.numpy(), rtol=1e-5)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("make, message", [(lambda: nn.SmoothL1Loss(beta=-1), "beta >= 0"),
+                                           (lambda: nn.HuberLoss(delta=0), "delta > 0")])
+def test_regression_loss_bad_options(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

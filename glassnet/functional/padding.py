@@ -5,9 +5,10 @@ dimensions, with a hand-written backward.
 
 `pad` lists (low, high) amounts starting from the LAST dimension, as PyTorch writes it:
 (left, right) pads the last dimension, (left, right, top, bottom) the last two, and so on.
-Negative amounts crop (before the padding, as in PyTorch). The copying is glassnet.kernels.windows.pad and its adjoint pad_backward
-(the same code convolution uses for padding_mode): the backward of a copying pad adds the
-gradient of every border position back onto the input position it was copied from.
+Negative amounts crop (before the padding, as in PyTorch). The copying is
+glassnet.kernels.windows.pad and its adjoint pad_backward (the same code convolution uses for
+padding_mode): the backward of a copying pad adds the gradient of every border position back
+onto the input position it was copied from.
 """
 
 from __future__ import annotations

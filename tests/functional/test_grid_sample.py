@@ -4,7 +4,6 @@ differences."""
 
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 
 import glassnet

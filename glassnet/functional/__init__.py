@@ -9,6 +9,7 @@ from .binary_cross_entropy import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .convmap import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from .grid_sample import *  # noqa: F401,F403
 from .group_norm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

@@ -21,6 +21,7 @@ from .conv import (Conv1d, Conv2d, Conv3d, ConvNd, ConvTranspose1d, ConvTranspos
                    ConvTransposeNd)
 from .convmap import ConvMap1d, ConvMap2d, ConvMap3d, ConvMapNd
 from .dropout import Dropout
+from .fold import Fold, Unfold
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
                    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,

@@ -1,5 +1,5 @@
-"""Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle and PixelUnshuffle against
-torch.nn's: outputs, input gradient, repr and bad arguments."""
+"""Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle, Unfold and
+Fold against torch.nn's: outputs, input gradient, repr and bad arguments."""
 
 import numpy as np
 import pytest
@@ -58,3 +58,12 @@ def test_bad_input(layer, shape, error, message):
 def test_bad_factor():
     with pytest.raises(ValueError, match="upscale_factor must be a positive int, got 0"):
         nn.PixelShuffle(0)
+
+
+def test_fold_and_unfold_modules_match_torch():
+    x = np.random.default_rng(3).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    for ours, theirs, data in ((nn.Unfold(3, padding=1), torch.nn.Unfold(3, padding=1), x),
+                               (nn.Fold((5, 5), 3, padding=1), torch.nn.Fold((5, 5), 3, padding=1),
+                                torch.nn.Unfold(3, padding=1)(torch.tensor(x)).numpy())):
+        np.testing.assert_allclose(ours(glassnet.tensor(data)).numpy(), theirs(torch.tensor(data)).numpy(), rtol=1e-6)
+        assert repr(ours) == repr(theirs)

@@ -1,4 +1,4 @@
-"""Adadelta, Adagrad and RMSprop against torch.optim: the same starting parameters and the same
+"""Adadelta, Adagrad, RMSprop, Adamax, NAdam and RAdam against torch.optim: the same starting parameters and the same
 gradients give the same parameters after every step, for every option; state_dict layout and
 round trip; defaults; bad options."""
 
@@ -46,6 +46,12 @@ OPTIONS = {
                         eps=[1e-10, 1e-3], maximize=[False, True]),
     "RMSprop": _options(lr=[0.01], alpha=[0.99, 0.5], eps=[1e-8, 1e-2], weight_decay=[0, 0.1], momentum=[0, 0.9],
                         centered=[False, True], maximize=[False, True]),
+    "Adamax": _options(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], eps=[1e-8, 1e-2], weight_decay=[0, 0.1],
+                       maximize=[False, True]),
+    "NAdam": _options(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], weight_decay=[0, 0.1], momentum_decay=[4e-3, 0.1],
+                      decoupled_weight_decay=[False, True], maximize=[False, True]),
+    "RAdam": _options(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], eps=[1e-8, 1e-2], weight_decay=[0, 0.1],
+                      decoupled_weight_decay=[False, True], maximize=[False, True]),
 }
 CASES = [(name, o) for name, options in OPTIONS.items() for o in options]
 
@@ -57,7 +63,8 @@ def test_trajectory_matches_torch(name, options):
 
 
 @pytest.mark.parametrize("name, options", [("Adadelta", dict(weight_decay=0.1)), ("Adagrad", dict(lr_decay=0.1)),
-                                           ("RMSprop", dict(momentum=0.5, centered=True))])
+                                           ("RMSprop", dict(momentum=0.5, centered=True)), ("Adamax", {}),
+                                           ("RAdam", dict(betas=(0.5, 0.8)))])
 def test_float64_parameters_match_torch_closely(name, options):
     ours, theirs, grads = _twins(1, np.float64)
     opt, topt = getattr(optim, name)(ours, **options), getattr(torch.optim, name)(theirs, **options)
@@ -83,7 +90,8 @@ def test_defaults_and_group_keys_match_torch(name):
 
 
 @pytest.mark.parametrize("name, options", [("Adadelta", {}), ("Adagrad", dict(initial_accumulator_value=0.1)),
-                                           ("RMSprop", dict(momentum=0.9, centered=True))])
+                                           ("RMSprop", dict(momentum=0.9, centered=True)), ("Adamax", {}), ("NAdam", {}),
+                                           ("RAdam", {})])
 def test_state_dict_keys_like_torch_and_round_trip(name, options):
     """State names as torch's; saving after 3 steps and loading into a fresh optimiser continues
     exactly as the uninterrupted run."""
@@ -139,6 +147,9 @@ def test_adagrad_with_a_lazy_layer_made_before_the_first_forward():
     (lambda ps: optim.RMSprop(ps, alpha=-0.1), ValueError, "invalid alpha"),
     (lambda ps: optim.RMSprop(ps, capturable=True), RuntimeError, "capturable=True.* CPU only"),
     (lambda ps: optim.Adadelta(ps, differentiable=True), NotImplementedError, "differentiable=True"),
+    (lambda ps: optim.Adamax(ps, betas=(0.9, 1.0)), ValueError, r"invalid betas: expected two values in \[0, 1\)"),
+    (lambda ps: optim.NAdam(ps, momentum_decay=-1), ValueError, "invalid momentum_decay"),
+    (lambda ps: optim.RAdam(ps, lr=-0.1), ValueError, "invalid learning_rate"),
 ])
 def test_bad_options(make, error, message):
     with pytest.raises(error, match=message):

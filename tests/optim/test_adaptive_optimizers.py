@@ -1,4 +1,4 @@
-"""Adadelta, Adagrad, RMSprop, Adamax, NAdam and RAdam against torch.optim: the same starting parameters and the same
+"""Adadelta, Adagrad, RMSprop, Adamax, NAdam, RAdam and Rprop against torch.optim: the same starting parameters and the same
 gradients give the same parameters after every step, for every option; state_dict layout and
 round trip; defaults; bad options."""
 
@@ -52,6 +52,8 @@ OPTIONS = {
                       decoupled_weight_decay=[False, True], maximize=[False, True]),
     "RAdam": _options(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], eps=[1e-8, 1e-2], weight_decay=[0, 0.1],
                       decoupled_weight_decay=[False, True], maximize=[False, True]),
+    "Rprop": _options(lr=[0.01, 0.5], etas=[(0.5, 1.2), (0.3, 1.5)], step_sizes=[(1e-6, 50), (0.05, 0.3)],
+                      maximize=[False, True]),
 }
 CASES = [(name, o) for name, options in OPTIONS.items() for o in options]
 
@@ -91,7 +93,7 @@ def test_defaults_and_group_keys_match_torch(name):
 
 @pytest.mark.parametrize("name, options", [("Adadelta", {}), ("Adagrad", dict(initial_accumulator_value=0.1)),
                                            ("RMSprop", dict(momentum=0.9, centered=True)), ("Adamax", {}), ("NAdam", {}),
-                                           ("RAdam", {})])
+                                           ("RAdam", {}), ("Rprop", {})])
 def test_state_dict_keys_like_torch_and_round_trip(name, options):
     """State names as torch's; saving after 3 steps and loading into a fresh optimiser continues
     exactly as the uninterrupted run."""
@@ -150,6 +152,7 @@ def test_adagrad_with_a_lazy_layer_made_before_the_first_forward():
     (lambda ps: optim.Adamax(ps, betas=(0.9, 1.0)), ValueError, r"invalid betas: expected two values in \[0, 1\)"),
     (lambda ps: optim.NAdam(ps, momentum_decay=-1), ValueError, "invalid momentum_decay"),
     (lambda ps: optim.RAdam(ps, lr=-0.1), ValueError, "invalid learning_rate"),
+    (lambda ps: optim.Rprop(ps, etas=(1.2, 0.5)), ValueError, r"invalid etas: .* got \(1.2, 0.5\)"),
 ])
 def test_bad_options(make, error, message):
     with pytest.raises(error, match=message):

@@ -142,3 +142,58 @@ def test_pad_sequence_finite_differences():
 def test_pad_sequence_bad_input(sequences, kwargs, error, message):
     with pytest.raises(error, match=message):
         pad_sequence(sequences, **kwargs)
+
+
+# ---- weight normalisation ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, dim, shape", [
+    (lambda lib: lib.nn.Linear(4, 3), 0, (2, 4)), (lambda lib: lib.nn.Conv2d(2, 3, 3), 0, (2, 2, 5, 5)),
+    (lambda lib: lib.nn.Conv2d(2, 3, 3), 1, (1, 2, 4, 4)), (lambda lib: lib.nn.Linear(4, 3), None, (2, 4)),
+])
+def test_weight_norm_matches_torch(make, dim, shape):
+    import glassnet.nn  # noqa: F401 -- glassnet.nn as an attribute of glassnet
+    theirs = make(torch)
+    ours = make(glassnet)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    with pytest.warns(FutureWarning):
+        torch.nn.utils.weight_norm(theirs, dim=dim)
+    nn.utils.weight_norm(ours, dim=dim)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        assert ours.state_dict()[key].shape == tuple(value.shape), key
+        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-6, err_msg=key)
+    x = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
+    y, ty = ours(glassnet.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    dy = np.random.default_rng(8).standard_normal(y.shape).astype(np.float32)
+    y.backward(dy)
+    ty.backward(torch.tensor(dy))
+    for (key, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-4, atol=1e-6, err_msg=key)
+    nn.utils.remove_weight_norm(ours)
+    torch.nn.utils.remove_weight_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-6)
+
+
+def test_weight_norm_finite_differences():
+    from glassnet.nn.utils.weight_norm import WeightNormFunction
+    rng = np.random.default_rng(9)
+    v = glassnet.tensor(rng.standard_normal((3, 2, 2)), dtype=np.float64, requires_grad=True)
+    for dim, g_shape in ((0, (3, 1, 1)), (2, (1, 1, 2)), (-1, ())):
+        g = glassnet.tensor(rng.uniform(0.5, 2, g_shape), dtype=np.float64, requires_grad=True)
+        assert gradcheck(lambda v, g: WeightNormFunction.apply(v, g, dim=dim), [v, g])
+
+
+def test_weight_norm_bad_use():
+    layer = nn.utils.weight_norm(nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="two weight_norm hooks on the same parameter 'weight'"):
+        nn.utils.weight_norm(layer)
+    with pytest.raises(ValueError, match="weight_norm of 'bias' not found in Linear"):
+        nn.utils.remove_weight_norm(layer, "bias")
+    with pytest.raises(ValueError, match=r"to have a parameter 'kernel', it has \['bias', 'weight_g', 'weight_v'\]"):
+        nn.utils.weight_norm(layer, "kernel")
+    with pytest.raises(ValueError, match="is not initialised yet"):
+        nn.utils.weight_norm(nn.LazyLinear(3))
+    with pytest.raises(ValueError, match=r"dim in \[-1, 2\) or None"):
+        nn.utils.weight_norm(nn.Linear(2, 2), dim=2)

@@ -197,3 +197,56 @@ def test_weight_norm_bad_use():
         nn.utils.weight_norm(nn.LazyLinear(3))
     with pytest.raises(ValueError, match=r"dim in \[-1, 2\) or None"):
         nn.utils.weight_norm(nn.Linear(2, 2), dim=2)
+
+
+# ---- spectral normalisation -------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, kwargs, shape", [
+    (lambda lib: lib.nn.Linear(5, 3), {}, (2, 5)),
+    (lambda lib: lib.nn.Conv2d(2, 4, 3), dict(n_power_iterations=3), (2, 2, 5, 5)),
+    (lambda lib: lib.nn.ConvTranspose2d(3, 2, 3), {}, (1, 3, 3, 3)),
+])
+def test_spectral_norm_matches_torch_in_training_and_evaluation(make, kwargs, shape):
+    import glassnet.nn  # noqa: F401 -- glassnet.nn as an attribute of glassnet
+    theirs, ours = torch.nn.utils.spectral_norm(make(torch), **kwargs), nn.utils.spectral_norm(make(glassnet), **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})  # the same random u, v
+    rng = np.random.default_rng(10)
+    for training in (True, True, False):
+        ours.train(training), theirs.train(training)
+        x = rng.standard_normal(shape).astype(np.float32)
+        y, ty = ours(glassnet.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        ours.zero_grad(), theirs.zero_grad()
+        y.backward(dy)
+        ty.backward(torch.tensor(dy))
+        np.testing.assert_allclose(ours.weight_orig.grad, theirs.weight_orig.grad.numpy(), rtol=1e-4, atol=1e-5)
+        for key in ("weight_u", "weight_v"):
+            np.testing.assert_allclose(ours.state_dict()[key], theirs.state_dict()[key].numpy(), rtol=1e-5, atol=1e-6)
+    nn.utils.remove_spectral_norm(ours)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_spectral_norm_finite_differences_and_unit_norm():
+    from glassnet.nn.utils.spectral_norm import SpectralNormFunction
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((3, 2, 2))
+    u, v = rng.standard_normal(3), rng.standard_normal(4)
+    assert gradcheck(lambda t: SpectralNormFunction.apply(t, u, v, dim=0),
+                     [glassnet.tensor(w, dtype=np.float64, requires_grad=True)])
+    layer = nn.utils.spectral_norm(nn.Linear(6, 4), n_power_iterations=50)
+    layer(glassnet.randn(1, 6))
+    np.testing.assert_allclose(np.linalg.norm(layer.weight.data, 2), 1, rtol=1e-4)
+
+
+def test_spectral_norm_bad_use():
+    layer = nn.utils.spectral_norm(nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="two spectral_norm hooks on the same parameter 'weight'"):
+        nn.utils.spectral_norm(layer)
+    with pytest.raises(ValueError, match="spectral_norm of 'bias' not found in Linear"):
+        nn.utils.remove_spectral_norm(layer, "bias")
+    with pytest.raises(ValueError, match="n_power_iterations >= 0, got -1"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=-1)

@@ -122,10 +122,13 @@ class LazyModuleMixin:
         for registry in (self._parameters, self._buffers):
             for name, tensor in registry.items():
                 if is_lazy(tensor) and prefix + name in state_dict:
-                    tensor.materialize(np.shape(state_dict[prefix + name]))
+                    value = state_dict[prefix + name]
+                    tensor.materialize(tuple(value.shape) if hasattr(value, "shape") else np.shape(value))
         if not self.has_uninitialized_params():
             for name, value in self._sizes_from_weights().items():
                 object.__setattr__(self, name, value)
+            # default values until the checkpoint's are copied in (or if a later check refuses it)
+            self.reset_parameters()
             self._finish_lazy()
 
 

@@ -104,7 +104,7 @@ def test_load_state_dict_materialises_a_lazy_model():
                                  torch.nn.Linear(16, 2))
     theirs.eval()
     ours = nn.Sequential(nn.LazyConv2d(4, 3), nn.LazyBatchNorm2d(), nn.Flatten(), nn.LazyLinear(2)).eval()
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.load_state_dict(theirs.state_dict())  # torch tensors, as a torch checkpoint holds them
     assert [type(m) for m in ours] == [nn.Conv2d, nn.BatchNorm2d, nn.Flatten, nn.Linear]
     assert (ours[0].in_channels, ours[1].num_features, ours[3].in_features) == (3, 4, 16)
     x = np.random.default_rng(2).standard_normal((2, 3, 4, 4)).astype(np.float32)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from ._options import check_cpu_switches, check_non_negative
+from ._options import check_cpu_switches, check_non_negative, counted_state, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -34,18 +34,11 @@ class Adadelta(Optimizer):
         loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+                lr, rho, eps = group["lr"], group["rho"], group["eps"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["square_avg"] = np.zeros_like(p.data)
-                        state["acc_delta"] = np.zeros_like(p.data)
-                    state["step"] += 1
-                    if weight_decay != 0:
-                        g = g + dt(weight_decay) * p.data
+                    g = prepared_gradient(p, group)
+                    state = counted_state(self.state, p, "square_avg", "acc_delta")
                     v, u = state["square_avg"], state["acc_delta"]
                     v *= dt(rho)
                     v += dt(1 - rho) * g * g

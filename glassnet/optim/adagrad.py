@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..nn.lazy import is_lazy
-from ._options import check_cpu_switches, check_non_negative
+from ._options import check_cpu_switches, check_non_negative, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -49,16 +49,14 @@ class Adagrad(Optimizer):
         loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+                lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
+                    g = prepared_gradient(p, group)
                     state = self._init_state(p, group)
                     if state["sum"] is None:
                         state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
                     state["step"] += 1
-                    if weight_decay != 0:
-                        g = g + dt(weight_decay) * p.data
                     clr = lr / (1 + (state["step"] - 1) * lr_decay)
                     s = state["sum"]
                     s += g * g

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ._betas import check_adam_options
-from ._options import check_cpu_switches, lerp_
+from ._options import check_cpu_switches, counted_state, lerp_, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -30,18 +30,11 @@ class Adamax(Optimizer):
         loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["exp_avg"] = np.zeros_like(p.data)
-                        state["exp_inf"] = np.zeros_like(p.data)
-                    state["step"] += 1
-                    if weight_decay != 0:
-                        g = g + dt(weight_decay) * p.data
+                    g = prepared_gradient(p, group)
+                    state = counted_state(self.state, p, "exp_avg", "exp_inf")
                     m, u = state["exp_avg"], state["exp_inf"]
                     lerp_(m, g, 1 - beta1, dt)
                     u *= dt(beta2)

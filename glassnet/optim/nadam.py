@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ._betas import check_adam_options
-from ._options import check_cpu_switches, check_non_negative, lerp_
+from ._options import check_cpu_switches, check_non_negative, counted_state, lerp_, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -37,23 +37,13 @@ class NAdam(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-                weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
+                momentum_decay = group["momentum_decay"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["mu_product"] = np.float32(1.0)  # a float32 scalar in PyTorch too
-                        state["exp_avg"] = np.zeros_like(p.data)
-                        state["exp_avg_sq"] = np.zeros_like(p.data)
-                    state["step"] += 1
+                    g = prepared_gradient(p, group, decoupled=group["decoupled_weight_decay"])
+                    state = counted_state(self.state, p, "exp_avg", "exp_avg_sq")
+                    state.setdefault("mu_product", np.float32(1.0))  # a float32 scalar in PyTorch too
                     t = state["step"]
-                    if weight_decay != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.data *= dt(1 - lr * weight_decay)
-                        else:
-                            g = g + dt(weight_decay) * p.data
                     mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
                     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
                     state["mu_product"] = np.float32(state["mu_product"] * np.float32(mu))

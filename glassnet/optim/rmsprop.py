@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from ._options import check_cpu_switches, check_non_negative, lerp_
+from ._options import check_cpu_switches, check_non_negative, counted_state, lerp_, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -33,21 +33,12 @@ class RMSprop(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-                weight_decay, centered = group["weight_decay"], group["centered"]
+                centered = group["centered"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["square_avg"] = np.zeros_like(p.data)
-                        if momentum > 0:
-                            state["momentum_buffer"] = np.zeros_like(p.data)
-                        if centered:
-                            state["grad_avg"] = np.zeros_like(p.data)
-                    state["step"] += 1
-                    if weight_decay != 0:
-                        g = g + dt(weight_decay) * p.data
+                    g = prepared_gradient(p, group)
+                    buffers = ["square_avg"] + ["momentum_buffer"] * (momentum > 0) + ["grad_avg"] * centered
+                    state = counted_state(self.state, p, *buffers)
                     v = state["square_avg"]
                     v *= dt(alpha)
                     v += dt(1 - alpha) * g * g

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from ._options import check_cpu_switches, check_non_negative
+from ._options import check_cpu_switches, check_non_negative, counted_state, prepared_gradient
 from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
@@ -37,13 +37,9 @@ class Rprop(Optimizer):
                 (eta_minus, eta_plus), (step_min, step_max) = group["etas"], group["step_sizes"]
                 for p in _params_with_grad(group):
                     dt = p.dtype.type  # scalars in the parameter's dtype: no float64 upcast
-                    g = -p.grad if group["maximize"] else p.grad
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["prev"] = np.zeros_like(p.data)
-                        state["step_size"] = np.full_like(p.data, group["lr"])
-                    state["step"] += 1
+                    g = prepared_gradient(p, group)
+                    state = counted_state(self.state, p, "prev")
+                    state.setdefault("step_size", np.full_like(p.data, group["lr"]))
                     agreement = np.sign(g * state["prev"])
                     factor = np.where(agreement > 0, dt(eta_plus), np.where(agreement < 0, dt(eta_minus), dt(1)))
                     step_size = state["step_size"]

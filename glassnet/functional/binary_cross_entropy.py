@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import binary_cross_entropy as K
 from ._checks import check_float_input
-from .loss import _array, _check_reduction, _check_same_dtype, _like_input, _shape
+from .loss import _array, _check_broadcastable, _check_reduction, _check_same_dtype, _like_input, _shape
 
 __all__ = ["binary_cross_entropy"]
 
@@ -52,14 +52,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x_shape = _shape(input)
     if _shape(target) != x_shape:
         raise ValueError(f"{name} expected target of the input's shape {x_shape}, got {_shape(target)}")
-    if weight is not None:
-        try:
-            fits = np.broadcast_shapes(_shape(weight), x_shape) == x_shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"{name} expected weight broadcastable to the input's shape {x_shape}, got "
-                             f"{_shape(weight)}")
+    _check_broadcastable(name, x_shape, weight=weight)
     _check_same_dtype(name, input, target=target, weight=weight)
     x = _array(input)
     if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails too

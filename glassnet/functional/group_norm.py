@@ -1,7 +1,8 @@
-"""layer_norm, group_norm and instance_norm, as torch.nn.functional names them (formulas and
+"""layer_norm, rms_norm, group_norm and instance_norm, as torch.nn.functional names them (formulas and
 derivatives in glassnet.kernels.group_norm).
 
     layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5)
+    rms_norm(input, normalized_shape, weight=None, eps=None)
     group_norm(input, num_groups, weight=None, bias=None, eps=1e-5)
     instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5)
@@ -23,7 +24,7 @@ from ..tensor import Tensor
 from ._checks import check_float_input
 from .normalization import batch_norm
 
-__all__ = ["layer_norm", "group_norm", "instance_norm"]
+__all__ = ["layer_norm", "group_norm", "instance_norm", "rms_norm"]
 
 
 class GroupNorm(Function):
@@ -69,6 +70,19 @@ class LayerNorm(Function):
         return K.layer_norm_backward(dy, cache, needs=(needs[0], needs[1], needs[2]))
 
 
+class RMSNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight=None, normalized_ndim=1, eps=1e-6):
+        y, cache = K.rms_norm_forward(x, normalized_ndim, weight, eps)
+        ctx.save_for_backward(cache)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (cache,) = ctx.saved
+        return K.rms_norm_backward(dy, cache, needs=ctx.needs_input_grad[:2])
+
+
 def _check_parameter(name: str, what: str, obj, shape: tuple, input) -> None:
     if obj is None:
         return
@@ -93,12 +107,8 @@ def _check_eps(name: str, eps) -> float:
     return float(eps)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
-    """Standardise every sample over its last len(normalized_shape) dimensions, then scale and
-    shift elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias, with weight and bias of
-    shape normalized_shape. Input (*, *normalized_shape); output: input's shape."""
-    name = "layer_norm"
-    check_float_input(name, input)
+def _normalized_shape(name: str, input, normalized_shape) -> tuple[int, ...]:
+    """normalized_shape as a tuple, checked against the input's trailing dimensions."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(normalized_shape)
     shape = tuple(input.shape)
@@ -106,9 +116,30 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if k == 0 or k > len(shape) or shape[len(shape) - k:] != normalized_shape:
         raise ValueError(f"{name} with normalized_shape={normalized_shape} expected input of shape "
                          f"(*, {', '.join(map(str, normalized_shape))}), got {shape}")
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Standardise every sample over its last len(normalized_shape) dimensions, then scale and
+    shift elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias, with weight and bias of
+    shape normalized_shape. Input (*, *normalized_shape); output: input's shape."""
+    name = "layer_norm"
+    check_float_input(name, input)
+    normalized_shape = _normalized_shape(name, input, normalized_shape)
     for what, obj in (("weight", weight), ("bias", bias)):
         _check_parameter(name, what, obj, normalized_shape, input)
-    return LayerNorm.apply(input, weight, bias, normalized_ndim=k, eps=_check_eps(name, eps))
+    return LayerNorm.apply(input, weight, bias, normalized_ndim=len(normalized_shape), eps=_check_eps(name, eps))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dimensions;
+    eps=None means the machine epsilon of the input's dtype, as in PyTorch."""
+    name = "rms_norm"
+    check_float_input(name, input)
+    normalized_shape = _normalized_shape(name, input, normalized_shape)
+    _check_parameter(name, "weight", weight, normalized_shape, input)
+    eps = float(np.finfo(np.dtype(input.dtype)).eps) if eps is None else _check_eps(name, eps)
+    return RMSNorm.apply(input, weight, normalized_ndim=len(normalized_shape), eps=eps)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):

@@ -12,6 +12,8 @@ one mean and variance, then per row r:
 - group norm (Wu & He 2018): x (N, C, *S), a row is one sample's C/G channels of one group
   (K = C/G * prod(S)); y = x_hat * weight_c + bias_c, one weight and bias per channel.
 - instance norm (Ulyanov et al. 2016): group norm with one channel per group (G = C).
+- RMS norm (Zhang & Sennrich 2019): layer norm without the centring, x_hat = x / sqrt(mean x^2 + eps);
+  its backward is the one below without the mean_k g term, dx = s (g - x_hat mean(g x_hat)).
 
 Backward of the standardisation, for one row (the batch-norm derivation with the batch replaced
 by the row; g = dL/dx_hat):
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["standardize_forward", "standardize_backward", "group_norm_forward", "group_norm_backward",
-           "layer_norm_forward", "layer_norm_backward"]
+           "layer_norm_forward", "layer_norm_backward", "rms_norm_forward", "rms_norm_backward"]
 
 
 def standardize_forward(rows: np.ndarray, eps: float):
@@ -115,3 +117,29 @@ def layer_norm_backward(dy: np.ndarray, cache: dict, needs=(True, True, True)):
         g = dy * weight if weight is not None else dy  # dL/dx_hat
         dx = standardize_backward(g.reshape(-1, k), x_hat.reshape(-1, k), inv_std).reshape(dy.shape)
     return dx, dw, db
+
+
+def rms_norm_forward(x: np.ndarray, normalized_ndim: int, weight: np.ndarray | None = None, eps: float = 1e-6):
+    """x / sqrt(mean of x^2 over the last normalized_ndim dimensions + eps), times weight."""
+    block = x.shape[x.ndim - normalized_ndim:]
+    rows = x.reshape(-1, int(np.prod(block)))  # (R, K)
+    inv_rms = 1 / np.sqrt(np.einsum("rk,rk->r", rows, rows) / np.asarray(rows.shape[1], x.dtype)
+                          + np.asarray(eps, x.dtype))  # (R,)
+    x_hat = (rows * inv_rms[:, None]).reshape(x.shape)
+    y = x_hat * weight if weight is not None else x_hat.copy()
+    return y, dict(x_hat=x_hat, inv_std=inv_rms, weight=weight, block=block)
+
+
+def rms_norm_backward(dy: np.ndarray, cache: dict, needs=(True, True)):
+    """(dx, dweight), each None where not wanted or absent."""
+    x_hat, inv_rms, weight, block = cache["x_hat"], cache["inv_std"], cache["weight"], cache["block"]
+    k = int(np.prod(block))
+    dw = dx = None
+    if needs[1] and weight is not None:
+        dw = np.einsum("rk,rk->k", dy.reshape(-1, k), x_hat.reshape(-1, k)).reshape(block)
+    if needs[0]:
+        g = (dy * weight if weight is not None else dy).reshape(-1, k)  # dL/dx_hat, (R, K)
+        rows = x_hat.reshape(-1, k)
+        mean_gx = np.einsum("rk,rk->r", g, rows) / np.asarray(k, dy.dtype)  # (R,)
+        dx = ((g - rows * mean_gx[:, None]) * inv_rms[:, None]).reshape(dy.shape)
+    return dx, dw

@@ -1,5 +1,5 @@
-"""Per-sample normalisation layers, as torch.nn: LayerNorm, GroupNorm, InstanceNorm1d/2d/3d and
-LocalResponseNorm. (BatchNorm, which normalises over the batch, is in nn.batchnorm.) The formulas
+"""Per-sample normalisation layers, as torch.nn: LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d/3d
+and LocalResponseNorm. (BatchNorm, which normalises over the batch, is in nn.batchnorm.) The formulas
 and their gradients are in glassnet.kernels.group_norm and kernels.local_response_norm.
 
 Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
@@ -33,6 +33,14 @@ def _check_eps(label: str, eps) -> float:
     return eps
 
 
+def _normalized_shape_argument(label: str, normalized_shape) -> tuple[int, ...]:
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
+        raise ValueError(f"{label} expected normalized_shape as a positive int or a tuple of them, "
+                         f"got {normalized_shape!r}")
+    return tuple(int(n) for n in shape)
+
+
 def _register_affine(module: Module, shape: tuple, affine: bool, bias: bool) -> None:
     """weight (ones) and bias (zeros) of the given shape, or None in their place, as torch registers them."""
     module.register_parameter("weight", Parameter(ones(shape)) if affine else None)
@@ -53,11 +61,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
-            raise ValueError(f"LayerNorm expected normalized_shape as a positive int or a tuple of them, "
-                             f"got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(n) for n in shape)
+        self.normalized_shape = _normalized_shape_argument("LayerNorm", normalized_shape)
         self.eps = _check_eps("LayerNorm", eps)
         self.elementwise_affine = elementwise_affine
         _register_affine(self, self.normalized_shape, elementwise_affine, bias)
@@ -78,6 +82,31 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Divide each sample by the root mean square over its last len(normalized_shape) dimensions,
+    then scale elementwise (weight of ones, no bias). eps=None: the dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _normalized_shape_argument("RMSNorm", normalized_shape)
+        self.eps = eps if eps is None else _check_eps("RMSNorm", eps)
+        self.elementwise_affine = elementwise_affine
+        self.register_parameter("weight", Parameter(ones(self.normalized_shape)) if elementwise_affine else None)
+        apply_factory_kwargs(self, device, dtype)
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
+
+    def forward(self, input):
+        label = f"RMSNorm({self.normalized_shape})"
+        check_dtype(label, input, self.weight)
+        return call_functional(label, F.rms_norm, input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
@@ -180,4 +209,4 @@ class InstanceNorm3d(_InstanceNorm):
     _spatial = 3
 
 
-__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "LocalResponseNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

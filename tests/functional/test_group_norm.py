@@ -148,3 +148,31 @@ def test_local_response_norm_finite_differences(size):
 def test_local_response_norm_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---- RMS normalisation ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("eps", [None, 1e-3])
+@pytest.mark.parametrize("shape, normalized", NORMALIZED, ids=[f"{s}-{n}" for s, n in NORMALIZED])
+def test_rms_norm_matches_torch(shape, normalized, eps, dtype):
+    x, w, _ = _data(shape, normalized, seed=10)
+    assert_matches_torch(lambda x, w: F.rms_norm(x, normalized, w, eps), lambda x, w: TF.rms_norm(x, normalized, w, eps),
+                         [x, w], dtype)
+    assert_matches_torch(lambda x: F.rms_norm(x, normalized, eps=eps), lambda x: TF.rms_norm(x, normalized, eps=eps),
+                         [x], dtype)
+
+
+def test_rms_norm_finite_differences():
+    x, w, _ = _data((3, 2, 3), (2, 3), seed=11)
+    assert_finite_differences(lambda x, w: F.rms_norm(x, (2, 3), w, 1e-3), [x, w])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.rms_norm(glassnet.zeros(2, 3), (2,)), r"normalized_shape=\(2,\) expected input of shape \(\*, 2\), got \(2, 3\)"),
+    (lambda: F.rms_norm(glassnet.zeros(2, 3), 3, glassnet.ones(2)), r"weight of shape \(3,\) for input of shape \(2, 3\)"),
+    (lambda: F.rms_norm(glassnet.zeros(2, 3), 3, eps=-1.0), "eps > 0, got -1.0"),
+])
+def test_rms_norm_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,5 +1,6 @@
-"""LayerNorm, GroupNorm and InstanceNorm*d against torch.nn's: parameters, state_dict keys,
-outputs, every gradient, running statistics in training and evaluation, and bad arguments."""
+"""LayerNorm, RMSNorm, GroupNorm, InstanceNorm*d and LocalResponseNorm against torch.nn's:
+parameters, state_dict keys, outputs, every gradient, running statistics in training and
+evaluation, and bad arguments."""
 
 import numpy as np
 import pytest
@@ -48,6 +49,7 @@ LAYERS = [  # (name, args, kwargs, input shape)
     ("InstanceNorm3d", (2,), dict(affine=True), (2, 2, 3, 3, 2)),
     ("InstanceNorm3d", (2,), dict(track_running_stats=True), (2, 3, 3, 3)),
     ("LocalResponseNorm", (3,), dict(alpha=0.1, k=2.0), (2, 6, 4, 4)),
+    ("RMSNorm", ((3, 4),), {}, (2, 3, 4)), ("RMSNorm", (5,), dict(eps=1e-3, elementwise_affine=False), (4, 5)),
 ]
 
 
@@ -64,6 +66,7 @@ def test_train_then_eval_matches_torch(name, args, kwargs, shape):
 
 @pytest.mark.parametrize("make, shape", [
     (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)), (lambda: nn.GroupNorm(2, 4), (2, 4, 3)),
+    (lambda: nn.RMSNorm(3, eps=1e-3), (2, 2, 3)),
     (lambda: nn.InstanceNorm2d(2, affine=True), (2, 2, 2, 3)),
 ])
 def test_finite_differences_through_the_module(make, shape):
@@ -108,6 +111,7 @@ def test_instance_norm_without_affine_warns_on_a_channel_mismatch_as_torch():
     (lambda: nn.LayerNorm(4, eps=-1e-5), "eps > 0, got -1e-05"),
     (lambda: nn.InstanceNorm2d(-1), "num_features must be a positive int, got -1"),
     (lambda: nn.LocalResponseNorm(0), "size must be a positive int, got 0"),
+    (lambda: nn.RMSNorm((2, 0)), r"RMSNorm expected normalized_shape as a positive int or a tuple of them, got \(2, 0\)"),
 ])
 def test_bad_constructor_arguments(make, message):
     with pytest.raises(ValueError, match=message):
@@ -117,6 +121,7 @@ def test_bad_constructor_arguments(make, message):
 @pytest.mark.parametrize("layer, shape, message", [
     (nn.LayerNorm(4), (4, 3), r"LayerNorm\(\(4,\)\) expected input of shape \(\*, 4\), got \(4, 3\)"),
     (nn.GroupNorm(2, 4), (2, 6, 3), r"GroupNorm\(2, 4\) expected input of shape \(N, 4, \*\), got \(2, 6, 3\)"),
+    (nn.RMSNorm(4), (4, 3), r"RMSNorm\(\(4,\)\): rms_norm with normalized_shape=\(4,\) expected input of shape \(\*, 4\)"),
     (nn.InstanceNorm2d(3), (3, 4, 5), None),  # unbatched (C, H, W): fine
     (nn.InstanceNorm2d(3), (3, 4), r"expected a 3-D \(unbatched\) or 4-D \(batched\) input, got shape \(3, 4\)"),
     (nn.InstanceNorm1d(3, affine=True), (2, 4, 5), r"size at dim=1 to match num_features \(3\), got input of shape \(2, 4, 5\)"),

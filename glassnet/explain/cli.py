@@ -110,13 +110,38 @@ def parse_layers(text: str):
     return layers
 
 
-def load_model(name: str, checkpoint: str | None):
+def load_model(name: str | None, checkpoint: str | None, note: bool = True):
+    """A zoo model by name, with the weights of checkpoint (a run directory or .safetensors file)
+    when given; the model's name is read from the checkpoint's header when name is None. Without
+    a checkpoint the weights are the untrained initial ones, and (note=True) stderr says so."""
+    return load_model_info(name, checkpoint, note)[0]
+
+
+def load_model_info(name: str | None, checkpoint: str | None, note: bool = True):
+    """load_model -> (model, a phrase for figure titles, the input shape it was trained for or None).
+
+    The phrase: 'lenet5 trained on fashion-mnist, test accuracy 0.891' or 'lenet5, untrained
+    (random initial weights)'. The shape comes from the checkpoint's header, else from the data
+    set the model is the default for."""
     from .. import models
-    model = models.get_model(name)
     if checkpoint:
-        from .. import serialization
-        model.load_state_dict(serialization.load(checkpoint))
-    return model
+        from ..models.trained import load_trained
+        trained = load_trained(checkpoint, name)
+        shape = trained.input_shape or _usual_input_shape(trained.name)
+        return trained.model, trained.describe(), shape
+    if not name:
+        raise UsageError("give --model NAME or --checkpoint RUN")
+    if note:
+        print(f"note: no --checkpoint given, so {name}'s weights are untrained (random initial values); "
+              "give --checkpoint RUN_DIR for a trained model's", file=sys.stderr)
+    return models.get_model(name), f"{name}, untrained (random initial weights)", _usual_input_shape(name)
+
+
+def _usual_input_shape(name: str) -> tuple[int, ...] | None:
+    """The sample shape of the data sets whose default model this is (None if there is none)."""
+    from ..data.registry import DATASETS
+    shapes = {info.input_shape for info in DATASETS.values() if info.default_model == name}
+    return shapes.pop() if len(shapes) == 1 else None
 
 
 def read_image(path: str) -> np.ndarray:
@@ -206,8 +231,8 @@ def cmd_output_size(args) -> int:
 
 
 def _model_from(args):
-    if args.model:
-        return load_model(args.model, getattr(args, "checkpoint", None))
+    if args.model or getattr(args, "checkpoint", None):
+        return load_model(args.model, getattr(args, "checkpoint", None), note=False)
     if args.layers:
         return parse_layers(args.layers)
     raise UsageError("give --layers '...' or --model NAME")
@@ -288,7 +313,7 @@ def cmd_edges(args) -> int:
     from ..viz import plot_edges, save_map_png
     gray = classic.to_gray(read_image(args.image))
     names = _names(args.kernels, classic.EDGE_KERNELS[:4])
-    maps = classic.apply_kernels(gray, names, padding=parse_ints(args.padding))
+    maps = classic.apply_kernels(gray, names, padding=parse_ints(args.padding), padding_mode=args.padding_mode)
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.splitext(os.path.basename(args.image))[0]
     for name, m in maps.items():
@@ -297,16 +322,20 @@ def cmd_edges(args) -> int:
     if args.pool:
         pooled = {n: max_pool_forward(m[None, None], (args.pool, args.pool))[0][0, 0] for n, m in maps.items()}
     overview = os.path.join(args.out, f"{stem}_edges.png")
-    plot_edges(gray, maps, overview, pooled)
+    plot_edges(gray, maps, overview, pooled, title=f"{os.path.basename(args.image)} filtered with classic kernels "
+                                                   f"(padding {args.padding}, {args.padding_mode})")
     print(f"wrote {overview}")
     return 0
 
 
 def cmd_filters(args) -> int:
     from ..viz import plot_filters
-    source = load_model(args.model, args.checkpoint) if args.model else \
-        classic.kernel_bank(_names(args.kernels, classic.kernels))
-    plot_filters(source, args.out)
+    if args.model or args.checkpoint:
+        model, about, _ = load_model_info(args.model, args.checkpoint)
+        plot_filters(model, args.out, title=f"first-layer filters of {about}")
+    else:
+        names = _names(args.kernels, classic.kernels)
+        plot_filters(classic.kernel_bank(names), args.out, names=names, title="classic kernels")
     print(f"wrote {args.out}")
     return 0
 
@@ -317,8 +346,9 @@ def cmd_features(args) -> int:
     from .features import feature_maps
     image = read_image(args.image) if args.image else \
         {"square": examples.square, "diamond": examples.diamond}[args.example]()
-    if args.model:
-        model = load_model(args.model, args.checkpoint)
+    expected, about = None, "classic kernels + ReLU + 2x2 max pool"
+    if args.model or args.checkpoint:
+        model, about, expected = load_model_info(args.model, args.checkpoint)
         first = next((m for m in model.modules() if hasattr(m, "in_channels")), None)
         channels = first.in_channels if first is not None else 1
     else:
@@ -332,8 +362,16 @@ def cmd_features(args) -> int:
     if args.size:
         size = parse_shape(args.size)
         x = np.stack([resize_nearest(c, size) for c in x])  # (C, *size)
-    layers = [("input", x)] + feature_maps(model, x)
-    plot_feature_maps(layers, args.out, max_maps=args.max_maps)
+    size_hint = "x".join(map(str, expected[1:])) if expected else "HxW"
+    if expected and not args.size and x.shape != tuple(expected):
+        raise UsageError(f"{about.split(',')[0]} takes inputs of shape {tuple(expected)}, the image gives "
+                         f"{x.shape}: add --size {size_hint} to resize it")
+    try:
+        layers = [("input", x)] + feature_maps(model, x)
+    except ValueError as error:
+        raise UsageError(f"the model cannot take an input of shape {x.shape} ({error}); "
+                         f"resize it with --size {size_hint}") from None
+    plot_feature_maps(layers, args.out, max_maps=args.max_maps, title=f"feature maps of {about}")
     for name, a in layers:
         print(f"{name}: {a.shape}")
     print(f"wrote {args.out}")
@@ -430,7 +468,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("image", help="a PNG or JPEG file")
     p.add_argument("--out", default="edges", help="output folder (default ./edges)")
     p.add_argument("--kernels", help="comma-separated kernel names (default vertical,horizontal,slash,backslash)")
-    p.add_argument("--padding", default="1")
+    p.add_argument("--padding", default="1", help="pixels added on every side")
+    p.add_argument("--padding-mode", default="replicate", choices=("zeros", "reflect", "replicate", "circular"),
+                   help="what the added pixels hold; zeros turns a light photo's border into a strong edge")
     p.add_argument("--pool", type=int, default=0, help="also show the maps max pooled with this window")
     p.set_defaults(run=cmd_edges)
 

@@ -72,7 +72,9 @@ def test_feature_map_grid(tmp_path):
               ("flat", np.arange(10.0))]
     fig = plot_feature_maps(layers, tmp_path / "fm.png", max_maps=4)
     assert_valid_png(tmp_path / "fm.png")
-    assert len([ax for ax in fig.axes if ax.images]) == 1 + 4 + 1
+    assert len([ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]) == 1 + 4
+    bars = [ax for ax in fig.axes if len(ax.patches) == 10]  # the flat output: one bar per value
+    assert len(bars) == 1 and [p.get_height() for p in bars[0].patches] == list(range(10))
 
 
 def test_edges_and_single_maps(tmp_path):
@@ -80,7 +82,9 @@ def test_edges_and_single_maps(tmp_path):
     plot_edges(square(), maps, tmp_path / "e.png", pooled={k: v[::3, ::3] for k, v in maps.items()})
     assert_valid_png(tmp_path / "e.png")
     pixels = assert_valid_png(save_map_png(maps["vertical"], tmp_path / "sub" / "v.png"))
-    assert pixels.shape[:2] == maps["vertical"].shape
+    f = pixels.shape[0] // maps["vertical"].shape[0]  # enlarged by whole pixels to a readable size
+    assert min(pixels.shape[:2]) >= 280 and pixels.shape[:2] == tuple(f * n for n in maps["vertical"].shape)
+    np.testing.assert_array_equal(pixels[::f, ::f], pixels[f - 1::f, f - 1::f])  # blocks of f x f equal pixels
 
 
 def test_grid_building_block():

@@ -39,35 +39,25 @@ def _build_model(name: str, num_classes: int):
         raise CLIError(str(error)) from None
 
 
-def _run_files(path: str) -> tuple[Path, dict]:
-    """A run directory or a model.safetensors file -> (weights file, its metadata)."""
-    from .serialization import load_metadata
-    p = Path(path)
-    weights = p / "model.safetensors" if p.is_dir() else p
-    if not weights.is_file():
-        raise CLIError(f"no trained model at {path} (expected a run directory with model.safetensors, "
-                       "or a .safetensors file written by `glassnet train`)")
+def _load_trained(path: str, model: str | None = None):
+    """A run directory or weights file -> glassnet.models.trained.Trained (model in eval mode)."""
+    from .models.trained import load_trained
     try:
-        meta = load_metadata(weights)
+        return load_trained(path, model)
     except ValueError as error:
         raise CLIError(str(error)) from None
-    if "model" not in meta:
-        raise CLIError(f"{weights} has no model name in its header: it was not written by `glassnet train`")
-    return weights, meta
 
 
-def _load_trained(path: str):
-    from .serialization import load
-    weights, meta = _run_files(path)
-    classes = json.loads(meta.get("classes", "[]"))
-    model = _build_model(meta["model"], len(classes))
-    try:
-        state = load(weights)
-        model.load_state_dict(state)
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise CLIError(f"{weights} does not fit model {meta['model']!r}: {error}") from None
-    model.eval()
-    return model, meta, classes
+def _check_model_fits(model_name: str, dataset: str) -> None:
+    """Refuse a model that cannot take the data set's samples, before any data is loaded."""
+    from .data.registry import DATASETS
+    from .models.trained import input_error
+    shape = DATASETS[dataset].input_shape
+    reason = input_error(_build_model(model_name, 10), shape)
+    if reason:
+        fitting = sorted({d for d, info in DATASETS.items() if info.default_model == model_name})
+        hint = f" (it is made for {', '.join(fitting)})" if fitting else ""
+        raise CLIError(f"model {model_name!r} cannot take {dataset}'s samples of shape {shape}{hint}: {reason}")
 
 
 def _optimizer(name: str, params, lr: float, momentum: float, weight_decay: float):
@@ -94,6 +84,7 @@ def cmd_train(args) -> int:
 
     name = resolve_name(args.dataset)
     info = DATASETS[name]
+    _check_model_fits(args.model or info.default_model, name)
     if args.dataset == "auto":
         print(f"dataset: {name}" + ("" if name == "fashion-mnist" else
                                     " (Fashion-MNIST files not found; using the built-in shapes data)"))
@@ -141,8 +132,9 @@ def cmd_train(args) -> int:
                "test_loss": final["loss"], "wall_seconds": time.perf_counter() - started,
                "confusion_matrix": final["confusion"].tolist(), "classes": classes}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    plot_curves(history, out / "curves.png")
-    plot_confusion(final["confusion"], classes, out / "confusion.png")
+    plot_curves(history, out / "curves.png", title=f"{model_name} on {name}, test accuracy {final['accuracy']:.3f}")
+    plot_confusion(final["confusion"], classes, out / "confusion.png",
+                   title=f"{model_name} on {name}: confusion matrix (test)")
     print(f"test accuracy: {final['accuracy']:.4f}  ({out / 'model.safetensors'}, metrics.json, "
           f"curves.png, confusion.png)")
     return 0
@@ -153,8 +145,10 @@ def cmd_eval(args) -> int:
     from .data.registry import load_dataset
     from .train import evaluate, per_class_accuracy
 
-    model, meta, classes = _load_trained(args.run)
-    name = args.dataset or meta.get("dataset", "auto")
+    trained = _load_trained(args.run)
+    model, classes = trained.model, trained.classes
+    name = args.dataset or trained.dataset or "auto"
+    _check_input_shape(trained, name)
     try:
         test_set = load_dataset(name, train=False, root=args.data)
     except (FileNotFoundError, OSError, ValueError) as error:
@@ -166,54 +160,97 @@ def cmd_eval(args) -> int:
                           "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
                           "confusion_matrix": confusion.tolist()}))
         return 0
-    print(f"{meta['model']} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
-    width = max(len(c) for c in classes)
-    for c, acc, row in zip(classes, per_class_accuracy(confusion), confusion):
-        print(f"  {c:<{width}}  {acc:6.3f}  " + " ".join(f"{v:5d}" for v in row))
+    print(f"{trained.name} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
+    print(confusion_table(confusion, classes, per_class_accuracy(confusion)))
     return 0
 
 
-def _read_input(path: str, input_shape: list[int]) -> np.ndarray:
-    """An image (PNG/JPEG, turned grey and resized by nearest neighbour) or a .npy array ->
-    one sample of input_shape (C, *spatial), float32."""
+def confusion_table(confusion: np.ndarray, classes: list[str], accuracy: np.ndarray) -> str:
+    """The confusion matrix as text: one row per true class with its accuracy, one column per
+    predicted class, headed by the class number (the key below names them)."""
+    width = max(len(c) for c in classes) + len(str(len(classes))) + 1
+    cell = max(5, len(str(int(confusion.max()))) + 1)
+    lines = ["true \\ predicted".ljust(width + 2) + "accuracy"
+             + "".join(f"{i:>{cell}}" for i in range(len(classes)))]
+    for i, (c, acc, row) in enumerate(zip(classes, accuracy, confusion)):
+        lines.append(f"{i} {c:<{width - len(str(i)) - 1}}  {acc:8.3f}" + "".join(f"{v:>{cell}d}" for v in row))
+    return "\n".join(lines)
+
+
+def _check_input_shape(trained, dataset: str) -> None:
+    """Refuse, before loading anything, a data set whose samples the model was not built for."""
+    from .data.registry import DATASETS, resolve_name
+    try:
+        name = resolve_name(dataset)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    shape = DATASETS[name].input_shape
+    if trained.input_shape is not None and tuple(trained.input_shape) != tuple(shape):
+        raise CLIError(f"{trained.name} was trained on inputs of shape {tuple(trained.input_shape)}; "
+                       f"{name} has samples of shape {tuple(shape)}")
+
+
+def _read_input(path: str, input_shape: tuple[int, ...], dataset: str | None, raw: bool
+                ) -> tuple[np.ndarray, list[str]]:
+    """An image file (PNG/JPEG) or a .npy array -> (one sample of input_shape (C, *spatial)
+    float32, notes on what was done to it).
+
+    For a model of images, a PNG and a .npy array holding the same picture ((H, W), (H, W, 3|4)
+    or (1, H, W)) go through the same steps (glassnet.data.preprocess.prepare_image: 8-bit
+    values divided by 255, grey, light-on-dark, centred, resized). Other arrays must hold one
+    sample of input_shape and are only scaled the same way."""
+    from .data.preprocess import prepare_image, to_unit_range
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"no such input file: {path}")
+    takes_images = len(input_shape) == 3
     if p.suffix == ".npy":
         try:
             x = np.load(p, allow_pickle=False)
         except ValueError as error:
             raise CLIError(f"{path} is not a readable .npy array: {error}") from None
+        if takes_images and x.ndim == 3 and x.shape[0] == 1:
+            x = x[0]  # (1, H, W) -> (H, W): a grey picture
+        is_image = x.ndim == 2 or (x.ndim == 3 and x.shape[-1] in (3, 4))
+        if not (takes_images and is_image):
+            if x.size != int(np.prod(input_shape)):
+                raise CLIError(f"{path} holds an array of shape {x.shape}; the model expects one sample of "
+                               f"shape {tuple(input_shape)}")
+            try:
+                x, note = to_unit_range(x)
+            except ValueError as error:
+                raise CLIError(f"{path}: {error}") from None
+            return x.reshape(input_shape), [f"array of shape {np.shape(x)}: {note}"]  # (C, *spatial)
     else:
         from PIL import Image, UnidentifiedImageError
         try:
-            image = Image.open(p).convert("L")
+            image = Image.open(p)
+            x = np.asarray(image.convert("L" if image.mode in ("1", "L", "LA", "I", "I;16") else "RGB"))
         except (UnidentifiedImageError, OSError) as error:
             raise CLIError(f"{path} is not a readable image: {error}") from None
-        if len(input_shape) != 3:
+        if not takes_images:
             raise CLIError(f"this model takes inputs of shape {tuple(input_shape)}, not images: give a .npy file")
-        image = image.resize((input_shape[2], input_shape[1]), Image.Resampling.NEAREST)
-        x = np.asarray(image, dtype=np.float32) / 255.0
-    x = np.asarray(x, dtype=np.float32)
-    if x.size != int(np.prod(input_shape)):
-        raise CLIError(f"{path} holds an array of shape {x.shape}; the model expects one sample of "
-                       f"shape {tuple(input_shape)}")
-    return x.reshape(input_shape)  # (C, *spatial)
+    try:
+        return prepare_image(x, tuple(input_shape[1:]), dataset, channels=input_shape[0], raw=raw)
+    except ValueError as error:
+        raise CLIError(f"{path}: {error}") from None
 
 
 def cmd_predict(args) -> int:
     from . import functional as F
     from . import no_grad, tensor
 
-    model, meta, classes = _load_trained(args.run)
-    x = _read_input(args.input, json.loads(meta.get("input_shape", "[1, 28, 28]")))
+    trained = _load_trained(args.run)
+    classes = trained.classes
+    x, notes = _read_input(args.input, trained.input_shape or (1, 28, 28), trained.dataset, args.raw)
     with no_grad():
-        probs = F.softmax(model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
+        probs = F.softmax(trained.model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
     best = int(probs.argmax())
     if args.json:
-        print(json.dumps({"class": best, "label": classes[best],
+        print(json.dumps({"class": best, "label": classes[best], "preprocessing": notes,
                           "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
         return 0
+    print(f"input {args.input}: " + "; ".join(notes))
     print(f"{classes[best]} (class {best}, p = {probs[best]:.3f})")
     for i in np.argsort(-probs)[:args.top]:
         print(f"  {classes[i]:<14} {probs[i]:.4f}")
@@ -279,7 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="classify one image or .npy sample")
     p.add_argument("run", help="run directory or model.safetensors")
     p.add_argument("input", help="PNG/JPEG image or .npy array")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=int, default=3, help="how many classes to list")
+    p.add_argument("--raw", action="store_true",
+                   help="only make the image grey, scale it and resize it to the model's input size "
+                        "(no inversion of a light background, no cropping or centring)")
     p.add_argument("--json", action="store_true")
 
     s = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds of a model")

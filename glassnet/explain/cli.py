@@ -394,21 +394,54 @@ def cmd_equivariance(args) -> int:
         return max_pool_forward(np.maximum(conv_layer(a), 0), (args.pool, args.pool), stride=1)[0]
 
     margin = w.shape[-1] + args.pool + abs(args.shift)
+    print(EQUIVARIANCE_LEGEND.format(shift=args.shift))
     for label, f in (("convolution", conv_layer), (f"convolution + ReLU + {args.pool}x{args.pool} max pool "
                                                     f"(stride 1)", conv_relu_pool)):
         print(f"{label}:")
-        print(f"  {equivariance(f, x, 'translate', shift_by=args.shift, margin=margin)}")
-        print(f"  {equivariance(f, x, 'rotate')}")
-        print(f"  {equivariance(f, x, 'scale')}")
+        for transform, options in (("translate", dict(shift_by=args.shift, margin=margin)), ("rotate", {}),
+                                   ("scale", {})):
+            result = equivariance(f, x, transform, **options)
+            print(f"  {result}")
+            print(f"    -> {_verdict(result)}")
     return 0
+
+
+EQUIVARIANCE_LEGEND = """\
+Is the layer f equivariant to a transformation T of its input, f(Tx) = T'f(x)?
+  T: translate = shift right by {shift} pixel(s); rotate = a quarter turn; scale = enlarge 2x.
+  T'f(x): the same transformation applied to the output f(x) instead.
+  max |f(Tx) - T'f(x)|: the largest difference between the two (0: equivariant).
+  relative: the size of that difference against the output's, ||f(Tx) - T'f(x)|| / ||T'f(x)||
+            (0: equal; near 1 or above: as different as unrelated outputs).
+  For translations also invariance: max |f(Tx) - f(x)|, and how many output units changed at
+  all against how many input units did (pooling leaves more of them unchanged).
+"""
+
+
+def _verdict(result) -> str:
+    if result.equivariant:
+        text = "equivariant: transforming the input transforms the output the same way"
+    elif result.relative_error < 0.1:
+        text = f"nearly equivariant (the difference is {100 * result.relative_error:.0f}% of the output)"
+    else:
+        why = {"rotate": " (the kernel looks different after a quarter turn)",
+               "scale": " (the kernel keeps its size while the image grows)"}.get(result.transform, "")
+        text = f"not equivariant: the difference is {100 * result.relative_error:.0f}% of the output's size{why}"
+    if result.transform == "translate" and result.changed_fraction is not None:
+        text += (f"; {100 * result.changed_fraction:.0f}% of the output changed where "
+                 f"{100 * result.input_changed_fraction:.0f}% of the input did")
+    return text
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The parser; prog is the program name its usage and help show (default
     'python -m glassnet.explain'; `glassnet explain` passes its own)."""
     parser = argparse.ArgumentParser(prog=prog or "python -m glassnet.explain",
-                                     description="The lecture tools on the command line (seeds 000-004).",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     description="The lecture tools on the command line: one command per idea of the lectures "
+                                                 "(docs/lectures/, pages 000-004).",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Values that start with a minus need no '=': --kernel -2,1 "
+                                            "works like --kernel=-2,1.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("matrix", help="the matrix M of a convolution, vec(y) = M vec(x), and its counts")
@@ -436,16 +469,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                 ("receptive-field", cmd_receptive_field, "receptive field after every layer")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--layers", help="e.g. 'conv(1, 6, 5, padding=2); relu; max_pool(2)'")
-        p.add_argument("--model", help="a model of glassnet.models by name")
-        p.add_argument("--checkpoint", help="a safetensors state_dict for --model")
+        p.add_argument("--model", help="a model of glassnet.models by name (`glassnet models` lists them)")
+        p.add_argument("--checkpoint", help="a run directory or .safetensors file (names the model itself)")
         p.add_argument("--input", required=(name == "count"), help="per-sample input shape, e.g. 1x28x28")
         if name == "receptive-field":
             p.add_argument("--unit", help="a unit of the last layer, e.g. 3,4: which input does it see?")
             p.add_argument("--layer", help="the layer of --unit: a row number or a module name, e.g. layers.1")
         p.set_defaults(run=run)
 
-    p = sub.add_parser("trace", help="each output element as its sum of products (seed 002)")
-    p.add_argument("--input", help="input array (default: seed 002's 5x5 example)")
+    p = sub.add_parser("trace", help="each output element as its sum of products (lecture 002, the worked examples)")
+    p.add_argument("--input", help="input array (default: the 5x5 example of lecture 002, worked examples)")
     p.add_argument("--kernel", help="kernel array; channels separated by '|'")
     p.add_argument("--kernel-name", help="a classic kernel (default vertical)")
     p.add_argument("--bias", help="one bias per filter")
@@ -454,7 +487,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--op", default="conv", choices=("conv", "max", "avg"))
     p.add_argument("--kernel-size", help="pooling window")
     p.add_argument("--order", default="F", choices=("C", "F"),
-                   help="term order inside a window: F column by column (seed 002), C row by row")
+                   help="term order inside a window: F column by column (as lecture 002 writes "
+                        "its sums), C row by row")
     p.add_argument("--flip", action="store_true")
     p.add_argument("--at", help="one output element, e.g. 0,1 (default: all)")
     p.add_argument("--figure", help="write a PNG of the element (--at, default the first)")
@@ -466,7 +500,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("edges", help="filter an image with classic kernels, write the maps as PNGs")
     p.add_argument("image", help="a PNG or JPEG file")
-    p.add_argument("--out", default="edges", help="output folder (default ./edges)")
+    p.add_argument("--out", default="edges", help="output folder")
     p.add_argument("--kernels", help="comma-separated kernel names (default vertical,horizontal,slash,backslash)")
     p.add_argument("--padding", default="1", help="pixels added on every side")
     p.add_argument("--padding-mode", default="replicate", choices=("zeros", "reflect", "replicate", "circular"),
@@ -475,8 +509,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_edges)
 
     p = sub.add_parser("filters", help="PNG grid of first-layer filters")
-    p.add_argument("--model")
-    p.add_argument("--checkpoint")
+    p.add_argument("--model", help="a model by name (untrained unless --checkpoint is given)")
+    p.add_argument("--checkpoint", help="a run directory or .safetensors file written by `glassnet train`; "
+                                        "the model is read from it")
     p.add_argument("--kernels", help="classic kernels to show when no model is given (default all)")
     p.add_argument("--out", default="filters.png")
     p.set_defaults(run=cmd_filters)
@@ -485,14 +520,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
     p.add_argument("--example", default="square", choices=("square", "diamond"))
     p.add_argument("--model", help="a model of glassnet.models (default: classic kernels + ReLU + max pool)")
-    p.add_argument("--checkpoint")
+    p.add_argument("--checkpoint", help="a run directory or .safetensors file written by `glassnet train`; "
+                                        "the model is read from it")
     p.add_argument("--kernels", help="kernels of the default model")
     p.add_argument("--size", help="resize the image to HxW first (nearest neighbour)")
     p.add_argument("--max-maps", type=int, default=8)
     p.add_argument("--out", default="features.png")
     p.set_defaults(run=cmd_features)
 
-    p = sub.add_parser("equivariance", help="translation, rotation and scaling checks (seed 001, 004)")
+    p = sub.add_parser("equivariance", help="translation, rotation and scaling checks (lectures 001, the convolution "
+                        "operation, and 004, conv1d, conv2d and beyond)")
     p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
     p.add_argument("--example", default="diamond", choices=("square", "diamond"))
     p.add_argument("--kernel", help="kernel array")
@@ -500,13 +537,27 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--shift", type=int, default=1)
     p.add_argument("--pool", type=int, default=3)
     p.set_defaults(run=cmd_equivariance)
-    return parser
+    from ..cli import show_defaults
+    return show_defaults(parser)
+
+
+def glue_negative_values(argv: list[str]) -> list[str]:
+    """['--kernel', '-2,1'] -> ['--kernel=-2,1']: argparse reads a value that starts with '-'
+    and is not a plain number as an option, so that the lectures' kernels and arrays would fail."""
+    out: list[str] = []
+    for a in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and len(a) > 1 and a[0] == "-" \
+                and (a[1].isdigit() or a[1] == "."):
+            out[-1] = f"{out[-1]}={a}"
+        else:
+            out.append(a)
+    return out
 
 
 def main(argv=None, prog: str | None = None) -> int:
     """Run one subcommand; returns the exit status. prog names the program in usage and help."""
     parser = build_parser(prog)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(glue_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.run(args)
     except (UsageError, ValueError, KeyError, IndexError, TypeError) as error:

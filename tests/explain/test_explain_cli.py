@@ -100,8 +100,12 @@ def test_filters_and_equivariance(capsys, tmp_path):
     status, out, _ = run(capsys, "equivariance", "--kernel-name", "vertical")
     assert status == 0
     lines = out.splitlines()
-    assert "translate: max |f(Tx) - T'f(x)| = 0 (relative 0)" in lines[1]
-    assert "rotate" in lines[2] and "(relative 0)" not in lines[2]
+    assert "T'f(x): the same transformation applied to the output" in out  # the terms are explained
+    first = lines.index("convolution:")
+    assert "translate: max |f(Tx) - T'f(x)| = 0 (relative 0)" in lines[first + 1]
+    assert lines[first + 2].strip().startswith("-> equivariant")
+    assert "rotate" in lines[first + 3] and "(relative 0)" not in lines[first + 3]
+    assert lines[first + 4].strip().startswith("-> not equivariant") and "quarter turn" in lines[first + 4]
 
 
 def test_features(capsys, tmp_path, image_files):
@@ -295,3 +299,14 @@ def test_features_suggest_the_input_size(capsys, tmp_path, image_files, lenet_ru
     status, _, err = run(capsys, "features", str(image_files[0]), "--model", "lenet5", "--size", "32x32",
                          "--out", str(tmp_path / "fm.png"))
     assert status == 2 and "(1, 32, 32)" in err and "--size 28x28" in err
+
+
+def test_negative_values_need_no_equals_sign(capsys):
+    status, out, _ = run(capsys, "matrix", "--input", "3", "--kernel", "-2,1")  # as the help's example reads
+    assert status == 0 and "[[-2 1 0]\n [0 -2 1]]" in out
+    status, out, _ = run(capsys, "trace", "--input", "-1,2;3,-4", "--kernel", "-1,0;0,1", "--at", "0,0")
+    assert status == 0 and "(-1)×(-1) + 3×0 + 2×0 + (-4)×1 = 1 - 4 = -3" in out
+    with pytest.raises(SystemExit):
+        main(["matrix", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "kernel values, e.g. '-2,1'" in help_text and "(default: 0)" in help_text  # --padding's default

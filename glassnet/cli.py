@@ -29,6 +29,40 @@ class CLIError(Exception):
     """An error worth one clear line to the user (no traceback)."""
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that ends every option's line with its default, where it has one worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or action.default is None or action.default is False or action.default == argparse.SUPPRESS or not action.option_strings:
+            return text
+        return (text + " " if text else "") + "(default: %(default)s)"
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give parser and all its subcommands HelpFormatter, and a help line to every option that
+    has a default but no help (argparse leaves options without help out of the defaults)."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                show_defaults(child)
+        elif action.help is None and action.option_strings and action.default is not None and action.default is not False:
+            action.help = "default: %(default)s"
+    return parser
+
+
+def compile_notice() -> None:
+    """numba compiles glassnet's kernels for this machine on their first call (seconds) and keeps
+    them in a cache; while that cache is empty, say why the first command is slow."""
+    import glob
+    import os
+    folder = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.dirname(__file__), "kernels", "__pycache__")
+    if not glob.glob(os.path.join(folder, "**", "*.nbi"), recursive=True):
+        print("note: compiling glassnet's kernels for this machine (the first run only; a few seconds)",
+              file=sys.stderr, flush=True)
+
+
 # ---- building blocks shared by the subcommands ---------------------------------------------
 
 def _build_model(name: str, num_classes: int):
@@ -272,6 +306,54 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    """Every model of the zoo: the sample shapes it takes, parameters, the data sets it is the
+    default for, and the first line of its docstring."""
+    import inspect
+
+    from .data.registry import DATASETS
+    from .models import MODELS
+    from .models.trained import input_error
+    shapes = sorted({info.input_shape for info in DATASETS.values()}, key=len)
+    rows = []
+    for name, build in MODELS.items():
+        model = build(num_classes=10)
+        takes = [s for s in shapes if input_error(model, s) is None]
+        default_for = [d for d, info in DATASETS.items() if info.default_model == name]
+        doc = _first_sentence(inspect.getmodule(build).__doc__ or "")
+        rows.append((name, ", ".join("x".join(map(str, s)) for s in takes) or "-",
+                     f"{sum(p.numel() for p in model.parameters()):,}", ", ".join(default_for) or "-", doc))
+    _print_table(("model", "takes (C x ...)", "parameters", "default for", "what it is"), rows)
+    print("\nParameters counted for 10 classes. `glassnet summary MODEL` shows the layers; "
+          "`glassnet train --model MODEL --dataset DATA` trains one.")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    """Every data set by name: one sample's shape, the default model, and what it holds."""
+    from .data.registry import DATASETS
+    rows = [(name, "x".join(map(str, info.input_shape)), info.default_model, info.description)
+            for name, info in DATASETS.items()]
+    _print_table(("data set", "sample (C x ...)", "default model", "what it holds"), rows)
+    print("\nfashion-mnist and mnist are looked for in $GLASSNET_DATA, ~/.cache/glassnet and "
+          "/usr/share/datasets, else downloaded; the others are generated. "
+          "--dataset auto: fashion-mnist if found, else shapes.")
+    return 0
+
+
+def _first_sentence(doc: str, limit: int = 70) -> str:
+    text = " ".join(doc.split("\n\n")[0].split())
+    for end in (": ", ". ", " ("):
+        text = text.split(end)[0]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths)) + "  " + str(row[-1]))
+
+
 def cmd_explain(args, rest: list[str]) -> int:
     from .explain.cli import main as explain_main
     return explain_main(rest, prog="glassnet explain")
@@ -293,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"],
+                   help="sgd uses Nesterov momentum when --momentum > 0")
     t.add_argument("--momentum", type=float, default=0.9)
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--scheduler", default="cosine", choices=["none", "cosine", "step"])
@@ -327,8 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input-shape", type=int, nargs="+", help="one sample's shape, e.g. 1 28 28")
     s.add_argument("--num-classes", type=int, default=10)
 
+    sub.add_parser("models", help="list the models, the sample shapes they take and their sizes")
+    sub.add_parser("datasets", help="list the data sets, their sample shapes and default models")
     sub.add_parser("explain", help="the lecture tools (glassnet explain --help)", add_help=False)
-    return parser
+    return show_defaults(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,7 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_args(argv[:i + 1]), argv[i + 1:]
     else:
         args, rest = parser.parse_args(argv), []
-    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary}
+    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
+                "models": cmd_models, "datasets": cmd_datasets}
+    if args.command in ("train", "eval", "predict", "explain"):
+        compile_notice()
     try:
         if args.command == "explain":
             return cmd_explain(args, rest)

@@ -230,3 +230,47 @@ def test_every_data_sets_default_model_takes_its_samples():
         assert input_error(get_model(info.default_model), info.input_shape) is None, name
     # LeNet-5 for Fashion-MNIST: 85% after one epoch in seconds, where fashion_cnn needs many epochs
     assert DATASETS["fashion-mnist"].default_model == "lenet5"
+
+
+# ---- help, listings, first-run notice -------------------------------------------------------
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "--epochs EPOCHS default: 5" in out and "--lr LR default: 0.05" in out
+    assert "run directory (default: runs/latest)" in out and "--seed SEED default: 0" in out
+    assert "Nesterov" in out
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "how many classes to list (default: 3)" in out and "--raw" in out
+
+
+def test_models_lists_every_model_with_the_shapes_it_takes(capsys):
+    from glassnet.models import MODELS, get_model
+    assert main(["models"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:] if line.strip()}
+    for name in MODELS:
+        assert name in rows
+        params = sum(p.numel() for p in get_model(name, num_classes=10).parameters())
+        assert f"{params:,}" in rows[name]
+    assert rows["lenet5"][1] == "1x28x28" and rows["mnist1d_cnn"][1] == "1x40" and rows["cnn3d"][1] == "1x8x16x16"
+
+
+def test_datasets_lists_every_data_set_with_its_shape_and_model(capsys):
+    from glassnet.data.registry import DATASETS
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for name, info in DATASETS.items():
+        line = next(line for line in out.splitlines() if line.startswith(name + " "))
+        assert line.split()[1:3] == ["x".join(map(str, info.input_shape)), info.default_model]
+
+
+def test_a_notice_while_kernels_compile_the_first_time(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    args = ("explain", "equivariance", "--kernel-name", "vertical")
+    status, _, err = _run(*args, env=env)
+    assert status == 0 and "compiling glassnet's kernels" in err and "first run only" in err
+    status, _, err = _run(*args, env=env)  # the compiled kernels are cached now
+    assert status == 0 and "compiling" not in err

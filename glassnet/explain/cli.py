@@ -359,13 +359,20 @@ def cmd_features(args) -> int:
         x = np.moveaxis(_rgb(image), -1, 0)  # (H, W, 3) -> (3, H, W)
     else:
         x = np.repeat(classic.to_gray(image)[None], channels, axis=0)  # (C, H, W), grey in every channel
-    if args.size:
+    if args.prepare:
+        if not (expected and len(expected) == 3):
+            raise UsageError("--prepare needs a model of images whose input size is known: give --checkpoint")
+        from ..data.preprocess import prepare_image
+        x, notes = prepare_image(image, tuple(expected[1:]), _trained_on(args), channels=expected[0])
+        print("prepared as `glassnet predict` does: " + "; ".join(notes))
+    elif args.size:
         size = parse_shape(args.size)
         x = np.stack([resize_nearest(c, size) for c in x])  # (C, *size)
     size_hint = "x".join(map(str, expected[1:])) if expected else "HxW"
     if expected and not args.size and x.shape != tuple(expected):
         raise UsageError(f"{about.split(',')[0]} takes inputs of shape {tuple(expected)}, the image gives "
-                         f"{x.shape}: add --size {size_hint} to resize it")
+                         f"{x.shape}: add --size {size_hint} to resize it, or --prepare to prepare it as "
+                         "`glassnet predict` does")
     try:
         layers = [("input", x)] + feature_maps(model, x)
     except ValueError as error:
@@ -376,6 +383,15 @@ def cmd_features(args) -> int:
         print(f"{name}: {a.shape}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _trained_on(args) -> str | None:
+    """The data set the checkpoint's model was trained on (None without a checkpoint)."""
+    if not args.checkpoint:
+        return None
+    from ..models.trained import weights_file
+    from ..serialization import load_metadata
+    return load_metadata(weights_file(args.checkpoint)).get("dataset")
 
 
 def cmd_equivariance(args) -> int:
@@ -524,6 +540,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                         "the model is read from it")
     p.add_argument("--kernels", help="kernels of the default model")
     p.add_argument("--size", help="resize the image to HxW first (nearest neighbour)")
+    p.add_argument("--prepare", action="store_true",
+                   help="prepare the image as `glassnet predict` does: grey, light object on black, "
+                        "centred, at the model's input size")
     p.add_argument("--max-maps", type=int, default=8)
     p.add_argument("--out", default="features.png")
     p.set_defaults(run=cmd_features)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib import colormaps
 
 from .io import new_figure, save_png
 
@@ -36,10 +37,9 @@ def _draw(ax, a: np.ndarray, title: str = "", values: bool = False, bound: float
     else:
         signed = diverging or bound is not None or a.min() < 0
         bound = bound or robust_bound(a)
-        if signed:
-            image = ax.imshow(a, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
-        else:
-            image = ax.imshow(a, cmap="gray", vmin=0, vmax=bound, interpolation="nearest")
+        # NaN (the padding of a flat output drawn as a square) shows as a neutral grey
+        cmap = colormaps["RdBu_r" if signed else "gray"].with_extremes(bad="0.75")
+        image = ax.imshow(a, cmap=cmap, vmin=-bound if signed else 0, vmax=bound, interpolation="nearest")
         if values and a.size <= 64:
             for (i, j), v in np.ndenumerate(a):
                 ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8,
@@ -173,7 +173,9 @@ def plot_feature_maps(layers, path=None, max_maps: int = 8, title: str = ""):
         bound = robust_bound(finite) if finite.size else 1.0
         row = [fig.add_subplot(cells[r, c]) for c in range(len(shown))]
         for c, ax in enumerate(row):
-            image = _draw(ax, shown[c], label if c == 0 else f"[{c}]", bound=bound if signed else None)
+            image = _draw(ax, shown[c], "" if c == 0 else f"[{c}]", bound=bound if signed else None)
+            if c == 0:
+                ax.set_title(label, fontsize=8, loc="left")  # may run on over the next panels, not off the figure
             image.set_clim(-bound if signed else 0, bound)  # one scale for the whole layer
         fig.colorbar(image, ax=row, shrink=0.8, pad=0.01)
     if title:

@@ -310,3 +310,22 @@ def test_negative_values_need_no_equals_sign(capsys):
         main(["matrix", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "kernel values, e.g. '-2,1'" in help_text and "(default: 0)" in help_text  # --padding's default
+
+
+def test_features_prepare_the_photo_as_predict_does(capsys, tmp_path, lenet_run, monkeypatch):
+    import glassnet.viz
+    from glassnet.data.preprocess import prepare_image
+    photo = np.full((60, 50, 3), 0.9)
+    photo[10:50, 15:35] = 0.1  # a dark object on a light background
+    mpimg.imsave(tmp_path / "photo.png", photo)
+    drawn = {}
+    monkeypatch.setattr(glassnet.viz, "plot_feature_maps", lambda layers, path, **kw: drawn.update(layers=layers))
+    status, out, err = run(capsys, "features", str(tmp_path / "photo.png"), "--checkpoint", str(lenet_run[0]),
+                           "--prepare", "--out", str(tmp_path / "fm.png"))
+    assert status == 0, err
+    assert "prepared as `glassnet predict` does" in out and "inverted" in out and "input: (1, 28, 28)" in out
+    expected, _ = prepare_image(mpimg.imread(tmp_path / "photo.png"), (28, 28), "shapes")
+    name, shown = drawn["layers"][0]
+    assert name == "input"
+    np.testing.assert_array_equal(shown, expected)  # the model saw what predict would feed it
+    assert shown[0, 0, 0] == 0 and shown[0, 14, 14] > 0.9  # light object on black

@@ -37,6 +37,12 @@ def to_unit_range(a) -> tuple[np.ndarray, str]:
 
     uint16 is divided by 65535; other integer arrays are taken as 8-bit values and divided by 255
     (values outside 0..255 are an error); float arrays are taken as already scaled.
+
+    Examples:
+        >>> import numpy as np
+        >>> x, note = to_unit_range(np.array([0, 51, 255], dtype=np.uint8))
+        >>> x.dtype, x * 255, note
+        (dtype('float32'), array([  0.,  51., 255.], dtype=float32), '8-bit values divided by 255')
     """
     a = np.asarray(a)
     if a.dtype == np.bool_:
@@ -92,6 +98,19 @@ def prepare_image(image, size: tuple[int, int], dataset: str | None = None, chan
 
     The steps are listed in the module docstring; `dataset` picks how much of the frame the object
     fills (FRAME_FILL, default the whole frame); raw=True only greys, scales and resizes.
+
+    Examples:
+        >>> import numpy as np
+        >>> photo = np.full((90, 60), 230, dtype=np.uint8)  # light background
+        >>> photo[20:50, 10:40] = 20                          # a dark square, up and to the left
+        >>> x, notes = prepare_image(photo, (28, 28), "fashion-mnist")
+        >>> x.shape, float(x[0, 14, 14]), float(x[0, 0, 0])  # a light square filling the frame
+        ((1, 28, 28), 1.0, 1.0)
+        >>> notes[2]
+        'light background: inverted to a light object on black, as in the training data'
+        >>> x, _ = prepare_image(photo, (28, 28), "mnist")     # MNIST's digits fill a 20x20 box
+        >>> float(x[0, 0, 0]), float(x[0, 14, 14])
+        (0.0, 1.0)
     """
     a = np.asarray(image)
     colour = a.ndim == 3 and a.shape[-1] in (3, 4)

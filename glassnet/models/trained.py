@@ -95,7 +95,15 @@ def load_trained(path, model: str | None = None) -> Trained:
 def input_error(model, input_shape) -> str | None:
     """None when model runs on one sample of input_shape (C, *spatial), else the reason it does
     not (the first failing layer's error). Runs a zero sample in eval mode, without gradients:
-    a cheap check before any data is loaded."""
+    a cheap check before any data is loaded.
+
+    Examples:
+        >>> from glassnet.models import get_model
+        >>> input_error(get_model("lenet5"), (1, 28, 28)) is None
+        True
+        >>> input_error(get_model("lenet5"), (1, 32, 32))
+        'Linear(400 -> 120) expected input of shape (*, 400), got (1, 576)'
+    """
     import numpy as np
 
     from .. import no_grad, tensor

@@ -157,9 +157,8 @@ def read_image(path: str) -> np.ndarray:
 
 def _rgb(image) -> np.ndarray:
     """(H, W, 3|4) image -> (H, W, 3) float32 in [0, 1] (8-bit images scaled, alpha dropped)."""
-    a = np.asarray(image)
-    scale = np.float32(np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else np.float32(1)
-    return (a[..., :3] / scale).astype(np.float32)
+    from ..data.preprocess import to_unit_range
+    return to_unit_range(np.asarray(image)[..., :3])[0]
 
 
 def resize_nearest(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

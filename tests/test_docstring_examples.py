@@ -9,7 +9,8 @@ import pytest
 MODULES = ["glassnet.nn.conv", "glassnet.nn.pooling", "glassnet.nn.linear", "glassnet.nn.activation",
            "glassnet.nn.dropout", "glassnet.nn.init", "glassnet.nn.utils", "glassnet.optim.sgd",
            "glassnet.optim.adam", "glassnet.optim.optimizer", "glassnet.optim.lr_scheduler",
-           "glassnet.data.preprocess", "glassnet.models.trained"]
+           "glassnet.data.preprocess", "glassnet.models.trained", "glassnet.functional.conv",
+           "glassnet.functional.pooling", "glassnet.functional.activation"]
 
 
 @pytest.mark.parametrize("name", MODULES)

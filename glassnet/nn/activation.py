@@ -90,7 +90,16 @@ def _softmax_dim(dim, input) -> int:
 
 
 class Softmax(Module):
-    """exp(x_i) / sum_j exp(x_j) along dim."""
+    """exp(x_i) / sum_j exp(x_j) along dim: probabilities that sum to 1 (computed after
+    subtracting the maximum, so large inputs do not overflow).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> p = nn.Softmax(dim=1)(glassnet.tensor([[1.0, 1.0, 1000.0]]))
+        >>> [round(v, 4) for v in p.tolist()[0]]
+        [0.0, 0.0, 1.0]
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()

@@ -168,7 +168,7 @@ def cmd_train(args) -> int:
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     plot_curves(history, out / "curves.png", title=f"{model_name} on {name}, test accuracy {final['accuracy']:.3f}")
     plot_confusion(final["confusion"], classes, out / "confusion.png",
-                   title=f"{model_name} on {name}: confusion matrix (test)")
+                   title=f"{model_name} on {name}: test confusion matrix, accuracy {final['accuracy']:.3f}")
     print(f"test accuracy: {final['accuracy']:.4f}  ({out / 'model.safetensors'}, metrics.json, "
           f"curves.png, confusion.png)")
     return 0

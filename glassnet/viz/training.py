@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,13 @@ from .io import new_figure, save_png
 
 
 def plot_curves(history: list[dict], path, title: str = "") -> Path:
-    """Loss and accuracy per epoch, training and validation side by side.
+    """Write curves_figure(history, title) as a PNG at path."""
+    save_png(curves_figure(history, title), path)
+    return Path(path)
+
+
+def curves_figure(history: list[dict], title: str = ""):
+    """Loss and accuracy per epoch, training and validation side by side (a Figure).
 
     Accuracy is drawn on its whole range [0, 1] and loss from 0, so that one run's curves can be
     read against another's and a single epoch's two points do not fill a magnified axis; the
@@ -45,8 +52,7 @@ def plot_curves(history: list[dict], path, title: str = "") -> Path:
         ax.legend(loc="lower left" if ax is ax_acc else "best", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    save_png(fig, path)
-    return Path(path)
+    return fig
 
 
 def plot_confusion(confusion: np.ndarray, classes: list[str], path, title: str = "confusion matrix") -> Path:
@@ -63,6 +69,7 @@ def plot_confusion(confusion: np.ndarray, classes: list[str], path, title: str =
                     color="white" if rates[i, j] > 0.5 else "black")
     ax.set_xticks(range(k), classes, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(k), classes, fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
+    ax.set(xlabel="predicted", ylabel="true")
+    ax.set_title(textwrap.fill(title, 8 * k), fontsize=9)  # wrapped to the figure's width
     save_png(fig, path)
     return Path(path)

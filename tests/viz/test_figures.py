@@ -93,3 +93,16 @@ def test_grid_building_block():
     assert [t.get_text() for t in fig.axes[0].texts][:2] == ["1", "0"]
     with pytest.raises(ValueError, match="at least one map"):
         grid([])
+
+
+def test_curves_of_one_epoch_are_readable(tmp_path):
+    from glassnet.viz.training import curves_figure, plot_curves
+    history = [{"epoch": 1, "train_loss": 1.54, "train_accuracy": 0.30, "val_loss": 1.14, "val_accuracy": 0.51}]
+    fig = curves_figure(history, title="lenet5 on shapes, test accuracy 0.506")
+    loss_ax, acc_ax = fig.axes[:2]
+    assert acc_ax.get_ylim() == (0, 1.02)  # accuracy on its whole range, not a magnified 0.945..1.05
+    assert loss_ax.get_ylim()[0] == 0 and loss_ax.get_ylim()[1] > 1.54
+    assert list(acc_ax.get_xticks()) == [1]  # whole epochs only
+    assert {t.get_text() for t in acc_ax.texts} == {"0.300", "0.510"}  # the values, written out
+    assert fig._suptitle.get_text() == "lenet5 on shapes, test accuracy 0.506"
+    assert_valid_png(plot_curves(history, tmp_path / "c.png", title="t"))

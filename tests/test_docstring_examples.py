@@ -10,7 +10,7 @@ MODULES = ["glassnet.nn.container", "glassnet.nn.batchnorm", "glassnet.nn.loss",
            "glassnet.nn.dropout", "glassnet.nn.init", "glassnet.nn.utils", "glassnet.optim.sgd",
            "glassnet.optim.adam", "glassnet.optim.optimizer", "glassnet.optim.lr_scheduler",
            "glassnet.data.preprocess", "glassnet.data.dataloader", "glassnet.data.dataset", "glassnet.models.trained", "glassnet.functional.conv",
-           "glassnet.functional.pooling", "glassnet.functional.activation"]
+           "glassnet.functional.pooling", "glassnet.functional.activation", "glassnet.functional.linear", "glassnet.functional.loss"]
 
 
 @pytest.mark.parametrize("name", MODULES)

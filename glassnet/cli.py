@@ -428,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_args(argv), []
     commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
                 "models": cmd_models, "datasets": cmd_datasets}
-    if args.command in ("train", "eval", "predict", "explain"):
+    runs_kernels = args.command in ("train", "eval", "predict") or \
+        (args.command == "explain" and rest[:1] in (["edges"], ["features"], ["equivariance"]))
+    if runs_kernels:
         compile_notice()
     try:
         if args.command == "explain":

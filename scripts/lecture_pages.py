@@ -2,7 +2,7 @@
 
 A page is Markdown whose ```python blocks are plain code (paste them into Python, IPython or
 Jupyter) and whose ```text block right after a code block is what that code prints, run as in
-an interactive session: a bare expression shows its repr. The page is the one source:
+the interactive Python prompt: a bare expression shows its repr. The page is the one source:
 
     python scripts/lecture_pages.py            # write docs/notebooks/NNN-*.ipynb from the pages
     python scripts/lecture_pages.py --check    # exit 1 if a notebook differs from its page
@@ -66,7 +66,7 @@ def parse(text: str) -> list[Chunk]:
 
 
 def run_code(code: str, namespace: dict, filename: str) -> str:
-    """Run code as an interactive session would (each top-level statement on its own, a bare
+    """Run code as the interactive Python prompt would (each top-level statement on its own, a bare
     expression's value shown by sys.displayhook); returns what it printed."""
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):

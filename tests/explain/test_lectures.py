@@ -1,5 +1,5 @@
 """The lecture pages in docs/lectures run: every code block on every page is executed as in an
-interactive session and what it prints compared with the ```text block under it; the notebooks
+interactive Python prompt and what it prints compared with the ```text block under it; the notebooks
 made from the pages are up to date and run top to bottom."""
 
 import doctest

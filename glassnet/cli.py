@@ -31,6 +31,40 @@ class CLIError(Exception):
     """An error worth one clear line to the user (no traceback)."""
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that ends every option's line with its default, where it has one worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or action.default is None or action.default is False or action.default == argparse.SUPPRESS or not action.option_strings:
+            return text
+        return (text + " " if text else "") + "(default: %(default)s)"
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give parser and all its subcommands HelpFormatter, and a help line to every option that
+    has a default but no help (argparse leaves options without help out of the defaults)."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                show_defaults(child)
+        elif action.help is None and action.option_strings and action.default is not None and action.default is not False:
+            action.help = "default: %(default)s"
+    return parser
+
+
+def compile_notice() -> None:
+    """numba compiles glassnet's kernels for this machine on their first call (seconds) and keeps
+    them in a cache; while that cache is empty, say why the first command is slow."""
+    import glob
+    import os
+    folder = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.dirname(__file__), "kernels", "__pycache__")
+    if not glob.glob(os.path.join(folder, "**", "*.nbi"), recursive=True):
+        print("note: compiling glassnet's kernels for this machine (the first run only; a few seconds)",
+              file=sys.stderr, flush=True)
+
+
 # ---- building blocks shared by the subcommands ---------------------------------------------
 
 def _build_model(name: str, num_classes: int):
@@ -41,37 +75,25 @@ def _build_model(name: str, num_classes: int):
         raise CLIError(str(error)) from None
 
 
-def _run_files(path: str) -> tuple[Path, dict]:
-    """A run directory or a model.safetensors file -> (weights file, its metadata, checked)."""
-    from .serialization import InvalidFileError, check_model_metadata, load_metadata
-    p = Path(path)
-    weights = p / "model.safetensors" if p.is_dir() else p
-    if not weights.is_file():
-        raise CLIError(f"no trained model at {path} (expected a run directory with model.safetensors, "
-                       "or a .safetensors file written by `glassnet train`)")
+def _load_trained(path: str, model: str | None = None):
+    """A run directory or weights file -> glassnet.models.trained.Trained (model in eval mode)."""
+    from .models.trained import load_trained
     try:
-        meta = load_metadata(weights)
-        check_model_metadata(meta, weights)  # so the json.loads of its fields below are safe
-    except InvalidFileError as error:
-        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
-    return weights, meta
+        return load_trained(path, model)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
 
 
-def _load_trained(path: str):
-    from .serialization import InvalidFileError, check_weights, load
-    weights, meta = _run_files(path)
-    classes = json.loads(meta["classes"])
-    model = _build_model(meta["model"], len(classes))
-    try:
-        state = check_weights(load(weights), weights)
-    except InvalidFileError as error:  # broken, as opposed to made for another model (below)
-        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
-    try:
-        model.load_state_dict(state)
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise CLIError(f"{weights} does not fit model {meta['model']!r}: {error}") from None
-    model.eval()
-    return model, meta, classes
+def _check_model_fits(model_name: str, dataset: str) -> None:
+    """Refuse a model that cannot take the data set's samples, before any data is loaded."""
+    from .data.registry import DATASETS
+    from .models.trained import input_error
+    shape = DATASETS[dataset].input_shape
+    reason = input_error(_build_model(model_name, 10), shape)
+    if reason:
+        fitting = sorted({d for d, info in DATASETS.items() if info.default_model == model_name})
+        hint = f" (it is made for {', '.join(fitting)})" if fitting else ""
+        raise CLIError(f"model {model_name!r} cannot take {dataset}'s samples of shape {shape}{hint}: {reason}")
 
 
 def _json(value) -> str:
@@ -109,6 +131,7 @@ def cmd_train(args) -> int:
 
     name = resolve_name(args.dataset)
     info = DATASETS[name]
+    _check_model_fits(args.model or info.default_model, name)
     if args.dataset == "auto":
         print(f"dataset: {name}" + ("" if name == "fashion-mnist" else
                                     " (Fashion-MNIST files not found; using the built-in shapes data)"))
@@ -156,8 +179,9 @@ def cmd_train(args) -> int:
                "test_loss": final["loss"], "wall_seconds": time.perf_counter() - started,
                "confusion_matrix": final["confusion"].tolist(), "classes": classes}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    plot_curves(history, out / "curves.png")
-    plot_confusion(final["confusion"], classes, out / "confusion.png")
+    plot_curves(history, out / "curves.png", title=f"{model_name} on {name}, test accuracy {final['accuracy']:.3f}")
+    plot_confusion(final["confusion"], classes, out / "confusion.png",
+                   title=f"{model_name} on {name}: test confusion matrix, accuracy {final['accuracy']:.3f}")
     print(f"test accuracy: {final['accuracy']:.4f}  ({out / 'model.safetensors'}, metrics.json, "
           f"curves.png, confusion.png)")
     return 0
@@ -168,8 +192,10 @@ def cmd_eval(args) -> int:
     from .data.registry import load_dataset
     from .train import evaluate, per_class_accuracy
 
-    model, meta, classes = _load_trained(args.run)
-    name = args.dataset or meta.get("dataset", "auto")
+    trained = _load_trained(args.run)
+    model, classes = trained.model, trained.classes
+    name = args.dataset or trained.dataset or "auto"
+    _check_input_shape(trained, name)
     try:
         test_set = load_dataset(name, train=False, root=args.data)
     except (FileNotFoundError, OSError, ValueError) as error:
@@ -181,56 +207,98 @@ def cmd_eval(args) -> int:
                      "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
                      "confusion_matrix": confusion.tolist()}))
         return 0
-    print(f"{meta['model']} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
-    width = max(len(c) for c in classes)
-    for c, acc, row in zip(classes, per_class_accuracy(confusion), confusion):
-        print(f"  {c:<{width}}  {acc:6.3f}  " + " ".join(f"{v:5d}" for v in row))
+    print(f"{trained.name} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
+    print(confusion_table(confusion, classes, per_class_accuracy(confusion)))
     return 0
 
 
-def _read_input(path: str, input_shape: list[int]) -> np.ndarray:
-    """An image (PNG/JPEG, turned grey and resized by nearest neighbour) or a .npy array ->
-    one sample of input_shape (C, *spatial), float32."""
+def confusion_table(confusion: np.ndarray, classes: list[str], accuracy: np.ndarray) -> str:
+    """The confusion matrix as text: one row per true class with its accuracy, one column per
+    predicted class, headed by the class number (the key below names them)."""
+    width = max(len(c) for c in classes) + len(str(len(classes))) + 1
+    cell = max(5, len(str(int(confusion.max()))) + 1)
+    lines = ["true \\ predicted".ljust(width + 2) + "accuracy"
+             + "".join(f"{i:>{cell}}" for i in range(len(classes)))]
+    for i, (c, acc, row) in enumerate(zip(classes, accuracy, confusion)):
+        lines.append(f"{i} {c:<{width - len(str(i)) - 1}}  {acc:8.3f}" + "".join(f"{v:>{cell}d}" for v in row))
+    return "\n".join(lines)
+
+
+def _check_input_shape(trained, dataset: str) -> None:
+    """Refuse, before loading anything, a data set whose samples the model was not built for."""
+    from .data.registry import DATASETS, resolve_name
+    try:
+        name = resolve_name(dataset)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    shape = DATASETS[name].input_shape
+    if trained.input_shape is not None and tuple(trained.input_shape) != tuple(shape):
+        raise CLIError(f"{trained.name} was trained on inputs of shape {tuple(trained.input_shape)}; "
+                       f"{name} has samples of shape {tuple(shape)}")
+
+
+def _read_input(path: str, input_shape: tuple[int, ...], dataset: str | None, raw: bool
+                ) -> tuple[np.ndarray, list[str]]:
+    """An image file (PNG/JPEG) or a .npy array -> (one sample of input_shape (C, *spatial)
+    float32, notes on what was done to it).
+
+    For a model of images, a PNG and a .npy array holding the same picture ((H, W), (H, W, 3|4)
+    or (1, H, W)) go through the same steps (glassnet.data.preprocess.prepare_image: 8-bit
+    values divided by 255, grey, light-on-dark, centred, resized). Other arrays must hold one
+    sample of input_shape and are only scaled the same way."""
+    from .data.preprocess import prepare_image, to_unit_range
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"no such input file: {path}")
     from .data.images import load_npy, open_image
     from .untrusted import InvalidFileError
+    takes_images = len(input_shape) == 3
     if p.suffix == ".npy":
         try:
-            x = load_npy(p)
+            x = load_npy(p)  # size and dtype checked from the header first (data/images.py)
         except InvalidFileError as error:
             raise CLIError(str(error)) from None
+        if takes_images and x.ndim == 3 and x.shape[0] == 1:
+            x = x[0]  # (1, H, W) -> (H, W): a grey picture
+        is_image = x.ndim == 2 or (x.ndim == 3 and x.shape[-1] in (3, 4))
+        if not (takes_images and is_image):
+            if x.size != int(np.prod(input_shape)):
+                raise CLIError(f"{path} holds an array of shape {x.shape}; the model expects one sample of "
+                               f"shape {tuple(input_shape)}")
+            try:
+                x, note = to_unit_range(x)
+            except ValueError as error:
+                raise CLIError(f"{path}: {error}") from None
+            return x.reshape(input_shape), [f"array of shape {np.shape(x)}: {note}"]  # (C, *spatial)
     else:
-        from PIL import Image
         try:
-            image = open_image(p).convert("L")
+            image = open_image(p)  # its size checked from the header before decoding (data/images.py)
+            x = np.asarray(image.convert("L" if image.mode in ("1", "L", "LA", "I", "I;16") else "RGB"))
         except InvalidFileError as error:
             raise CLIError(str(error)) from None
-        if len(input_shape) != 3:
+        if not takes_images:
             raise CLIError(f"this model takes inputs of shape {tuple(input_shape)}, not images: give a .npy file")
-        image = image.resize((input_shape[2], input_shape[1]), Image.Resampling.NEAREST)
-        x = np.asarray(image, dtype=np.float32) / 255.0
-    x = np.asarray(x, dtype=np.float32)
-    if x.size != int(np.prod(input_shape)):
-        raise CLIError(f"{path} holds an array of shape {x.shape}; the model expects one sample of "
-                       f"shape {tuple(input_shape)}")
-    return x.reshape(input_shape)  # (C, *spatial)
+    try:
+        return prepare_image(x, tuple(input_shape[1:]), dataset, channels=input_shape[0], raw=raw)
+    except ValueError as error:
+        raise CLIError(f"{path}: {error}") from None
 
 
 def cmd_predict(args) -> int:
     from . import functional as F
     from . import no_grad, tensor
 
-    model, meta, classes = _load_trained(args.run)
-    x = _read_input(args.input, json.loads(meta.get("input_shape", "[1, 28, 28]")))
+    trained = _load_trained(args.run)
+    classes = trained.classes
+    x, notes = _read_input(args.input, trained.input_shape or (1, 28, 28), trained.dataset, args.raw)
     with no_grad():
-        probs = F.softmax(model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
+        probs = F.softmax(trained.model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
     best = int(probs.argmax())
     if args.json:
-        print(_json({"class": best, "label": classes[best],
+        print(_json({"class": best, "label": classes[best], "preprocessing": notes,
                      "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
         return 0
+    print(f"input {args.input}: " + "; ".join(notes))
     print(f"{classes[best]} (class {best}, p = {probs[best]:.3f})")
     for i in np.argsort(-probs)[:args.top]:
         print(f"  {classes[i]:<14} {probs[i]:.4f}")
@@ -255,11 +323,59 @@ def cmd_summary(args) -> int:
 def cmd_export(args) -> int:
     """A trained run as an ONNX file, traced on a zero batch of the run's input shape."""
     from .onnx import export
-    model, meta, _ = _load_trained(args.run)
-    shape = json.loads(meta.get("input_shape", "[1, 28, 28]"))
-    export(model, np.zeros([1] + list(shape), np.float32), args.out, opset_version=args.opset)
-    print(f"wrote {args.out} ({meta['model']}, input (N, {', '.join(map(str, shape))}), opset {args.opset})")
+    trained = _load_trained(args.run)
+    shape = trained.input_shape or (1, 28, 28)
+    export(trained.model, np.zeros((1,) + tuple(shape), np.float32), args.out, opset_version=args.opset)
+    print(f"wrote {args.out} ({trained.name}, input (N, {', '.join(map(str, shape))}), opset {args.opset})")
     return 0
+
+
+def cmd_models(args) -> int:
+    """Every model of the zoo: the sample shapes it takes, parameters, the data sets it is the
+    default for, and the first line of its docstring."""
+    import inspect
+
+    from .data.registry import DATASETS
+    from .models import MODELS
+    from .models.trained import input_error
+    shapes = sorted({info.input_shape for info in DATASETS.values()}, key=len)
+    rows = []
+    for name, build in MODELS.items():
+        model = build(num_classes=10)
+        takes = [s for s in shapes if input_error(model, s) is None]
+        default_for = [d for d, info in DATASETS.items() if info.default_model == name]
+        doc = _first_sentence(inspect.getmodule(build).__doc__ or "")
+        rows.append((name, ", ".join("x".join(map(str, s)) for s in takes) or "-",
+                     f"{sum(p.numel() for p in model.parameters()):,}", ", ".join(default_for) or "-", doc))
+    _print_table(("model", "takes (C x ...)", "parameters", "default for", "what it is"), rows)
+    print("\nParameters counted for 10 classes. `glassnet summary MODEL` shows the layers; "
+          "`glassnet train --model MODEL --dataset DATA` trains one.")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    """Every data set by name: one sample's shape, the default model, and what it holds."""
+    from .data.registry import DATASETS
+    rows = [(name, "x".join(map(str, info.input_shape)), info.default_model, info.description)
+            for name, info in DATASETS.items()]
+    _print_table(("data set", "sample (C x ...)", "default model", "what it holds"), rows)
+    print("\nfashion-mnist and mnist are looked for in $GLASSNET_DATA, ~/.cache/glassnet and "
+          "/usr/share/datasets, else downloaded; the others are generated. "
+          "--dataset auto: fashion-mnist if found, else shapes.")
+    return 0
+
+
+def _first_sentence(doc: str, limit: int = 70) -> str:
+    text = " ".join(doc.split("\n\n")[0].split())
+    for end in (": ", ". ", " ("):
+        text = text.split(end)[0]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths)) + "  " + str(row[-1]))
 
 
 def cmd_explain(args, rest: list[str]) -> int:
@@ -283,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"],
+                   help="sgd uses Nesterov momentum when --momentum > 0")
     t.add_argument("--momentum", type=float, default=0.9)
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--scheduler", default="cosine", choices=["none", "cosine", "step"])
@@ -308,7 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="classify one image or .npy sample")
     p.add_argument("run", help="run directory or model.safetensors")
     p.add_argument("input", help="PNG/JPEG image or .npy array")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=int, default=3, help="how many classes to list")
+    p.add_argument("--raw", action="store_true",
+                   help="only make the image grey, scale it and resize it to the model's input size "
+                        "(no inversion of a light background, no cropping or centring)")
     p.add_argument("--json", action="store_true")
 
     s = sub.add_parser("summary", help="layers, output shapes, parameters and multiply-adds of a model")
@@ -322,8 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("out", help="the .onnx file to write")
     x.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset version (default {DEFAULT_OPSET})")
 
+    sub.add_parser("models", help="list the models, the sample shapes they take and their sizes")
+    sub.add_parser("datasets", help="list the data sets, their sample shapes and default models")
     sub.add_parser("explain", help="the lecture tools (glassnet explain --help)", add_help=False)
-    return parser
+    return show_defaults(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,7 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args, rest = parser.parse_args(argv), []
     commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
-                "export": cmd_export}
+                "models": cmd_models, "datasets": cmd_datasets, "export": cmd_export}
+    runs_kernels = args.command in ("train", "eval", "predict") or \
+        (args.command == "explain" and rest[:1] in (["edges"], ["features"], ["equivariance"]))
+    if runs_kernels:
+        compile_notice()
     try:
         if args.command == "explain":
             return cmd_explain(args, rest)

@@ -97,6 +97,16 @@ class DataLoader:
     prefetch_factor: batches in flight per worker (default 2 with workers).
     persistent_workers: keep the workers between epochs.
     seed (glassnet): the seed itself, instead of drawing it.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, DataLoader
+        >>> data = ArrayDataset(np.zeros((10, 1, 28, 28), np.float32), np.arange(10))
+        >>> loader = DataLoader(data, batch_size=4, shuffle=True, seed=0)
+        >>> [(tuple(x.shape), len(y)) for x, y in loader]     # the last batch holds the rest
+        [((4, 1, 28, 28), 4), ((4, 1, 28, 28), 4), ((2, 1, 28, 28), 2)]
+        >>> sorted(int(v) for _, y in loader for v in y.numpy())   # every sample once per epoch
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     """
 
     _initialized = False

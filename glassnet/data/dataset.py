@@ -155,7 +155,16 @@ class TensorDataset(ArrayDataset):
 
 
 class Subset(Dataset):
-    """The samples of `dataset` at `indices`, in that order (torch's Subset)."""
+    """The samples of `dataset` at `indices`, in that order (torch's Subset).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, Subset
+        >>> data = ArrayDataset(np.arange(10, dtype=np.float32)[:, None], np.arange(10))
+        >>> part = Subset(data, [7, 2])
+        >>> len(part), int(part[0][1])
+        (2, 7)
+    """
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset

@@ -44,6 +44,7 @@ class SizeError(ChecksumError):
 
 
 def sha256_file(path) -> str:
+    """The SHA-256 of a file as 64 hex digits, read in 1 MiB pieces (the file is never held whole)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

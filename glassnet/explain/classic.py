@@ -20,6 +20,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from ..data.preprocess import to_gray  # (H, W) or (H, W, 3|4) -> (H, W) float32 in [0, 1]
+
 
 def _frozen(rows, scale: float = 1.0) -> np.ndarray:
     a = np.asarray(rows, dtype=np.float32) * np.float32(scale)
@@ -51,23 +53,6 @@ def kernel_bank(names=None) -> np.ndarray:
     if unknown:
         raise KeyError(f"unknown kernel(s) {unknown}; known kernels: {', '.join(kernels)}")
     return np.stack([kernels[n] for n in names])[:, None]  # (K, 1, 3, 3)
-
-
-def to_gray(image) -> np.ndarray:
-    """(H, W) or (H, W, 3|4) image (as matplotlib reads it) -> (H, W) float32 luminance.
-
-    RGB uses ITU-R BT.601 weights 0.299 R + 0.587 G + 0.114 B; an alpha channel is ignored.
-    8-bit integer images are scaled to [0, 1].
-    """
-    a = np.asarray(image)
-    if a.dtype.kind in "ui":
-        a = a / np.float32(np.iinfo(a.dtype).max)
-    a = a.astype(np.float32)
-    if a.ndim == 3 and a.shape[-1] in (3, 4):
-        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # (H, W)
-    if a.ndim != 2:
-        raise ValueError(f"expected a grey (H, W) or colour (H, W, 3|4) image, got shape {np.asarray(image).shape}")
-    return a
 
 
 def apply_kernels(image, names=None, stride=1, padding=0, padding_mode: str = "zeros") -> dict[str, np.ndarray]:

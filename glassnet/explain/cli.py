@@ -113,13 +113,38 @@ def parse_layers(text: str):
     return layers
 
 
-def load_model(name: str, checkpoint: str | None):
+def load_model(name: str | None, checkpoint: str | None, note: bool = True):
+    """A zoo model by name, with the weights of checkpoint (a run directory or .safetensors file)
+    when given; the model's name is read from the checkpoint's header when name is None. Without
+    a checkpoint the weights are the untrained initial ones, and (note=True) stderr says so."""
+    return load_model_info(name, checkpoint, note)[0]
+
+
+def load_model_info(name: str | None, checkpoint: str | None, note: bool = True):
+    """load_model -> (model, a phrase for figure titles, the input shape it was trained for or None).
+
+    The phrase: 'lenet5 trained on fashion-mnist, test accuracy 0.891' or 'lenet5, untrained
+    (random initial weights)'. The shape comes from the checkpoint's header, else from the data
+    set the model is the default for."""
     from .. import models
-    model = models.get_model(name)
     if checkpoint:
-        from .. import serialization
-        model.load_state_dict(serialization.load(checkpoint))
-    return model
+        from ..models.trained import load_trained
+        trained = load_trained(checkpoint, name)
+        shape = trained.input_shape or _usual_input_shape(trained.name)
+        return trained.model, trained.describe(), shape
+    if not name:
+        raise UsageError("give --model NAME or --checkpoint RUN")
+    if note:
+        print(f"note: no --checkpoint given, so {name}'s weights are untrained (random initial values); "
+              "give --checkpoint RUN_DIR for a trained model's", file=sys.stderr)
+    return models.get_model(name), f"{name}, untrained (random initial weights)", _usual_input_shape(name)
+
+
+def _usual_input_shape(name: str) -> tuple[int, ...] | None:
+    """The sample shape of the data sets whose default model this is (None if there is none)."""
+    from ..data.registry import DATASETS
+    shapes = {info.input_shape for info in DATASETS.values() if info.default_model == name}
+    return shapes.pop() if len(shapes) == 1 else None
 
 
 def load_onnx(path: str):
@@ -128,13 +153,20 @@ def load_onnx(path: str):
     return load(path)
 
 
-def _named_model(args):
-    """The model of --onnx or --model, or None when neither is given."""
+def _named_model_info(args, note: bool = True):
+    """(model, a phrase for figure titles, its input shape or None) of --onnx, or of --model and
+    --checkpoint (see load_model_info); None when none of them is given."""
     if getattr(args, "onnx", None):
-        return load_onnx(args.onnx)
-    if getattr(args, "model", None):
-        return load_model(args.model, getattr(args, "checkpoint", None))
+        return load_onnx(args.onnx), f"{os.path.basename(args.onnx)} (imported from ONNX)", None
+    if getattr(args, "model", None) or getattr(args, "checkpoint", None):
+        return load_model_info(args.model, getattr(args, "checkpoint", None), note)
     return None
+
+
+def _named_model(args, note: bool = True):
+    """The model of --onnx, or of --model and --checkpoint; None when none of them is given."""
+    info = _named_model_info(args, note)
+    return None if info is None else info[0]
 
 
 def read_image(path: str) -> np.ndarray:
@@ -150,9 +182,8 @@ def read_image(path: str) -> np.ndarray:
 
 def _rgb(image) -> np.ndarray:
     """(H, W, 3|4) image -> (H, W, 3) float32 in [0, 1] (8-bit images scaled, alpha dropped)."""
-    a = np.asarray(image)
-    scale = np.float32(np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else np.float32(1)
-    return (a[..., :3] / scale).astype(np.float32)
+    from ..data.preprocess import to_unit_range
+    return to_unit_range(np.asarray(image)[..., :3])[0]
 
 
 def resize_nearest(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -224,7 +255,7 @@ def cmd_output_size(args) -> int:
 
 
 def _model_from(args):
-    model = _named_model(args)
+    model = _named_model(args, note=False)
     if model is not None:
         return model
     if args.layers:
@@ -354,7 +385,7 @@ def cmd_edges(args) -> int:
     from ..viz import plot_edges, save_map_png
     gray = classic.to_gray(read_image(args.image))
     names = _names(args.kernels, classic.EDGE_KERNELS[:4])
-    maps = classic.apply_kernels(gray, names, padding=parse_ints(args.padding))
+    maps = classic.apply_kernels(gray, names, padding=parse_ints(args.padding), padding_mode=args.padding_mode)
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.splitext(os.path.basename(args.image))[0]
     for name, m in maps.items():
@@ -363,15 +394,21 @@ def cmd_edges(args) -> int:
     if args.pool:
         pooled = {n: max_pool_forward(m[None, None], (args.pool, args.pool))[0][0, 0] for n, m in maps.items()}
     overview = os.path.join(args.out, f"{stem}_edges.png")
-    plot_edges(gray, maps, overview, pooled)
+    plot_edges(gray, maps, overview, pooled, title=f"{os.path.basename(args.image)} filtered with classic kernels "
+                                                   f"(padding {args.padding}, {args.padding_mode})")
     print(f"wrote {overview}")
     return 0
 
 
 def cmd_filters(args) -> int:
     from ..viz import plot_filters
-    source = _named_model(args) or classic.kernel_bank(_names(args.kernels, classic.kernels))
-    plot_filters(source, args.out)
+    info = _named_model_info(args)
+    if info is not None:
+        model, about, _ = info
+        plot_filters(model, args.out, title=f"first-layer filters of {about}")
+    else:
+        names = _names(args.kernels, classic.kernels)
+        plot_filters(classic.kernel_bank(names), args.out, names=names, title="classic kernels")
     print(f"wrote {args.out}")
     return 0
 
@@ -382,8 +419,10 @@ def cmd_features(args) -> int:
     from .features import feature_maps
     image = read_image(args.image) if args.image else \
         {"square": examples.square, "diamond": examples.diamond}[args.example]()
-    if args.model or args.onnx:
-        model = _named_model(args)
+    expected, about = None, "classic kernels + ReLU + 2x2 max pool"
+    info = _named_model_info(args)
+    if info is not None:
+        model, about, expected = info
         first = next((m for m in model.modules() if hasattr(m, "in_channels")), None)
         channels = first.in_channels if first is not None else 1
     else:
@@ -394,15 +433,39 @@ def cmd_features(args) -> int:
         x = np.moveaxis(_rgb(image), -1, 0)  # (H, W, 3) -> (3, H, W)
     else:
         x = np.repeat(classic.to_gray(image)[None], channels, axis=0)  # (C, H, W), grey in every channel
-    if args.size:
+    if args.prepare:
+        if not (expected and len(expected) == 3):
+            raise UsageError("--prepare needs a model of images whose input size is known: give --checkpoint")
+        from ..data.preprocess import prepare_image
+        x, notes = prepare_image(image, tuple(expected[1:]), _trained_on(args), channels=expected[0])
+        print("prepared as `glassnet predict` does: " + "; ".join(notes))
+    elif args.size:
         size = parse_shape(args.size)
         x = np.stack([resize_nearest(c, size) for c in x])  # (C, *size)
-    layers = [("input", x)] + feature_maps(model, x)
-    plot_feature_maps(layers, args.out, max_maps=args.max_maps)
+    size_hint = "x".join(map(str, expected[1:])) if expected else "HxW"
+    if expected and not args.size and x.shape != tuple(expected):
+        raise UsageError(f"{about.split(',')[0]} takes inputs of shape {tuple(expected)}, the image gives "
+                         f"{x.shape}: add --size {size_hint} to resize it, or --prepare to prepare it as "
+                         "`glassnet predict` does")
+    try:
+        layers = [("input", x)] + feature_maps(model, x)
+    except ValueError as error:
+        raise UsageError(f"the model cannot take an input of shape {x.shape} ({error}); "
+                         f"resize it with --size {size_hint}") from None
+    plot_feature_maps(layers, args.out, max_maps=args.max_maps, title=f"feature maps of {about}")
     for name, a in layers:
         print(f"{name}: {a.shape}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _trained_on(args) -> str | None:
+    """The data set the checkpoint's model was trained on (None without a checkpoint)."""
+    if not args.checkpoint:
+        return None
+    from ..models.trained import weights_file
+    from ..serialization import load_metadata
+    return load_metadata(weights_file(args.checkpoint)).get("dataset")
 
 
 def cmd_equivariance(args) -> int:
@@ -421,21 +484,54 @@ def cmd_equivariance(args) -> int:
         return max_pool_forward(np.maximum(conv_layer(a), 0), (args.pool, args.pool), stride=1)[0]
 
     margin = w.shape[-1] + args.pool + abs(args.shift)
+    print(EQUIVARIANCE_LEGEND.format(shift=args.shift))
     for label, f in (("convolution", conv_layer), (f"convolution + ReLU + {args.pool}x{args.pool} max pool "
                                                     f"(stride 1)", conv_relu_pool)):
         print(f"{label}:")
-        print(f"  {equivariance(f, x, 'translate', shift_by=args.shift, margin=margin)}")
-        print(f"  {equivariance(f, x, 'rotate')}")
-        print(f"  {equivariance(f, x, 'scale')}")
+        for transform, options in (("translate", dict(shift_by=args.shift, margin=margin)), ("rotate", {}),
+                                   ("scale", {})):
+            result = equivariance(f, x, transform, **options)
+            print(f"  {result}")
+            print(f"    -> {_verdict(result)}")
     return 0
+
+
+EQUIVARIANCE_LEGEND = """\
+Is the layer f equivariant to a transformation T of its input, f(Tx) = T'f(x)?
+  T: translate = shift right by {shift} pixel(s); rotate = a quarter turn; scale = enlarge 2x.
+  T'f(x): the same transformation applied to the output f(x) instead.
+  max |f(Tx) - T'f(x)|: the largest difference between the two (0: equivariant).
+  relative: the size of that difference against the output's, ||f(Tx) - T'f(x)|| / ||T'f(x)||
+            (0: equal; near 1 or above: as different as unrelated outputs).
+  For translations also invariance: max |f(Tx) - f(x)|, and how many output units changed at
+  all against how many input units did (pooling leaves more of them unchanged).
+"""
+
+
+def _verdict(result) -> str:
+    if result.equivariant:
+        text = "equivariant: transforming the input transforms the output the same way"
+    elif result.relative_error < 0.1:
+        text = f"nearly equivariant (the difference is {100 * result.relative_error:.0f}% of the output)"
+    else:
+        why = {"rotate": " (the kernel looks different after a quarter turn)",
+               "scale": " (the kernel keeps its size while the image grows)"}.get(result.transform, "")
+        text = f"not equivariant: the difference is {100 * result.relative_error:.0f}% of the output's size{why}"
+    if result.transform == "translate" and result.changed_fraction is not None:
+        text += (f"; {100 * result.changed_fraction:.0f}% of the output changed where "
+                 f"{100 * result.input_changed_fraction:.0f}% of the input did")
+    return text
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The parser; prog is the program name its usage and help show (default
     'python -m glassnet.explain'; `glassnet explain` passes its own)."""
     parser = argparse.ArgumentParser(prog=prog or "python -m glassnet.explain",
-                                     description="The lecture tools on the command line (seeds 000-004).",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     description="The lecture tools on the command line: one command per idea of the lectures "
+                                                 "(docs/lectures/, pages 000-004).",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Values that start with a minus need no '=': --kernel -2,1 "
+                                            "works like --kernel=-2,1.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("matrix", help="the matrix M of a convolution, vec(y) = M vec(x), and its counts")
@@ -463,8 +559,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                 ("receptive-field", cmd_receptive_field, "receptive field after every layer")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--layers", help="e.g. 'conv(1, 6, 5, padding=2); relu; max_pool(2)'")
-        p.add_argument("--model", help="a model of glassnet.models by name")
-        p.add_argument("--checkpoint", help="a safetensors state_dict for --model")
+        p.add_argument("--model", help="a model of glassnet.models by name (`glassnet models` lists them)")
+        p.add_argument("--checkpoint", help="a run directory or .safetensors file (names the model itself)")
         p.add_argument("--onnx", help="an ONNX file, imported as the model")
         p.add_argument("--input", required=(name == "count"), help="per-sample input shape, e.g. 1x28x28")
         if name == "receptive-field":
@@ -472,8 +568,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
             p.add_argument("--layer", help="the layer of --unit: a row number or a module name, e.g. layers.1")
         p.set_defaults(run=run)
 
-    p = sub.add_parser("trace", help="each output element as its sum of products (seed 002)")
-    p.add_argument("--input", help="input array (default: seed 002's 5x5 example)")
+    p = sub.add_parser("trace", help="each output element as its sum of products (lecture 002, the worked examples)")
+    p.add_argument("--input", help="input array (default: the 5x5 example of lecture 002, worked examples)")
     p.add_argument("--kernel", help="kernel array; channels separated by '|'")
     p.add_argument("--kernel-name", help="a classic kernel (default vertical)")
     p.add_argument("--bias", help="one bias per filter")
@@ -482,7 +578,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--op", default="conv", choices=("conv", "max", "avg"))
     p.add_argument("--kernel-size", help="pooling window")
     p.add_argument("--order", default="F", choices=("C", "F"),
-                   help="term order inside a window: F column by column (seed 002), C row by row")
+                   help="term order inside a window: F column by column (as lecture 002 writes "
+                        "its sums), C row by row")
     p.add_argument("--flip", action="store_true")
     p.add_argument("--at", help="one output element, e.g. 0,1 (default: all)")
     p.add_argument("--figure", help="write a PNG of the element (--at, default the first)")
@@ -497,16 +594,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("edges", help="filter an image with classic kernels, write the maps as PNGs")
     p.add_argument("image", help="a PNG or JPEG file")
-    p.add_argument("--out", default="edges", help="output folder (default ./edges)")
+    p.add_argument("--out", default="edges", help="output folder")
     p.add_argument("--kernels", help="comma-separated kernel names (default vertical,horizontal,slash,backslash)")
-    p.add_argument("--padding", default="1")
+    p.add_argument("--padding", default="1", help="pixels added on every side")
+    p.add_argument("--padding-mode", default="replicate", choices=("zeros", "reflect", "replicate", "circular"),
+                   help="what the added pixels hold; zeros turns a light photo's border into a strong edge")
     p.add_argument("--pool", type=int, default=0, help="also show the maps max pooled with this window")
     p.set_defaults(run=cmd_edges)
 
     p = sub.add_parser("filters", help="PNG grid of first-layer filters")
-    p.add_argument("--model")
+    p.add_argument("--model", help="a model by name (untrained unless --checkpoint is given)")
+    p.add_argument("--checkpoint", help="a run directory or .safetensors file written by `glassnet train`; "
+                                        "the model is read from it")
     p.add_argument("--onnx", help="an ONNX file, imported as the model")
-    p.add_argument("--checkpoint")
     p.add_argument("--kernels", help="classic kernels to show when no model is given (default all)")
     p.add_argument("--out", default="filters.png")
     p.set_defaults(run=cmd_filters)
@@ -515,15 +615,20 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
     p.add_argument("--example", default="square", choices=("square", "diamond"))
     p.add_argument("--model", help="a model of glassnet.models (default: classic kernels + ReLU + max pool)")
+    p.add_argument("--checkpoint", help="a run directory or .safetensors file written by `glassnet train`; "
+                                        "the model is read from it")
     p.add_argument("--onnx", help="an ONNX file, imported as the model")
-    p.add_argument("--checkpoint")
     p.add_argument("--kernels", help="kernels of the default model")
     p.add_argument("--size", help="resize the image to HxW first (nearest neighbour)")
+    p.add_argument("--prepare", action="store_true",
+                   help="prepare the image as `glassnet predict` does: grey, light object on black, "
+                        "centred, at the model's input size")
     p.add_argument("--max-maps", type=int, default=8)
     p.add_argument("--out", default="features.png")
     p.set_defaults(run=cmd_features)
 
-    p = sub.add_parser("equivariance", help="translation, rotation and scaling checks (seed 001, 004)")
+    p = sub.add_parser("equivariance", help="translation, rotation and scaling checks (lectures 001, the convolution "
+                        "operation, and 004, conv1d, conv2d and beyond)")
     p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
     p.add_argument("--example", default="diamond", choices=("square", "diamond"))
     p.add_argument("--kernel", help="kernel array")
@@ -531,13 +636,27 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--shift", type=int, default=1)
     p.add_argument("--pool", type=int, default=3)
     p.set_defaults(run=cmd_equivariance)
-    return parser
+    from ..cli import show_defaults
+    return show_defaults(parser)
+
+
+def glue_negative_values(argv: list[str]) -> list[str]:
+    """['--kernel', '-2,1'] -> ['--kernel=-2,1']: argparse reads a value that starts with '-'
+    and is not a plain number as an option, so that the lectures' kernels and arrays would fail."""
+    out: list[str] = []
+    for a in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and len(a) > 1 and a[0] == "-" \
+                and (a[1].isdigit() or a[1] == "."):
+            out[-1] = f"{out[-1]}={a}"
+        else:
+            out.append(a)
+    return out
 
 
 def main(argv=None, prog: str | None = None) -> int:
     """Run one subcommand; returns the exit status. prog names the program in usage and help."""
     parser = build_parser(prog)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(glue_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.run(args)
     except (UsageError, ValueError, KeyError, IndexError, TypeError) as error:

@@ -158,6 +158,7 @@ def linear(in_features: int, out_features: int, bias: bool = True, name: str = "
 
 
 def flatten(name: str = "") -> Layer:
+    """A Flatten layer: (C, *spatial) -> (C * prod(spatial),); no parameters, no connections."""
     return Layer("flatten", name=name)
 
 

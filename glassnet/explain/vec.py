@@ -19,6 +19,8 @@ ORDERS = ("C", "F")
 
 
 def check_order(order: str) -> str:
+    """order itself when it is 'C' (row-major) or 'F' (columns stacked, as lecture 003 writes
+    vec); otherwise a ValueError naming both."""
     if order not in ORDERS:
         raise ValueError(f"order must be 'C' (row-major) or 'F' (stack columns, seed 003), got {order!r}")
     return order

@@ -48,7 +48,14 @@ class ReLU(Function):
 
 
 def relu(input, inplace: bool = False):
-    """max(input, 0), elementwise. Shape (*) -> (*)."""
+    """max(input, 0), elementwise. Shape (*) -> (*). The gradient is 1 where input > 0, else 0.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> F.relu(glassnet.tensor([-2.0, 0.5])).tolist()
+        [0.0, 0.5]
+    """
     check_float_input("relu", input)
     return ReLU.apply(input)
 

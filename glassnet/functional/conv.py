@@ -112,7 +112,18 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
            padding_mode="zeros", flip=False):
-    """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); see `conv`."""
+    """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); see `conv`.
+
+    Examples:
+        The vertical-edge kernel of lecture 002 on an image dark left, light right:
+
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[[0, 0, 1, 1]] * 4]], dtype=np.float32))  # (1, 1, 4, 4)
+        >>> w = glassnet.tensor(np.array([[[[1, 0, -1]] * 3]], dtype=np.float32))    # (1, 1, 3, 3)
+        >>> F.conv2d(x, w).numpy()[0, 0].tolist()
+        [[-3.0, -3.0], [-3.0, -3.0]]
+    """
     return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 2, "conv2d")
 
 

@@ -36,6 +36,14 @@ def linear(input, weight, bias=None):
     input (..., in_features), weight (out_features, in_features), bias (out_features,) or None
     -> (..., out_features). input, weight and bias must share one floating dtype: an integer or
     float64 input meeting float32 weights is refused with a TypeError, never converted.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor([[1.0, 2.0]])                       # (1, 2)
+        >>> w = glassnet.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]])  # (3, 2)
+        >>> F.linear(x, w, glassnet.tensor([0.0, 0.0, 0.5])).tolist()
+        [[1.0, 3.0, -1.5]]
     """
     w_shape, x_shape = tuple(weight.shape), tuple(input.shape)
     if len(w_shape) != 2:

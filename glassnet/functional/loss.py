@@ -138,6 +138,17 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     mixed with the uniform distribution by label_smoothing and scaled by the class weights.
     reduction 'none' -> (N, d1, ...); 'sum'; 'mean' = sum / (sum of w[target] over positions not
     ignored) for class indices, sum / (N * d1 * ...) for probabilities.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> logits = glassnet.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
+        >>> loss = F.cross_entropy(logits, glassnet.tensor([0]))
+        >>> round(loss.item(), 4)                                  # -log(e^2 / (e^2 + 2))
+        0.2395
+        >>> loss.backward()
+        >>> [round(float(v), 4) for v in logits.grad[0]]           # softmax - one-hot
+        [-0.213, 0.1065, 0.1065]
     """
     name = "cross_entropy"
     check_float_input(name, input)

@@ -117,7 +117,15 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see max_pool."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see max_pool.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.max_pool2d(x, 2).numpy()[0, 0].tolist()
+        [[5.0, 7.0], [13.0, 15.0]]
+    """
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
@@ -173,7 +181,15 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see avg_pool."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); see avg_pool.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.avg_pool2d(x, 2).numpy()[0, 0].tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
     return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool2d")
 

@@ -13,7 +13,14 @@ def _inplace(inplace: bool) -> str:
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0), element by element: PyTorch's ReLU. Its gradient is 1 where x > 0, else 0.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.ReLU()(glassnet.tensor([-1.0, 0.0, 2.0])).tolist()
+        [0.0, 0.0, 2.0]
+    """
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -62,6 +69,15 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), element by element, in (-1, 1).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> [round(v, 4) for v in nn.Tanh()(glassnet.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.7616, 0.0, 0.7616]
+    """
+
     def forward(self, input):
         return F.tanh(input)
 
@@ -74,7 +90,16 @@ def _softmax_dim(dim, input) -> int:
 
 
 class Softmax(Module):
-    """exp(x_i) / sum_j exp(x_j) along dim."""
+    """exp(x_i) / sum_j exp(x_j) along dim: probabilities that sum to 1 (computed after
+    subtracting the maximum, so large inputs do not overflow).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> p = nn.Softmax(dim=1)(glassnet.tensor([[1.0, 1.0, 1000.0]]))
+        >>> [round(v, 4) for v in p.tolist()[0]]
+        [0.0, 0.0, 1.0]
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()

@@ -97,7 +97,20 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Over (N, C, H, W)."""
+    """Batch normalisation of each channel of (N, C, H, W) over the batch and all positions
+    (module docstring): PyTorch's BatchNorm2d.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet import nn
+        >>> bn = nn.BatchNorm2d(3)
+        >>> x = glassnet.tensor(np.random.default_rng(0).normal(5, 2, (16, 3, 4, 4)).astype(np.float32))
+        >>> y = bn(x).detach().numpy()             # training mode: the batch's own statistics
+        >>> bool(abs(y.mean()) < 1e-5), bool(abs(y.std() - 1) < 1e-3)
+        (True, True)
+        >>> [round(v, 1) for v in bn.running_mean.tolist()]   # moved 10% of the way towards 5
+        [0.5, 0.5, 0.5]
+    """
     _spatial_dims = (2,)
 
 

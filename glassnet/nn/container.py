@@ -21,7 +21,19 @@ def _index(idx: int, length: int, what: str) -> int:
 class Sequential(Module):
     """Modules applied one after another: Sequential(m0, m1, ...)(x) = ... m1(m0(x)).
 
-    Also Sequential(OrderedDict(name=module, ...)) for named stages.
+    Also Sequential(OrderedDict(name=module, ...)) for named stages. Indexing gives a stage
+    (model[0]) or a Sequential of several (model[:3]); state_dict keys are "0.weight", ...
+    as in PyTorch.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        ...                       nn.Flatten(), nn.Linear(6 * 14 * 14, 10))
+        >>> model(glassnet.zeros(8, 1, 28, 28)).shape
+        (8, 10)
+        >>> list(model.state_dict())
+        ['0.weight', '0.bias', '4.weight', '4.bias']
     """
 
     def __init__(self, *args):

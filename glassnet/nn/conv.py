@@ -118,7 +118,41 @@ class ConvNd(_ConvBase):
 
 
 class Conv1d(ConvNd):
-    """ConvNd over (N, C, L)."""
+    """1-D convolution over (N, C, L): PyTorch's Conv1d (a cross-correlation: the kernel is not
+    flipped, unless flip=True).
+
+    out[n, o] = bias[o] + sum over c in o's group and kernel offsets j of
+    weight[o, c, j] * x_padded[n, c, stride * i + dilation * j]
+
+    Args:
+        in_channels: channels C of the input.
+        out_channels: filters, the channels of the output.
+        kernel_size: an int or 1 ints.
+        stride: window step, an int or 1 ints.
+        dilation: spacing of the kernel's taps, an int or 1 ints.
+        padding: an int, 1 ints, 1 (low, high) pairs, or 'valid', 'same' (output size
+            ceil(n / stride)) or 'full'.
+        groups: in_channels and out_channels split into this many independent groups.
+        bias: learn one bias per filter.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        flip: a true convolution (the kernel rotated by 180 degrees), as the lectures write it.
+
+    Shape:
+        input (N, in_channels, L) or unbatched (in_channels, L) -> output
+        (N, out_channels, L_out), each output size
+        floor((size + pad_low + pad_high - dilation * (kernel - 1) - 1) / stride) + 1.
+        weight: (out_channels, in_channels / groups, k); bias: (out_channels,); both
+        initialised as PyTorch does (kaiming_uniform_ with a = sqrt(5)).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> conv = nn.Conv1d(1, 6, 5, padding=2)
+        >>> conv.weight.shape
+        (6, 1, 5)
+        >>> conv(glassnet.zeros(8, 1, 100)).shape
+        (8, 6, 100)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -128,7 +162,41 @@ class Conv1d(ConvNd):
 
 
 class Conv2d(ConvNd):
-    """ConvNd over (N, C, H, W)."""
+    """2-D convolution over (N, C, H, W): PyTorch's Conv2d (a cross-correlation: the kernel is not
+    flipped, unless flip=True).
+
+    out[n, o] = bias[o] + sum over c in o's group and kernel offsets j of
+    weight[o, c, j] * x_padded[n, c, stride * i + dilation * j]
+
+    Args:
+        in_channels: channels C of the input.
+        out_channels: filters, the channels of the output.
+        kernel_size: an int or 2 ints.
+        stride: window step, an int or 2 ints.
+        dilation: spacing of the kernel's taps, an int or 2 ints.
+        padding: an int, 2 ints, 2 (low, high) pairs, or 'valid', 'same' (output size
+            ceil(n / stride)) or 'full'.
+        groups: in_channels and out_channels split into this many independent groups.
+        bias: learn one bias per filter.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        flip: a true convolution (the kernel rotated by 180 degrees), as the lectures write it.
+
+    Shape:
+        input (N, in_channels, H, W) or unbatched (in_channels, H, W) -> output
+        (N, out_channels, H_out, W_out), each output size
+        floor((size + pad_low + pad_high - dilation * (kernel - 1) - 1) / stride) + 1.
+        weight: (out_channels, in_channels / groups, kH, kW); bias: (out_channels,); both
+        initialised as PyTorch does (kaiming_uniform_ with a = sqrt(5)).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> conv = nn.Conv2d(1, 6, 5, padding=2)
+        >>> conv.weight.shape
+        (6, 1, 5, 5)
+        >>> conv(glassnet.zeros(8, 1, 28, 28)).shape
+        (8, 6, 28, 28)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -138,7 +206,41 @@ class Conv2d(ConvNd):
 
 
 class Conv3d(ConvNd):
-    """ConvNd over (N, C, D, H, W)."""
+    """3-D convolution over (N, C, D, H, W): PyTorch's Conv3d (a cross-correlation: the kernel is not
+    flipped, unless flip=True).
+
+    out[n, o] = bias[o] + sum over c in o's group and kernel offsets j of
+    weight[o, c, j] * x_padded[n, c, stride * i + dilation * j]
+
+    Args:
+        in_channels: channels C of the input.
+        out_channels: filters, the channels of the output.
+        kernel_size: an int or 3 ints.
+        stride: window step, an int or 3 ints.
+        dilation: spacing of the kernel's taps, an int or 3 ints.
+        padding: an int, 3 ints, 3 (low, high) pairs, or 'valid', 'same' (output size
+            ceil(n / stride)) or 'full'.
+        groups: in_channels and out_channels split into this many independent groups.
+        bias: learn one bias per filter.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        flip: a true convolution (the kernel rotated by 180 degrees), as the lectures write it.
+
+    Shape:
+        input (N, in_channels, D, H, W) or unbatched (in_channels, D, H, W) -> output
+        (N, out_channels, D_out, H_out, W_out), each output size
+        floor((size + pad_low + pad_high - dilation * (kernel - 1) - 1) / stride) + 1.
+        weight: (out_channels, in_channels / groups, kD, kH, kW); bias: (out_channels,); both
+        initialised as PyTorch does (kaiming_uniform_ with a = sqrt(5)).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> conv = nn.Conv3d(1, 6, 5, padding=2)
+        >>> conv.weight.shape
+        (6, 1, 5, 5, 5)
+        >>> conv(glassnet.zeros(8, 1, 8, 16, 16)).shape
+        (8, 6, 8, 16, 16)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -206,6 +308,29 @@ class ConvTransposeNd(_ConvBase):
 
 
 class ConvTranspose1d(ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L): PyTorch's ConvTranspose1d, the input
+    gradient of Conv1d as a layer (each input value scatters weight * value over a window).
+
+    in_channels, out_channels, kernel_size, stride, padding, groups, bias and dilation are as in
+    Conv1d (padding removes rows from the output instead of adding them to the input).
+
+    Args:
+        output_padding: extra size on the high side, smaller than stride or dilation; or pass
+            output_size to forward().
+
+    Shape:
+        input (N, in_channels, L) -> output (N, out_channels, L_out), each output size
+        (size - 1) * stride - pad_low - pad_high + dilation * (kernel - 1) + output_padding + 1.
+        weight: (in_channels, out_channels / groups, k).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> up = nn.ConvTranspose1d(6, 1, 2, stride=2)
+        >>> up(glassnet.zeros(8, 6, 14)).shape
+        (8, 1, 28)
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros"):
@@ -214,6 +339,29 @@ class ConvTranspose1d(ConvTransposeNd):
 
 
 class ConvTranspose2d(ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W): PyTorch's ConvTranspose2d, the input
+    gradient of Conv2d as a layer (each input value scatters weight * value over a window).
+
+    in_channels, out_channels, kernel_size, stride, padding, groups, bias and dilation are as in
+    Conv2d (padding removes rows from the output instead of adding them to the input).
+
+    Args:
+        output_padding: extra size on the high side, smaller than stride or dilation; or pass
+            output_size to forward().
+
+    Shape:
+        input (N, in_channels, H, W) -> output (N, out_channels, H_out, W_out), each output size
+        (size - 1) * stride - pad_low - pad_high + dilation * (kernel - 1) + output_padding + 1.
+        weight: (in_channels, out_channels / groups, kH, kW).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> up = nn.ConvTranspose2d(6, 1, 2, stride=2)
+        >>> up(glassnet.zeros(8, 6, 14, 14)).shape
+        (8, 1, 28, 28)
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros"):
@@ -222,6 +370,29 @@ class ConvTranspose2d(ConvTransposeNd):
 
 
 class ConvTranspose3d(ConvTransposeNd):
+    """3-D transposed convolution over (N, C, D, H, W): PyTorch's ConvTranspose3d, the input
+    gradient of Conv3d as a layer (each input value scatters weight * value over a window).
+
+    in_channels, out_channels, kernel_size, stride, padding, groups, bias and dilation are as in
+    Conv3d (padding removes rows from the output instead of adding them to the input).
+
+    Args:
+        output_padding: extra size on the high side, smaller than stride or dilation; or pass
+            output_size to forward().
+
+    Shape:
+        input (N, in_channels, D, H, W) -> output (N, out_channels, D_out, H_out, W_out), each output size
+        (size - 1) * stride - pad_low - pad_high + dilation * (kernel - 1) + output_padding + 1.
+        weight: (in_channels, out_channels / groups, kD, kH, kW).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> up = nn.ConvTranspose3d(6, 1, 2, stride=2)
+        >>> up(glassnet.zeros(8, 6, 4, 8, 8)).shape
+        (8, 1, 8, 16, 16)
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros"):

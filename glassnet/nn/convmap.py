@@ -102,7 +102,19 @@ class ConvMap1d(ConvMapNd):
 
 
 class ConvMap2d(ConvMapNd):
-    """ConvMapNd over (N, C, H, W)."""
+    """ConvMapNd over (N, C, H, W): each output map reads only the input maps its row of the
+    connection table names (LeNet-5's C3 layer, LeCun et al. 1998, table I).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> from glassnet.nn import tables
+        >>> c3 = nn.ConvMap2d(6, 16, 5, table=tables.lenet5_c3())
+        >>> c3(glassnet.zeros(2, 6, 14, 14)).shape
+        (2, 16, 10, 10)
+        >>> sum(p.numel() for p in c3.parameters())   # the paper's 1,516 (a full Conv2d: 2,416)
+        1516
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  bias: bool = True, padding_mode: str = "zeros", *, table):

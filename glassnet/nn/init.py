@@ -93,14 +93,24 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
 
 
 def constant_(tensor, val: float):
+    """Fill tensor with val, in place; returns it.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet.nn import init
+        >>> init.constant_(glassnet.zeros(2, 2), 0.5).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
     return _fill(tensor, val)
 
 
 def ones_(tensor):
+    """Fill tensor with 1, in place; returns it."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor):
+    """Fill tensor with 0, in place; returns it (e.g. a bias before training)."""
     return _fill(tensor, 0)
 
 

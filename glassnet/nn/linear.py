@@ -22,10 +22,25 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b. Input (*, in_features) -> (*, out_features).
+    """A fully connected layer, y = x W^T + b: PyTorch's Linear. Every output is connected to
+    every input (the dense matrix the lectures compare a convolution with).
 
-    weight (out_features, in_features) ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's
-    kaiming_uniform_(a=sqrt(5))), bias (out_features,) from the same range.
+    Args:
+        in_features: size of each input's last dimension.
+        out_features: size of each output's last dimension.
+        bias: learn the bias b.
+
+    Shape:
+        input (*, in_features) -> output (*, out_features). weight (out_features, in_features)
+        ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's kaiming_uniform_(a=sqrt(5))),
+        bias (out_features,) from the same range.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> fc = nn.Linear(400, 120)
+        >>> fc.weight.shape, fc(glassnet.zeros(8, 400)).shape
+        ((120, 400), (8, 120))
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
@@ -60,7 +75,16 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default,
+    the step between the last feature maps and the first Linear layer (row-major order, as
+    PyTorch, so weights carry over).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Flatten()(glassnet.zeros(8, 16, 5, 5)).shape
+        (8, 400)
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()

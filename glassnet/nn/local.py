@@ -125,7 +125,22 @@ class LocallyConnected1d(LocallyConnectedNd):
 
 
 class LocallyConnected2d(LocallyConnectedNd):
-    """LocallyConnectedNd over (N, C, H, W)."""
+    """LocallyConnectedNd over (N, C, H, W): a convolution without weight sharing, one kernel per
+    output position (the lectures' middle ground between a dense layer and a convolution).
+
+    Examples:
+        Same connections as Conv2d(1, 4, 5), but 576 times the weights on a 28 x 28 input:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> local = nn.LocallyConnected2d(1, 4, 5, input_size=28)
+        >>> local.weight.shape                  # (H_out, W_out, out, in, kH, kW)
+        (24, 24, 4, 1, 5, 5)
+        >>> local(glassnet.zeros(2, 1, 28, 28)).shape
+        (2, 4, 24, 24)
+        >>> sum(p.numel() for p in local.parameters()), sum(p.numel() for p in nn.Conv2d(1, 4, 5).parameters())
+        (59904, 104)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,

@@ -32,7 +32,15 @@ class _WeightedLoss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """-sum_c target_c log softmax(input)_c, averaged over the batch (weighted mean with class
     weights). Input (N, C) or (N, C, d1, ...); target class indices (N, d1, ...) or
-    probabilities of the input's shape."""
+    probabilities of the input's shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> logits = glassnet.tensor([[0.0, 0.0], [0.0, 0.0]])   # two samples, two classes, no preference
+        >>> round(nn.CrossEntropyLoss()(logits, glassnet.tensor([0, 1])).item(), 4)   # log 2
+        0.6931
+    """
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):

@@ -60,17 +60,77 @@ class _MaxPoolNd(_PoolBase):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Max over windows of (N, C, L)."""
+    """Max over windows of (N, C, L): PyTorch's MaxPool1d. Each output is the largest value in
+    its window; the backward pass sends the gradient to that one position.
+
+    Args:
+        kernel_size: the window, an int or 1 ints.
+        stride: window step (default: kernel_size, windows that do not overlap).
+        padding: -inf added on every side (at most half the window).
+        dilation: spacing of the window's taps.
+        return_indices: also return each maximum's flat position in its input map.
+        ceil_mode: round the output size up, so a last partial window counts.
+
+    Shape:
+        (N, C, L) or (C, L) -> (N, C, L_out), each output size
+        floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.MaxPool1d(2)(glassnet.zeros(8, 6, 28)).shape
+        (8, 6, 14)
+    """
     num_spatial_dims = 1
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Max over windows of (N, C, H, W)."""
+    """Max over windows of (N, C, H, W): PyTorch's MaxPool2d. Each output is the largest value in
+    its window; the backward pass sends the gradient to that one position.
+
+    Args:
+        kernel_size: the window, an int or 2 ints.
+        stride: window step (default: kernel_size, windows that do not overlap).
+        padding: -inf added on every side (at most half the window).
+        dilation: spacing of the window's taps.
+        return_indices: also return each maximum's flat position in its input map.
+        ceil_mode: round the output size up, so a last partial window counts.
+
+    Shape:
+        (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out), each output size
+        floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.MaxPool2d(2)(glassnet.zeros(8, 6, 28, 28)).shape
+        (8, 6, 14, 14)
+    """
     num_spatial_dims = 2
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over windows of (N, C, D, H, W)."""
+    """Max over windows of (N, C, D, H, W): PyTorch's MaxPool3d. Each output is the largest value in
+    its window; the backward pass sends the gradient to that one position.
+
+    Args:
+        kernel_size: the window, an int or 3 ints.
+        stride: window step (default: kernel_size, windows that do not overlap).
+        padding: -inf added on every side (at most half the window).
+        dilation: spacing of the window's taps.
+        return_indices: also return each maximum's flat position in its input map.
+        ceil_mode: round the output size up, so a last partial window counts.
+
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out), each output size
+        floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.MaxPool3d(2)(glassnet.zeros(8, 6, 8, 16, 16)).shape
+        (8, 6, 4, 8, 8)
+    """
     num_spatial_dims = 3
 
 
@@ -99,7 +159,26 @@ class _AvgPoolNd(_PoolBase):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """Mean over windows of (N, C, L)."""
+    """Mean over windows of (N, C, L): PyTorch's AvgPool1d (a convolution with the fixed kernel
+    1 / window size, channel by channel).
+
+    Args:
+        kernel_size: the window, an int or 1 ints.
+        stride: window step (default: kernel_size).
+        padding: zeros added on every side (at most half the window).
+        ceil_mode: round the output size up.
+        count_include_pad: divide by the whole window, padding included (else only the real
+            values).
+
+    Shape:
+        (N, C, L) or (C, L) -> (N, C, L_out), sizes as for MaxPool1d.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AvgPool1d(2)(glassnet.ones(1, 1, 28)).sum().item()
+        14.0
+    """
     num_spatial_dims = 1
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -108,12 +187,52 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolNd):
-    """Mean over windows of (N, C, H, W)."""
+    """Mean over windows of (N, C, H, W): PyTorch's AvgPool2d (a convolution with the fixed kernel
+    1 / window size, channel by channel).
+
+    Args:
+        kernel_size: the window, an int or 2 ints.
+        stride: window step (default: kernel_size).
+        padding: zeros added on every side (at most half the window).
+        ceil_mode: round the output size up.
+        count_include_pad: divide by the whole window, padding included (else only the real
+            values).
+        divisor_override: divide by this instead.
+
+    Shape:
+        (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out), sizes as for MaxPool2d.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AvgPool2d(2)(glassnet.ones(1, 1, 28, 28)).sum().item()
+        196.0
+    """
     num_spatial_dims = 2
 
 
 class AvgPool3d(_AvgPoolNd):
-    """Mean over windows of (N, C, D, H, W)."""
+    """Mean over windows of (N, C, D, H, W): PyTorch's AvgPool3d (a convolution with the fixed kernel
+    1 / window size, channel by channel).
+
+    Args:
+        kernel_size: the window, an int or 3 ints.
+        stride: window step (default: kernel_size).
+        padding: zeros added on every side (at most half the window).
+        ceil_mode: round the output size up.
+        count_include_pad: divide by the whole window, padding included (else only the real
+            values).
+        divisor_override: divide by this instead.
+
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out), sizes as for MaxPool3d.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AvgPool3d(2)(glassnet.ones(1, 1, 8, 16, 16)).sum().item()
+        256.0
+    """
     num_spatial_dims = 3
 
 
@@ -162,18 +281,73 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """Mean over windows whose size is chosen to give a fixed output size: PyTorch's
+    AdaptiveAvgPool3d. Window i of an input of size n with output size m spans
+    [floor(i n / m), ceil((i + 1) n / m)).
+
+    Args:
+        output_size: an int or 3 ints (None keeps that input size).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AdaptiveAvgPool3d(1)(glassnet.zeros(8, 64, 2, 7, 7)).shape
+        (8, 64, 1, 1, 1)
+    """
     num_spatial_dims = 3
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max over windows whose size is chosen to give a fixed output size: PyTorch's
+    AdaptiveMaxPool1d. Window i of an input of size n with output size m spans
+    [floor(i n / m), ceil((i + 1) n / m)).
+
+    Args:
+        output_size: an int or 1 ints (None keeps that input size).
+        return_indices: also return the position of each maximum.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AdaptiveMaxPool1d(1)(glassnet.zeros(8, 64, 10)).shape
+        (8, 64, 1)
+    """
     num_spatial_dims = 1
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max over windows whose size is chosen to give a fixed output size: PyTorch's
+    AdaptiveMaxPool2d. Window i of an input of size n with output size m spans
+    [floor(i n / m), ceil((i + 1) n / m)).
+
+    Args:
+        output_size: an int or 2 ints (None keeps that input size).
+        return_indices: also return the position of each maximum.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AdaptiveMaxPool2d(1)(glassnet.zeros(8, 64, 7, 7)).shape
+        (8, 64, 1, 1)
+    """
     num_spatial_dims = 2
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max over windows whose size is chosen to give a fixed output size: PyTorch's
+    AdaptiveMaxPool3d. Window i of an input of size n with output size m spans
+    [floor(i n / m), ceil((i + 1) n / m)).
+
+    Args:
+        output_size: an int or 3 ints (None keeps that input size).
+        return_indices: also return the position of each maximum.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AdaptiveMaxPool3d(1)(glassnet.zeros(8, 64, 2, 7, 7)).shape
+        (8, 64, 1, 1, 1)
+    """
     num_spatial_dims = 3
 
 

@@ -71,7 +71,18 @@ class Subsampling1d(SubsamplingNd):
 
 
 class Subsampling2d(SubsamplingNd):
-    """SubsamplingNd over (N, C, H, W)."""
+    """SubsamplingNd over (N, C, H, W): LeNet-5's S2/S4 layers, the sum of each window times one
+    trainable coefficient per channel, plus one bias per channel.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> s2 = nn.Subsampling2d(6, 2)
+        >>> s2(glassnet.zeros(2, 6, 28, 28)).shape
+        (2, 6, 14, 14)
+        >>> [(name, value.shape) for name, value in s2.state_dict().items()]
+        [('weight', (6,)), ('bias', (6,))]
+    """
 
     def __init__(self, in_channels: int, kernel_size, stride=None, padding=0, bias: bool = True):
         super().__init__(2, in_channels, kernel_size, stride, padding, bias)

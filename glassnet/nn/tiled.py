@@ -52,7 +52,18 @@ class TiledConv1d(TiledConvNd):
 
 
 class TiledConv2d(TiledConvNd):
-    """TiledConvNd over (N, C, H, W)."""
+    """TiledConvNd over (N, C, H, W): `tiles` kernels per filter, used in turn across positions
+    (Goodfellow et al. 9.5: between a convolution, tiles=1, and a locally connected layer).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> tiled = nn.TiledConv2d(1, 4, 5, tiles=2)
+        >>> tiled.weight.shape                  # (tiles_H, tiles_W, out, in, kH, kW)
+        (2, 2, 4, 1, 5, 5)
+        >>> tiled(glassnet.zeros(2, 1, 28, 28)).shape
+        (2, 4, 24, 24)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, tiles,

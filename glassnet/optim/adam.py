@@ -20,6 +20,31 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Adam(Optimizer):
+    """Adam: PyTorch's Adam, update rule in the module docstring. Each weight's step is the
+    running mean of its gradient over the running root mean square, so steps have about the
+    size lr whatever the gradient's scale.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        betas: decay rates (beta1, beta2) of the first and second moments.
+        eps: added to the denominator, against division by zero.
+        weight_decay: L2 penalty factor, added to the gradient (AdamW decays the weights instead).
+        amsgrad: divide by the largest second moment seen so far.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.Adam(layer.parameters(), lr=0.01)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                     # the first step has size lr
+        0.99
+    """
+
     _decoupled = False  # AdamW sets True
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),

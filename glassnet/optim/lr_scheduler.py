@@ -16,6 +16,22 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """The base of StepLR and CosineAnnealingLR: remembers each group's initial rate and, at
+    every step(), writes the rate of the next epoch into the optimizer's groups.
+
+    Examples:
+        >>> from glassnet import nn, optim
+        >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+        >>> schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> rates = []
+        >>> for epoch in range(5):
+        ...     rates.append(opt.param_groups[0]["lr"])
+        ...     opt.step()
+        ...     schedule.step()
+        >>> rates
+        [0.1, 0.1, 0.05, 0.05, 0.025]
+    """
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")

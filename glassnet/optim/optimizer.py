@@ -22,6 +22,22 @@ from ..tensor import Tensor
 
 
 class Optimizer:
+    """The base of SGD, Adam and AdamW: parameter groups, per-parameter state, zero_grad and
+    state_dict, as torch.optim.Optimizer (see the module docstring).
+
+    Args:
+        params: an iterable of parameters, or of dicts {"params": [...], option: value, ...}.
+        defaults: the options of the algorithm, used where a group does not set them.
+
+    Examples:
+        >>> from glassnet import nn, optim
+        >>> model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+        >>> opt = optim.SGD([{"params": model[0].parameters(), "lr": 0.01},
+        ...                  {"params": model[1].parameters()}], lr=0.1)
+        >>> [group["lr"] for group in opt.param_groups]
+        [0.01, 0.1]
+    """
+
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
         self.state: dict = {}  # parameter -> dict; keyed by the Parameter (hashed by identity)

@@ -19,6 +19,31 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent: PyTorch's SGD, update rule in the module docstring.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        momentum: factor of the running direction b (0: plain gradient descent).
+        dampening: share of the new gradient held back from b.
+        weight_decay: L2 penalty factor, added to the gradient.
+        nesterov: take the gradient step from where momentum is about to carry the weights
+            (needs momentum > 0 and dampening 0); `glassnet train --optimizer sgd` uses it.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.SGD(layer.parameters(), lr=0.1)
+        >>> loss = (layer(glassnet.ones(1, 1)) ** 2).sum()   # (w * 1)^2, gradient 2w = 2
+        >>> loss.backward()
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                     # 1 - 0.1 * 2
+        0.8
+    """
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
         for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):

@@ -85,10 +85,11 @@ def test_edges_writes_feature_maps(capsys, tmp_path, image_files, which):
     assert status == 0
     for name in ("vertical", "horizontal", "slash", "backslash"):
         pixels = assert_valid_png(out_dir / f"box_{name}.png")
-        assert pixels.shape[:2] == (30, 40)  # padding 1 keeps the size
+        f = pixels.shape[0] // 30  # small maps are enlarged by a whole factor to a readable size
+        assert pixels.shape[:2] == (30 * f, 40 * f) and 30 * f >= 280  # padding 1 keeps the size
     assert_valid_png(out_dir / "box_edges.png")
     # the vertical map is bright on the box's left and right sides, dark inside it
-    v = mpimg.imread(out_dir / "box_vertical.png")[..., 0]
+    v = mpimg.imread(out_dir / "box_vertical.png")[..., 0][f // 2::f, f // 2::f]  # (30, 40): one pixel per cell
     assert v[15, 10] > 0.5 and v[15, 29] > 0.5 and v[15, 20] < 0.1
 
 
@@ -99,8 +100,12 @@ def test_filters_and_equivariance(capsys, tmp_path):
     status, out, _ = run(capsys, "equivariance", "--kernel-name", "vertical")
     assert status == 0
     lines = out.splitlines()
-    assert "translate: max |f(Tx) - T'f(x)| = 0 (relative 0)" in lines[1]
-    assert "rotate" in lines[2] and "(relative 0)" not in lines[2]
+    assert "T'f(x): the same transformation applied to the output" in out  # the terms are explained
+    first = lines.index("convolution:")
+    assert "translate: max |f(Tx) - T'f(x)| = 0 (relative 0)" in lines[first + 1]
+    assert lines[first + 2].strip().startswith("-> equivariant")
+    assert "rotate" in lines[first + 3] and "(relative 0)" not in lines[first + 3]
+    assert lines[first + 4].strip().startswith("-> not equivariant") and "quarter turn" in lines[first + 4]
 
 
 def test_features(capsys, tmp_path, image_files):
@@ -217,8 +222,110 @@ def test_trained_model_filters_and_features(capsys, tmp_path, image_files):
 def test_features_of_a_colour_model(capsys, tmp_path, image_files, monkeypatch):
     nn = pytest.importorskip("glassnet.nn")
     import glassnet.explain.cli as cli
-    monkeypatch.setattr(cli, "load_model", lambda name, checkpoint: nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()))
+    monkeypatch.setattr(cli, "load_model_info",
+                        lambda name, checkpoint: (nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()), "rgb", None))
     status, out, _ = run(capsys, "features", str(image_files[1]), "--model", "rgb", "--out", str(tmp_path / "c.png"))
     assert status == 0, out
     assert "input: (3, 30, 40)" in out and "0: Conv2d: (2, 28, 38)" in out
     assert_valid_png(tmp_path / "c.png")
+
+
+@pytest.fixture
+def lenet_run(tmp_path):
+    """A run directory as `glassnet train` leaves it: weights with the model named in the header
+    (5 classes, so that a model built with the default 10 would not fit), and metrics.json."""
+    import json
+    models = pytest.importorskip("glassnet.models")
+    from glassnet import serialization
+    model = models.get_model("lenet5", num_classes=5)
+    state = {k: np.asarray(v) for k, v in model.state_dict().items()}
+    state["0.weight"] = np.linspace(-1, 1, state["0.weight"].size, dtype=np.float32).reshape(state["0.weight"].shape)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    serialization.save(state, run_dir / "model.safetensors",
+                       metadata={"model": "lenet5", "dataset": "shapes", "classes": json.dumps(list("abcde")),
+                                 "input_shape": json.dumps([1, 28, 28])})
+    (run_dir / "metrics.json").write_text(json.dumps({"test_accuracy": 0.875}))
+    return run_dir, state["0.weight"]
+
+
+def test_filters_read_the_model_from_the_checkpoint(capsys, tmp_path, lenet_run):
+    run_dir, weight = lenet_run
+    for checkpoint in (run_dir, run_dir / "model.safetensors"):  # a run directory or its weights file
+        status, _, err = run(capsys, "filters", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "f.png"))
+        assert status == 0, err
+        assert "untrained" not in err
+    from glassnet.viz import plot_filters
+    import glassnet.explain.cli as cli
+    model, about, shape = cli.load_model_info(None, str(run_dir))
+    assert about == "lenet5 trained on shapes, test accuracy 0.875" and shape == (1, 28, 28)
+    fig = plot_filters(model, title=about)
+    panels = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    np.testing.assert_array_equal(panels[0].images[0].get_array(), weight[0, 0])
+    assert about in fig._suptitle.get_text()
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+
+
+def test_filters_say_when_they_are_untrained(capsys, tmp_path, lenet_run):
+    status, _, err = run(capsys, "filters", "--model", "lenet5", "--out", str(tmp_path / "f.png"))
+    assert status == 0 and "untrained" in err and "--checkpoint" in err
+    status, _, err = run(capsys, "filters", "--model", "fashion_cnn", "--checkpoint", str(lenet_run[0]),
+                         "--out", str(tmp_path / "f.png"))
+    assert status == 2 and "'lenet5' model, not 'fashion_cnn'" in err
+
+
+def test_classic_kernel_panels_are_named_and_visible(tmp_path):
+    from glassnet.explain import classic
+    from glassnet.viz import plot_filters
+    names = list(classic.kernels)
+    fig = plot_filters(classic.kernel_bank(names), tmp_path / "k.png", names=names)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == names
+    colours = {}
+    for ax in panels:
+        image = ax.images[0]
+        colours[ax.get_title()] = rgb = image.cmap(image.norm(image.get_array()))[..., :3]  # (3, 3, 3)
+        assert not np.allclose(rgb, 1, atol=0.05), f"{ax.get_title()} is drawn blank (all white)"
+    gaussian = colours["gaussian"]
+    assert np.abs(gaussian[1, 1] - gaussian[0, 0]).max() > 0.2  # its centre stands out from its corners
+    box = panels[names.index("box")]
+    assert [t.get_text() for t in box.texts] == ["0.11"] * 9
+
+
+def test_features_suggest_the_input_size(capsys, tmp_path, image_files, lenet_run):
+    status, _, err = run(capsys, "features", str(image_files[0]), "--checkpoint", str(lenet_run[0]),
+                         "--out", str(tmp_path / "fm.png"))
+    assert status == 2 and "(1, 28, 28)" in err and "(1, 30, 40)" in err and "--size 28x28" in err
+    status, _, err = run(capsys, "features", str(image_files[0]), "--model", "lenet5", "--size", "32x32",
+                         "--out", str(tmp_path / "fm.png"))
+    assert status == 2 and "(1, 32, 32)" in err and "--size 28x28" in err
+
+
+def test_negative_values_need_no_equals_sign(capsys):
+    status, out, _ = run(capsys, "matrix", "--input", "3", "--kernel", "-2,1")  # as the help's example reads
+    assert status == 0 and "[[-2 1 0]\n [0 -2 1]]" in out
+    status, out, _ = run(capsys, "trace", "--input", "-1,2;3,-4", "--kernel", "-1,0;0,1", "--at", "0,0")
+    assert status == 0 and "(-1)×(-1) + 3×0 + 2×0 + (-4)×1 = 1 - 4 = -3" in out
+    with pytest.raises(SystemExit):
+        main(["matrix", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "kernel values, e.g. '-2,1'" in help_text and "(default: 0)" in help_text  # --padding's default
+
+
+def test_features_prepare_the_photo_as_predict_does(capsys, tmp_path, lenet_run, monkeypatch):
+    import glassnet.viz
+    from glassnet.data.preprocess import prepare_image
+    photo = np.full((60, 50, 3), 0.9)
+    photo[10:50, 15:35] = 0.1  # a dark object on a light background
+    mpimg.imsave(tmp_path / "photo.png", photo)
+    drawn = {}
+    monkeypatch.setattr(glassnet.viz, "plot_feature_maps", lambda layers, path, **kw: drawn.update(layers=layers))
+    status, out, err = run(capsys, "features", str(tmp_path / "photo.png"), "--checkpoint", str(lenet_run[0]),
+                           "--prepare", "--out", str(tmp_path / "fm.png"))
+    assert status == 0, err
+    assert "prepared as `glassnet predict` does" in out and "inverted" in out and "input: (1, 28, 28)" in out
+    expected, _ = prepare_image(mpimg.imread(tmp_path / "photo.png"), (28, 28), "shapes")
+    name, shown = drawn["layers"][0]
+    assert name == "input"
+    np.testing.assert_array_equal(shown, expected)  # the model saw what predict would feed it
+    assert shown[0, 0, 0] == 0 and shown[0, 14, 14] > 0.9  # light object on black

@@ -72,7 +72,9 @@ def test_feature_map_grid(tmp_path):
               ("flat", np.arange(10.0))]
     fig = plot_feature_maps(layers, tmp_path / "fm.png", max_maps=4)
     assert_valid_png(tmp_path / "fm.png")
-    assert len([ax for ax in fig.axes if ax.images]) == 1 + 4 + 1
+    assert len([ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]) == 1 + 4
+    bars = [ax for ax in fig.axes if len(ax.patches) == 10]  # the flat output: one bar per value
+    assert len(bars) == 1 and [p.get_height() for p in bars[0].patches] == list(range(10))
 
 
 def test_edges_and_single_maps(tmp_path):
@@ -80,7 +82,9 @@ def test_edges_and_single_maps(tmp_path):
     plot_edges(square(), maps, tmp_path / "e.png", pooled={k: v[::3, ::3] for k, v in maps.items()})
     assert_valid_png(tmp_path / "e.png")
     pixels = assert_valid_png(save_map_png(maps["vertical"], tmp_path / "sub" / "v.png"))
-    assert pixels.shape[:2] == maps["vertical"].shape
+    f = pixels.shape[0] // maps["vertical"].shape[0]  # enlarged by whole pixels to a readable size
+    assert min(pixels.shape[:2]) >= 280 and pixels.shape[:2] == tuple(f * n for n in maps["vertical"].shape)
+    np.testing.assert_array_equal(pixels[::f, ::f], pixels[f - 1::f, f - 1::f])  # blocks of f x f equal pixels
 
 
 def test_grid_building_block():
@@ -89,3 +93,16 @@ def test_grid_building_block():
     assert [t.get_text() for t in fig.axes[0].texts][:2] == ["1", "0"]
     with pytest.raises(ValueError, match="at least one map"):
         grid([])
+
+
+def test_curves_of_one_epoch_are_readable(tmp_path):
+    from glassnet.viz.training import curves_figure, plot_curves
+    history = [{"epoch": 1, "train_loss": 1.54, "train_accuracy": 0.30, "val_loss": 1.14, "val_accuracy": 0.51}]
+    fig = curves_figure(history, title="lenet5 on shapes, test accuracy 0.506")
+    loss_ax, acc_ax = fig.axes[:2]
+    assert acc_ax.get_ylim() == (0, 1.02)  # accuracy on its whole range, not a magnified 0.945..1.05
+    assert loss_ax.get_ylim()[0] == 0 and loss_ax.get_ylim()[1] > 1.54
+    assert list(acc_ax.get_xticks()) == [1]  # whole epochs only
+    assert {t.get_text() for t in acc_ax.texts} == {"0.300", "0.510"}  # the values, written out
+    assert fig._suptitle.get_text() == "lenet5 on shapes, test accuracy 0.506"
+    assert_valid_png(plot_curves(history, tmp_path / "c.png", title="t"))

@@ -64,7 +64,18 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach: bool | None = None) -> None:
-    """Clamp every gradient element into [-clip_value, clip_value]."""
+    """Clip every gradient element to [-clip_value, clip_value], in place (PyTorch's
+    clip_grad_value_); parameters without a gradient are skipped.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer.weight.grad = np.array([[5.0, -0.5]], dtype=np.float32)
+        >>> nn.utils.clip_grad_value_(layer.parameters(), 1.0)
+        >>> layer.weight.grad.tolist()
+        [[1.0, -0.5]]
+    """
     clip_value = float(clip_value)
     for p in _tensors(parameters):
         if p.grad is not None:

@@ -1,0 +1,28 @@
+"""The examples in the docstrings of the layers, optimisers and data tools run as written (the
+API reference on the documentation site shows them)."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["glassnet.nn.local", "glassnet.nn.tiled", "glassnet.nn.convmap", "glassnet.nn.subsampling",
+           "glassnet.nn.container", "glassnet.nn.batchnorm", "glassnet.nn.loss", "glassnet.nn.conv", "glassnet.nn.pooling", "glassnet.nn.linear", "glassnet.nn.activation",
+           "glassnet.nn.dropout", "glassnet.nn.init", "glassnet.nn.utils", "glassnet.optim.sgd",
+           "glassnet.optim.adam", "glassnet.optim.optimizer", "glassnet.optim.lr_scheduler",
+           "glassnet.data.preprocess", "glassnet.data.dataloader", "glassnet.data.dataset", "glassnet.models.trained", "glassnet.functional.conv",
+           "glassnet.functional.pooling", "glassnet.functional.activation", "glassnet.functional.linear", "glassnet.functional.loss"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_documented_classes_have_examples():
+    from glassnet import nn, optim
+    for cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.Linear,
+                nn.Flatten, nn.ReLU, nn.Dropout, optim.SGD, optim.Adam):
+        assert ">>> " in (cls.__doc__ or ""), f"{cls.__name__} has no example"

@@ -223,7 +223,7 @@ def test_features_of_a_colour_model(capsys, tmp_path, image_files, monkeypatch):
     nn = pytest.importorskip("glassnet.nn")
     import glassnet.explain.cli as cli
     monkeypatch.setattr(cli, "load_model_info",
-                        lambda name, checkpoint: (nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()), "rgb", None))
+                        lambda name, checkpoint, note=True: (nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()), "rgb", None))
     status, out, _ = run(capsys, "features", str(image_files[1]), "--model", "rgb", "--out", str(tmp_path / "c.png"))
     assert status == 0, out
     assert "input: (3, 30, 40)" in out and "0: Conv2d: (2, 28, 38)" in out

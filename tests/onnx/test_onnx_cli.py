@@ -30,7 +30,7 @@ def test_export_a_trained_run_and_run_it_in_onnxruntime(run_dir, tmp_path, capsy
     path = tmp_path / "run.onnx"
     assert main(["export", str(run_dir), str(path)]) == 0
     assert f"wrote {path}" in capsys.readouterr().out
-    model, meta, _ = _load_trained(str(run_dir))
+    model = _load_trained(str(run_dir)).model
     x = randn((5, 1, 40))  # mnist1d samples
     np.testing.assert_allclose(run_onnxruntime(path, x), run_glassnet(model, x), rtol=1e-4, atol=1e-5)
 

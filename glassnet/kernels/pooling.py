@@ -19,8 +19,8 @@ two steps:
    the table: a max with its argmax, or a sum divided by the divisor. Each loop comes in two
    orders, one per memory layout: plane by plane for NCHW memory, and with the channels
    innermost (one contiguous run of C values per window position) for channels-last memory.
-   Large inputs are split by sample between the two threads (threads.split_batch); the loops
-   hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
+   Large inputs are shared among the threads by plane (threads.split_batch), the forward
+   loops by output position when there are fewer planes than threads; the loops hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
    waited for a descheduled worker thread and ran several times slower than a serial loop.)
 
 A table holds O * K int64 entries, the size of one plane's im2col matrix whatever N and C are;
@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from .sizes import Pads, check_window_fits, pool_output_size, positive_tuple, resolve_padding
-from .threads import PARALLEL_BYTES, split_batch
+from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
@@ -349,9 +349,21 @@ def _channels_innermost(planes: np.ndarray) -> bool:
 
 
 def _over_planes(planes: np.ndarray, work) -> None:
-    """work(a0, a1) over the planes (A, L, B), split between the threads (threads.split_batch)
+    """work(a0, a1) over the planes (A, L, B), shared among the threads (threads.split_batch)
     when the input is large enough. Each thread writes only its own rows a0:a1."""
     split_batch(planes.shape[0], work, planes.nbytes > PARALLEL_BYTES)
+
+
+def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
+    """work(a0, a1, o0, o1) over the planes (A, L, B) and the n_out output positions: shared by
+    planes as _over_planes does, or by output positions when there are fewer planes than threads
+    (a batch of one channels-last map is a single plane; inference on it uses the cores too).
+    Only for the forward loops, whose output positions are written independently."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads():
+        split_batch(planes.shape[0], lambda a0, a1: work(a0, a1, 0, n_out), worth_it)
+    else:
+        split_batch(n_out, lambda o0, o1: work(0, planes.shape[0], o0, o1), worth_it)
 
 
 def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -359,7 +371,8 @@ def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
     loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
-    _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, y[a0:a1], indices[a0:a1]))
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
     shape = x.shape[:2] + tuple(out_shape)
     return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
 
@@ -368,7 +381,8 @@ def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_s
     xp = _planes(x)  # (A, L, B)
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
-    _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, divisor, y[a0:a1]))
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], divisor[o0:o1], y[a0:a1, o0:o1]))
     return _unplanes(y, x.shape[:2] + tuple(out_shape))  # (N, C, *out), in x's layout
 
 

@@ -207,34 +207,42 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
             xp = _to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
         wm = im2col.weight_matrix(wf, groups) if needs[0] else None  # (G, K Cg, Og)
         dxp = np.empty((n,) + padded + (x.shape[1],), dtype=dy.dtype) if needs[0] else None  # (N, *padded, C_in)
-        # dW and db: sums over fixed blocks of patch rows, added along a fixed tree (blocks.py);
-        # dX: whole samples, in fixed blocks of `per` samples
+        # dW and db: sums over fixed blocks of patch rows in a fixed order (blocks.py); dX: whole
+        # samples, in fixed blocks of `per` samples
         rows = n * positions
-        size = im2col.block_rows((n,) + padded + (x.shape[1],), k, stride, out, groups, dy.itemsize)
-        leaves = max(blocks.count(rows, size), 1) if needs[1] or needs[2] else 0  # one (empty) for N = 0
+        xp_shape = (n,) + padded + (x.shape[1],)
+        size = im2col.block_rows(xp_shape, k, stride, out, groups, dy.itemsize)
+        leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
         per = blocks.sample_block(n, positions)
-
-        def leaf(i):  # [dW, db] of the patch rows of block i, as needed
-            r = (i * size, min((i + 1) * size, rows))
-            return ([im2col.weight_grad(xp, dy_cl, k, stride, dilation, groups, r)] if needs[1] else []) + \
-                   ([im2col.column_sums(dy_cl, r)] if needs[2] else [])
+        # small partials (db; dW of a single-channel input, prod(k) x C_out values) are kept for
+        # every block and summed in block order; large ones are summed along the tree as they come
+        db_parts = np.empty((leaves, dy.shape[1]), dtype=dy.dtype) if needs[2] else None
+        keep_dw = needs[1] and im2col.single_channel(xp_shape, stride)
+        dw_parts = np.empty((leaves, 1, math.prod(k), dy.shape[1]), dtype=dy.dtype) if keep_dw else None
 
         def work(row_blocks, sample_blocks):  # one thread's share of both
             n0, n1 = sample_blocks[0] * per, min(sample_blocks[1] * per, n)
             if needs[0] and n1 > n0:
                 dxp[n0:n1] = 0
                 im2col.transposed(dy_cl[n0:n1], wm, k, stride, dilation, dxp[n0:n1], per)
-            return blocks.partial_sums(*row_blocks, leaves, leaf)
+            if needs[2]:
+                im2col.column_sums(dy_cl, size, *row_blocks, db_parts)
+            if keep_dw:
+                im2col.weight_grad_blocks(xp, dy_cl, k, dilation, size, *row_blocks, dw_parts)
+            elif needs[1]:
+                return blocks.partial_sums(*row_blocks, leaves, lambda i: [im2col.weight_grad(
+                    xp, dy_cl, k, stride, dilation, groups, (i * size, min((i + 1) * size, rows)))])
+            return {}
 
         nodes = {}
         for part in split_together((leaves, blocks.count(n, per) if needs[0] else 0), work,
                                    im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize))):
             nodes.update(part)
-        sums = iter(blocks.tree_total(leaves, nodes) if leaves else ())
         if needs[1]:
-            dw = im2col.weight_from_matrix(next(sums), k)  # (C_out, C_in/G, *k)
+            dwm = dw_parts.sum(axis=0) if keep_dw else blocks.tree_total(leaves, nodes)[0]  # (G, K Cg, Og)
+            dw = im2col.weight_from_matrix(dwm, k)  # (C_out, C_in/G, *k)
         if needs[2]:
-            db = next(sums)
+            db = db_parts.sum(axis=0)
         if needs[0]:
             dx = pad_backward(move_channels_first(dxp), pads, padding_mode)
     if dw is not None and flip:

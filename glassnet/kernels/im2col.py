@@ -336,13 +336,26 @@ def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block,
 
 
 @njit(nogil=True, cache=True)
-def _column_sums(a, r0, r1, out):
-    """out[c] = sum of a[r, c] for r in r0:r1, row after row (a fixed order)."""
-    out[:] = 0
-    for r in range(r0, r1):
-        row = a[r]
-        for c in range(out.shape[0]):
-            out[c] += row[c]
+def _column_sums(a, size, b0, b1, out):
+    """out[i, c] = sum of a[r, c] over the rows r of block i (size rows each), for the blocks
+    i in b0:b1, row after row (a fixed order)."""
+    for i in range(b0, b1):
+        total = out[i]
+        total[:] = 0
+        for r in range(i * size, min((i + 1) * size, a.shape[0])):
+            row = a[r]
+            for c in range(total.shape[0]):
+                total[c] += row[c]
+
+
+@njit(nogil=True, cache=True)
+def _weight_grad_single_blocks(x, origins, taps, dy, full, per, b0, b1, out):
+    """out[i] = _weight_grad_single over the `per` samples of block i, for the blocks i in b0:b1."""
+    n_pos = origins.shape[0]
+    for i in range(b0, b1):
+        n0, n1 = i * per, min((i + 1) * per, x.shape[0])
+        out[i] = 0
+        _weight_grad_single(x[n0:n1], origins, taps, dy[n0 * n_pos:n1 * n_pos], full, out[i])
 
 
 # ---------------------------------------------------------------- layout
@@ -465,6 +478,12 @@ def _grid(xp_shape, kernel_size, dilation, out_shape):
     return grid_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(dilation), tuple(out_shape))
 
 
+def single_channel(xp_shape, stride) -> bool:
+    """Whether correlate and weight_grad take the single-channel path (_single_channel) for a
+    channels-last input of shape xp_shape (N, *Sp, C)."""
+    return xp_shape[-1] == 1 and all(s == 1 for s in stride)
+
+
 def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int,
                 rows: tuple[int, int] | None = None) -> np.ndarray:
     """dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c]: the correlation of the input
@@ -473,7 +492,8 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     channels-last -> (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix
     gives (C_out, C/G, *k)). One GEMM cols^T @ dY per block of block_rows rows: conv.py sums
     the blocks' results along the fixed tree of kernels/blocks.py, so that the sum does not
-    depend on how the blocks were shared among threads.
+    depend on how the blocks were shared among threads. (The single-channel path computes
+    many blocks at once: weight_grad_blocks.)
 
     The GEMM is NumPy's here, not numba's np.dot: the product of a transposed patch matrix ran
     1.1-1.6x slower in the BLAS numba calls (SciPy's OpenBLAS build) than in NumPy's.
@@ -482,33 +502,49 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     row_len = math.prod(kernel_size) * cg
     x, d = _flat_samples(xp), _flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
     r0, r1 = rows if rows is not None else (0, d.shape[0])
-    acc = np.zeros((groups, row_len, og), dtype=xp.dtype)
     if _single_channel(xp, stride):
+        out = np.empty((1, 1, row_len, og), dtype=xp.dtype)  # (blocks, G, K, C_out)
         origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
-        positions = origins.shape[0]
+        n0, n1 = r0 // origins.shape[0], r1 // origins.shape[0]
         full = _buffer("cols", (og, origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _weight_grad_single(x[r0 // positions:r1 // positions], origins, taps, d[r0:r1], full, acc[0])
-        return acc
+        _weight_grad_single_blocks(x[n0:n1], origins, taps, d[r0:r1], full, max(n1 - n0, 1), 0, 1, out[:, 0])
+        return out[0]
     index, run, _ = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
     size = block_rows(xp.shape, kernel_size, stride, dy.shape[1:-1], groups, xp.itemsize)
+    acc = np.empty((groups, row_len, og), dtype=xp.dtype)
     part = np.empty_like(acc[0])  # (K Cg, Og)
     for c0 in range(r0, r1, size):
         c1 = min(c0 + size, r1)
         patches = _buffer("cols", (c1 - c0, row_len), xp.dtype)
         for g in range(groups):
             _gather(x, index, run, g * cg, c0, c1, patches)
-            acc[g] += np.matmul(patches.T, d[c0:c1, g * og:(g + 1) * og], out=part)
+            if c0 == r0:  # the first block: its product is the start of the sum
+                np.matmul(patches.T, d[c0:c1, g * og:(g + 1) * og], out=acc[g])
+            else:
+                acc[g] += np.matmul(patches.T, d[c0:c1, g * og:(g + 1) * og], out=part)
+    if r1 <= r0:
+        acc[:] = 0
     return acc
 
 
-def column_sums(dy: np.ndarray, rows: tuple[int, int] | None = None) -> np.ndarray:
-    """db[co] = sum of dy[n, o, co] over the patch rows (n, o) numbered r0:r1 of rows = (r0, r1)
-    (None: all), added row after row; dy (N, *out, C_out) channels-last."""
-    d = _flat_rows(dy)  # (N P, C_out)
-    r0, r1 = rows if rows is not None else (0, d.shape[0])
-    out = np.empty(d.shape[1], dtype=dy.dtype)
-    _column_sums(d, r0, r1, out)
-    return out
+def weight_grad_blocks(xp: np.ndarray, dy: np.ndarray, kernel_size, dilation, size: int, b0: int, b1: int,
+                       out: np.ndarray) -> None:
+    """out[i] = weight_grad over the patch rows of block i (size = block_rows rows, whole
+    samples), for the blocks i in b0:b1, on the single-channel path (a single-channel input at
+    stride 1), in one call: there a block's partial is only prod(k) x C_out values, cheap to
+    compute, and a call per block cost as much as the sums (LeNet-5's first layer).
+    out (blocks, 1, prod(k), C_out)."""
+    origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
+    full = _buffer("cols", (dy.shape[-1], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
+    _weight_grad_single_blocks(_flat_samples(xp), origins, taps, _flat_rows(dy), full, size // origins.shape[0],
+                               b0, b1, out[:, 0])
+
+
+def column_sums(dy: np.ndarray, size: int, b0: int, b1: int, out: np.ndarray) -> None:
+    """out[i, co] = sum of dy[n, o, co] over the patch rows (n, o) of block i (size rows each),
+    for the blocks i in b0:b1, added row after row; dy (N, *out, C_out) channels-last,
+    out (blocks, C_out)."""
+    _column_sums(_flat_rows(dy), size, b0, b1, out)
 
 
 def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray,

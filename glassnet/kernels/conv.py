@@ -23,7 +23,8 @@ Backward (seed 003), for dY = dL/dy:
 The input gradient and the transposed convolution are one computation (im2col.transposed), and
 so are the forward convolution and the transposed convolution's input gradient
 (im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py;
-long kernels at stride 1 go through the FFT instead (fft_conv.py), chosen by size.
+long kernels at stride 1 go through the FFT instead (fft_conv.py), and 3x3 kernels at stride 1
+with many channels through Winograd's F(2x2, 3x3) (winograd.py), both chosen by size.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import math
 
 import numpy as np
 
-from . import blocks, fft_conv, im2col
+from . import blocks, fft_conv, im2col, winograd
 from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
 from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
@@ -160,8 +161,11 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
             y += bias.reshape((-1,) + (1,) * len(out))
         return (y, None) if return_padded else y
     n, k = x.shape[0], w.shape[2:]
-    wm = im2col.weight_matrix(w, groups)  # (G, K Cg, Og)
     xp = _to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
+    if winograd.worthwhile(x.shape, w.shape, stride, dilation, groups, x.dtype):
+        y = move_channels_first(winograd.correlate(xp, winograd.kernel_transform(w), bias))
+        return (y, xp) if return_padded else y
+    wm = im2col.weight_matrix(w, groups)  # (G, K Cg, Og)
     y = np.empty((n,) + out + (w.shape[0],), dtype=x.dtype)  # (N, *out, C_out)
     rows, size = n * math.prod(out), im2col.block_rows(xp.shape, k, stride, out, groups, x.itemsize)
 
@@ -200,6 +204,9 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         if needs[0]:
             dx = pad_backward(dxp, pads, padding_mode)
     else:
+        if needs[0] and winograd.worthwhile(x.shape, w.shape, stride, dilation, groups, x.dtype):
+            dx = _winograd_input_grad(dy, wf, pads, padding_mode)  # the weight gradient stays below
+            needs = (False,) + tuple(needs[1:])
         n, k, positions = x.shape[0], w.shape[2:], math.prod(out)
         padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
         dy_cl = _to_channels_last(dy)  # (N, *out, C_out)
@@ -248,6 +255,18 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))
     return dx, dw, db
+
+
+def _winograd_input_grad(dy: np.ndarray, w: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
+    """dx (N, C_in, H, W) of a 3x3 stride-1 convolution through winograd.input_grad. With zero
+    padding of at most 2 only the input's own positions are computed (dY padded by 2 - p: the
+    same number of tiles as the forward); otherwise the whole padded input's gradient, then the
+    padding's adjoint."""
+    dy_cl = _to_channels_last(dy)  # (N, H_out, W_out, C_out)
+    if padding_mode == "zeros" and all(lo <= 2 and hi <= 2 for lo, hi in pads):
+        return move_channels_first(winograd.input_grad(dy_cl, w, tuple((2 - lo, 2 - hi) for lo, hi in pads)))
+    dxp = winograd.input_grad(dy_cl, w, ((2, 2), (2, 2)))  # (N, *padded, C_in)
+    return pad_backward(move_channels_first(dxp), pads, padding_mode)
 
 
 def _transpose_geometry(x_shape, w_shape, stride, padding, output_padding, dilation):

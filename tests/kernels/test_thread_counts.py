@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import activation as A
-from glassnet.kernels import blocks, conv, im2col, pooling, threads
+from glassnet.kernels import blocks, conv, im2col, pooling, threads, winograd
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def splits(monkeypatch):
         monkeypatch.setattr(module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
+    monkeypatch.setattr(winograd, "TILES", 8)
     sizes = []
     run = threads.run_side_by_side
 
@@ -108,6 +109,8 @@ CASES = {
     "conv2d one channel": _conv((5, 1, 12, 12), (6, 1, 5, 5), padding=2),
     "conv2d dilation": _conv((4, 3, 11, 11), (5, 3, 3, 3), dilation=2),
     "conv2d batch 1": _conv((1, 3, 16, 16), (6, 3, 3, 3), padding=1),
+    "conv2d Winograd": _conv((3, 32, 9, 8), (32, 32, 3, 3), padding=1),
+    "conv2d Winograd batch 1 reflect": _conv((1, 32, 11, 10), (33, 32, 3, 3), padding=1, padding_mode="reflect"),
     "conv1d": _conv((6, 2, 40), (4, 2, 5), stride=3),
     "conv1d long kernel (FFT)": _conv((3, 1, 400), (4, 1, 101)),
     "conv3d": _conv((3, 2, 6, 5, 7), (4, 2, 3, 3, 3), padding=1),

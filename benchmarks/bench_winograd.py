@@ -1,0 +1,93 @@
+"""Winograd F(2x2, 3x3) (kernels/winograd.py) against im2col + GEMM (kernels/im2col.py) for 3x3
+stride-1 convolutions, forward + backward through glassnet's kernels, paired and interleaved in
+one process: the float32 error of each against a float64 reference, and the CPU time of each.
+
+    python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
+
+Each case runs with winograd.MIN_CHANNELS at 1 (Winograd for the forward and the input gradient,
+im2col for the weight gradient, as conv.py chooses) and at infinity (im2col throughout),
+alternating. Reported: the largest error of y, dx and dw relative to the largest value of each
+(float64 reference: the im2col path in float64), the median process CPU time per call of each
+path and the median of the paired ratios Winograd / im2col (CPU time: on a machine shared with
+other work it is far steadier than wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import glassnet  # noqa: E402
+from bench_engine import _now_and_load  # noqa: E402
+from glassnet.kernels import conv, winograd  # noqa: E402
+
+# (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd ones
+CASES = [(64, 6, 14, 16), (64, 16, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64),
+         (32, 128, 16, 128), (8, 64, 31, 64), (1, 64, 56, 64)]
+
+
+def _step(x, w, b, dy):
+    def run():
+        y, xp = conv.conv_forward(x, w, b, 1, 1, return_padded=True)
+        return (y,) + conv.conv_backward(dy, x, w, 1, 1, xp=xp)
+    return run
+
+
+def _cpu(fn, calls) -> float:
+    fn()
+    start = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) / calls
+
+
+def _errors(got, want) -> str:
+    return " ".join(f"{float(np.abs(g - t).max() / np.abs(t).max()):.1e}" for g, t in zip(got, want))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=11)
+    parser.add_argument("--calls", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    glassnet.set_num_threads(args.threads)
+    print(f"threads {args.threads}, forward + backward, median of {args.reps} paired repetitions; {_now_and_load()}")
+    print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
+          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio':>6s}")
+    rng = np.random.default_rng(0)
+    default = winograd.MIN_CHANNELS
+    for n, c, h, o in CASES:
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+        b = rng.standard_normal(o).astype(np.float32)
+        dy = rng.standard_normal((n, o, h, h)).astype(np.float32)
+        step = _step(x, w, b, dy)
+        reference = _step(*(a.astype(np.float64) for a in (x, w, b, dy)))()[:3]
+        paths = {"im2col": float("inf"), "winograd": 1}
+        errors, times = {}, {name: [] for name in paths}
+        for name, least in paths.items():
+            winograd.MIN_CHANNELS = least
+            errors[name] = _errors(step()[:3], reference)
+        for r in range(args.reps):
+            for name in (paths if r % 2 == 0 else list(paths)[::-1]):
+                winograd.MIN_CHANNELS = paths[name]
+                times[name].append(_cpu(step, args.calls))
+        winograd.MIN_CHANNELS = default
+        ratio = statistics.median(a / b for a, b in zip(times["winograd"], times["im2col"]))
+        print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
+              f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
+              f"{ratio:6.2f}", flush=True)
+    print(f"done; {_now_and_load()}")
+
+
+if __name__ == "__main__":
+    main()

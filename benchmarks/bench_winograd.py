@@ -4,12 +4,13 @@ one process: the float32 error of each against a float64 reference, and the CPU 
 
     python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
 
-Each case runs with winograd.MIN_CHANNELS at 1 (Winograd for the forward and the input gradient,
-im2col for the weight gradient, as conv.py chooses) and at infinity (im2col throughout),
-alternating. Reported: the largest error of y, dx and dw relative to the largest value of each
-(float64 reference: the im2col path in float64), the median process CPU time per call of each
-path and the median of the paired ratios Winograd / im2col (CPU time: on a machine shared with
-other work it is far steadier than wall time).
+Each case runs with Winograd allowed for every channel count (winograd.MIN_IN = MIN_OUT = 1:
+Winograd for the forward and the input gradient, im2col for the weight gradient) and not at all
+(im2col throughout), alternating. Reported: the largest error of y, dx and dw relative to the
+largest value of each (float64 reference: the im2col path in float64), the median process CPU
+time per call of forward + backward on each path, and the medians of the paired ratios
+Winograd / im2col for the forward alone, the input gradient alone and forward + backward (CPU
+time: on a machine shared with other work it is far steadier than wall time).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from bench_engine import _now_and_load  # noqa: E402
 from glassnet.kernels import conv, winograd  # noqa: E402
 
 # (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd ones
-CASES = [(64, 6, 14, 16), (64, 16, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64),
-         (32, 128, 16, 128), (8, 64, 31, 64), (1, 64, 56, 64)]
+CASES = [(64, 6, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64), (32, 128, 16, 128),
+         (8, 64, 31, 64), (16, 64, 16, 64), (1, 64, 56, 64)]
 
 
 def _step(x, w, b, dy):
@@ -39,6 +40,13 @@ def _step(x, w, b, dy):
         y, xp = conv.conv_forward(x, w, b, 1, 1, return_padded=True)
         return (y,) + conv.conv_backward(dy, x, w, 1, 1, xp=xp)
     return run
+
+
+def _parts(x, w, b, dy):
+    """forward alone, input gradient alone, forward + backward."""
+    return {"forward": lambda: conv.conv_forward(x, w, b, 1, 1),
+            "input grad": lambda: conv.conv_backward(dy, x, w, 1, 1, needs=(True, False, False)),
+            "all": _step(x, w, b, dy)}
 
 
 def _cpu(fn, calls) -> float:
@@ -62,30 +70,33 @@ def main() -> None:
     glassnet.set_num_threads(args.threads)
     print(f"threads {args.threads}, forward + backward, median of {args.reps} paired repetitions; {_now_and_load()}")
     print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
-          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio':>6s}")
+          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'all':>5s}")
     rng = np.random.default_rng(0)
-    default = winograd.MIN_CHANNELS
+    default = winograd.MIN_IN, winograd.MIN_OUT
+    paths = {"im2col": (float("inf"),) * 2, "winograd": (1, 1)}
     for n, c, h, o in CASES:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
         w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
         b = rng.standard_normal(o).astype(np.float32)
-        dy = rng.standard_normal((n, o, h, h)).astype(np.float32)
-        step = _step(x, w, b, dy)
-        reference = _step(*(a.astype(np.float64) for a in (x, w, b, dy)))()[:3]
-        paths = {"im2col": float("inf"), "winograd": 1}
-        errors, times = {}, {name: [] for name in paths}
+        dy = np.moveaxis(np.ascontiguousarray(rng.standard_normal((n, h, h, o)).astype(np.float32)), -1, 1)  # channels-last
+        reference = _step(*(np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b, dy)))()[:3]
+        errors, ratios, times = {}, {}, {name: [] for name in paths}
         for name, least in paths.items():
-            winograd.MIN_CHANNELS = least
-            errors[name] = _errors(step()[:3], reference)
-        for r in range(args.reps):
-            for name in (paths if r % 2 == 0 else list(paths)[::-1]):
-                winograd.MIN_CHANNELS = paths[name]
-                times[name].append(_cpu(step, args.calls))
-        winograd.MIN_CHANNELS = default
-        ratio = statistics.median(a / b for a, b in zip(times["winograd"], times["im2col"]))
+            winograd.MIN_IN, winograd.MIN_OUT = least
+            errors[name] = _errors(_step(x, w, b, dy)()[:3], reference)
+        for part, fn in _parts(x, w, b, dy).items():
+            pair = {name: [] for name in paths}
+            for r in range(args.reps):
+                for name in (paths if r % 2 == 0 else list(paths)[::-1]):
+                    winograd.MIN_IN, winograd.MIN_OUT = paths[name]
+                    pair[name].append(_cpu(fn, args.calls))
+            ratios[part] = statistics.median(a / b for a, b in zip(pair["winograd"], pair["im2col"]))
+            if part == "all":
+                times = pair
+        winograd.MIN_IN, winograd.MIN_OUT = default
         print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
               f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
-              f"{ratio:6.2f}", flush=True)
+              f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['all']:5.2f}", flush=True)
     print(f"done; {_now_and_load()}")
 
 

@@ -204,7 +204,8 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         if needs[0]:
             dx = pad_backward(dxp, pads, padding_mode)
     else:
-        if needs[0] and winograd.worthwhile(x.shape, w.shape, stride, dilation, groups, x.dtype):
+        swapped = (w.shape[1], w.shape[0]) + tuple(w.shape[2:])  # the input gradient's product: C_out -> C_in
+        if needs[0] and winograd.worthwhile(x.shape, swapped, stride, dilation, groups, x.dtype):
             dx = _winograd_input_grad(dy, wf, pads, padding_mode)  # the weight gradient stays below
             needs = (False,) + tuple(needs[1:])
         n, k, positions = x.shape[0], w.shape[2:], math.prod(out)

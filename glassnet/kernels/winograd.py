@@ -18,7 +18,8 @@ one per position k of the 4x4 transformed tile, over all tiles t at once:
     forward      M[k] (tiles, C_out) = V[k] (tiles, C_in) @ U[k] (C_in, C_out),
                  V[k, t] = (B^T d_t B)[k],  U[k, c, co] = (G g[co, c] G^T)[k],  then Y_t = A^T M_t A.
     input grad   the full correlation of dY with the 180-degree-rotated kernels (seed 003) is the
-                 forward itself on dY padded by 2, kernels rotated and C_in, C_out swapped.
+                 forward itself on dY zero-padded by 2 (by 2 - p for the input's own positions
+                 under a zero padding p), kernels rotated and C_in, C_out swapped.
     weight grad  the adjoint of the forward in g: dg = G^T [ sum_t (A dY_t A^T) (.) V_t ] G, i.e.
                  16 products dU[k] (C_in, C_out) = V[k]^T (C_in, tiles) @ E[k] (tiles, C_out) with
                  E[k, t] = (A dY_t A^T)[k], summed over tiles, then G^T dU G.
@@ -45,21 +46,25 @@ from . import blocks
 from .threads import split_batch
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3)
-TILES = 256  # tiles per chunk: V (16, TILES, C_in) fits a core's L2 cache for C_in up to 128
-# Chosen where it measured faster than im2col + GEMM (docs/benchmarks.md, forward, one thread):
-# 0.75-0.89x the time from 32 channels in and out up; 1.08x with 6 in and 16 out.
-MIN_CHANNELS = 32
+TILES = 256  # tiles per chunk: V (16, TILES, C_in) is 2 MiB for C_in = 128, a core's L2 cache
+# Chosen where it measured faster than im2col + GEMM (one thread, paired; docs/benchmarks.md): a
+# product from at least MIN_IN channels to at least MIN_OUT. The forward took 0.75-0.92 of
+# im2col's time from 32 to 64 channels and up, the input gradient (a product from C_out to C_in
+# channels) 0.78-0.95 from 64 to 64 and up, but 1.06-1.13 from 64 to 32, and both 0.97-1.03 from
+# 32 to 32 (within the noise); with 6 channels in and 16 out the forward took 1.08.
+MIN_IN, MIN_OUT = 32, 64
 
 _local = threading.local()
 
 
 def worthwhile(x_shape, w_shape, stride, dilation, groups: int, dtype) -> bool:
-    """Whether conv.py takes this path: a 2-D 3x3 kernel at stride 1 and dilation 1, one group,
-    float32 (float64 stays on the direct sums: it is the reference), at least MIN_CHANNELS
-    channels in and out."""
+    """Whether conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
+    (for the input gradient: (C_in, C_out, k...), the channels swapped): a 2-D 3x3 kernel at
+    stride 1 and dilation 1, one group, float32 (float64 stays on the direct sums: it is the
+    reference), at least MIN_IN channels in and MIN_OUT out."""
     return (len(w_shape) == 4 and tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1)
             and tuple(dilation) == (1, 1) and groups == 1 and np.dtype(dtype) == np.float32
-            and w_shape[0] >= MIN_CHANNELS and w_shape[1] >= MIN_CHANNELS)
+            and w_shape[1] >= MIN_IN and w_shape[0] >= MIN_OUT)
 
 
 def kernel_transform(w: np.ndarray) -> np.ndarray:

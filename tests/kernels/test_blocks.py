@@ -59,9 +59,9 @@ def _lenet():
 def _mixed():
     """Every kind of convolution and pooling a training step can share among threads."""
     return nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1, padding_mode="reflect"), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),  # Winograd's forward and input gradient
-        nn.Conv2d(32, 16, 3, stride=2, padding=1, groups=2), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(3, 64, 3, padding=1, padding_mode="reflect"), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),  # Winograd's forward and input gradient
+        nn.Conv2d(64, 16, 3, stride=2, padding=1, groups=2), nn.ReLU(), nn.AvgPool2d(2),
         nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
         nn.MaxPool2d(3, stride=2, padding=1), nn.Conv2d(8, 4, 1), nn.Flatten(), nn.Linear(4 * 8 * 8, 5))
 

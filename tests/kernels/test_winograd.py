@@ -45,15 +45,15 @@ def taken(monkeypatch):
 # mode, paddings 0-2 (the input gradient of the input's own positions) and 3 (of the whole
 # padded input, then the padding's adjoint), more channels in than out and the reverse
 SHAPES = [
-    (2, 32, 8, 8, 32, 1, "zeros"),
-    (3, 32, 9, 7, 40, 1, "zeros"),
-    (1, 48, 11, 6, 32, 0, "zeros"),
-    (2, 32, 7, 10, 33, 2, "zeros"),
-    (2, 32, 6, 6, 32, 3, "zeros"),
-    (2, 32, 8, 9, 32, 1, "reflect"),
-    (2, 32, 7, 7, 32, 1, "replicate"),
-    (2, 32, 5, 8, 32, 2, "circular"),
-    (1, 64, 17, 17, 32, 1, "zeros"),
+    (2, 64, 8, 8, 64, 1, "zeros"),
+    (3, 64, 9, 7, 72, 1, "zeros"),
+    (1, 80, 11, 6, 64, 0, "zeros"),
+    (2, 64, 7, 10, 65, 2, "zeros"),
+    (2, 64, 6, 6, 64, 3, "zeros"),
+    (2, 64, 8, 9, 64, 1, "reflect"),
+    (2, 64, 7, 7, 64, 1, "replicate"),
+    (2, 64, 5, 8, 64, 2, "circular"),
+    (1, 64, 17, 17, 64, 1, "zeros"),
 ]
 
 
@@ -70,6 +70,18 @@ def test_forward_and_input_grad_match_torch_and_float64(taken, n, c, h, w, o, pa
     for ours, exact in zip(got, _torch(x, k, b, dy, padding, padding_mode, torch.float64)):
         assert ours.dtype == np.float32
         assert np.abs(ours - exact).max() <= 2e-6 * max(np.abs(exact).max(), 1.0)
+
+
+@pytest.mark.parametrize("c, o, expected", [(32, 64, ["correlate"]), (64, 32, ["input_grad", "correlate"])])
+def test_each_direction_is_chosen_by_its_own_channel_counts(taken, c, o, expected):
+    """The forward is a product from C_in to C_out channels, the input gradient from C_out to C_in."""
+    rng, x, k, b = _data(2, c, 8, 8, o)
+    y = conv.conv_forward(x, k, b, 1, 1)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    got = [y, *conv.conv_backward(dy, x, k, 1, 1)]
+    assert taken == expected
+    for ours, want in zip(got, _torch(x, k, b, dy, 1, "zeros", torch.float32)):
+        np.testing.assert_allclose(ours, want, **TOL)
 
 
 def test_weight_grad_matches_torch_and_float64():
@@ -94,14 +106,14 @@ def test_the_transforms_invert_what_they_should():
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw, dtype", [
-    ((2, 16, 8, 8), (32, 16, 3, 3), {}, np.float32),  # too few channels in
-    ((2, 32, 8, 8), (16, 32, 3, 3), {}, np.float32),  # too few channels out
-    ((2, 32, 8, 8), (32, 32, 3, 3), {}, np.float64),  # float64 stays on the direct sums
-    ((2, 32, 8, 8), (32, 32, 3, 3), {"stride": 2}, np.float32),
-    ((2, 32, 8, 8), (32, 32, 3, 3), {"dilation": 2}, np.float32),
-    ((2, 32, 8, 8), (32, 16, 3, 3), {"groups": 2}, np.float32),
-    ((2, 32, 8, 8), (32, 32, 5, 5), {}, np.float32),
-    ((2, 32, 8, 8, 8), (32, 32, 3, 3, 3), {}, np.float32),
+    ((2, 16, 8, 8), (64, 16, 3, 3), {}, np.float32),  # too few channels in
+    ((2, 32, 8, 8), (32, 32, 3, 3), {}, np.float32),  # too few channels out, either way
+    ((2, 64, 8, 8), (64, 64, 3, 3), {}, np.float64),  # float64 stays on the direct sums
+    ((2, 64, 8, 8), (64, 64, 3, 3), {"stride": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 64, 3, 3), {"dilation": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 32, 3, 3), {"groups": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 64, 5, 5), {}, np.float32),
+    ((2, 64, 6, 6, 6), (64, 64, 3, 3, 3), {}, np.float32),
 ])
 def test_other_convolutions_stay_with_im2col(taken, x_shape, w_shape, kw, dtype):
     rng = np.random.default_rng(0)

@@ -4,7 +4,7 @@ one process: the float32 error of each against a float64 reference, and the CPU 
 
     python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
 
-Each case runs with Winograd allowed for every channel count (winograd.MIN_IN = MIN_OUT = 1:
+Each case runs with Winograd allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_WORK = 0:
 Winograd for the forward and the input gradient, im2col for the weight gradient) and not at all
 (im2col throughout), alternating. Reported: the largest error of y, dx and dw relative to the
 largest value of each (float64 reference: the im2col path in float64), the median process CPU
@@ -72,8 +72,8 @@ def main() -> None:
     print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
           f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'all':>5s}")
     rng = np.random.default_rng(0)
-    default = winograd.MIN_IN, winograd.MIN_OUT
-    paths = {"im2col": (float("inf"),) * 2, "winograd": (1, 1)}
+    default = winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK
+    paths = {"im2col": (float("inf"),) * 3, "winograd": (1, 1, 0)}
     for n, c, h, o in CASES:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
         w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
@@ -82,18 +82,18 @@ def main() -> None:
         reference = _step(*(np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b, dy)))()[:3]
         errors, ratios, times = {}, {}, {name: [] for name in paths}
         for name, least in paths.items():
-            winograd.MIN_IN, winograd.MIN_OUT = least
+            winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = least
             errors[name] = _errors(_step(x, w, b, dy)()[:3], reference)
         for part, fn in _parts(x, w, b, dy).items():
             pair = {name: [] for name in paths}
             for r in range(args.reps):
                 for name in (paths if r % 2 == 0 else list(paths)[::-1]):
-                    winograd.MIN_IN, winograd.MIN_OUT = paths[name]
+                    winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = paths[name]
                     pair[name].append(_cpu(fn, args.calls))
             ratios[part] = statistics.median(a / b for a, b in zip(pair["winograd"], pair["im2col"]))
             if part == "all":
                 times = pair
-        winograd.MIN_IN, winograd.MIN_OUT = default
+        winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = default
         print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
               f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
               f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['all']:5.2f}", flush=True)

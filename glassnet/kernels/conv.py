@@ -22,9 +22,10 @@ Backward (seed 003), for dY = dL/dy:
 
 The input gradient and the transposed convolution are one computation (im2col.transposed), and
 so are the forward convolution and the transposed convolution's input gradient
-(im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py;
-long kernels at stride 1 go through the FFT instead (fft_conv.py), and 3x3 kernels at stride 1
-with many channels through Winograd's F(2x2, 3x3) (winograd.py), both chosen by size.
+(im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py,
+in fixed blocks summed in a fixed order so that the result does not depend on the threads
+(blocks.py); long kernels at stride 1 go through the FFT instead (fft_conv.py), and 3x3 kernels
+at stride 1 with many channels through Winograd's F(2x2, 3x3) (winograd.py), both chosen by size.
 """
 
 from __future__ import annotations

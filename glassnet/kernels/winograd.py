@@ -37,6 +37,7 @@ thread count here either.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -48,11 +49,13 @@ from .threads import split_batch
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3)
 TILES = 256  # tiles per chunk: V (16, TILES, C_in) is 2 MiB for C_in = 128, a core's L2 cache
 # Chosen where it measured faster than im2col + GEMM (one thread, paired; docs/benchmarks.md): a
-# product from at least MIN_IN channels to at least MIN_OUT. The forward took 0.75-0.92 of
-# im2col's time from 32 to 64 channels and up, the input gradient (a product from C_out to C_in
-# channels) 0.78-0.95 from 64 to 64 and up, but 1.06-1.13 from 64 to 32, and both 0.97-1.03 from
-# 32 to 32 (within the noise); with 6 channels in and 16 out the forward took 1.08.
+# product from at least MIN_IN channels to at least MIN_OUT, with at least MIN_WORK multiply-adds
+# per tap (positions x C_in x C_out). With 32 to 128 channels and 2-6 x 10^8 of them the forward
+# took 0.80-0.92 of im2col's time and forward + backward 0.90-0.95; from 64 to 32 channels the
+# input gradient took 1.06-1.13; and with 64 channels and 1.3-3.1 x 10^7 (batch 1 at 56x56,
+# batch 8 at 31x31, batch 16 at 16x16) forward + backward took 1.00-1.01, a draw.
 MIN_IN, MIN_OUT = 32, 64
+MIN_WORK = 1 << 26
 
 _local = threading.local()
 
@@ -61,10 +64,12 @@ def worthwhile(x_shape, w_shape, stride, dilation, groups: int, dtype) -> bool:
     """Whether conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
     (for the input gradient: (C_in, C_out, k...), the channels swapped): a 2-D 3x3 kernel at
     stride 1 and dilation 1, one group, float32 (float64 stays on the direct sums: it is the
-    reference), at least MIN_IN channels in and MIN_OUT out."""
+    reference), at least MIN_IN channels in and MIN_OUT out, and at least MIN_WORK multiply-adds
+    per tap (the input's positions, which are about the output's at stride 1, x C_in x C_out)."""
     return (len(w_shape) == 4 and tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1)
             and tuple(dilation) == (1, 1) and groups == 1 and np.dtype(dtype) == np.float32
-            and w_shape[1] >= MIN_IN and w_shape[0] >= MIN_OUT)
+            and w_shape[1] >= MIN_IN and w_shape[0] >= MIN_OUT
+            and math.prod(x_shape[:1] + tuple(x_shape[2:])) * w_shape[0] * w_shape[1] >= MIN_WORK)
 
 
 def kernel_transform(w: np.ndarray) -> np.ndarray:

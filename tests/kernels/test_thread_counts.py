@@ -13,22 +13,16 @@ from glassnet.kernels import blocks, conv, im2col, pooling, threads, winograd
 
 
 @pytest.fixture
-def splits(monkeypatch):
-    """Every problem large enough to share, and small blocks (several per thread): the sizes of
-    the splits that ran are recorded."""
+def splits(monkeypatch, split_sizes):
+    """Every problem large enough to share (and to take Winograd), and small blocks (several per
+    thread); the sizes of the splits that ran are recorded (split_sizes)."""
     for module in (conv, pooling, A):
         monkeypatch.setattr(module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
     monkeypatch.setattr(winograd, "TILES", 8)
-    sizes = []
-    run = threads.run_side_by_side
-
-    def counting(calls):
-        sizes.append(len(calls))
-        return run(calls)
-    monkeypatch.setattr(threads, "run_side_by_side", counting)
-    return sizes
+    monkeypatch.setattr(winograd, "MIN_WORK", 0)
+    return split_sizes
 
 
 def _channels_last(a):

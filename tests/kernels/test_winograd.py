@@ -31,7 +31,8 @@ def _torch(x, w, b, dy, padding, padding_mode, dtype):
 
 @pytest.fixture
 def taken(monkeypatch):
-    """Which Winograd functions conv.py called."""
+    """Which Winograd functions conv.py called; small problems count as large enough (MIN_WORK 0)."""
+    monkeypatch.setattr(winograd, "MIN_WORK", 0)
     calls = []
     for name in ("correlate", "input_grad", "weight_grad"):
         def spy(*args, _f=getattr(winograd, name), _name=name, **kw):
@@ -82,6 +83,13 @@ def test_each_direction_is_chosen_by_its_own_channel_counts(taken, c, o, expecte
     assert taken == expected
     for ours, want in zip(got, _torch(x, k, b, dy, 1, "zeros", torch.float32)):
         np.testing.assert_allclose(ours, want, **TOL)
+
+
+@pytest.mark.parametrize("n, expected", [(4, True), (2, False)])
+def test_only_large_enough_problems_take_it(n, expected):
+    """64 channels in and out at 64x64: 2^26 multiply-adds per tap at batch 4, half that at 2."""
+    x_shape, w_shape = (n, 64, 64, 64), (64, 64, 3, 3)
+    assert winograd.worthwhile(x_shape, w_shape, (1, 1), (1, 1), 1, np.float32) is expected
 
 
 def test_weight_grad_matches_torch_and_float64():

@@ -224,7 +224,8 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
         per = blocks.sample_block(n, positions)
         # small partials (db; dW of a single-channel input, prod(k) x C_out values) are kept for
-        # every block and summed in block order; large ones are summed along the tree as they come
+        # every block and added up by one NumPy sum over the blocks (its order fixed by the
+        # shapes); large ones are added along the tree as they come
         db_parts = np.empty((leaves, dy.shape[1]), dtype=dy.dtype) if needs[2] else None
         keep_dw = needs[1] and im2col.single_channel(xp_shape, stride)
         dw_parts = np.empty((leaves, 1, math.prod(k), dy.shape[1]), dtype=dy.dtype) if keep_dw else None

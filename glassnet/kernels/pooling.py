@@ -349,9 +349,15 @@ def _channels_innermost(planes: np.ndarray) -> bool:
 
 
 def _over_planes(planes: np.ndarray, work) -> None:
-    """work(a0, a1) over the planes (A, L, B), shared among the threads (threads.split_batch)
-    when the input is large enough. Each thread writes only its own rows a0:a1."""
-    split_batch(planes.shape[0], work, planes.nbytes > PARALLEL_BYTES)
+    """work(a, b) over the planes (A, L, B), a and b slices of the first and last axes, shared
+    among the threads (threads.split_batch) when the input is large enough: by the first axis,
+    or by channels when there are fewer planes than threads (a batch of one channels-last map is
+    a single plane). Each thread writes only its own planes or channels."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads() or planes.shape[2] == 1:
+        split_batch(planes.shape[0], lambda a0, a1: work(slice(a0, a1), slice(None)), worth_it)
+    else:
+        split_batch(planes.shape[2], lambda b0, b1: work(slice(None), slice(b0, b1)), worth_it)
 
 
 def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
@@ -391,9 +397,9 @@ def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndar
     dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
     loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
 
-    def work(a0, a1):
-        dx[a0:a1] = 0
-        loop(dyp[a0:a1], table, divisor, dx[a0:a1])
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], table, divisor, dx[a, :, b])
 
     _over_planes(dx, work)
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), in dy's layout
@@ -434,9 +440,9 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
     loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
 
-    def work(a0, a1):
-        dx[a0:a1] = 0
-        loop(dyp[a0:a1], ind[a0:a1], dx[a0:a1])
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], ind[a, :, b], dx[a, :, b])
 
     _over_planes(dx, work)
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input

@@ -200,3 +200,18 @@ def test_under_a_busy_loop_the_results_are_the_one_thread_results(monkeypatch):
         for p in busy:
             p.join()
     threads.executor().contended_until = 0.0
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_a_batch_of_one_pooling_backward_is_shared_by_channels(at_threads, splits, n):
+    """One channels-last map is a single plane: the backward scatters split its channels."""
+    x = _channels_last(_data(0, (1, 9, 12, 12))[0])
+    y, indices = pooling.max_pool_forward(x, (2, 2))
+    dy = _channels_last(_data(1, y.shape)[0])
+    at_threads(1)
+    want = [pooling.max_pool_backward(dy, indices, x.shape), pooling.avg_pool_backward(dy, x.shape, (2, 2))]
+    at_threads(n)
+    splits.clear()
+    got = [pooling.max_pool_backward(dy, indices, x.shape), pooling.avg_pool_backward(dy, x.shape, (2, 2))]
+    assert splits == [n, n]
+    assert _bytes(got) == _bytes(want)

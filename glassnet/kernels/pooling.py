@@ -19,8 +19,9 @@ two steps:
    the table: a max with its argmax, or a sum divided by the divisor. Each loop comes in two
    orders, one per memory layout: plane by plane for NCHW memory, and with the channels
    innermost (one contiguous run of C values per window position) for channels-last memory.
-   Large inputs are shared among the threads by plane (threads.split_batch), the forward
-   loops by output position when there are fewer planes than threads; the loops hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
+   Large inputs are shared among the threads by plane (threads.split_batch); with fewer
+   planes than threads (a batch of one channels-last map) the forward loops split the output
+   positions and the backward ones the channels. The loops hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
    waited for a descheduled worker thread and ran several times slower than a serial loop.)
 
 A table holds O * K int64 entries, the size of one plane's im2col matrix whatever N and C are;

@@ -1,25 +1,28 @@
 """glassnet vs PyTorch, side by side in one process, through the public Tensor API.
 
-    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d] [--threads 2]
+    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d] [--threads N]
 
 Every case runs forward + backward in both frameworks with the same thread count
-(torch.set_num_threads(2), glassnet's two convolution workers), interleaved: for each repetition
-glassnet and PyTorch alternate (the order alternating too), and each timed block of --calls calls
-is preceded by a short pause (OpenBLAS and OpenMP worker threads spin for ~0.1 s after a call and
-would slow whatever runs next) and one untimed warm-up call. Reported: the median wall time per
-call over the repetitions, the ratio glassnet / PyTorch (the median over the repetitions of the
-ratio of two blocks run back to back), and the same ratio of process CPU time per
-call (on a busy machine the wall times mostly measure the scheduler; with --threads 1 the CPU
-ratio is a load-independent comparison of the work each framework does). Targets (issue 2): geometric mean of the
-conv2d ratios <= 1.4, none above 2.0; ReLU + max pooling <= 1.0; long-kernel conv1d <= 1.0;
-LeNet-5 training step <= 1.3. Cases whose glassnet operations do not exist yet are skipped with
-a message.
+(torch.set_num_threads(N) and glassnet.set_num_threads(N), any N >= 1; 2 unless told), interleaved:
+for each repetition glassnet and PyTorch alternate (the order alternating too), and each timed
+block of --calls calls is preceded by a short pause (OpenBLAS and OpenMP worker threads spin for
+~0.1 s after a call and would slow whatever runs next) and one untimed warm-up call. Reported:
+the median wall time per call over the repetitions, the ratio glassnet / PyTorch (the median
+over the repetitions of the ratio of two blocks run back to back), and the same ratio of process
+CPU time per call (on a busy machine the wall times mostly measure the scheduler; with
+--threads 1 the CPU ratio is a load-independent comparison of the work each framework does).
+The header and the last line give the time and the load average (/proc/loadavg), so that a run
+on a shared machine can be labelled as such. Targets (issue 13, at 2 threads): geometric mean
+of the conv2d ratios <= 1.0, none above 1.3; LeNet-5 training step <= 1.0; ReLU + max pooling
+and long-kernel conv1d <= 1.0. Cases whose glassnet operations do not exist yet are skipped
+with a message.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -156,8 +159,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7, help="timed blocks per framework and case")
     parser.add_argument("--calls", type=int, default=3, help="calls per timed block")
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
-    parser.add_argument("--threads", type=int, default=THREADS, choices=(1, 2),
-                        help="threads for both frameworks (1: a load-independent work comparison)")
+    parser.add_argument("--threads", type=_positive, default=THREADS,
+                        help="threads for both frameworks, any N >= 1 (1: a load-independent work comparison)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     glassnet.set_num_threads(args.threads)  # glassnet holds OpenBLAS at one thread either way
@@ -166,7 +169,8 @@ def main() -> None:
     cases += [("relu+max_pool2d (64,32,28,28)", pool_case), ("conv1d (32,1,16000) k=251 x16", conv1d_case),
               ("LeNet-5 train step, batch 64", lenet_case)]
     print(f"glassnet {glassnet.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
-          f"threads {args.threads}; forward+backward, median of {args.reps} blocks of {args.calls} calls")
+          f"threads {args.threads} (CPUs usable: {_cpus()}); forward+backward, median of {args.reps} blocks "
+          f"of {args.calls} calls; {_now_and_load()}")
     print(f"{'case (N, C, H, O, k, s, p)':40s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s} "
           f"{'cpu ratio':>10s}")
     conv_ratios = []
@@ -184,7 +188,28 @@ def main() -> None:
             conv_ratios.append(ratio)
     if conv_ratios:
         geomean = math.exp(sum(math.log(r) for r in conv_ratios) / len(conv_ratios))
-        print(f"conv2d geometric mean ratio {geomean:.2f} (target <= 1.4), worst {max(conv_ratios):.2f} (target <= 2.0)")
+        print(f"conv2d geometric mean ratio {geomean:.2f}, worst {max(conv_ratios):.2f}")
+    print(f"done; {_now_and_load()}")
+
+
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a thread count >= 1, got {text}")
+    return n
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _now_and_load() -> str:
+    """UTC time and the 1-, 5- and 15-minute load averages, for labelling a run."""
+    try:
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, load average {load}"
 
 
 if __name__ == "__main__":

@@ -17,12 +17,22 @@ if torch is not None:
 
 
 @pytest.fixture
-def two_threads(monkeypatch):
-    """glassnet at two threads, splitting whenever asked: the run-time check that falls back to
-    one thread while other programs keep the CPUs busy (threads.LOST_SECONDS) is switched off,
-    so a test of the split does not depend on the machine's load."""
+def at_threads(monkeypatch):
+    """at_threads(n) puts glassnet at n threads, splitting whenever asked: the run-time check
+    that falls back to one thread while other programs keep the CPUs busy
+    (threads.LOST_SECONDS) is switched off, so a test of the split does not depend on the
+    machine's load. (n may exceed the machine's CPUs: the split is then over-subscribed.)"""
     from glassnet.kernels import threads
 
-    monkeypatch.setattr(threads, "_workers", 2)
     monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
     threads.executor().contended_until = 0.0
+
+    def at(n):
+        monkeypatch.setattr(threads, "_workers", n)
+    return at
+
+
+@pytest.fixture
+def two_threads(at_threads):
+    """glassnet at two threads, splitting whenever asked (at_threads)."""
+    at_threads(2)

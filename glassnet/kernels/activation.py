@@ -11,6 +11,11 @@ of y, otherwise the input x), so nothing is recomputed.
 Masks are applied by multiplication, not with np.where: on random-signed data np.where's
 per-element branch is about 10x slower. A comparison written straight into a float array
 (np.greater(y, 0, out=float_array) gives 1.0 / 0.0) then multiplied in place is the fastest.
+
+Threads. Each elementwise function writes its result into a fresh array piece by piece
+(_elementwise): on large arrays the pieces are shared among glassnet's threads (NumPy's loops
+release the GIL), cut from the flat memory when the arrays are laid out alike (so a batch of
+one is shared too), else by sample. An element's value does not depend on the piece it was in.
 """
 
 from __future__ import annotations
@@ -34,40 +39,44 @@ __all__ = [
 # y = max(x, 0)        dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch).
 # y > 0 exactly where x > 0, so the saved output doubles as the mask: no extra array is kept.
 
-# ReLU runs between every convolution and pooling, so on large maps its two passes are split by
-# sample between glassnet's two threads (NumPy's loops release the GIL): (64, 32, 28, 28) took
-# 0.6-0.8 ms per pass in one thread.
+# ReLU runs between every convolution and pooling, so on large maps its two passes are shared
+# among glassnet's threads: (64, 32, 28, 28) took 0.6-0.8 ms per pass in one thread.
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """y = max(x, 0), same shape, dtype and memory layout as x."""
-    y = np.empty_like(x)
-
-    def work(i):
-        np.maximum(x[i], np.zeros((), x.dtype), out=y[i])
-
-    _by_sample(x, work)
-    return y
+    zero = np.zeros((), x.dtype)
+    return _elementwise(lambda x, y: np.maximum(x, zero, out=y), x)
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
-    dx = np.empty_like(dy)
-
-    def work(i):
-        np.greater(y[i], 0, out=dx[i])  # the mask as 1.0 / 0.0
-        dx[i] *= dy[i]
-
-    _by_sample(dy, work)
-    return dx
+    def into(dy, y, dx):
+        np.greater(y, 0, out=dx)  # the mask as 1.0 / 0.0
+        dx *= dy
+    return _elementwise(into, dy, y)
 
 
-def _by_sample(a: np.ndarray, work) -> None:
-    """work(index) over all of a (index = ...), or over two slices of its first axis, one per
-    thread, when a is large."""
-    if a.ndim == 0 or a.nbytes <= PARALLEL_BYTES:
-        work(Ellipsis)
-    else:
-        split_batch(a.shape[0], lambda a0, a1: work(slice(a0, a1)))
+def _elementwise(into, *arrays: np.ndarray) -> np.ndarray:
+    """out = np.empty_like(arrays[0]) (same shape, dtype and layout), with into(*pieces, out_piece)
+    called on matching pieces of the arrays (all of one shape) and of out: the whole arrays when
+    they are small, else pieces shared among the threads. The pieces are ranges of flat memory
+    when every array is laid out alike without gaps (any batch size, 1 included), else slices
+    of the first axis."""
+    out = np.empty_like(arrays[0])
+    arrays = arrays + (out,)
+    if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
+        into(*arrays)
+        return out
+    if all(a.strides == out.strides for a in arrays) and _dense(out):
+        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
+    split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
+    return out
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether a's elements fill its memory span without gaps, in any axis order, all strides positive."""
+    span = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + a.itemsize
+    return all(s > 0 for s in a.strides) and span == a.nbytes
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------
@@ -75,26 +84,28 @@ def _by_sample(a: np.ndarray, work) -> None:
 
 # Both are x (or dy) times the local slope s = a + (1 - a) [x > 0], which is 1 or a.
 
-def _leaky_slope(x: np.ndarray, negative_slope: float) -> np.ndarray:
-    """1 where x > 0, negative_slope elsewhere, in x's dtype."""
-    s = np.greater(x, 0, out=np.empty_like(x))  # 1.0 / 0.0
-    s *= 1 - negative_slope
-    s += negative_slope
-    return s
+def _leaky_slope(x: np.ndarray, negative_slope: float, out: np.ndarray) -> np.ndarray:
+    """out = 1 where x > 0, negative_slope elsewhere, in x's dtype."""
+    np.greater(x, 0, out=out)  # 1.0 / 0.0
+    out *= 1 - negative_slope
+    out += negative_slope
+    return out
 
 
 def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     """y = x where x > 0, negative_slope * x elsewhere."""
-    s = _leaky_slope(x, negative_slope)
-    s *= x
-    return s
+    def into(x, y):
+        _leaky_slope(x, negative_slope, y)
+        y *= x
+    return _elementwise(into, x)
 
 
 def leaky_relu_backward(dy: np.ndarray, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     """dx = dy where x > 0, negative_slope * dy elsewhere."""
-    s = _leaky_slope(x, negative_slope)
-    s *= dy
-    return s
+    def into(dy, x, dx):
+        _leaky_slope(x, negative_slope, dx)
+        dx *= dy
+    return _elementwise(into, dy, x)
 
 
 # ---- ELU ------------------------------------------------------------------------------------
@@ -106,20 +117,23 @@ def elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """y = x where x > 0, alpha * (exp(x) - 1) elsewhere."""
     # max(x, 0) + alpha (exp(min(x, 0)) - 1): each term vanishes on the other side of 0, and the
     # exponent is never positive, so nothing overflows.
-    y = np.expm1(np.minimum(x, 0))
-    y *= np.asarray(alpha, x.dtype)
-    y += np.maximum(x, 0)
-    return y
+    def into(x, y):
+        np.minimum(x, 0, out=y)
+        np.expm1(y, out=y)
+        y *= np.asarray(alpha, x.dtype)
+        y += np.maximum(x, 0)
+    return _elementwise(into, x)
 
 
 def elu_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """dx = dy where x > 0, dy * (y + alpha) elsewhere."""
-    negative = x <= 0
-    slope = y + np.asarray(alpha, y.dtype)  # alpha exp(x), right where x <= 0
-    slope *= negative
-    slope += ~negative  # 1 where x > 0
-    slope *= dy
-    return slope
+    def into(dy, x, y, slope):
+        negative = x <= 0
+        np.add(y, np.asarray(alpha, y.dtype), out=slope)  # alpha exp(x), right where x <= 0
+        slope *= negative
+        slope += ~negative  # 1 where x > 0
+        slope *= dy
+    return _elementwise(into, dy, x, y)
 
 
 # ---- sigmoid --------------------------------------------------------------------------------
@@ -129,30 +143,38 @@ def elu_backward(dy: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: float = 1.
 
 def sigmoid_forward(x: np.ndarray) -> np.ndarray:
     """y = 1 / (1 + exp(-x)), computed without overflow for any x."""
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)  # exp(-|x|), in (0, 1]
-    numerator = np.maximum(e, (x >= 0).astype(x.dtype))  # 1 where x >= 0, e where x < 0
-    e += 1
-    numerator /= e
-    return numerator
+    def into(x, numerator):
+        e = np.abs(x)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # exp(-|x|), in (0, 1]
+        np.maximum(e, (x >= 0).astype(x.dtype), out=numerator)  # 1 where x >= 0, e where x < 0
+        e += 1
+        numerator /= e
+    return _elementwise(into, x)
 
 
 def sigmoid_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy * y * (1 - y) (y is sigmoid_forward's output)."""
-    return dy * y * (1 - y)
+    def into(dy, y, dx):
+        np.multiply(dy, y, out=dx)
+        dx *= 1 - y
+    return _elementwise(into, dy, y)
 
 
 # ---- tanh -----------------------------------------------------------------------------------
 # y = tanh(x)      dy/dx = 1 - y^2.
 
 def tanh_forward(x: np.ndarray) -> np.ndarray:
-    return np.tanh(x)
+    return _elementwise(lambda x, y: np.tanh(x, out=y), x)
 
 
 def tanh_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy * (1 - y^2) (y is tanh_forward's output)."""
-    return dy * (1 - y * y)
+    def into(dy, y, dx):
+        np.multiply(y, y, out=dx)
+        np.subtract(1, dx, out=dx)
+        dx *= dy
+    return _elementwise(into, dy, y)
 
 
 # ---- softmax and log-softmax along `dim` ----------------------------------------------------

@@ -22,8 +22,10 @@ Backward (seed 003), for dY = dL/dy:
 
 The input gradient and the transposed convolution are one computation (im2col.transposed), and
 so are the forward convolution and the transposed convolution's input gradient
-(im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py;
-long kernels at stride 1 go through the FFT instead (fft_conv.py), chosen by size.
+(im2col.correlate). How the sums are evaluated quickly and in bounded memory is in im2col.py,
+in fixed blocks summed in a fixed order so that the result does not depend on the threads
+(blocks.py); long kernels at stride 1 go through the FFT instead (fft_conv.py), and 3x3 kernels
+at stride 1 with many channels through Winograd's F(2x2, 3x3) (winograd.py), both chosen by size.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ import math
 
 import numpy as np
 
-from . import fft_conv, im2col
+from . import blocks, fft_conv, im2col, winograd
 from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
-from .threads import single_threaded_blas, split_batch
+from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
 
 
@@ -121,6 +123,17 @@ def _bias_grad_channels_last(dy: np.ndarray) -> np.ndarray:
     return np.ones(rows.shape[0], dtype=dy.dtype) @ rows
 
 
+def _to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
+    """im2col.to_channels_last, the copy (when one is needed) shared among threads by sample."""
+    view = im2col.channels_last_view(x, pads)  # (N, *S, C) when free
+    if view is not None:
+        return view
+    out = im2col.empty_channels_last(x.shape, pads, x.dtype)  # (N, *padded, C)
+    split_batch(x.shape[0], lambda n0, n1: im2col.fill_channels_last(out[n0:n1], x[n0:n1], pads, padding_mode),
+                out.nbytes > PARALLEL_BYTES)
+    return out
+
+
 def _row_bytes(w_shape, c: int, itemsize: int) -> int:
     """Bytes of one patch row: prod(k) taps x C channels."""
     return math.prod(w_shape[2:]) * c * itemsize
@@ -149,19 +162,19 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
             y += bias.reshape((-1,) + (1,) * len(out))
         return (y, None) if return_padded else y
     n, k = x.shape[0], w.shape[2:]
+    xp = _to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
+    if winograd.worthwhile(x.shape, w.shape, stride, dilation, groups, x.dtype):
+        y = move_channels_first(winograd.correlate(xp, winograd.kernel_transform(w), bias))
+        return (y, xp) if return_padded else y
     wm = im2col.weight_matrix(w, groups)  # (G, K Cg, Og)
-    xp = im2col.channels_last_view(x, pads)  # (N, *padded, C_in) when free, else made below
-    made = xp is None
-    if made:
-        xp = im2col.empty_channels_last(x.shape, pads, x.dtype)
     y = np.empty((n,) + out + (w.shape[0],), dtype=x.dtype)  # (N, *out, C_out)
+    rows, size = n * math.prod(out), im2col.block_rows(xp.shape, k, stride, out, groups, x.itemsize)
 
-    def work(n0, n1):  # samples n0:n1, in one thread
-        if made:
-            im2col.fill_channels_last(xp[n0:n1], x[n0:n1], pads, padding_mode)
-        im2col.correlate(xp[n0:n1], wm, k, stride, dilation, out, y[n0:n1], bias)
+    def work(b0, b1):  # patch rows of blocks b0:b1 (batch 1 is shared by output positions too)
+        im2col.correlate(xp, wm, k, stride, dilation, out, y, bias, (b0 * size, min(b1 * size, rows)))
 
-    split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
+    split_batch(blocks.count(rows, size), work,
+                im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
     y = move_channels_first(y)
     return (y, xp) if return_padded else y
 
@@ -192,34 +205,71 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         if needs[0]:
             dx = pad_backward(dxp, pads, padding_mode)
     else:
-        n, k = x.shape[0], w.shape[2:]
+        swapped = (w.shape[1], w.shape[0]) + tuple(w.shape[2:])  # the input gradient's product: C_out -> C_in
+        if needs[0] and winograd.worthwhile(x.shape, swapped, stride, dilation, groups, x.dtype):
+            dx = _winograd_input_grad(dy, wf, pads, padding_mode)  # the weight gradient stays below
+            needs = (False,) + tuple(needs[1:])
+        n, k, positions = x.shape[0], w.shape[2:], math.prod(out)
         padded = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
-        dy_cl = im2col.channels_last_view(dy)  # (N, *out, C_out) when free, else made per half
+        dy_cl = _to_channels_last(dy)  # (N, *out, C_out)
+        if needs[1] and xp is None:
+            xp = _to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
         wm = im2col.weight_matrix(wf, groups) if needs[0] else None  # (G, K Cg, Og)
         dxp = np.empty((n,) + padded + (x.shape[1],), dtype=dy.dtype) if needs[0] else None  # (N, *padded, C_in)
+        # dW and db: sums over fixed blocks of patch rows in a fixed order (blocks.py); dX: whole
+        # samples, in fixed blocks of `per` samples
+        rows = n * positions
+        xp_shape = (n,) + padded + (x.shape[1],)
+        size = im2col.block_rows(xp_shape, k, stride, out, groups, dy.itemsize)
+        leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
+        per = blocks.sample_block(n, positions)
+        # small partials (db; dW of a single-channel input, prod(k) x C_out values) are kept for
+        # every block and added up by one NumPy sum over the blocks (its order fixed by the
+        # shapes); large ones are added along the tree as they come
+        db_parts = np.empty((leaves, dy.shape[1]), dtype=dy.dtype) if needs[2] else None
+        keep_dw = needs[1] and im2col.single_channel(xp_shape, stride)
+        dw_parts = np.empty((leaves, 1, math.prod(k), dy.shape[1]), dtype=dy.dtype) if keep_dw else None
 
-        def work(n0, n1):  # samples n0:n1, in one thread
-            g = dy_cl[n0:n1] if dy_cl is not None else im2col.to_channels_last(dy[n0:n1])  # (b, *out, C_out)
-            part_db = _bias_grad_channels_last(g) if needs[2] else None
-            part_dw = None
-            if needs[1]:
-                xs = xp[n0:n1] if xp is not None else im2col.to_channels_last(x[n0:n1], pads, padding_mode)
-                part_dw = im2col.weight_grad(xs, g, k, stride, dilation, groups)  # (G, K Cg, Og)
-            if needs[0]:
+        def work(row_blocks, sample_blocks):  # one thread's share of both
+            n0, n1 = sample_blocks[0] * per, min(sample_blocks[1] * per, n)
+            if needs[0] and n1 > n0:
                 dxp[n0:n1] = 0
-                im2col.transposed(g, wm, k, stride, dilation, dxp[n0:n1])
-            return part_dw, part_db
+                im2col.transposed(dy_cl[n0:n1], wm, k, stride, dilation, dxp[n0:n1], per)
+            if needs[2]:
+                im2col.column_sums(dy_cl, size, *row_blocks, db_parts)
+            if keep_dw:
+                im2col.weight_grad_blocks(xp, dy_cl, k, dilation, size, *row_blocks, dw_parts)
+            elif needs[1]:
+                return blocks.partial_sums(*row_blocks, leaves, lambda i: [im2col.weight_grad(
+                    xp, dy_cl, k, stride, dilation, groups, (i * size, min((i + 1) * size, rows)))])
+            return {}
 
-        parts = split_batch(n, work, im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize)))
+        nodes = {}
+        for part in split_together((leaves, blocks.count(n, per) if needs[0] else 0), work,
+                                   im2col.worth_splitting(n, out, _row_bytes(w.shape, x.shape[1], x.itemsize))):
+            nodes.update(part)
         if needs[1]:
-            dw = im2col.weight_from_matrix(sum(p[0] for p in parts), k)  # (C_out, C_in/G, *k)
+            dwm = dw_parts.sum(axis=0) if keep_dw else blocks.tree_total(leaves, nodes)[0]  # (G, K Cg, Og)
+            dw = im2col.weight_from_matrix(dwm, k)  # (C_out, C_in/G, *k)
         if needs[2]:
-            db = sum(p[1] for p in parts)
+            db = db_parts.sum(axis=0)
         if needs[0]:
             dx = pad_backward(move_channels_first(dxp), pads, padding_mode)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))
     return dx, dw, db
+
+
+def _winograd_input_grad(dy: np.ndarray, w: np.ndarray, pads: Pads, padding_mode: str) -> np.ndarray:
+    """dx (N, C_in, H, W) of a 3x3 stride-1 convolution through winograd.input_grad. With zero
+    padding of at most 2 only the input's own positions are computed (dY padded by 2 - p: the
+    same number of tiles as the forward); otherwise the whole padded input's gradient, then the
+    padding's adjoint."""
+    dy_cl = _to_channels_last(dy)  # (N, H_out, W_out, C_out)
+    if padding_mode == "zeros" and all(lo <= 2 and hi <= 2 for lo, hi in pads):
+        return move_channels_first(winograd.input_grad(dy_cl, w, tuple((2 - lo, 2 - hi) for lo, hi in pads)))
+    dxp = winograd.input_grad(dy_cl, w, ((2, 2), (2, 2)))  # (N, *padded, C_in)
+    return pad_backward(move_channels_first(dxp), pads, padding_mode)
 
 
 def _transpose_geometry(x_shape, w_shape, stride, padding, output_padding, dilation):
@@ -270,12 +320,15 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     n, k, c_out = x.shape[0], w.shape[2:], w.shape[1] * groups
     wm = im2col.weight_matrix(w, groups)  # (G, K C_out/G, C_in/G)
     y = np.empty((n,) + full + (c_out,), dtype=x.dtype)  # (N, *full, C_out)
+    per = blocks.sample_block(n, math.prod(x.shape[2:]))  # whole samples, in fixed blocks
 
-    def work(n0, n1):  # samples n0:n1, in one thread
+    def work(b0, b1):  # samples of blocks b0:b1, in one thread
+        n0, n1 = b0 * per, min(b1 * per, n)
         y[n0:n1] = 0
-        im2col.transposed(im2col.to_channels_last(x[n0:n1]), wm, k, stride, dilation, y[n0:n1])
+        im2col.transposed(im2col.to_channels_last(x[n0:n1]), wm, k, stride, dilation, y[n0:n1], per)
 
-    split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
+    split_batch(blocks.count(n, per), work,
+                n > 1 and im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
     y = _crop(y, pads, 1)  # (N, *out, C_out)
     if bias is not None:
         y += bias
@@ -299,19 +352,29 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     db = _bias_grad(dy) if needs[2] else None
     n, k, c_out = x.shape[0], w.shape[2:], w.shape[1] * groups
     wm = im2col.weight_matrix(w, groups) if needs[0] else None  # (G, K C_out/G, C_in/G)
+    dy_full = _to_channels_last(dy, pads, "zeros")  # (N, *full, C_out)
+    x_cl = _to_channels_last(x) if needs[1] else None  # (N, *in, C_in)
     if needs[0]:
         dx = np.empty((n,) + x.shape[2:] + (x.shape[1],), dtype=dy.dtype)  # (N, *in, C_in)
+    # both sums run over the patch rows of dy_full at the input's positions, in the same fixed blocks
+    rows, size = n * math.prod(x.shape[2:]), im2col.block_rows(dy_full.shape, k, stride, x.shape[2:], groups,
+                                                               dy.itemsize)
+    leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
 
-    def work(n0, n1):  # samples n0:n1, in one thread
-        dy_full = im2col.to_channels_last(dy[n0:n1], pads, "zeros")  # (b, *full, C_out)
+    def leaf(i):  # [dW] of the patch rows of block i
+        r = (i * size, min((i + 1) * size, rows))
+        return [im2col.weight_grad(dy_full, x_cl, k, stride, dilation, groups, r)]
+
+    def work(b0, b1):  # patch rows of blocks b0:b1, in one thread
         if needs[0]:
-            im2col.correlate(dy_full, wm, k, stride, dilation, x.shape[2:], dx[n0:n1])
-        if needs[1]:
-            return im2col.weight_grad(dy_full, im2col.to_channels_last(x[n0:n1]), k, stride, dilation, groups)
+            im2col.correlate(dy_full, wm, k, stride, dilation, x.shape[2:], dx, None, (b0 * size, min(b1 * size, rows)))
+        return blocks.partial_sums(b0, b1, leaves, leaf) if needs[1] else {}
 
-    parts = split_batch(n, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize)))
+    nodes = {}
+    for part in split_batch(leaves, work, im2col.worth_splitting(n, x.shape[2:], _row_bytes(w.shape, c_out, x.itemsize))):
+        nodes.update(part)
     if needs[1]:
-        dw = im2col.weight_from_matrix(sum(parts), k)  # (C_in, C_out/G, *k)
+        dw = im2col.weight_from_matrix(blocks.tree_total(leaves, nodes)[0], k)  # (C_in, C_out/G, *k)
     return (move_channels_first(dx) if needs[0] else None), dw, db
 
 

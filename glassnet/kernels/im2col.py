@@ -1,4 +1,4 @@
-"""The fast path behind convolution: im2col in bounded chunks, one GEMM per chunk, two threads.
+"""The fast path behind convolution: im2col in bounded chunks, one GEMM per chunk, in fixed blocks.
 
 glassnet/kernels/conv.py states the formulas; this module evaluates their three sums for any
 number of spatial dimensions, any stride, dilation and groups:
@@ -28,27 +28,35 @@ of k_last taps (k_last * C values, neighbours in the input as in the patch row).
 runs out of the input (_gather), col2im adds them back (_scatter_add): one table, both ways.
 
 Memory bound. The full patch matrix would be prod(k) times larger than the input. It is never
-built: the rows (n, o) of a thread's samples are cut into chunks of at most
-max(CHUNK_BYTES / R, MIN_ROWS) rows, R = prod(k) C/G x itemsize the bytes of one patch row of
-one group; each thread copies one chunk at a time into its own reused buffer, which stays in
-the cache for the GEMM that reads it. Extra memory beyond the inputs, the outputs and the
-padded channels-last copy of the input is therefore at most
+built: the rows (n, o) are cut into chunks of at most max(CHUNK_BYTES / R, MIN_ROWS) rows,
+R = prod(k) C/G x itemsize the bytes of one patch row of one group; each thread copies one
+chunk at a time into its own reused buffer, which stays in the cache for the GEMM that reads
+it. Extra memory beyond the inputs, the outputs and the padded channels-last copy of the input
+is therefore at most
 
     threads x (max(CHUNK_BYTES, MIN_ROWS x R) + (G > 1) x chunk rows x C_out/G x itemsize)
 
-(the second term: one group's columns of dY or Y, gathered into a contiguous block), plus one
-(G, prod(k) C/G, C_out/G) weight-gradient accumulator per thread. With the defaults (1 MiB, 256
-rows) that is under 2.4 MiB for every layer of the benchmark. A single-channel input at stride
-1 builds no patch matrix at all (_single_channel): its scratch is C_out values per position of
-one padded sample, the size of one sample's output.
+(the second term: one group's columns of dY or Y, gathered into a contiguous block), plus a few
+(G, prod(k) C/G, C_out/G) weight-gradient partial sums per thread (one per level of the tree of
+kernels/blocks.py, at most log2(blocks) + 2). With the defaults (1 MiB, 256 rows) the chunks
+take under 2.4 MiB for every layer of the benchmark. A single-channel input at stride 1 builds
+no patch matrix at all (_single_channel): its scratch is C_out values per position of one
+padded sample, the size of one sample's output.
 
-Threads and the GIL. Each function here is single-threaded over the samples it is given; conv.py
-shares a batch between get_num_threads() threads with threads.split_batch, each thread running
-the whole pipeline on its half. The loops and the GEMMs of a pipeline step run inside one numba
-function that releases the GIL throughout (numba's np.dot calls the BLAS directly). Why not
-NumPy calls: every call returns to Python, and each time both threads want the GIL at once one
-of them sleeps until the other lets go; on the 2-core test machine that made each half of a
-(64, 6, 14x14) convolution 1.3x slower than alone, and two threads barely beat one.
+Fixed blocks. The chunks are not cut where a thread's share starts: the rows are taken in
+blocks whose size follows from the shapes (block_rows: one chunk of rows, or whole samples on
+the single-channel path; transposed: blocks of whole samples), and every block is computed the
+same way whichever thread gets it. A matrix product's rounding depends on its row count, so
+this is what makes the forward, dX and each block's dW the same bytes at any thread count;
+conv.py adds the blocks' dW in a fixed order (kernels/blocks.py).
+
+Threads and the GIL. Each function here is single-threaded over the rows or samples it is
+given; conv.py shares the blocks of a batch among get_num_threads() threads (threads.py). The
+loops and the GEMMs of a pipeline step run inside one numba function that releases the GIL
+throughout (numba's np.dot calls the BLAS directly). Why not NumPy calls: every call returns to
+Python, and each time two threads want the GIL at once one of them sleeps until the other
+lets go; on the 2-core test machine that made each half of a (64, 6, 14x14) convolution 1.3x
+slower than alone, and two threads barely beat one.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from . import blocks
 from .windows import move_channels_last, pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
@@ -86,9 +95,9 @@ def chunk_rows(row_bytes: int) -> int:
 
 
 def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
-    """Whether the patch matrix of n samples is large enough to share between two threads (the
-    hand-off to the helper thread costs tens of microseconds)."""
-    return n > 1 and n * math.prod(out_shape) * row_bytes > SMALL_BYTES
+    """Whether the patch matrix of n samples is large enough to share among threads (a hand-off
+    to a helper thread costs tens of microseconds)."""
+    return n * math.prod(out_shape) * row_bytes > SMALL_BYTES
 
 
 # ---------------------------------------------------------------- tables
@@ -220,13 +229,12 @@ def _group_columns(a, g, width, out):
 
 
 @njit(nogil=True, cache=True)
-def _correlate(x, index, run, cg, wm, bias, rows_per_chunk, cols, block, y):
-    """y (b P, C_out) = patches @ W + bias, chunk by chunk; group g reads channels g Cg.. and
-    writes columns g Og..; wm (G, prod(k) Cg, Og)."""
+def _correlate(x, index, run, cg, wm, bias, start, stop, rows_per_chunk, cols, block, y):
+    """y[start:stop] (rows of (N P, C_out)) = patches @ W + bias, chunk by chunk from `start`;
+    group g reads channels g Cg.. and writes columns g Og..; wm (G, prod(k) Cg, Og)."""
     groups, og = wm.shape[0], wm.shape[2]
-    total = x.shape[0] * index.shape[0]
-    for r0 in range(0, total, rows_per_chunk):
-        r1 = min(r0 + rows_per_chunk, total)
+    for r0 in range(start, stop, rows_per_chunk):
+        r1 = min(r0 + rows_per_chunk, stop)
         patches = cols[:r1 - r0]  # (rows, K Cg)
         for g in range(groups):
             _gather(x, index, run, g * cg, r0, r1, patches)
@@ -308,20 +316,46 @@ def _weight_grad_single(x, origins, taps, dy, full, dw):
 
 
 @njit(nogil=True, cache=True)
-def _transposed(dy, index, run, cg, wm, rows_per_chunk, cols, block, dx):
-    """dx += col2im(dY_g @ W_g^T) over every chunk and group; dy (b P, C_out), dx (b, prod(Sp) C)."""
+def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block, dx):
+    """dx += col2im(dY_g @ W_g^T) over every chunk and group; dy (b P, C_out), dx (b, prod(Sp) C).
+    The rows are taken in blocks of block_rows, each cut into chunks from its own start."""
     groups, og = wm.shape[0], wm.shape[2]
     total = dy.shape[0]
-    for r0 in range(0, total, rows_per_chunk):
-        r1 = min(r0 + rows_per_chunk, total)
-        patches = cols[:r1 - r0]  # (rows, K Cg)
-        for g in range(groups):
-            d = dy[r0:r1]
-            if groups > 1:
-                d = block[:r1 - r0]  # (rows, Og)
-                _group_columns(dy[r0:r1], g, og, d)
-            np.dot(d, wm[g].T, patches)  # (rows, K Cg)
-            _scatter_add(patches, index, run, g * cg, r0, r1, dx)
+    for b0 in range(0, total, block_rows):
+        b1 = min(b0 + block_rows, total)
+        for r0 in range(b0, b1, rows_per_chunk):
+            r1 = min(r0 + rows_per_chunk, b1)
+            patches = cols[:r1 - r0]  # (rows, K Cg)
+            for g in range(groups):
+                d = dy[r0:r1]
+                if groups > 1:
+                    d = block[:r1 - r0]  # (rows, Og)
+                    _group_columns(dy[r0:r1], g, og, d)
+                np.dot(d, wm[g].T, patches)  # (rows, K Cg)
+                _scatter_add(patches, index, run, g * cg, r0, r1, dx)
+
+
+@njit(nogil=True, cache=True)
+def _column_sums(a, size, b0, b1, out):
+    """out[i, c] = sum of a[r, c] over the rows r of block i (size rows each), for the blocks
+    i in b0:b1, row after row (a fixed order)."""
+    for i in range(b0, b1):
+        total = out[i]
+        total[:] = 0
+        for r in range(i * size, min((i + 1) * size, a.shape[0])):
+            row = a[r]
+            for c in range(total.shape[0]):
+                total[c] += row[c]
+
+
+@njit(nogil=True, cache=True)
+def _weight_grad_single_blocks(x, origins, taps, dy, full, per, b0, b1, out):
+    """out[i] = _weight_grad_single over the `per` samples of block i, for the blocks i in b0:b1."""
+    n_pos = origins.shape[0]
+    for i in range(b0, b1):
+        n0, n1 = i * per, min((i + 1) * per, x.shape[0])
+        out[i] = 0
+        _weight_grad_single(x[n0:n1], origins, taps, dy[n0 * n_pos:n1 * n_pos], full, out[i])
 
 
 # ---------------------------------------------------------------- layout
@@ -402,24 +436,41 @@ def _scratch(rows: int, row_len: int, og: int, groups: int, dtype) -> tuple[np.n
     return _buffer("cols", (rows, row_len), dtype), _buffer("block", (rows if groups > 1 else 0, og), dtype)
 
 
+def block_rows(xp_shape, kernel_size, stride, out_shape, groups: int, itemsize: int) -> int:
+    """Patch rows per fixed block (kernels/blocks.py) for correlate and weight_grad over a batch
+    xp (N, *Sp, C) channels-last: whole samples on the single-channel path, else one GEMM's
+    rows. It follows from the shapes alone, so a block's result is the same whichever thread
+    computes it."""
+    n, positions = xp_shape[0], math.prod(out_shape)
+    if xp_shape[-1] == 1 and all(s == 1 for s in stride):  # _single_channel
+        return blocks.sample_block(n, positions) * positions
+    row_len = math.prod(kernel_size) * (xp_shape[-1] // groups)
+    return blocks.row_block(n * positions, chunk_rows(row_len * itemsize))
+
+
 def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out_shape, y: np.ndarray,
-              bias: np.ndarray | None = None) -> None:
+              bias: np.ndarray | None = None, rows: tuple[int, int] | None = None) -> None:
     """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk], written into y.
 
     xp (N, *Sp, C) channels-last (already padded), wm = weight_matrix(w, G); y (N, *out, C_out)
-    channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per chunk
-    and group; the bias is added to each chunk while it is still in cache.
+    channels-last and contiguous. One GEMM (rows, prod(k) C/G) @ (prod(k) C/G, C_out/G) per
+    block of block_rows rows and group; the bias is added to each block while it is still in
+    cache. rows = (r0, r1): only the patch rows (n, o) numbered r0:r1 (n P + o), both at block
+    boundaries (or r1 the last row); None: all.
     """
     groups, y_rows = wm.shape[0], _flat_rows(y)  # (N P, C_out), a view of y
+    r0, r1 = rows if rows is not None else (0, y_rows.shape[0])
     if _single_channel(xp, stride):
         origins, taps = _grid(xp.shape, kernel_size, dilation, out_shape)
+        positions = origins.shape[0]
         full = _buffer("cols", (wm.shape[2], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _correlate_single(_flat_samples(xp), origins, taps, wm[0], bias, full, y_rows)
+        _correlate_single(_flat_samples(xp)[r0 // positions:r1 // positions], origins, taps, wm[0], bias, full,
+                          y_rows[r0:r1])
         return
     index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, out_shape, groups)
-    rows = chunk_rows(wm.shape[1] * xp.itemsize)
-    cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, xp.dtype)
-    _correlate(_flat_samples(xp), index, run, cg, wm, bias, rows, cols, block, y_rows)
+    size = block_rows(xp.shape, kernel_size, stride, out_shape, groups, xp.itemsize)
+    cols, block = _scratch(size, wm.shape[1], wm.shape[2], groups, xp.dtype)
+    _correlate(_flat_samples(xp), index, run, cg, wm, bias, r0, r1, size, cols, block, y_rows)
 
 
 def _grid(xp_shape, kernel_size, dilation, out_shape):
@@ -427,11 +478,22 @@ def _grid(xp_shape, kernel_size, dilation, out_shape):
     return grid_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(dilation), tuple(out_shape))
 
 
-def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int) -> np.ndarray:
+def single_channel(xp_shape, stride) -> bool:
+    """Whether correlate and weight_grad take the single-channel path (_single_channel) for a
+    channels-last input of shape xp_shape (N, *Sp, C)."""
+    return xp_shape[-1] == 1 and all(s == 1 for s in stride)
+
+
+def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int,
+                rows: tuple[int, int] | None = None) -> np.ndarray:
     """dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c]: the correlation of the input
-    with dY (seed 003). xp (N, *Sp, C), dy (N, *out, C_out), both channels-last ->
-    (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix gives
-    (C_out, C/G, *k); two threads each sum their samples first). One GEMM cols^T @ dY per chunk.
+    with dY (seed 003), over the patch rows (n, o) numbered r0:r1 of rows = (r0, r1) (at block
+    boundaries, see correlate) or over all. xp (N, *Sp, C), dy (N, *out, C_out), both
+    channels-last -> (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix
+    gives (C_out, C/G, *k)). One GEMM cols^T @ dY per block of block_rows rows: conv.py sums
+    the blocks' results along the fixed tree of kernels/blocks.py, so that the sum does not
+    depend on how the blocks were shared among threads. (The single-channel path computes
+    many blocks at once: weight_grad_blocks.)
 
     The GEMM is NumPy's here, not numba's np.dot: the product of a transposed patch matrix ran
     1.1-1.6x slower in the BLAS numba calls (SciPy's OpenBLAS build) than in NumPy's.
@@ -439,25 +501,54 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     cg, og = xp.shape[-1] // groups, dy.shape[-1] // groups
     row_len = math.prod(kernel_size) * cg
     x, d = _flat_samples(xp), _flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
-    acc = np.zeros((groups, row_len, og), dtype=xp.dtype)
+    r0, r1 = rows if rows is not None else (0, d.shape[0])
     if _single_channel(xp, stride):
+        out = np.empty((1, 1, row_len, og), dtype=xp.dtype)  # (blocks, G, K, C_out)
         origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
+        n0, n1 = r0 // origins.shape[0], r1 // origins.shape[0]
         full = _buffer("cols", (og, origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _weight_grad_single(x, origins, taps, d, full, acc[0])
-        return acc
+        _weight_grad_single_blocks(x[n0:n1], origins, taps, d[r0:r1], full, max(n1 - n0, 1), 0, 1, out[:, 0])
+        return out[0]
     index, run, _ = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
-    rows = chunk_rows(row_len * xp.itemsize)
+    size = block_rows(xp.shape, kernel_size, stride, dy.shape[1:-1], groups, xp.itemsize)
+    acc = np.empty((groups, row_len, og), dtype=xp.dtype)
     part = np.empty_like(acc[0])  # (K Cg, Og)
-    for r0 in range(0, d.shape[0], rows):
-        r1 = min(r0 + rows, d.shape[0])
-        patches = _buffer("cols", (r1 - r0, row_len), xp.dtype)
+    for c0 in range(r0, r1, size):
+        c1 = min(c0 + size, r1)
+        patches = _buffer("cols", (c1 - c0, row_len), xp.dtype)
         for g in range(groups):
-            _gather(x, index, run, g * cg, r0, r1, patches)
-            acc[g] += np.matmul(patches.T, d[r0:r1, g * og:(g + 1) * og], out=part)
+            _gather(x, index, run, g * cg, c0, c1, patches)
+            if c0 == r0:  # the first block: its product is the start of the sum
+                np.matmul(patches.T, d[c0:c1, g * og:(g + 1) * og], out=acc[g])
+            else:
+                acc[g] += np.matmul(patches.T, d[c0:c1, g * og:(g + 1) * og], out=part)
+    if r1 <= r0:
+        acc[:] = 0
     return acc
 
 
-def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray) -> None:
+def weight_grad_blocks(xp: np.ndarray, dy: np.ndarray, kernel_size, dilation, size: int, b0: int, b1: int,
+                       out: np.ndarray) -> None:
+    """out[i] = weight_grad over the patch rows of block i (size = block_rows rows, whole
+    samples), for the blocks i in b0:b1, on the single-channel path (a single-channel input at
+    stride 1), in one call: there a block's partial is only prod(k) x C_out values, cheap to
+    compute, and a call per block cost as much as the sums (LeNet-5's first layer).
+    out (blocks, 1, prod(k), C_out)."""
+    origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
+    full = _buffer("cols", (dy.shape[-1], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
+    _weight_grad_single_blocks(_flat_samples(xp), origins, taps, _flat_rows(dy), full, size // origins.shape[0],
+                               b0, b1, out[:, 0])
+
+
+def column_sums(dy: np.ndarray, size: int, b0: int, b1: int, out: np.ndarray) -> None:
+    """out[i, co] = sum of dy[n, o, co] over the patch rows (n, o) of block i (size rows each),
+    for the blocks i in b0:b1, added row after row; dy (N, *out, C_out) channels-last,
+    out (blocks, C_out)."""
+    _column_sums(_flat_rows(dy), size, b0, b1, out)
+
+
+def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray,
+               block_samples: int = 1) -> None:
     """dx[n, i, c] += sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk].
 
     This is seed 003's input gradient dA = sum_h rot180(W_h) * dZ_h, the full correlation of dY
@@ -468,7 +559,9 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx
 
     dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in, C)
     channels-last and C-contiguous, zeroed by the caller. One GEMM dY (rows, C_out/G) @
-    W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im.
+    W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im; the chunks are cut from the
+    start of every block of block_samples samples (conv.py hands threads whole blocks, so each
+    block is computed the same way by whichever thread).
     """
     if not dx.flags.c_contiguous:
         raise ValueError("transposed writes into a C-contiguous dx")
@@ -476,4 +569,5 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx
     index, run, cg = _geometry(dx.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
     rows = chunk_rows(wm.shape[1] * dy.itemsize)
     cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, dy.dtype)
-    _transposed(_flat_rows(dy), index, run, cg, wm, rows, cols, block, _flat_samples(dx))
+    _transposed(_flat_rows(dy), index, run, cg, wm, block_samples * index.shape[0], rows, cols, block,
+                _flat_samples(dx))

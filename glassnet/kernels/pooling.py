@@ -19,8 +19,9 @@ two steps:
    the table: a max with its argmax, or a sum divided by the divisor. Each loop comes in two
    orders, one per memory layout: plane by plane for NCHW memory, and with the channels
    innermost (one contiguous run of C values per window position) for channels-last memory.
-   Large inputs are split by sample between the two threads (threads.split_batch); the loops
-   hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
+   Large inputs are shared among the threads by plane (threads.split_batch); with fewer
+   planes than threads (a batch of one channels-last map) the forward loops split the output
+   positions and the backward ones the channels. The loops hold no GIL. (numba's own parallel loops were tried first: on a busy two-core machine they
    waited for a descheduled worker thread and ran several times slower than a serial loop.)
 
 A table holds O * K int64 entries, the size of one plane's im2col matrix whatever N and C are;
@@ -49,7 +50,7 @@ import numpy as np
 from numba import njit
 
 from .sizes import Pads, pool_geometry, positive_tuple
-from .threads import PARALLEL_BYTES, split_batch
+from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
@@ -317,9 +318,27 @@ def _channels_innermost(planes: np.ndarray) -> bool:
 
 
 def _over_planes(planes: np.ndarray, work) -> None:
-    """work(a0, a1) over the planes (A, L, B), split between the threads (threads.split_batch)
-    when the input is large enough. Each thread writes only its own rows a0:a1."""
-    split_batch(planes.shape[0], work, planes.nbytes > PARALLEL_BYTES)
+    """work(a, b) over the planes (A, L, B), a and b slices of the first and last axes, shared
+    among the threads (threads.split_batch) when the input is large enough: by the first axis,
+    or by channels when there are fewer planes than threads (a batch of one channels-last map is
+    a single plane). Each thread writes only its own planes or channels."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads() or planes.shape[2] == 1:
+        split_batch(planes.shape[0], lambda a0, a1: work(slice(a0, a1), slice(None)), worth_it)
+    else:
+        split_batch(planes.shape[2], lambda b0, b1: work(slice(None), slice(b0, b1)), worth_it)
+
+
+def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
+    """work(a0, a1, o0, o1) over the planes (A, L, B) and the n_out output positions: shared by
+    planes as _over_planes does, or by output positions when there are fewer planes than threads
+    (a batch of one channels-last map is a single plane; inference on it uses the cores too).
+    Only for the forward loops, whose output positions are written independently."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads():
+        split_batch(planes.shape[0], lambda a0, a1: work(a0, a1, 0, n_out), worth_it)
+    else:
+        split_batch(n_out, lambda o0, o1: work(0, planes.shape[0], o0, o1), worth_it)
 
 
 def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -327,7 +346,8 @@ def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
     loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
-    _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, y[a0:a1], indices[a0:a1]))
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
     shape = x.shape[:2] + tuple(out_shape)
     return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
 
@@ -336,7 +356,8 @@ def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_s
     xp = _planes(x)  # (A, L, B)
     y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
     loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
-    _over_planes(xp, lambda a0, a1: loop(xp[a0:a1], table, divisor, y[a0:a1]))
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], divisor[o0:o1], y[a0:a1, o0:o1]))
     return _unplanes(y, x.shape[:2] + tuple(out_shape))  # (N, C, *out), in x's layout
 
 
@@ -345,9 +366,9 @@ def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndar
     dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
     loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
 
-    def work(a0, a1):
-        dx[a0:a1] = 0
-        loop(dyp[a0:a1], table, divisor, dx[a0:a1])
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], table, divisor, dx[a, :, b])
 
     _over_planes(dx, work)
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), in dy's layout
@@ -388,9 +409,9 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
     loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
 
-    def work(a0, a1):
-        dx[a0:a1] = 0
-        loop(dyp[a0:a1], ind[a0:a1], dx[a0:a1])
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], ind[a, :, b], dx[a, :, b])
 
     _over_planes(dx, work)
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input

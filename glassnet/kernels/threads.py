@@ -1,23 +1,36 @@
-"""How glassnet uses the CPU's cores: its own helper thread, and OpenBLAS held at one thread.
+"""How glassnet uses the CPU's cores: its own helper threads, and OpenBLAS held at one thread.
 
-The parallelism is glassnet's: a convolution or a pooling splits its batch between
-`get_num_threads()` threads (the caller and one helper thread) with `split_batch`, each running
-single-threaded GEMMs, copies and scatter-adds on its own samples side by side (NumPy and numba
-release the GIL). OpenBLAS is set to one thread when glassnet's kernels first run, because a
-multi-threaded OpenBLAS on the modest products of a CNN only adds hand-offs between its threads:
-on a busy 2-core machine a (64, 400) @ (400, 120) product took 69 ms at two OpenBLAS threads and
-0.07 ms at one (docs/benchmarks.md).
+The parallelism is glassnet's: a convolution, a pooling or a ReLU cuts its work into contiguous
+parts, one per worker (the calling thread and up to get_num_threads() - 1 helper threads), with
+`split_batch`; each worker runs single-threaded GEMMs, copies and scatter-adds on its own part
+side by side (NumPy and numba release the GIL). OpenBLAS is set to one thread when glassnet's
+kernels first run, because a multi-threaded OpenBLAS on the modest products of a CNN only adds
+hand-offs between its threads: on a busy 2-core machine a (64, 400) @ (400, 120) product took
+69 ms at two OpenBLAS threads and 0.07 ms at one (docs/benchmarks.md).
+
+How many threads. get_num_threads() starts at GLASSNET_NUM_THREADS if that is set, else at
+OMP_NUM_THREADS (what NumPy and PyTorch users set to limit threads), else at the number of CPUs
+this process may run on (os.sched_getaffinity, which a container's or taskset's limit
+narrows; os.cpu_count() where affinity cannot be read). set_num_threads(n) changes it.
+
+The same bits at any thread count. Where a kernel sums over the batch (a convolution's weight
+and bias gradients) it cuts the batch into blocks whose size follows from the problem's shape,
+never from the number of threads, and adds the blocks' partial sums in a fixed order
+(kernels/blocks.py); the parts handed to the workers are whole blocks. So the result is the
+same bytes at 1, 2, 3 or 16 threads and when the fallback below runs a split in one thread.
 
 The hand-off. A thread that sleeps lets its CPU go idle, and waking an idle CPU is slow in a
 virtual machine that does not poll before halting (50-150 us on the 2-core machine of
-docs/benchmarks.md). So neither thread sleeps while a training step is under way: after each
-task the helper waits for the next one by spinning for SPIN_ROUNDS rounds of 0.5-0.6 us (about
-6 ms) without the GIL, and the caller waits for the helper's half the same way, each yielding
+docs/benchmarks.md). So neither side sleeps while a training step is under way: after each
+task a helper waits for the next one by spinning for SPIN_ROUNDS rounds of 0.5-0.6 us (about
+6 ms) without the GIL, and the caller waits for each helper's part the same way, each yielding
 its CPU on every round (sched_yield); only then do they sleep. OpenMP runtimes do the same
 (GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35 ms with sleeping waits and
 5.94 ms with these (docs/benchmarks.md). Small problems still stay in one thread: a split costs
-tens of microseconds even with both threads awake. When other programs keep the CPUs busy,
-splits fall back to one thread for a while (_Helper).
+tens of microseconds even with every thread awake. When other programs keep the CPUs busy,
+splits fall back to one thread for a while (_Pool). With more workers than CPUs (set on
+purpose, or a narrow affinity) nobody spins and nothing is pinned: the workers sleep between
+hand-offs and the scheduler shares the CPUs among them.
 """
 
 from __future__ import annotations
@@ -28,21 +41,18 @@ import queue
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 from numba import njit, types
 from threadpoolctl import ThreadpoolController
 
-_workers = max(1, min(2, os.cpu_count() or 1))
-_helper: _Helper | None = None
-_helper_lock = threading.Lock()
-
 # Pooling and elementwise kernels split arrays of more than this many bytes (a split costs
 # tens of microseconds): splitting ReLU and pooling on LeNet-5's maps (from (64, 16, 10, 10),
 # 400 KiB) made a training step 5-10% faster, paired against PyTorch (docs/benchmarks.md).
 PARALLEL_BYTES = 1 << 18
-SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: the helper stays awake about 6 ms
-WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for the helper's half
+SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: a helper stays awake about 6 ms
+WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for each helper's part
 LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...
 CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
 # sched_yield from the C library, called from numba; GLASSNET_SPIN=0 makes the threads sleep
@@ -50,41 +60,71 @@ CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread f
 # other jobs: less CPU time taken from them, slower splits)
 _CAN_SPIN = sys.platform.startswith("linux") and os.environ.get("GLASSNET_SPIN", "1") != "0"
 
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
 _controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
 _blas_lock = threading.Lock()
 _blas_single = False  # whether glassnet has set them to one thread
 
 
+def _allowed_cpus() -> list[int] | None:
+    """The CPUs this process may run on, sorted; None where affinity cannot be read (not Linux)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def _default_threads() -> int:
+    """GLASSNET_NUM_THREADS, else OMP_NUM_THREADS (its first level: "4,2" means 4), else the CPUs
+    this process may use. A value that is not a positive integer is ignored with a warning, as
+    OpenMP runtimes ignore a bad OMP_NUM_THREADS."""
+    for name in ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if not value:
+            continue
+        if value.isdigit() and int(value) >= 1:
+            return int(value)
+        warnings.warn(f"{name}={os.environ[name]!r} is not a positive integer; ignored", RuntimeWarning,
+                      stacklevel=2)
+    cpus = _allowed_cpus()
+    return len(cpus) if cpus else max(1, os.cpu_count() or 1)
+
+
+_workers = _default_threads()
+
+
 def get_num_threads() -> int:
-    """Threads a convolution splits its work over (torch.get_num_threads's name)."""
+    """Threads a kernel splits its work over (torch.get_num_threads's name)."""
     return _workers
 
 
 def set_num_threads(n: int) -> None:
-    """Use n threads (1 or 2) for convolutions. 1 makes every glassnet kernel single-threaded."""
+    """Use up to n threads (any n >= 1) in glassnet's kernels; 1 makes every kernel single-threaded."""
     global _workers
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 2:
-        raise ValueError(f"glassnet uses 1 or 2 threads, got {n!r}")
-    _workers = n
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads expected a positive int, got {n!r}")
+    _workers = int(n)
 
 
-def executor() -> _Helper:
-    """The helper thread (the calling thread is the other worker), started on first use."""
-    global _helper
-    if _helper is None:  # the lock only for the first call, not on every split
-        with _helper_lock:
-            if _helper is None:
-                _helper = _Helper()
-    return _helper
+def executor() -> _Pool:
+    """The helper threads (the calling thread is worker 0), started as splits first need them."""
+    global _pool
+    if _pool is None:  # the lock only for the first call, not on every split
+        with _pool_lock:
+            if _pool is None:
+                _pool = _Pool()
+    return _pool
 
 
 class _Task:
-    """One call fn(*args) handed to the helper; result() waits for it and returns or raises."""
+    """One call fn(*args) handed to a helper; result() waits for it and returns or raises."""
 
-    __slots__ = ("fn", "args", "_done", "_value", "_error", "_helper", "_number")
+    __slots__ = ("fn", "args", "spin", "_done", "_value", "_error", "_helper", "_number")
 
-    def __init__(self, fn, args, helper: _Helper, number: int):
-        self.fn, self.args = fn, args
+    def __init__(self, fn, args, spin: bool, helper: _Helper, number: int):
+        self.fn, self.args, self.spin = fn, args, spin
         self._done = threading.Lock()
         self._done.acquire()  # released by run(): a plain lock is CPython's cheapest wait
         self._value = self._error = None
@@ -100,11 +140,15 @@ class _Task:
             self._helper.finished[0] += 1
             self._done.release()
 
+    def wait(self) -> None:
+        """Return once the task has run (awake first: a thread that sleeps is woken slowly)."""
+        if self.spin:
+            executor().note_spin(_spin_timed(self._helper.finished, self._number - 1, WAIT_ROUNDS))
+        with self._done:
+            pass
+
     def result(self):
-        helper = self._helper
-        # wait awake first (a thread that sleeps is woken slowly), then on the lock
-        if _CAN_SPIN:
-            helper.note_spin(_spin_timed(helper.finished, self._number - 1, WAIT_ROUNDS))
+        """The call's value, or its error raised here; call after wait()."""
         with self._done:
             pass
         if self._error is not None:
@@ -113,37 +157,64 @@ class _Task:
 
 
 class _Helper:
-    """A daemon thread running submitted tasks one after another. Between tasks it spins for
-    the next one without the GIL, then sleeps on the queue.
+    """A daemon thread running its submitted tasks one after another. Between tasks it spins
+    for the next one without the GIL (when the task asked for it), then sleeps on its queue."""
 
-    Spinning assumes the two CPUs are glassnet's. When another program keeps one of them busy,
-    a spinning thread that yields its CPU gets it back only a time slice later (a LeNet-5 step
-    took 48 ms instead of 9 with a busy loop on the helper's CPU), and even without spinning a
-    half pinned to the busy CPU runs at half speed (18 ms), while one unpinned thread simply
-    uses the free CPU (9 ms; docs/benchmarks.md). So each spin measures the time its thread
-    was kept off its CPU (wall time minus the thread's CPU time), and when two of about the last
-    three spins lost more than LOST_SECONDS, splits run in one thread for CONTENDED_SECONDS;
-    then two threads are tried again. (Lateness alone is not the signal: a helper that waits
-    for the GIL is late too, and on an idle virtual machine about 1 in 500 spins loses a
-    millisecond to the host, hence two.)
-    """
-
-    def __init__(self):
+    def __init__(self, index: int):
         self._tasks = queue.SimpleQueue()
         # counters read by spinning threads without the GIL; each is changed by one side only
         self.posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
         self.finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
-        self.contended_until = 0.0  # perf_counter time before which splits run in one thread
-        self._lost = 0.0  # recent spins that lost their CPU, each weighing 0.75 times less per spin since
-        if _CAN_SPIN:  # load the compiled spin now: its first call takes a while, not to be read as lost time
-            _spin_until_above(self.finished, 0, 0)
-        threading.Thread(target=self._serve, name="glassnet-worker", daemon=True).start()
+        self.cpus = None  # what the thread is pinned to; changed by the thread only
+        threading.Thread(target=self._serve, name=f"glassnet-worker-{index}", daemon=True).start()
 
-    def submit(self, fn, *args) -> _Task:
-        task = _Task(fn, args, self, int(self.posted[0]) + 1)
+    def submit(self, spin: bool, fn, *args) -> _Task:
+        task = _Task(fn, args, spin, self, int(self.posted[0]) + 1)
         self._tasks.put(task)
         self.posted[0] += 1  # after the put: a helper that sees the count finds the task
         return task
+
+    def _serve(self) -> None:
+        while True:
+            task = self._tasks.get()
+            spin = task.spin
+            task.run()
+            del task
+            if spin:  # tasks finished so far = tasks taken: spin until one more is posted
+                executor().note_spin(_spin_timed(self.posted, self.finished[0], SPIN_ROUNDS))
+
+
+class _Pool:
+    """The helper threads, and whether the CPUs look busy with other programs.
+
+    Spinning assumes the CPUs are glassnet's. When another program keeps one of them busy, a
+    spinning thread that yields its CPU gets it back only a time slice later (a LeNet-5 step
+    took 48 ms instead of 9 with a busy loop on the helper's CPU), and even without spinning a
+    part pinned to the busy CPU runs at half speed (18 ms), while one unpinned thread simply
+    uses the free CPU (9 ms; docs/benchmarks.md). So each spin measures the time its thread
+    was kept off its CPU (wall time minus the thread's CPU time), and when two of about the last
+    three spins lost more than LOST_SECONDS, splits run in one thread for CONTENDED_SECONDS;
+    then the threads are tried again. (Lateness alone is not the signal: a helper that waits
+    for the GIL is late too, and on an idle virtual machine about 1 in 500 spins loses a
+    millisecond to the host, hence two.) The blocks a kernel sums are the same either way, so
+    the fallback changes the time a step takes, never its result.
+    """
+
+    def __init__(self):
+        self._helpers: list[_Helper] = []
+        self._lock = threading.Lock()
+        self.contended_until = 0.0  # perf_counter time before which splits run in one thread
+        self._lost = 0.0  # recent spins that lost their CPU, each weighing 0.75 times less per spin since
+        if _CAN_SPIN:  # load the compiled spin now: its first call takes a while, not to be read as lost time
+            _spin_until_above(np.zeros(1, dtype=np.int64), 0, 0)
+
+    def helper(self, i: int) -> _Helper:
+        """Helper thread i (1, 2, ...), started on first use."""
+        if i > len(self._helpers):
+            with self._lock:
+                while len(self._helpers) < i:
+                    self._helpers.append(_Helper(len(self._helpers) + 1))
+        return self._helpers[i - 1]
 
     def contended(self) -> bool:
         """Whether the CPUs looked busy with other programs a moment ago."""
@@ -155,14 +226,6 @@ class _Helper:
         if self._lost >= 1.5:  # two long losses in a row, or with one short between them
             self.contended_until = time.perf_counter() + CONTENDED_SECONDS
             self._lost = 0.0
-
-    def _serve(self) -> None:
-        while True:
-            task = self._tasks.get()
-            task.run()
-            del task
-            if _CAN_SPIN:  # tasks finished so far = tasks taken: spin until one more is posted
-                self.note_spin(_spin_timed(self.posted, self.finished[0], SPIN_ROUNDS))
 
 
 if _CAN_SPIN:
@@ -190,10 +253,11 @@ def single_threaded_blas():
     """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread while glassnet's
     kernels run, and from then on. The setting is not restored afterwards on purpose: OpenBLAS's
     idle worker threads poll for work for a while after each call, and raising the count again
-    after every operation kept one polling on the second core, where glassnet's helper thread
-    needs it. PyTorch likewise sets the BLAS thread count to its own. (A user who raises the
-    count again with threadpoolctl gets multi-threaded NumPy products, and glassnet's kernels
-    then share the cores with OpenBLAS's threads.)"""
+    after every operation kept one polling on a core where glassnet's helper threads need it.
+    PyTorch likewise sets the BLAS thread count to its own. (A user who raises the count again
+    with threadpoolctl gets multi-threaded NumPy products, and glassnet's kernels then share the
+    cores with OpenBLAS's threads.) One BLAS thread also keeps each product's summation order
+    fixed."""
     global _controller, _blas_single
     if not _blas_single:
         with _blas_lock:
@@ -206,55 +270,96 @@ def single_threaded_blas():
     yield
 
 
+def workers_for(n: int, worth_it: bool = True) -> int:
+    """How many workers a split of n units gets now: 1 when one thread is asked for, when there
+    is a single unit, when the caller judges the work too small (worth_it=False) or while the
+    CPUs look busy with other programs; else min(get_num_threads(), n)."""
+    if not worth_it or n < 2 or _workers < 2 or executor().contended():
+        return 1
+    return min(_workers, n)
+
+
+def parts(n: int, k: int) -> list[tuple[int, int]]:
+    """range(n) cut into k contiguous parts whose sizes differ by at most one, the larger ones
+    first (the first part runs in the calling thread, which starts on it at once)."""
+    size, larger = divmod(n, k)
+    cuts = [i * size + min(i, larger) for i in range(k + 1)]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
 def split_batch(n: int, work, worth_it: bool = True) -> list:
-    """[work(0, h), work(h, n)] with h = ceil(n / 2): the two halves of a batch of n samples, the
-    first in the calling thread and the second in the helper at the same time, with OpenBLAS
-    held at one thread. [work(0, n)] in this thread alone when one thread is asked for, when the
-    batch has a single sample, or when the caller judges the work too small (worth_it=False)."""
+    """[work(lo, hi) for each part of range(n)], with OpenBLAS held at one thread: the parts
+    (parts(n, workers_for(n, worth_it))) run side by side, the first in the calling thread and
+    each other one in a helper thread. [work(0, n)] in this thread alone when workers_for says 1."""
     with single_threaded_blas():
-        if not worth_it or n < 2 or _workers < 2:
+        k = workers_for(n, worth_it)
+        if k == 1:
             return [work(0, n)]
-        helper = executor()
-        if helper.contended():
-            return [work(0, n)]
-        half = -(-n // 2)
-        with _two_cpus() as (mine, helpers):
-            second = helper.submit(_on_cpus, helpers, work, half, n)
-            _set_cpus(mine)
-            try:
-                first = work(0, half)
-            except BaseException:
-                with contextlib.suppress(BaseException):
-                    second.result()  # the helper writes arrays the caller owns: let it finish first
-                raise
-            # wait while still pinned: the helper's wake-up call would otherwise move this
-            # thread to the helper's CPU, where it then ran the single-threaded operations
-            # beside the spinning helper
-            return [first, second.result()]
+        return run_side_by_side([(work, lo, hi) for lo, hi in parts(n, k)])
+
+
+def split_together(sizes: tuple[int, ...], work, worth_it: bool = True) -> list:
+    """split_batch for work over several ranges at once (say, sample blocks and row blocks of one
+    batch): worker i gets part i of each, work((lo_0, hi_0), (lo_1, hi_1), ...). The number of
+    workers follows the largest range; a worker's part of a shorter range may be empty."""
+    with single_threaded_blas():
+        k = workers_for(max(sizes), worth_it)
+        if k == 1:
+            return [work(*((0, n) for n in sizes))]
+        cuts = [parts(n, k) for n in sizes]
+        return run_side_by_side([(work,) + tuple(c[i] for c in cuts) for i in range(k)])
+
+
+def run_side_by_side(calls: list[tuple]) -> list:
+    """[fn(*args) for (fn, *args) in calls]: calls[0] in this thread, calls[i] in helper i, at the
+    same time. When there are no more workers than CPUs, each is pinned to a CPU of its own
+    for the call and they wait for each other awake; otherwise the scheduler places them and
+    they sleep between hand-offs. If any call raises, every call is still waited for (the helpers
+    write arrays the caller owns) and then the first error is raised."""
+    pool = executor()
+    with _pinned(len(calls)) as (cpus, pinned):
+        spin = _CAN_SPIN and pinned
+        helpers = [pool.helper(i) for i in range(1, len(calls))]
+        tasks = [h.submit(spin, _on_cpus, h, cpus[i], *call)
+                 for i, (h, call) in enumerate(zip(helpers, calls[1:]), start=1)]
+        if pinned:
+            _set_cpus(cpus[0])
+        try:
+            fn, *args = calls[0]
+            first = fn(*args)
+        except BaseException:
+            for task in tasks:
+                task.wait()
+            raise
+        # wait while still pinned: a helper's wake-up call would otherwise move this thread to
+        # that helper's CPU, where it then ran the single-threaded operations beside the
+        # spinning helper
+        for task in tasks:
+            task.wait()
+        return [first] + [task.result() for task in tasks]
 
 
 @contextlib.contextmanager
-def _two_cpus():
-    """(caller's CPU, helper's CPU) for one split: two different CPUs of the caller's allowed
-    set, the caller's affinity restored afterwards. Why pin: the helper is woken by the caller,
-    and Linux tends to wake a thread on its waker's CPU; after a pause of some milliseconds the
-    two halves then often shared one CPU for a while, the caller's half taking twice the
-    helper's. Pinned, after a 0.15 s pause: a (64, 6, 14x14) convolution's forward and backward
-    2.35 ms instead of 3.22, a LeNet-5 step 9.4 ms instead of 10.7 (docs/benchmarks.md).
-    Where affinity cannot be read or set (not Linux), nothing is pinned."""
-    try:
-        allowed = os.sched_getaffinity(0)
-    except (AttributeError, OSError):
-        yield None, None
-        return
-    cpus = sorted(allowed)
-    if len(cpus) < 2:
-        yield None, None
-        return
-    try:
-        yield cpus[:1], cpus[1:2]
-    finally:
-        _set_cpus(allowed)
+def _pinned(k: int):
+    """(cpus, pinned) for the k workers of one split: cpus[i] is the set of CPUs worker i runs
+    on, and the caller's affinity is restored afterwards. With at least k CPUs in the caller's
+    allowed set each worker gets one of its own (pinned=True); with fewer, every worker may run
+    on all of them (pinned=False), and where affinity cannot be read (not Linux) cpus[i] is None
+    (left as it is). Why pin: a helper is woken by the caller, and Linux tends to wake a thread
+    on its waker's CPU; after a pause of some milliseconds two parts then often shared one CPU
+    for a while, the caller's taking twice the helper's. Pinned, after a 0.15 s pause: a
+    (64, 6, 14x14) convolution's forward and backward 2.35 ms instead of 3.22, a LeNet-5 step
+    9.4 ms instead of 10.7 (docs/benchmarks.md)."""
+    allowed = _allowed_cpus()
+    if allowed is None:
+        yield [None] * k, False
+    elif len(allowed) < k:
+        yield [set(allowed)] * k, False
+    else:
+        try:
+            yield [{cpu} for cpu in allowed[:k]], True
+        finally:
+            _set_cpus(set(allowed))
 
 
 def _set_cpus(cpus) -> bool:
@@ -268,24 +373,20 @@ def _set_cpus(cpus) -> bool:
     return True
 
 
-_helper_cpus = None  # what the helper thread is pinned to; only the helper changes it
-
-
-def _on_cpus(cpus, work, *args):
-    """work(*args) in the helper, pinned to `cpus` (it stays there until a task asks for other
-    CPUs, so the system call is made only then)."""
-    global _helper_cpus
-    if cpus != _helper_cpus and _set_cpus(cpus):
-        _helper_cpus = cpus
+def _on_cpus(helper: _Helper, cpus, work, *args):
+    """work(*args) in `helper`, its thread set to run on `cpus` (it stays there until a task
+    asks for other CPUs, so the system call is made only then; None leaves it as it is)."""
+    if cpus is not None and cpus != helper.cpus and _set_cpus(cpus):
+        helper.cpus = cpus
     return work(*args)
 
 
-def _forget_helper_after_fork() -> None:
-    """A forked child (e.g. a data-loading worker) inherits the helper object but not its
-    thread: submitting to it would wait forever, so the child starts a helper of its own."""
-    global _helper, _helper_lock, _blas_lock, _helper_cpus
-    _helper, _helper_lock, _helper_cpus = None, threading.Lock(), None
+def _forget_helpers_after_fork() -> None:
+    """A forked child (e.g. a data-loading worker) inherits the helper objects but not their
+    threads: submitting to them would wait forever, so the child starts helpers of its own."""
+    global _pool, _pool_lock, _blas_lock
+    _pool, _pool_lock = None, threading.Lock()
     _blas_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_helper_after_fork)
+os.register_at_fork(after_in_child=_forget_helpers_after_fork)

@@ -369,9 +369,10 @@ def test_fft_path_finite_differences():
                     lambda dy, x, w: fft_conv.correlate_backward(dy, x, w, (2,), True, True), [x, w])
 
 
-def test_large_batch_uses_bounded_memory():
+def test_large_batch_uses_bounded_memory(two_threads):
     """The full patch matrix would be 25x the input; the chunks keep the extra memory near
-    WORKERS x CHUNK_BYTES on top of the padded copy and the output."""
+    WORKERS x CHUNK_BYTES on top of the padded copy and the output (at two threads, whatever
+    the machine's CPU count)."""
     _, x, w = _data((64, 8, 32, 32), (8, 8, 5, 5))
     full_im2col = 64 * 32 * 32 * 8 * 25 * 4  # 52 MB
     conv_forward(x, w, padding=2)  # warm up: thread pool, numba compilation, buffers

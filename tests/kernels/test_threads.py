@@ -1,4 +1,4 @@
-"""glassnet's two threads (kernels/threads.py): how a batch is split, pinned and restored."""
+"""glassnet's threads (kernels/threads.py): how work is split, pinned and restored, and how many threads."""
 
 import os
 import subprocess
@@ -16,19 +16,37 @@ from glassnet.kernels import threads
 two_cpus = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
 
 
-def test_split_batch_gives_each_thread_one_half(two_threads):
+@pytest.mark.parametrize("n_threads", [2, 3, 4])
+def test_split_batch_gives_each_thread_one_part(at_threads, n_threads):
+    at_threads(n_threads)
     seen = []
 
     def work(n0, n1):
         seen.append((n0, n1, threading.get_ident()))
         return n1 - n0
 
-    assert threads.split_batch(7, work) == [4, 3]
-    assert sorted(s[:2] for s in seen) == [(0, 4), (4, 7)]
-    assert seen[0][2] != seen[1][2]  # two different threads
+    assert threads.split_batch(7, work) == {2: [4, 3], 3: [3, 2, 2], 4: [2, 2, 2, 1]}[n_threads]
+    assert sorted(s[:2] for s in seen) == threads.parts(7, n_threads)
+    assert len({s[2] for s in seen}) == n_threads  # each part in a thread of its own
 
 
-@pytest.mark.parametrize("n, worth_it, workers", [(7, False, 2), (1, True, 2), (7, True, 1)])
+@pytest.mark.parametrize("n, k", [(7, 1), (7, 2), (7, 3), (8, 4), (3, 5), (0, 2)])
+def test_parts_cover_the_range_in_order_with_sizes_one_apart(n, k):
+    cut = threads.parts(n, k)
+    assert len(cut) == k and cut[0][0] == 0 and cut[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(cut, cut[1:]))
+    sizes = [hi - lo for lo, hi in cut]
+    assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+
+
+def test_split_together_gives_worker_i_part_i_of_each_range(at_threads):
+    at_threads(3)
+    got = threads.split_together((9, 2), lambda a, b: (a, b, threading.get_ident()))
+    assert [g[:2] for g in got] == [((0, 3), (0, 1)), ((3, 6), (1, 2)), ((6, 9), (2, 2))]
+    assert len({g[2] for g in got}) == 3
+
+
+@pytest.mark.parametrize("n, worth_it, workers", [(7, False, 2), (1, True, 2), (7, True, 1), (7, False, 4)])
 def test_split_batch_stays_in_one_thread_when_asked(monkeypatch, n, worth_it, workers):
     monkeypatch.setattr(threads, "_workers", workers)
     caller = threading.get_ident()
@@ -53,7 +71,7 @@ def test_an_error_in_one_half_is_raised_after_the_other_half_finished(two_thread
 
 
 @pytest.mark.skipif(not two_cpus, reason="needs two CPUs and Linux CPU affinity")
-def test_the_halves_run_pinned_to_two_cpus_and_the_caller_is_restored(two_threads):
+def test_the_parts_run_pinned_to_cpus_of_their_own_and_the_caller_is_restored(two_threads):
     before = os.sched_getaffinity(0)
     masks = {}
 
@@ -68,6 +86,27 @@ def test_the_halves_run_pinned_to_two_cpus_and_the_caller_is_restored(two_thread
     assert os.sched_getaffinity(0) == before
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux CPU affinity")
+def test_more_workers_than_cpus_run_unpinned_and_without_spinning(at_threads, monkeypatch):
+    """Over-subscribed (say 4 threads on a 2-CPU machine): every part may run on every allowed
+    CPU, and nobody spins (a spinning thread would take a CPU from a working one)."""
+    allowed = os.sched_getaffinity(0)
+    at_threads(len(allowed) + 2)
+    spins = []
+    monkeypatch.setattr(threads, "_spin_timed", lambda *a: spins.append(a) or 0.0, raising=False)
+    masks, idents = [], set()
+
+    def work(n0, n1):
+        masks.append(os.sched_getaffinity(0))
+        idents.add(threading.get_ident())
+
+    threads.split_batch(len(allowed) + 2, work)
+    assert len(idents) == len(allowed) + 2
+    assert all(m == allowed for m in masks)
+    assert spins == []
+    assert os.sched_getaffinity(0) == allowed
+
+
 def test_blas_is_held_at_one_thread_once_a_kernel_ran():
     x = glassnet.tensor(np.ones((2, 3, 8, 8), np.float32))
     w = glassnet.tensor(np.ones((4, 3, 3, 3), np.float32))
@@ -77,10 +116,42 @@ def test_blas_is_held_at_one_thread_once_a_kernel_ran():
             assert lib["num_threads"] == 1, lib
 
 
-@pytest.mark.parametrize("bad", [0, 3, 1.0, True, "2"])
-def test_set_num_threads_accepts_one_or_two(bad):
-    with pytest.raises(ValueError, match="1 or 2 threads"):
+@pytest.mark.parametrize("bad", [0, -1, 1.0, True, "2", None])
+def test_set_num_threads_accepts_any_positive_int(bad, monkeypatch):
+    monkeypatch.setattr(threads, "_workers", threads._workers)
+    with pytest.raises(ValueError, match="positive int"):
         glassnet.set_num_threads(bad)
+    for n in (1, 3, 64, np.int64(5)):
+        glassnet.set_num_threads(n)
+        assert glassnet.get_num_threads() == n and type(glassnet.get_num_threads()) is int
+
+
+def _threads_in_fresh_process(**env) -> tuple[int, str]:
+    """get_num_threads() at import in a new process with these environment variables, and its stderr."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("GLASSNET_NUM_THREADS", "OMP_NUM_THREADS")}
+    code = "import glassnet; print(glassnet.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], env=dict(clean, **env), capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout), out.stderr
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, None),  # the CPUs this process may run on
+    ({"OMP_NUM_THREADS": "3"}, 3),
+    ({"OMP_NUM_THREADS": "5,2"}, 5),  # nested OpenMP levels: the first
+    ({"GLASSNET_NUM_THREADS": "6"}, 6),
+    ({"GLASSNET_NUM_THREADS": "7", "OMP_NUM_THREADS": "3"}, 7),  # glassnet's own wins
+])
+def test_the_default_thread_count_comes_from_the_environment_or_the_cpus(env, expected):
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert _threads_in_fresh_process(**env)[0] == (cpus if expected is None else expected)
+
+
+@pytest.mark.parametrize("bad", ["0", "many", "-2"])
+def test_a_bad_thread_count_in_the_environment_is_ignored_with_a_warning(bad):
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n, err = _threads_in_fresh_process(GLASSNET_NUM_THREADS=bad)
+    assert n == cpus and "GLASSNET_NUM_THREADS" in err and "not a positive integer" in err
 
 
 @pytest.mark.skipif(not threads._CAN_SPIN, reason="the spinning waits are Linux-only")
@@ -96,7 +167,7 @@ def test_spin_returns_once_the_counter_passes_the_value_and_gives_up_after_its_r
 
 
 def test_many_splits_from_two_threads_each_get_their_own_results(two_threads):
-    """Tasks from two calling threads queue for the one helper; each caller gets its halves."""
+    """Tasks from two calling threads queue for the same helper; each caller gets its halves."""
     results, errors = {}, []
 
     def caller(tag):
@@ -125,14 +196,14 @@ def _threads_used(n=4):
 def test_spins_that_lose_their_cpu_make_splits_run_in_one_thread_for_a_while(two_threads, monkeypatch):
     """Spinning threads kept off their CPU lost it to another program; then two threads would
     be slower than one, so splits run in one thread until CONTENDED_SECONDS pass."""
-    helper = threads.executor()
+    pool = threads.executor()
     assert _threads_used() == 2
     monkeypatch.setattr(threads, "LOST_SECONDS", float("-inf"))  # every spin now counts as one that lost its CPU
     _threads_used(), _threads_used()  # the caller's spins in these two alone reach the threshold
-    assert helper.contended()
+    assert pool.contended()
     assert _threads_used() == 1  # ... and the next split stays in the caller
     monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
-    helper.contended_until = 0.0  # CONTENDED_SECONDS later
+    pool.contended_until = 0.0  # CONTENDED_SECONDS later
     assert _threads_used() == 2
 
 

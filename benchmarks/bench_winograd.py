@@ -1,0 +1,104 @@
+"""Winograd F(2x2, 3x3) (kernels/winograd.py) against im2col + GEMM (kernels/im2col.py) for 3x3
+stride-1 convolutions, forward + backward through glassnet's kernels, paired and interleaved in
+one process: the float32 error of each against a float64 reference, and the CPU time of each.
+
+    python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
+
+Each case runs with Winograd allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_WORK = 0:
+Winograd for the forward and the input gradient, im2col for the weight gradient) and not at all
+(im2col throughout), alternating. Reported: the largest error of y, dx and dw relative to the
+largest value of each (float64 reference: the im2col path in float64), the median process CPU
+time per call of forward + backward on each path, and the medians of the paired ratios
+Winograd / im2col for the forward alone, the input gradient alone and forward + backward (CPU
+time: on a machine shared with other work it is far steadier than wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import glassnet  # noqa: E402
+from bench_engine import _now_and_load  # noqa: E402
+from glassnet.kernels import conv, winograd  # noqa: E402
+
+# (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd ones
+CASES = [(64, 6, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64), (32, 128, 16, 128),
+         (8, 64, 31, 64), (16, 64, 16, 64), (1, 64, 56, 64)]
+
+
+def _step(x, w, b, dy):
+    def run():
+        y, xp = conv.conv_forward(x, w, b, 1, 1, return_padded=True)
+        return (y,) + conv.conv_backward(dy, x, w, 1, 1, xp=xp)
+    return run
+
+
+def _parts(x, w, b, dy):
+    """forward alone, input gradient alone, forward + backward."""
+    return {"forward": lambda: conv.conv_forward(x, w, b, 1, 1),
+            "input grad": lambda: conv.conv_backward(dy, x, w, 1, 1, needs=(True, False, False)),
+            "all": _step(x, w, b, dy)}
+
+
+def _cpu(fn, calls) -> float:
+    fn()
+    start = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) / calls
+
+
+def _errors(got, want) -> str:
+    return " ".join(f"{float(np.abs(g - t).max() / np.abs(t).max()):.1e}" for g, t in zip(got, want))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=11)
+    parser.add_argument("--calls", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    glassnet.set_num_threads(args.threads)
+    print(f"threads {args.threads}, forward + backward, median of {args.reps} paired repetitions; {_now_and_load()}")
+    print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
+          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'all':>5s}")
+    rng = np.random.default_rng(0)
+    default = winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK
+    paths = {"im2col": (float("inf"),) * 3, "winograd": (1, 1, 0)}
+    for n, c, h, o in CASES:
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+        b = rng.standard_normal(o).astype(np.float32)
+        dy = np.moveaxis(np.ascontiguousarray(rng.standard_normal((n, h, h, o)).astype(np.float32)), -1, 1)  # channels-last
+        reference = _step(*(np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b, dy)))()[:3]
+        errors, ratios, times = {}, {}, {name: [] for name in paths}
+        for name, least in paths.items():
+            winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = least
+            errors[name] = _errors(_step(x, w, b, dy)()[:3], reference)
+        for part, fn in _parts(x, w, b, dy).items():
+            pair = {name: [] for name in paths}
+            for r in range(args.reps):
+                for name in (paths if r % 2 == 0 else list(paths)[::-1]):
+                    winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = paths[name]
+                    pair[name].append(_cpu(fn, args.calls))
+            ratios[part] = statistics.median(a / b for a, b in zip(pair["winograd"], pair["im2col"]))
+            if part == "all":
+                times = pair
+        winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = default
+        print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
+              f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
+              f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['all']:5.2f}", flush=True)
+    print(f"done; {_now_and_load()}")
+
+
+if __name__ == "__main__":
+    main()

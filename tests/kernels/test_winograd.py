@@ -1,0 +1,131 @@
+"""Winograd F(2x2, 3x3) (kernels/winograd.py): the forward and the input gradient conv.py takes
+it for, and the weight gradient it does not take, against PyTorch and a float64 reference."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+from glassnet.kernels import conv, winograd
+
+TOL = dict(rtol=1e-4, atol=1e-4)  # the parity tests' tolerance (tests/kernels/test_conv.py)
+
+
+def _data(n, c, h, w, o, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    k = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    return rng, x, k, b
+
+
+def _torch(x, w, b, dy, padding, padding_mode, dtype):
+    tx, tw, tb = (torch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b))
+    if padding_mode == "zeros":
+        ty = TF.conv2d(tx, tw, tb, 1, padding)
+    else:
+        ty = TF.conv2d(TF.pad(tx, (padding,) * 4, mode=padding_mode), tw, tb)
+    ty.backward(torch.tensor(dy, dtype=dtype))
+    return [a.detach().numpy() for a in (ty, tx.grad, tw.grad, tb.grad)]
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """Which Winograd functions conv.py called; small problems count as large enough (MIN_WORK 0)."""
+    monkeypatch.setattr(winograd, "MIN_WORK", 0)
+    calls = []
+    for name in ("correlate", "input_grad", "weight_grad"):
+        def spy(*args, _f=getattr(winograd, name), _name=name, **kw):
+            calls.append(_name)
+            return _f(*args, **kw)
+        monkeypatch.setattr(winograd, name, spy)
+    return calls
+
+
+# every shape class conv.py sends here: even and odd sizes, non-square, batch 1, each padding
+# mode, paddings 0-2 (the input gradient of the input's own positions) and 3 (of the whole
+# padded input, then the padding's adjoint), more channels in than out and the reverse
+SHAPES = [
+    (2, 64, 8, 8, 64, 1, "zeros"),
+    (3, 64, 9, 7, 72, 1, "zeros"),
+    (1, 80, 11, 6, 64, 0, "zeros"),
+    (2, 64, 7, 10, 65, 2, "zeros"),
+    (2, 64, 6, 6, 64, 3, "zeros"),
+    (2, 64, 8, 9, 64, 1, "reflect"),
+    (2, 64, 7, 7, 64, 1, "replicate"),
+    (2, 64, 5, 8, 64, 2, "circular"),
+    (1, 64, 17, 17, 64, 1, "zeros"),
+]
+
+
+@pytest.mark.parametrize("n, c, h, w, o, padding, padding_mode", SHAPES)
+def test_forward_and_input_grad_match_torch_and_float64(taken, n, c, h, w, o, padding, padding_mode):
+    rng, x, k, b = _data(n, c, h, w, o)
+    y = conv.conv_forward(x, k, b, 1, padding, padding_mode=padding_mode)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    got = [y, *conv.conv_backward(dy, x, k, 1, padding, padding_mode=padding_mode)]
+    assert taken[:2] == ["correlate", "input_grad"] and "weight_grad" not in taken  # dW stays with im2col
+    for ours, want in zip(got, _torch(x, k, b, dy, padding, padding_mode, torch.float32)):
+        np.testing.assert_allclose(ours, want, **TOL)
+    # float32 error against float64: of the order of float32 rounding, as for the direct sums
+    for ours, exact in zip(got, _torch(x, k, b, dy, padding, padding_mode, torch.float64)):
+        assert ours.dtype == np.float32
+        assert np.abs(ours - exact).max() <= 2e-6 * max(np.abs(exact).max(), 1.0)
+
+
+@pytest.mark.parametrize("c, o, expected", [(32, 64, ["correlate"]), (64, 32, ["input_grad", "correlate"])])
+def test_each_direction_is_chosen_by_its_own_channel_counts(taken, c, o, expected):
+    """The forward is a product from C_in to C_out channels, the input gradient from C_out to C_in."""
+    rng, x, k, b = _data(2, c, 8, 8, o)
+    y = conv.conv_forward(x, k, b, 1, 1)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    got = [y, *conv.conv_backward(dy, x, k, 1, 1)]
+    assert taken == expected
+    for ours, want in zip(got, _torch(x, k, b, dy, 1, "zeros", torch.float32)):
+        np.testing.assert_allclose(ours, want, **TOL)
+
+
+@pytest.mark.parametrize("n, expected", [(4, True), (2, False)])
+def test_only_large_enough_problems_take_it(n, expected):
+    """64 channels in and out at 64x64: 2^26 multiply-adds per tap at batch 4, half that at 2."""
+    x_shape, w_shape = (n, 64, 64, 64), (64, 64, 3, 3)
+    assert winograd.worthwhile(x_shape, w_shape, (1, 1), (1, 1), 1, np.float32) is expected
+
+
+def test_weight_grad_matches_torch_and_float64():
+    """The Winograd weight gradient, measured slower and not chosen, is right all the same."""
+    rng, x, k, b = _data(2, 32, 9, 7, 40)
+    dy = rng.standard_normal((2, 40, 9, 7)).astype(np.float32)
+    xp = np.ascontiguousarray(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))).transpose(0, 2, 3, 1))
+    dw = winograd.weight_grad(xp, np.ascontiguousarray(dy.transpose(0, 2, 3, 1)))
+    want32, want64 = (_torch(x, k, b, dy, 1, "zeros", t)[2] for t in (torch.float32, torch.float64))
+    np.testing.assert_allclose(dw, want32, **TOL)
+    assert np.abs(dw - want64).max() <= 2e-6 * np.abs(want64).max()
+
+
+def test_the_transforms_invert_what_they_should():
+    """G g G^T and its adjoint G^T dU G: <G g G^T, dU> = <g, G^T dU G> for every g and dU."""
+    rng = np.random.default_rng(1)
+    g = rng.standard_normal((5, 4, 3, 3))
+    du = rng.standard_normal((16, 4, 5))
+    lhs = np.sum(winograd.kernel_transform(g) * du)
+    rhs = np.sum(g * winograd.kernel_transform_adjoint(du))
+    assert np.isclose(lhs, rhs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw, dtype", [
+    ((2, 16, 8, 8), (64, 16, 3, 3), {}, np.float32),  # too few channels in
+    ((2, 32, 8, 8), (32, 32, 3, 3), {}, np.float32),  # too few channels out, either way
+    ((2, 64, 8, 8), (64, 64, 3, 3), {}, np.float64),  # float64 stays on the direct sums
+    ((2, 64, 8, 8), (64, 64, 3, 3), {"stride": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 64, 3, 3), {"dilation": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 32, 3, 3), {"groups": 2}, np.float32),
+    ((2, 64, 8, 8), (64, 64, 5, 5), {}, np.float32),
+    ((2, 64, 6, 6, 6), (64, 64, 3, 3, 3), {}, np.float32),
+])
+def test_other_convolutions_stay_with_im2col(taken, x_shape, w_shape, kw, dtype):
+    rng = np.random.default_rng(0)
+    x, w = (rng.standard_normal(s).astype(dtype) for s in (x_shape, w_shape))
+    y = conv.conv_forward(x, w, padding=1, **kw)
+    conv.conv_backward(np.ones_like(y), x, w, padding=1, **kw)
+    assert taken == []

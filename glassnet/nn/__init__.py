@@ -13,7 +13,7 @@ Beside torch's layers, the ones the lectures describe and PyTorch lacks: Locally
 TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
 """
 
-from . import init, tables, utils
+from . import functional, init, parallel, tables, utils  # functional: alias of glassnet.functional
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
@@ -25,6 +25,7 @@ from .linear import Flatten, Identity, Linear, Unflatten
 from .local import LocallyConnected1d, LocallyConnected2d, LocallyConnected3d, LocallyConnectedNd
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .parallel import DataParallel
 from .p4 import P4Conv2d, P4LiftConv2d, P4Pool
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                       AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d,

@@ -143,7 +143,7 @@ class Maximum(Function):
         share = np.where(from_a & from_b, np.asarray(0.5, dy.dtype), np.asarray(1.0, dy.dtype))
         da = unbroadcast(dy * share * from_a, _shape(a)) if ctx.needs_input_grad[0] else None
         db = unbroadcast(dy * share * from_b, _shape(b)) if ctx.needs_input_grad[1] else None
-        return da, db, None
+        return da, db
 
 
 class Sin(Function):

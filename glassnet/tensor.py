@@ -516,7 +516,9 @@ class Tensor:
                 bound = None
             bounds.append(None if bound is None else x._operand(bound))
         arrays = [b.data if isinstance(b, Tensor) else b for b in bounds]
-        return x if arrays == [None, None] else ops.Clamp.apply(x, min=arrays[0], max=arrays[1])
+        if arrays[0] is None and arrays[1] is None:  # both bounds went through maximum / minimum
+            return x
+        return ops.Clamp.apply(x, min=arrays[0], max=arrays[1])
 
     clip = clamp
 

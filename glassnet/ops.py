@@ -571,6 +571,9 @@ def cat(tensors: Sequence, dim: int = 0):
             raise TypeError(f"cat expected a sequence of Tensors, got {type(t).__name__} at position {i}")
         if t.ndim == 0:
             raise ValueError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # PyTorch's legacy rule: empty 1-D tensors, of shape (0,), are skipped next to others
+    if any(t.shape != (0,) for t in tensors):
+        tensors = tuple(t for t in tensors if t.shape != (0,))
     first = tensors[0].shape
     d = normalize_dim(dim, len(first))
     for i, t in enumerate(tensors[1:], 1):

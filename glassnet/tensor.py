@@ -523,9 +523,19 @@ class Tensor:
     clip = clamp
 
     def masked_fill(self, mask, value):
-        """value where mask is true, self elsewhere (differentiable in self)."""
-        from .ops import where
-        return where(mask, Tensor._wrap(np.asarray(value, self.dtype)), self)
+        """value where mask is true, self elsewhere (differentiable in self, and in value when it
+        is a 0-d tensor that requires grad)."""
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise ValueError(f"masked_fill takes a number or a 0-d tensor as value, got shape {value.shape}")
+        if isinstance(value, complex) or (isinstance(value, Tensor) and value.dtype.kind == "c"):
+            raise TypeError(f"masked_fill: a complex value cannot fill a tensor of dtype {self.dtype}")
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(np.asarray(value, self.dtype))
+        return ops.where(mask, value, self)
+
+    def where(self, condition, other):
+        """self where condition is true, other elsewhere (torch's method form of where)."""
+        return ops.where(condition, self, other)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
         """The p-norm over dim (all elements when None): (sum |x|^p)^(1/p)."""
@@ -568,6 +578,8 @@ class Tensor:
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
         dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
+        if dtype is not None and as_dtype(dtype).kind != "f":
+            raise TypeError(f"mean(dtype=) takes a floating dtype, got {as_dtype(dtype)}")
         x = self if dtype is None else self.to(dtype)
         return ops.Mean.apply(x._floating(), dim=dim, keepdim=keepdim)
 
@@ -629,6 +641,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         dims = list(range(self.ndim))
         dim0, dim1 = ops.normalize_dim(dim0, self.ndim), ops.normalize_dim(dim1, self.ndim)
+        if self.ndim == 0:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
+            return self.reshape(())
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
 

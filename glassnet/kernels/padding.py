@@ -47,6 +47,11 @@ def pad_forward(x: np.ndarray, pads: list[tuple[int, int]], mode: str = "constan
         axis = x.ndim - 1 - k
         src = source_index(x.shape[axis], lo, hi, mode)
         fill = src < 0
+        if x.shape[axis] == 0:  # nothing to copy: every position is the fill value
+            shape = list(y.shape)
+            shape[axis] = len(src)
+            y = np.full(shape, value, y.dtype)
+            continue
         y = np.take(y, np.where(fill, 0, src), axis=axis)
         if fill.any():
             index = [slice(None)] * y.ndim

@@ -111,7 +111,8 @@ def _outputs(result):
 
 def compare_sample(name: str, glassnet_op, torch_op, sample, dtype, seed: int = 0) -> str | None:
     """None when glassnet matches PyTorch on this sample, else a description of the problem."""
-    t_args = [sample.input, *sample.args]
+    # (a module's forward input may come only as keywords: input is None then)
+    t_args = ([] if sample.input is None else [sample.input]) + list(sample.args)
     g_args = to_glassnet(t_args)
     g_kwargs = to_glassnet(dict(sample.kwargs))
     t_result = torch_op(*t_args, **sample.kwargs)
@@ -151,8 +152,12 @@ def compare_sample(name: str, glassnet_op, torch_op, sample, dtype, seed: int = 
         return None
     rng = np.random.default_rng(seed)
     dys = [rng.standard_normal(tuple(t.shape)).astype(t.numpy(force=True).dtype) for t, _ in pairs]
-    t_grads = torch.autograd.grad([t for t, _ in pairs], t_inputs, [torch.tensor(d) for d in dys],
-                                  allow_unused=True)
+    for t in t_inputs:
+        t.grad = None
+        t.retain_grad()  # some sample inputs are views, not leaves
+    # backward (not autograd.grad) so that a module's parameters receive .grad too
+    torch.autograd.backward([t for t, _ in pairs], [torch.tensor(d) for d in dys])
+    t_grads = [t.grad for t in t_inputs]
     if not all(g.requires_grad for _, g in pairs):
         return "an output that requires grad in PyTorch does not in glassnet"
     total = None
@@ -226,4 +231,75 @@ def compare_errors(opinfo, glassnet_op) -> tuple[int, list[str]]:
         if accepted_reason(opinfo.name, sample) is None:
             problems.append(f"{opinfo.name}[{opinfo.variant_test_name}] error input {i}: PyTorch raises "
                             f"{error.error_type.__name__} ({error.error_regex!r}), glassnet accepts it")
+    return count, problems
+
+
+# ---- modules (ModuleInfo) --------------------------------------------------------------------
+
+def compare_module_input(module_info, module_input, dtype, training: bool, seed: int = 0) -> str | None:
+    """Build the module on both frameworks from the same constructor arguments and weights (torch's
+    state_dict copied into glassnet's), run the forward input, compare outputs and the gradients
+    of the inputs and of every parameter."""
+    cls_name = module_info.module_cls.__name__
+    c_args, c_kwargs = module_input.constructor_input.args, module_input.constructor_input.kwargs
+    f_args, f_kwargs = module_input.forward_input.args, module_input.forward_input.kwargs
+    t_module = module_info.module_cls(*c_args, **c_kwargs).to(dtype)
+    t_module.train(training)
+    try:
+        g_module = getattr(glassnet.nn, cls_name)(*to_glassnet(list(c_args)), **to_glassnet(dict(c_kwargs)))
+        g_module.to(getattr(glassnet, str(dtype).split(".")[-1]))
+        g_module.train(training)
+        g_module.load_state_dict({k: v.detach().numpy() for k, v in t_module.state_dict().items()})
+    except Exception as e:  # noqa: BLE001
+        return f"construction raised {type(e).__name__}: {e}"
+
+    def run_torch(*args, **kwargs):
+        return t_module(*args, **kwargs)
+
+    def run_glassnet(*args, **kwargs):
+        return g_module(*args, **kwargs)
+
+    class Sample:  # the shape compare_sample expects
+        input, args, kwargs = f_args[0] if f_args else None, list(f_args[1:]), dict(f_kwargs)
+
+    problem = compare_sample(cls_name, run_glassnet, run_torch, Sample, dtype, seed)
+    if problem:
+        return problem
+    # parameter gradients (compare_sample compared the inputs'); buffers after the forward pass
+    t_params, g_params = dict(t_module.named_parameters()), dict(g_module.named_parameters())
+    tol = TOLERANCE[dtype]
+    for name, t in t_params.items():
+        g = g_params[name]
+        expected = np.zeros(tuple(t.shape)) if t.grad is None else t.grad.numpy()
+        actual = np.zeros(g.shape) if g.grad is None else np.asarray(g.grad)
+        try:
+            np.testing.assert_allclose(actual, expected, **tol)
+        except AssertionError as e:
+            return f"gradient of {name} differs: {str(e).strip().splitlines()[-3:]}"
+    g_state = g_module.state_dict()
+    for name, t in t_module.state_dict().items():
+        if name not in g_state:
+            return f"state_dict has no {name}"
+        try:
+            np.testing.assert_allclose(np.asarray(g_state[name], dtype=t.numpy().dtype), t.numpy(), **tol)
+        except AssertionError as e:
+            return f"{name} after the forward pass differs: {str(e).strip().splitlines()[-3:]}"
+    return None
+
+
+def compare_module(module_info, dtype) -> tuple[int, list[str]]:
+    problems, count = [], 0
+    for training in (True, False):
+        inputs = module_info.module_inputs_func(module_info, device="cpu", dtype=dtype, requires_grad=True,
+                                                training=training)
+        for i, module_input in enumerate(inputs):
+            if module_input.forward_input is None:
+                continue
+            count += 1
+            try:
+                problem = compare_module_input(module_info, module_input, dtype, training, seed=i)
+            except Exception as e:  # noqa: BLE001
+                problem = f"crashed: {type(e).__name__}: {e}"
+            if problem:
+                problems.append(f"{module_info.name} {dtype} training={training} input {i}: {problem}")
     return count, problems

@@ -31,12 +31,12 @@ class device:
         elif not isinstance(type, str):
             raise TypeError(f"device() expected a string such as 'cpu' or 'cuda:0', got {type!r}")
         else:
-            match = re.fullmatch(r"([a-z]+)(?::(\d+))?", type)
-            if match is None or match.group(1) not in _TYPES:
-                if match is not None and match.group(1) not in _TYPES:
-                    raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
-                                       f"device string: {type}")
+            match = re.fullmatch(r"([a-z]+)(?::(\d+))?", type)  # 'cuda' or 'cuda:1'
+            if match is None:
                 raise RuntimeError(f"Invalid device string: {type!r}")
+            if match.group(1) not in _TYPES:
+                raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
+                                   f"device string: {type}")
             if match.group(2) is not None:
                 if index is not None:
                     raise RuntimeError(f"device string {type!r} already names an index; got index={index} too")
@@ -78,6 +78,22 @@ def check_device(where) -> device:
     if d.type != "cpu":
         raise RuntimeError(f"glassnet runs on the CPU only: device {str(d)!r} is not available")
     return d
+
+
+def to_arguments(args, dtype=None, device=None):
+    """(dtype, device) from the positional forms of torch's .to(): a device (or a string naming
+    one), a dtype, or a tensor whose dtype to take; keywords given as dtype= / device= win."""
+    for arg in args:
+        if hasattr(arg, "grad_fn"):  # a Tensor (without importing tensor.py, which imports this)
+            dtype = arg.dtype if dtype is None else dtype
+        elif is_device(arg):
+            device = arg if device is None else device
+        elif dtype is None:
+            dtype = arg
+        else:
+            raise TypeError(f"to() got more than one dtype: {dtype!r} and {arg!r}")
+    check_device(device)
+    return dtype, device
 
 
 def is_device(obj) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .devices import check_device
-from .tensor import Tensor, float32
+from .tensor import Tensor, _size, float32
 
 _generator = np.random.default_rng(0)
 
@@ -29,10 +29,6 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     _generator.bit_generator.state = state
-
-
-def _size(size):
-    return size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
 
 
 def _draw(sample, size, dtype, device, requires_grad, generator) -> Tensor:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops
 from .autograd import Function, backward, is_grad_enabled
-from .devices import CPU, check_device, is_device
+from .devices import CPU, check_device, to_arguments
 from .dtypes import as_dtype, float32, float64, int64, type_name
 from .tensordata import as_tensor_data
 
@@ -258,16 +258,7 @@ class Tensor:
         """torch's forms: to(dtype), to(device), to(device, dtype), to(other_tensor), and the
         keywords. The CPU is glassnet's only device: 'cpu' changes nothing, 'cuda' raises as on a
         PyTorch built without CUDA. Returns self when nothing changes (copy=True: a copy)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            elif dtype is None:
-                dtype = arg
-            else:
-                raise TypeError(f"to() got more than one dtype: {dtype!r} and {arg!r}")
-        check_device(device)
+        dtype, _ = to_arguments(args, dtype, device)
         dtype = self.dtype if dtype is None else as_dtype(dtype)
         if dtype != self.dtype:
             return ops.Cast.apply(self, dtype)
@@ -568,7 +559,7 @@ class Tensor:
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
         dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         x = self if dtype is None else self.to(dtype)
-        if dtype is None and x.dtype.kind in "ub":  # bools and small integers sum to int64, as in PyTorch
+        if dtype is None and x.dtype.kind in "iub" and x.dtype != int64:  # integers sum to int64, as in PyTorch
             x = x.long()
         return ops.Sum.apply(x, dim=dim, keepdim=keepdim)
 

@@ -6,6 +6,8 @@ spellings), so `glassnet.max(x, dim=1)` returns the same (values, indices) pair 
 
 from __future__ import annotations
 
+import numpy as np
+
 from .tensor import Tensor
 
 
@@ -24,6 +26,7 @@ _NAMES = ["exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid",
           "permute", "t", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "maximum", "minimum",
           "softmax", "log_softmax", "add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge",
           "equal", "numel", "norm", "masked_fill", "all", "any", "subtract", "multiply", "divide"]
+# one module-level function per name, bound here so that `from .tensor_functions import *` finds them
 globals().update({name: _method(name) for name in _NAMES})
 
 
@@ -68,7 +71,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
-    import numpy as np
     return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

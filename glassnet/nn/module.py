@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..devices import check_device, is_device
+from ..devices import check_device, to_arguments
 from ..tensor import Tensor, float32
 
 
@@ -355,14 +355,7 @@ class Module:
         """Convert floating parameters and buffers to dtype, in place (float64 for gradient checks).
         torch's forms to(dtype), to(device), to(device, dtype), to(tensor) and the keywords are
         accepted; 'cpu' changes nothing and 'cuda' raises as on a PyTorch built without CUDA."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        check_device(device)
+        dtype, _ = to_arguments(args, dtype, device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

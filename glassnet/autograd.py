@@ -62,6 +62,12 @@ def no_grad():
         set_grad_enabled(previous)
 
 
+def inference_mode(mode: bool = True):
+    """torch.inference_mode: no_grad() here (glassnet has no separate inference tensors);
+    inference_mode(False) leaves the gradient mode as it is. Works as a decorator too."""
+    return no_grad() if mode else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def enable_grad():
     previous = is_grad_enabled()

@@ -504,6 +504,26 @@ class GetItem(Function):
         return g, None
 
 
+class Gather(Function):
+    """y[..., i, ...] = a[..., index[..., i, ...], ...] along dim (torch.gather); backward adds
+    each dy back where it was read from (an element read twice gets both)."""
+
+    @staticmethod
+    def forward(ctx, a, index, dim=0):
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(index)
+        return np.take_along_axis(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (index,) = ctx.saved
+        where = list(np.ix_(*[np.arange(n) for n in index.shape]))  # open grids over index's shape
+        where[ctx.dim] = index
+        g = np.zeros(ctx.shape, dy.dtype)
+        np.add.at(g, tuple(where), dy)
+        return g, None
+
+
 class Cat(Function):
     @staticmethod
     def forward(ctx, *arrays, dim=0):

@@ -604,6 +604,30 @@ class Tensor:
         values, indices = ops.MaxMin.apply(self, dim=dim, keepdim=keepdim, largest=False)
         return values if dim is None else MaxResult(values, indices)
 
+    def gather(self, dim: int, index):
+        """self's elements along dim at index (an int64 tensor of self's rank), as torch.gather."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if index.dtype.kind in "iu" and index.size == 0:  # nothing to read: an empty result of index's shape
+            return self.reshape(-1)[:0].reshape(index.shape)
+        if self.ndim == 0 and index.dtype.kind in "iu":  # a 0-d tensor is read as one element
+            return self.reshape(1).gather(0, index.reshape(-1)).reshape(index.shape)
+        if index.ndim != self.ndim or index.dtype.kind not in "iu":
+            raise ValueError(f"gather expected an integer index with {self.ndim} dimensions, got dtype "
+                             f"{index.dtype} and shape {index.shape}")
+        return ops.Gather.apply(self, index, dim=ops.normalize_dim(dim, self.ndim))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The k largest (or smallest) elements along dim and their indices, largest first (ties
+        in index order), as torch.topk's (values, indices)."""
+        d = ops.normalize_dim(dim, self.ndim)
+        if self.ndim and not 0 <= k <= self.shape[d]:
+            raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {self.shape[d]}")
+        key = -self.data if largest else self.data
+        order = np.argsort(key, axis=d, kind="stable") if self.ndim else np.zeros((), np.int64)
+        indices = np.take(order, np.arange(k), axis=d) if self.ndim else order
+        values = self.gather(d, indices) if self.ndim else self
+        return TopKResult(values, Tensor._wrap(indices.astype(int64)))
+
     def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Index of the first largest element (of the flattened tensor when dim is None)."""
         dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
@@ -707,8 +731,8 @@ def _dim_args(dim, keepdim, axis, keepdims):
     return dim, bool(keepdim if keepdims is None else keepdims)
 
 
-class MaxResult(tuple):
-    """(values, indices) as returned by Tensor.max(dim), with torch's attribute names."""
+class _ValuesIndices(tuple):
+    """(values, indices) with torch's attribute names, as max(dim), min(dim) and topk return."""
 
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
@@ -720,6 +744,14 @@ class MaxResult(tuple):
     @property
     def indices(self):
         return self[1]
+
+
+class TopKResult(_ValuesIndices):
+    """What Tensor.topk returns."""
+
+
+class MaxResult(_ValuesIndices):
+    """What Tensor.max(dim) and min(dim) return."""
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:

@@ -88,6 +88,9 @@ DIFFERENTIABLE = [
     ("where", lambda m, x, y: m.where(x > 0, x, y), [X, Y]),
     ("softmax-dtype", lambda m, x: x.softmax(1, dtype=m.float64), [X]),
     ("cat-stack", lambda m, x, y: m.stack([m.cat([x, y], 1), m.cat([y, x], 1)]), [X, Y]),
+    ("topk", lambda m, x: x.topk(2, dim=1), [X]),
+    ("topk-smallest-dim0", lambda m, x: m.topk(x, 2, 0, largest=False).values, [X]),
+    ("gather-repeated", lambda m, x: x.gather(1, m.tensor([[0, 0, 3], [1, 2, 1], [3, 3, 3]])), [X]),
 ]
 
 
@@ -167,6 +170,20 @@ FACTORIES = [
 @pytest.mark.parametrize("i", range(len(FACTORIES)))
 def test_factories_match_torch(i):
     _compare(FACTORIES[i](glassnet), FACTORIES[i](torch))
+
+
+def test_inference_mode_as_context_and_decorator():
+    for m in (glassnet, torch):
+        x = m.ones(2, requires_grad=True)
+        with m.inference_mode():
+            assert not (x * 2).requires_grad
+
+        @m.inference_mode()
+        def f(v):
+            return v * 2
+
+        assert not f(x).requires_grad
+        assert (x * 2).requires_grad
 
 
 def test_factories_refuse_cuda_as_cpu_only_pytorch():

@@ -131,7 +131,8 @@ FORWARD = [
     ("numel-dim-size", lambda m, x: (m.numel(x), x.dim(), tuple(x.size()), x.size(1), x.nelement()), [X]),
     ("equal", lambda m, x, y: (m.equal(x, x), x.equal(y)), [X, Y]),
     ("is-floating-point", lambda m, x, a: (m.is_floating_point(x), a.is_floating_point()), [X, I]),
-    ("new-factories", lambda m, x: (x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2,), 3.0), x.new_tensor([1.0])), [X]),
+    ("new-factories",
+     lambda m, x: (x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2,), 3.0), x.new_tensor([1.0])), [X]),
 ]
 
 

@@ -6,6 +6,7 @@ functional -> nn -> optim -> data, train, models, explain.
 
 from .kernels.allocator import keep_freed_memory
 from .kernels.threads import get_num_threads, set_num_threads
+from .dispatch import reference_mode
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
 from .random import (manual_seed, normal, rand, rand_like, randint, randn, randn_like, randperm, get_rng_state,

@@ -29,6 +29,8 @@ import weakref
 
 import numpy as np
 
+from .dispatch import is_reference_mode, reference_mode
+
 _state = threading.local()
 
 
@@ -90,6 +92,7 @@ class Node:
         self.non_differentiable: set[int] = set()
         self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
         self.retained: dict[int, weakref.ref] = {}  # outputs whose .grad the user asked to keep
+        self.reference = is_reference_mode()  # backward runs on the kernels forward ran on (dispatch.py)
 
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
@@ -200,15 +203,58 @@ def _check_saved_inputs_unchanged(node: Node) -> None:
                                "the forward pass whose backward needs it; change a copy (clone()) instead")
 
 
+def queue_callback(callback) -> None:
+    """Run callback() when the backward pass now running has finished (PyTorch's
+    Variable._execution_engine.queue_callback): DistributedDataParallel waits there for the
+    gradient reductions it started during backward."""
+    callbacks = getattr(_state, "callbacks", None)
+    if callbacks is None:
+        raise RuntimeError("queue_callback can only be called during a backward pass (from a hook)")
+    callbacks.append(callback)
+
+
+def _hooked_leaf_uses(order: list[Node]) -> dict[int, list]:
+    """For each leaf with post-accumulate-grad hooks: [number of graph edges into it, the leaf].
+    Its gradient is complete when every edge has delivered (or been skipped)."""
+    uses: dict[int, list] = {}
+    for node in order:
+        for parent in node.inputs:
+            if getattr(parent, "_post_accumulate_hooks", None) and parent.grad_fn is None:
+                uses.setdefault(id(parent), [0, parent])[0] += 1
+    return uses
+
+
+def _one_use_done(uses: dict[int, list], leaf) -> None:
+    entry = uses.get(id(leaf))
+    if entry is not None:
+        entry[0] -= 1
+        if entry[0] == 0:
+            del uses[id(leaf)]
+            leaf._run_post_accumulate_hooks()
+
+
 def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) * gradient into every leaf's .grad."""
     from .tensor import Tensor
 
+    previous_callbacks, _state.callbacks = getattr(_state, "callbacks", None), []
+    try:
+        _backward(tensor, gradient, retain_graph, Tensor)
+        for callback in _state.callbacks:
+            callback()
+    finally:
+        _state.callbacks = previous_callbacks
+
+
+def _backward(tensor, gradient, retain_graph, Tensor) -> None:
     if tensor.grad_fn is None:  # a leaf: the gradient of a tensor w.r.t. itself
         tensor._accumulate(gradient)
+        tensor._run_post_accumulate_hooks()
         return
+    order = _topological_order(tensor.grad_fn)
+    uses = _hooked_leaf_uses(order)
     pending: dict[int, dict[int, np.ndarray]] = {id(tensor.grad_fn): {tensor._output_index: gradient}}
-    for node in _topological_order(tensor.grad_fn):
+    for node in order:
         grads = pending.pop(id(node), None)
         if grads is None:
             continue
@@ -222,23 +268,29 @@ def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
         _check_saved_inputs_unchanged(node)
         upstream = [grads[i] if i in grads else np.zeros(shape, dtype)
                     for i, (shape, dtype) in enumerate(node.output_meta)]
-        input_grads = node.function.backward(node, *upstream)
+        with reference_mode(node.reference):
+            input_grads = node.function.backward(node, *upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(node.inputs):
             raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
                                f"{len(node.inputs)} inputs")
         for parent, g in zip(node.inputs, input_grads):
-            if g is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+            if not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
-            if g.shape != parent.shape:
-                raise RuntimeError(f"{node.name} returned a gradient of shape {g.shape} for an "
-                                   f"input of shape {parent.shape}")
+            if g is not None:
+                if g.shape != parent.shape:
+                    raise RuntimeError(f"{node.name} returned a gradient of shape {g.shape} for an "
+                                       f"input of shape {parent.shape}")
+                if parent.grad_fn is None:
+                    parent._accumulate(g)
+                else:
+                    slot = pending.setdefault(id(parent.grad_fn), {})
+                    i = parent._output_index
+                    slot[i] = slot[i] + g if i in slot else g
             if parent.grad_fn is None:
-                parent._accumulate(g)
-            else:
-                slot = pending.setdefault(id(parent.grad_fn), {})
-                i = parent._output_index
-                slot[i] = slot[i] + g if i in slot else g
+                _one_use_done(uses, parent)
         if not retain_graph:
             node.inputs, node.saved = (), ()
+    for _, leaf in list(uses.values()):  # leaves reached only through branches that got no gradient
+        leaf._run_post_accumulate_hooks()

@@ -1,9 +1,10 @@
-"""The `glassnet` command line: train, eval, predict, summary, explain.
+"""The `glassnet` command line: train, eval, predict, summary, export, explain.
 
     glassnet train --model lenet5 --dataset fashion-mnist --epochs 5 --out runs/lenet5
     glassnet eval runs/lenet5 --json
     glassnet predict runs/lenet5 image.png
     glassnet summary lenet5
+    glassnet export runs/lenet5 lenet5.onnx
     glassnet explain ...            (the lecture tools; `glassnet explain --help`)
 
 A run directory holds model.safetensors (the final weights, with the model's name and the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -40,8 +42,8 @@ def _build_model(name: str, num_classes: int):
 
 
 def _run_files(path: str) -> tuple[Path, dict]:
-    """A run directory or a model.safetensors file -> (weights file, its metadata)."""
-    from .serialization import load_metadata
+    """A run directory or a model.safetensors file -> (weights file, its metadata, checked)."""
+    from .serialization import InvalidFileError, check_model_metadata, load_metadata
     p = Path(path)
     weights = p / "model.safetensors" if p.is_dir() else p
     if not weights.is_file():
@@ -49,25 +51,38 @@ def _run_files(path: str) -> tuple[Path, dict]:
                        "or a .safetensors file written by `glassnet train`)")
     try:
         meta = load_metadata(weights)
-    except ValueError as error:
-        raise CLIError(str(error)) from None
-    if "model" not in meta:
-        raise CLIError(f"{weights} has no model name in its header: it was not written by `glassnet train`")
+        check_model_metadata(meta, weights)  # so the json.loads of its fields below are safe
+    except InvalidFileError as error:
+        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
     return weights, meta
 
 
 def _load_trained(path: str):
-    from .serialization import load
+    from .serialization import InvalidFileError, check_weights, load
     weights, meta = _run_files(path)
-    classes = json.loads(meta.get("classes", "[]"))
+    classes = json.loads(meta["classes"])
     model = _build_model(meta["model"], len(classes))
     try:
-        state = load(weights)
+        state = check_weights(load(weights), weights)
+    except InvalidFileError as error:  # broken, as opposed to made for another model (below)
+        raise CLIError(f"{weights} is not a valid glassnet weights file: {error.reason}") from None
+    try:
         model.load_state_dict(state)
     except (ValueError, KeyError, RuntimeError) as error:
         raise CLIError(f"{weights} does not fit model {meta['model']!r}: {error}") from None
     model.eval()
     return model, meta, classes
+
+
+def _json(value) -> str:
+    """json.dumps with NaN and infinities written as null: Python would write NaN, which is not JSON."""
+    def finite(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        return [finite(x) for x in v] if isinstance(v, (list, tuple)) else v
+    return json.dumps(finite(value), allow_nan=False)
 
 
 def _optimizer(name: str, params, lr: float, momentum: float, weight_decay: float):
@@ -162,9 +177,9 @@ def cmd_eval(args) -> int:
     result = evaluate(model, DataLoader(test_set, batch_size=512, seed=0), num_classes=len(classes))
     confusion = result["confusion"]
     if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name,
-                          "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
-                          "confusion_matrix": confusion.tolist()}))
+        print(_json({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name,
+                     "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
+                     "confusion_matrix": confusion.tolist()}))
         return 0
     print(f"{meta['model']} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
     width = max(len(c) for c in classes)
@@ -179,17 +194,19 @@ def _read_input(path: str, input_shape: list[int]) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"no such input file: {path}")
+    from .data.images import load_npy, open_image
+    from .untrusted import InvalidFileError
     if p.suffix == ".npy":
         try:
-            x = np.load(p, allow_pickle=False)
-        except ValueError as error:
-            raise CLIError(f"{path} is not a readable .npy array: {error}") from None
+            x = load_npy(p)
+        except InvalidFileError as error:
+            raise CLIError(str(error)) from None
     else:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
         try:
-            image = Image.open(p).convert("L")
-        except (UnidentifiedImageError, OSError) as error:
-            raise CLIError(f"{path} is not a readable image: {error}") from None
+            image = open_image(p).convert("L")
+        except InvalidFileError as error:
+            raise CLIError(str(error)) from None
         if len(input_shape) != 3:
             raise CLIError(f"this model takes inputs of shape {tuple(input_shape)}, not images: give a .npy file")
         image = image.resize((input_shape[2], input_shape[1]), Image.Resampling.NEAREST)
@@ -211,8 +228,8 @@ def cmd_predict(args) -> int:
         probs = F.softmax(model(tensor(x[None])), dim=1).data[0]  # (num_classes,)
     best = int(probs.argmax())
     if args.json:
-        print(json.dumps({"class": best, "label": classes[best],
-                          "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
+        print(_json({"class": best, "label": classes[best],
+                     "probabilities": {c: float(p) for c, p in zip(classes, probs)}}))
         return 0
     print(f"{classes[best]} (class {best}, p = {probs[best]:.3f})")
     for i in np.argsort(-probs)[:args.top]:
@@ -232,6 +249,16 @@ def cmd_summary(args) -> int:
     model = _build_model(args.model, args.num_classes)
     print(f"{args.model}, input {shape}:")
     print(count(model, shape))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """A trained run as an ONNX file, traced on a zero batch of the run's input shape."""
+    from .onnx import export
+    model, meta, _ = _load_trained(args.run)
+    shape = json.loads(meta.get("input_shape", "[1, 28, 28]"))
+    export(model, np.zeros([1] + list(shape), np.float32), args.out, opset_version=args.opset)
+    print(f"wrote {args.out} ({meta['model']}, input (N, {', '.join(map(str, shape))}), opset {args.opset})")
     return 0
 
 
@@ -269,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--reference", action="store_true",
+                   help="run every operation on the readable reference kernels (glassnet/reference; about 10x slower)")
 
     e = sub.add_parser("eval", help="test accuracy and confusion matrix of a trained model")
     e.add_argument("run", help="run directory or model.safetensors")
@@ -287,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input-shape", type=int, nargs="+", help="one sample's shape, e.g. 1 28 28")
     s.add_argument("--num-classes", type=int, default=10)
 
+    from .onnx.export import DEFAULT_OPSET  # a constant: the onnx package itself is imported only to export
+    x = sub.add_parser("export", help="write a trained model as an ONNX file (needs glassnet[onnx])")
+    x.add_argument("run", help="run directory or model.safetensors")
+    x.add_argument("out", help="the .onnx file to write")
+    x.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset version (default {DEFAULT_OPSET})")
+
     sub.add_parser("explain", help="the lecture tools (glassnet explain --help)", add_help=False)
     return parser
 
@@ -301,11 +336,14 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_args(argv[:i + 1]), argv[i + 1:]
     else:
         args, rest = parser.parse_args(argv), []
-    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary}
+    commands = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
+                "export": cmd_export}
     try:
         if args.command == "explain":
             return cmd_explain(args, rest)
-        return commands[args.command](args)
+        from .dispatch import is_reference_mode, reference_mode
+        with reference_mode(getattr(args, "reference", False) or is_reference_mode()):
+            return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -248,13 +248,15 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, a, min=None, max=None):
-        ctx.save_for_backward(a, min, max)
+        ctx.save_for_backward(a)
+        ctx.bounds = min, max  # (read by the ONNX exporter too)
         y = a if min is None else np.maximum(a, min)
         return y if max is None else np.minimum(y, max)
 
     @staticmethod
     def backward(ctx, dy):
-        a, lo, hi = ctx.saved
+        (a,) = ctx.saved
+        lo, hi = ctx.bounds
         mask = np.ones(a.shape, dtype=bool)
         if lo is not None:
             mask = mask & (a >= lo)

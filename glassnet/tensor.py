@@ -34,6 +34,17 @@ def _default_dtype(array: np.ndarray) -> np.dtype:
     raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
 
 
+class _HookHandle:
+    """What register_*_hook returns: remove() unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 class Tensor:
     __array_priority__ = 100  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
@@ -197,6 +208,21 @@ class Tensor:
         import weakref
         if self.grad_fn is not None:
             self.grad_fn.retained[self._output_index] = weakref.ref(self)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(self) once per backward pass, when this leaf's .grad holds all of that pass's
+        contributions (PyTorch's name). Returns a handle whose remove() unregisters it.
+        DistributedDataParallel starts reducing a bucket of gradients from such hooks."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors "
+                               f"(this one was made by {self.grad_fn.name})")
+        hooks = self.__dict__.setdefault("_post_accumulate_hooks", [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def _run_post_accumulate_hooks(self) -> None:
+        for hook in list(getattr(self, "_post_accumulate_hooks", ())):
+            hook(self)
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:

@@ -21,6 +21,13 @@ def _array(value):
 class TensorData(np.ndarray):
     """An ndarray with torch's in-place methods; see the module docstring."""
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # what NumPy computes FROM the values (p.grad * 2, np.abs(w.data).max()) is a plain
+        # array or scalar again: only the tensor's own .data and .grad (and views of them) take
+        # torch's in-place calls and print as tensors
+        array = array.view(np.ndarray)
+        return array[()] if return_scalar else array
+
     @property
     def data(self):
         """Itself: `p.grad.data` in PyTorch code is the gradient's values."""
@@ -56,20 +63,22 @@ class TensorData(np.ndarray):
 
     clip_ = clamp_
 
+    # ufuncs with out=self, returning self: NumPy hands results back as plain arrays (see
+    # __array_wrap__), and these calls chain (w.data.mul_(2).add_(1))
     def add_(self, other, alpha=1):
-        self += _array(other) * alpha if alpha != 1 else _array(other)
+        np.add(self, _array(other) * alpha if alpha != 1 else _array(other), out=self)
         return self
 
     def sub_(self, other, alpha=1):
-        self -= _array(other) * alpha if alpha != 1 else _array(other)
+        np.subtract(self, _array(other) * alpha if alpha != 1 else _array(other), out=self)
         return self
 
     def mul_(self, other):
-        self *= _array(other)
+        np.multiply(self, _array(other), out=self)
         return self
 
     def div_(self, other):
-        self /= _array(other)
+        np.divide(self, _array(other), out=self)
         return self
 
     def numpy(self) -> np.ndarray:

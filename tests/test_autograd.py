@@ -472,3 +472,39 @@ def test_parameter_update_between_steps_is_allowed():
         with gn.no_grad():
             w -= 0.1 * w.grad
     np.testing.assert_allclose(w.data, [1.0 * 0.8 * 0.8, 2.0 * 0.8 * 0.8], rtol=1e-6)
+
+
+def test_post_accumulate_grad_hooks_fire_once_with_the_whole_gradient():
+    """As torch.Tensor.register_post_accumulate_grad_hook: once per backward, after every
+    contribution (a weight used twice), also for a leaf whose only consumer got no gradient."""
+    import torch
+    w = gn.tensor(np.arange(3.0), dtype=np.float64, requires_grad=True)
+    unused = gn.tensor(np.ones(3), dtype=np.float64, requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.copy()))
+    unused.register_post_accumulate_grad_hook(lambda t: seen.append("unused"))
+    y = (w * w).sum() + (w * 3).sum()
+    _ = (unused * 2).sum()  # a branch that backward never reaches from y
+    y.backward()
+    tw = torch.arange(3.0, dtype=torch.float64, requires_grad=True)
+    torch_seen = []
+    tw.register_post_accumulate_grad_hook(lambda t: torch_seen.append(t.grad.clone()))
+    ((tw * tw).sum() + (tw * 3).sum()).backward()
+    assert len(seen) == 1 and len(torch_seen) == 1
+    np.testing.assert_allclose(seen[0], torch_seen[0].numpy())
+    handle.remove()
+    (w * 2).sum().backward()
+    assert len(seen) == 1
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.register_post_accumulate_grad_hook(print)
+
+
+def test_queued_callbacks_run_after_the_whole_backward():
+    from glassnet.autograd import queue_callback
+    w = gn.tensor(np.ones(2), requires_grad=True)
+    order = []
+    w.register_post_accumulate_grad_hook(lambda t: (order.append("hook"), queue_callback(lambda: order.append("end"))))
+    (w * w).sum().backward()
+    assert order == ["hook", "end"]
+    with pytest.raises(RuntimeError, match="during a backward"):
+        queue_callback(print)

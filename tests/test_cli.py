@@ -106,9 +106,75 @@ def test_corrupt_weights_file_is_a_clean_error(run_dir, tmp_path):
     (tmp_path / "model.safetensors").write_bytes(data[: len(data) // 2])
     status, _, err = _run("eval", str(tmp_path))
     assert status == 1 and "Traceback" not in err
-    assert "model.safetensors" in err
+    assert "model.safetensors is not a valid glassnet weights file: the tensors take" in err
+    assert "does not fit" not in err  # broken, not made for another model
 
 
 def test_debug_shows_the_traceback():
     status, _, err = _run("--debug", "summary", "nosuchnet")
     assert status != 0 and "Traceback" in err
+
+
+def _weights_with(run_dir, tmp_path, change_state=None, **metadata):
+    """A copy of run_dir's weights in tmp_path, its state and header fields changed."""
+    from glassnet.serialization import load_metadata
+    state = load(run_dir / "model.safetensors")
+    if change_state is not None:
+        change_state(state)
+    path = tmp_path / "model.safetensors"
+    save(state, path, metadata=load_metadata(run_dir / "model.safetensors"))
+    data = path.read_bytes()  # the header edited by hand: save() writes glassnet.key_order itself
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    header["__metadata__"].update(metadata)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + n:])
+    return path
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("input_shape", "[1, 100000, 100000]", "field 'input_shape': expected a JSON list of 1 to 4 sizes"),
+    ("classes", "5", "field 'classes': expected a JSON list of 1 to 100000 class names"),
+    ("glassnet.key_order", "[not json", "field '__metadata__.glassnet.key_order': expected JSON"),
+])
+def test_hostile_header_fields_are_clean_errors(run_dir, tmp_path, capsys, field, value, message):
+    weights = _weights_with(run_dir, tmp_path, **{field: value})
+    np.save(tmp_path / "x.npy", np.zeros((1, 40), np.float32))
+    assert main(["predict", str(weights), str(tmp_path / "x.npy")]) == 1
+    err = capsys.readouterr().err
+    assert f"{weights} is not a valid glassnet weights file: {message}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value, message", [(np.nan, "holds 1 NaN and 0 infinite value(s)"),
+                                            (np.inf, "holds 0 NaN and 1 infinite value(s)")])
+def test_non_finite_weights_are_refused(run_dir, tmp_path, capsys, value, message):
+    def spoil(state):
+        key = next(k for k, v in state.items() if v.dtype == np.float32)
+        state[key].flat[0] = value
+    weights = _weights_with(run_dir, tmp_path, spoil)
+    assert main(["eval", str(weights), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert f"{weights} is not a valid glassnet weights file: tensor" in err and message in err
+
+
+def test_eval_json_is_json_even_when_the_loss_overflows(run_dir, tmp_path, capsys):
+    def blow_up(state):  # finite weights whose logits overflow float32: the loss is not a number
+        for key, v in state.items():
+            if key.endswith("weight"):
+                v *= np.float32(1e30)
+    weights = _weights_with(run_dir, tmp_path, blow_up)
+    assert main(["eval", str(weights), "--json"]) == 0
+    out = capsys.readouterr().out
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the output is not JSON")
+    result = json.loads(out, parse_constant=refuse)
+    assert result["loss"] is None and 0 <= result["accuracy"] <= 1
+
+
+def test_predict_refuses_an_image_bomb_with_its_own_message(run_dir, tmp_path):
+    from tests.data.test_images import png_of_zeros
+    (tmp_path / "bomb.png").write_bytes(png_of_zeros(20000, 20000))
+    status, _, err = _run("predict", str(run_dir), str(tmp_path / "bomb.png"))
+    assert status == 1 and "Traceback" not in err and "DecompressionBomb" not in err
+    assert f"{tmp_path / 'bomb.png'} is not a valid image: the image has 400,000,000 pixels, more than the 25,000,000" in err

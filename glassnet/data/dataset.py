@@ -1,13 +1,15 @@
 """Datasets: indexable collections of (input, target) samples, named as in `torch.utils.data`.
 
-Two ways to be a dataset:
+Three ways to be a dataset:
 
 - a *map-style* dataset: `__len__` and `__getitem__(i) -> sample` (any Python object), the
   PyTorch protocol. The DataLoader fetches such samples one by one and collates them.
 - an *array-backed* dataset (`ArrayDataset` and everything built on it: TensorDataset, MNIST,
-  FashionMNIST, MNIST1D, Shapes, Clips): the samples are rows of NumPy arrays, and
-  `get_batch(indices, generator)` returns a whole batch with one fancy-indexing step per array.
-  The DataLoader uses that path, so no Python loop runs over the samples of a batch.
+  FashionMNIST, MNIST1D, Shapes, Clips; Subsets and ConcatDatasets of them): the samples are
+  rows of NumPy arrays, and `get_batch(indices, generator)` returns a whole batch with one
+  fancy-indexing step per array. The DataLoader uses that path, so no Python loop runs over the
+  samples of a batch.
+- an *iterable* dataset (`IterableDataset`): a stream of samples read in order.
 
 Transforms of an array-backed dataset are *batched*: `transform(x, generator=g)` gets the
 inputs of a whole batch, shape (B, C, *spatial), and draws its randomness from `g` (see
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..random import default_generator
 from ..tensor import Tensor
+from .sampler import check_generator
 
 
 class Dataset:
@@ -34,6 +38,24 @@ class Dataset:
 
     def __len__(self) -> int:
         raise TypeError(f"{type(self).__name__} must define __len__()")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of datasets that are a stream of samples: subclasses define `__iter__`.
+
+    The DataLoader reads the stream in order (no sampler, no shuffle). With num_workers > 0 every
+    worker iterates its own copy, so `__iter__` should read only its share, found with
+    glassnet.data.get_worker_info() (id, num_workers), or each sample comes once per worker.
+    """
+
+    def __iter__(self):
+        raise TypeError(f"{type(self).__name__} must define __iter__()")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an iterable dataset: it has no __getitem__")
 
 
 def _as_array(a) -> np.ndarray:
@@ -156,10 +178,63 @@ class Subset(Dataset):
         return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.int64)], generator)
 
 
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another (torch's ConcatDataset).
+
+    cumulative_sizes[k] is the number of samples in datasets[0..k]; index i belongs to the first
+    dataset whose cumulative size exceeds it. Negative indices count from the end.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset, got {type(d).__name__}")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def _locate(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which dataset, index inside it) for each index."""
+        n = len(self)
+        if indices.size and (indices.min() < -n or indices.max() >= n):
+            raise IndexError(f"index out of range for a ConcatDataset of {n} samples: got min "
+                             f"{indices.min()} and max {indices.max()}")
+        indices = indices % n if n else indices
+        part = np.searchsorted(self.cumulative_sizes, indices, side="right")
+        starts = np.concatenate([[0], self.cumulative_sizes[:-1]]).astype(np.int64)
+        return part, indices - starts[part]
+
+    def __getitem__(self, index):
+        part, local = self._locate(np.asarray([index], dtype=np.int64))
+        return self.datasets[int(part[0])][int(local[0])]
+
+    def get_batch(self, indices, generator=None):
+        """A batch gathered from the parts (array-backed parts only, see `is_array_backed`): each
+        part fetches its samples at once, in part order, and the rows go back to `indices`' order."""
+        if not is_array_backed(self):
+            raise TypeError("get_batch needs array-backed datasets, got "
+                            + ", ".join(type(d).__name__ for d in self.datasets))
+        part, local = self._locate(np.asarray(indices, dtype=np.int64))
+        rows, fields = [], []
+        for k in np.unique(part):
+            rows.append(np.flatnonzero(part == k))
+            fields.append(self.datasets[k].get_batch(local[rows[-1]], generator))
+        if len({len(f) for f in fields}) > 1:
+            raise ValueError(f"ConcatDataset parts give batches of {sorted({len(f) for f in fields})} arrays")
+        back = np.argsort(np.concatenate(rows), kind="stable")  # from part order to indices' order
+        return tuple(np.concatenate([_as_array(f[i]) for f in fields])[back] for i in range(len(fields[0])))
+
+
 def is_array_backed(dataset) -> bool:
     """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once."""
     if isinstance(dataset, Subset):
         return is_array_backed(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return all(is_array_backed(d) for d in dataset.datasets)
     return callable(getattr(dataset, "get_batch", None))
 
 
@@ -179,11 +254,15 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(f"sum of lengths {lengths} = {sum(lengths)} does not equal the dataset "
                          f"length {n}")
-    rng = default_generator() if generator is None else generator
+    rng = default_generator() if generator is None else check_generator(generator, "random_split")
     perm = rng.permutation(n)
     offsets = np.cumsum([0] + lengths)
     return [Subset(dataset, perm[lo:hi]) for lo, hi in zip(offsets[:-1], offsets[1:])]

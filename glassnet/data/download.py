@@ -1,17 +1,20 @@
-"""Download a file over HTTP(S) safely: verified, atomic, with bounded retries.
+"""Download a file over HTTP(S) safely: of known size, verified, atomic, with bounded retries.
 
-    download_url(urls, destination, sha256)
+    download_url(urls, destination, sha256, size=...)
 
-1. streams the response into a temporary file next to `destination`, hashing as it goes;
-2. checks that as many bytes arrived as the server announced (Content-Length), so a connection
-   closed early is an error, not a short file;
-3. compares the SHA-256 with the expected one;
-4. fsyncs and renames the temporary file onto `destination` (a rename within one directory is
+1. refuses a response whose Content-Length is not `size`;
+2. streams the response into a temporary file next to `destination`, hashing as it goes, and
+   stops at the first byte past `size` (a server that never stops sends at most that much);
+3. checks that as many bytes arrived as expected, so a connection closed early is an error,
+   not a short file;
+4. compares the SHA-256 with the expected one;
+5. fsyncs and renames the temporary file onto `destination` (a rename within one directory is
    atomic, so `destination` is either absent or complete and verified).
 
-Network failures, server errors (5xx) and short transfers are retried (`retries` attempts per URL, with a short
-pause), then the next URL is tried. A checksum mismatch is not retried: the server delivered
-what it has, and it is not the file expected. Whatever fails, the temporary file is removed.
+Network failures, server errors (5xx) and short transfers are retried (`retries` attempts per
+URL, with a short pause), then the next URL is tried. A wrong size or checksum is not retried:
+the server delivered what it has, and it is not the file expected. Whatever fails, the
+temporary file is removed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ class DownloadError(OSError):
 
 
 class ChecksumError(DownloadError):
-    """The downloaded bytes do not have the expected SHA-256."""
+    """The downloaded bytes do not have the expected SHA-256 (or size)."""
+
+
+class SizeError(ChecksumError):
+    """The server announced or sent more bytes than the file has."""
 
 
 def sha256_file(path) -> str:
@@ -44,24 +51,30 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def _fetch(url: str, out, timeout: float, progress: bool) -> str:
-    """Stream `url` into the open file `out`; return the SHA-256 hex digest of what was written."""
+def _fetch(url: str, out, timeout: float, progress: bool, size: int) -> str:
+    """Stream `url` into the open file `out`, at most `size` bytes; return the SHA-256 hex digest
+    of what was written."""
     h = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "glassnet"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
-        expected = int(length) if length is not None else None
+        if length is not None and length.strip() != str(size):
+            raise SizeError(f"{url}: the server announces {length.strip()!r} bytes, the file has {size}; "
+                            f"nothing was kept")
         bar = None
         if progress:
             from tqdm import tqdm
-            bar = tqdm(total=expected, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], leave=False)
+            bar = tqdm(total=size, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], leave=False)
         received = 0
         try:
             while True:
                 # http.client raises IncompleteRead when the peer closes before Content-Length
-                chunk = response.read(CHUNK)
+                chunk = response.read(min(CHUNK, size + 1 - received))
                 if not chunk:
                     break
+                if received + len(chunk) > size:
+                    raise SizeError(f"{url}: the server sent more than the {size} bytes of the file; "
+                                    f"the download was stopped and nothing was kept")
                 out.write(chunk)
                 h.update(chunk)
                 received += len(chunk)
@@ -70,23 +83,26 @@ def _fetch(url: str, out, timeout: float, progress: bool) -> str:
         finally:
             if bar is not None:
                 bar.close()
-    if expected is not None and received != expected:
-        raise http.client.IncompleteRead(b"", expected - received)
+    if received != size:
+        raise http.client.IncompleteRead(b"", size - received)
     return h.hexdigest()
 
 
-def download_url(urls, destination, sha256: str, *, retries: int = 3, timeout: float = 30.0,
+def download_url(urls, destination, sha256: str, *, size: int, retries: int = 3, timeout: float = 30.0,
                  backoff: float = 1.0, progress: bool = False) -> Path:
-    """Download the first of `urls` that works to `destination`, verified against `sha256`.
+    """Download the first of `urls` that works to `destination`, verified against `size` (bytes)
+    and `sha256`.
 
     urls: one URL or a list of mirrors serving the same file.
     retries: attempts per URL for network errors and truncated transfers (>= 1).
     backoff: seconds to wait before the k-th retry is k * backoff.
-    Returns the destination path; raises ChecksumError or DownloadError otherwise.
+    Returns the destination path; raises ChecksumError (SizeError) or DownloadError otherwise.
     """
     urls = [urls] if isinstance(urls, str) else list(urls)
     if retries < 1:
         raise ValueError(f"retries must be >= 1, got {retries}")
+    if not (isinstance(size, int) and size >= 0):
+        raise ValueError(f"size must be the file's length in bytes, got {size!r}")
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -99,7 +115,7 @@ def download_url(urls, destination, sha256: str, *, retries: int = 3, timeout: f
             tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    digest = _fetch(url, out, timeout, progress)
+                    digest = _fetch(url, out, timeout, progress, size)
                     out.flush()
                     os.fsync(out.fileno())
                 if digest != sha256.lower():
@@ -112,7 +128,7 @@ def download_url(urls, destination, sha256: str, *, retries: int = 3, timeout: f
                 raise
             except http.client.IncompleteRead as err:
                 failures.append(f"{url}: transfer truncated: the connection closed before the "
-                                f"announced Content-Length was received ({err.expected} bytes missing)")
+                                f"whole file was received ({err.expected} bytes missing)")
             except urllib.error.HTTPError as err:
                 failures.append(f"{url}: HTTP {err.code} {err.reason}")
                 if 400 <= err.code < 500:

@@ -6,57 +6,59 @@ C order, big-endian:
     magic = 0x00 0x00 <type code> <number of dimensions>
     type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64
 
-Files may be gzip-compressed (recognised by their first two bytes, 0x1f 0x8b, not by name).
-Every inconsistency raises a ValueError naming the file, what was expected and what was found.
+Files may be gzip-compressed (recognised by their first two bytes, 0x1f 0x8b, not by name); they
+are decompressed as they are read, never further than the size the header declares (plus one
+byte, to see that nothing follows), and that size is bounded (max_bytes) before anything is
+allocated. Every inconsistency raises a ValueError naming the file, what was expected and what
+was found.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
+import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..untrusted import open_regular
+
 IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_BYTES = 1 << 30  # payload a header may declare: MNIST's largest file holds 47 MB, EMNIST's 550 MB
+CHUNK = 1 << 20
 
 
-def read_bytes(path) -> bytes:
-    """The file's content, decompressed when it is gzip; corrupt gzip -> ValueError."""
-    path = Path(path)
-    raw = path.read_bytes()
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except EOFError as err:
-        raise ValueError(f"{path}: gzip stream is truncated ({len(raw)} compressed bytes): "
-                         f"the file is incomplete; delete it and get it again") from err
-    except (OSError, zlib.error) as err:  # BadGzipFile is an OSError
-        raise ValueError(f"{path}: not a valid gzip file ({err}); delete it and get it again") from err
+def _read_idx_stream(stream, name: str, expected_shape, max_bytes: int, hasher, stored: int | None) -> np.ndarray:
+    """Decode IDX from `stream` (raw, or gzip decompressing as it is read), reading no more than
+    the header says plus one byte: the payload size is computed from the header and bounded
+    before anything is allocated, so a gzip bomb stops at its first surplus byte.
 
-
-def parse_idx(buf: bytes, name: str = "<bytes>", expected_shape=None) -> np.ndarray:
-    """Decode IDX bytes into an array of native byte order.
-
-    expected_shape: a tuple whose entries are ints or None (any size), e.g. (None, 28, 28) for
-    images; a mismatch in the number of dimensions or a size raises ValueError.
+    stored: the file's size when it is not compressed (its payload size is known up front).
     """
-    if len(buf) < 4:
-        raise ValueError(f"{name}: expected an IDX file (at least a 4-byte header), got {len(buf)} bytes")
-    zero, code, ndim = buf[:2], buf[2], buf[3]
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise ValueError(f"{name}: expected an IDX file (at least a 4-byte header), got {len(magic)} bytes")
+    if hasher is not None:
+        hasher.update(magic)
+    zero, code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00" or code not in IDX_TYPES:
-        raise ValueError(f"{name}: bad IDX magic number 0x{buf[:4].hex()}: expected 0x0000 followed by a "
+        raise ValueError(f"{name}: bad IDX magic number 0x{magic.hex()}: expected 0x0000 followed by a "
                          f"type code in {{{', '.join(f'0x{c:02x}' for c in IDX_TYPES)}}} and the number "
                          f"of dimensions")
     header = 4 + 4 * ndim
-    if len(buf) < header:
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(f"{name}: truncated header: {ndim} dimensions need {header} header bytes, "
-                         f"got {len(buf)}")
-    shape = tuple(int(v) for v in np.frombuffer(buf, dtype=">u4", count=ndim, offset=4))
+                         f"got {4 + len(dims)}")
+    if hasher is not None:
+        hasher.update(dims)
+    shape = struct.unpack(f">{ndim}I", dims)
     if expected_shape is not None:
         expected_shape = tuple(expected_shape)
         if len(shape) != len(expected_shape) or any(e is not None and e != s
@@ -64,18 +66,66 @@ def parse_idx(buf: bytes, name: str = "<bytes>", expected_shape=None) -> np.ndar
             want = "(" + ", ".join("*" if e is None else str(e) for e in expected_shape) + ")"
             raise ValueError(f"{name}: expected an array of shape {want}, the header says {shape}")
     dtype = IDX_TYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(buf) != expected:
-        what = "truncated" if len(buf) < expected else "has trailing bytes"
-        raise ValueError(f"{name}: file {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
-                         f"found {len(buf)}")
-    data = np.frombuffer(buf, dtype=dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))  # native byte order, and a writeable copy
+    payload = math.prod(shape) * dtype.itemsize  # Python ints: 255 dimensions of 2**32 - 1 do not overflow
+    if payload > max_bytes:
+        raise ValueError(f"{name}: the header's shape {shape} of {dtype.name} needs {payload:,} bytes, more "
+                         f"than the {max_bytes:,} allowed (max_bytes)")
+    if stored is not None and stored != header + payload:
+        what = "truncated" if stored < header + payload else "has trailing bytes"
+        raise ValueError(f"{name}: file {what}: shape {shape} of {dtype.name} needs {header + payload} bytes, "
+                         f"found {stored}")
+    data = np.empty(payload // dtype.itemsize, dtype=dtype)
+    view = memoryview(data.view(np.uint8))  # (payload,) bytes, filled in place
+    filled = 0
+    while filled < payload:
+        n = stream.readinto(view[filled:filled + CHUNK])
+        if not n:
+            raise ValueError(f"{name}: truncated: shape {shape} of {dtype.name} needs {header + payload} bytes "
+                             f"of content, found {header + filled}")
+        if hasher is not None:
+            hasher.update(view[filled:filled + n])
+        filled += n
+    if stream.read(1):  # one byte more is enough to know; reading on is what a gzip bomb wants
+        raise ValueError(f"{name}: has trailing bytes: shape {shape} of {dtype.name} needs {header + payload} "
+                         f"bytes of content, found more")
+    native = data.dtype.newbyteorder("=")
+    if native != data.dtype:  # swap in place, no copy
+        data = data.byteswap(inplace=True).view(native)
+    return data.reshape(shape)
 
 
-def read_idx(path, expected_shape=None) -> np.ndarray:
-    """Read an IDX file (raw or gzipped) into an array. See `parse_idx` for `expected_shape`."""
-    return parse_idx(read_bytes(path), str(path), expected_shape)
+def read_idx(path, expected_shape=None, *, max_bytes: int = MAX_BYTES, hasher=None) -> np.ndarray:
+    """Read an IDX file (raw or gzipped) into a writeable array of native byte order.
+
+    expected_shape: a tuple whose entries are ints or None (any size), e.g. (None, 28, 28) for
+    images; a mismatch in the number of dimensions or a size raises ValueError.
+    max_bytes: the most payload bytes the header may declare (checked before allocating).
+    hasher: a hashlib object updated with the uncompressed content as it is read.
+
+    A gzip file is decompressed as it is read, never further than its header's size plus one
+    byte, whatever the compressed stream holds.
+    """
+    path = Path(path)
+    with open_regular(path, "IDX file") as f:
+        compressed = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        try:
+            if not compressed:
+                return _read_idx_stream(f, str(path), expected_shape, max_bytes, hasher, os.fstat(f.fileno()).st_size)
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:  # read(n) decompresses at most n bytes
+                return _read_idx_stream(stream, str(path), expected_shape, max_bytes, hasher, None)
+        except EOFError as err:
+            raise ValueError(f"{path}: gzip stream is truncated ({os.fstat(f.fileno()).st_size} compressed "
+                             f"bytes): the file is incomplete; delete it and get it again") from err
+        except (OSError, zlib.error) as err:  # BadGzipFile is an OSError
+            if not compressed:
+                raise
+            raise ValueError(f"{path}: not a valid gzip file ({err}); delete it and get it again") from err
+
+
+def parse_idx(buf: bytes, name: str = "<bytes>", expected_shape=None, *, max_bytes: int = MAX_BYTES) -> np.ndarray:
+    """Decode IDX bytes (not compressed) into an array; see `read_idx`."""
+    return _read_idx_stream(io.BytesIO(buf), name, expected_shape, max_bytes, None, len(buf))
 
 
 def to_idx_bytes(array) -> bytes:

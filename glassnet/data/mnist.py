@@ -9,10 +9,12 @@ Where the files are looked for, in order (each file as `<name>.gz` or uncompress
    package `dataset-fashion-mnist` installs the original files.
 
 Otherwise (with download=True) the files are downloaded from the dataset's official location
-into `root/<folder>` or the user cache, checked against the published SHA-256 of the
-compressed file. Every file that is read is checked against the SHA-256 of its *uncompressed*
-content: Debian recompresses the archives (its .gz differ from the originals in the gzip header
-only), so the uncompressed sum is the one that identifies the data wherever it came from.
+into `root/<folder>` or the user cache, checked against the published size and SHA-256 of the
+compressed file as it arrives. Every file that is read is checked against the SHA-256 of its
+*uncompressed* content, computed as it is decompressed (and it is never decompressed past the
+size its header declares): Debian recompresses the archives (its .gz differ from the originals
+in the gzip header only), so the uncompressed sum is the one that identifies the data wherever
+it came from.
 
 Samples: x float32 (1, 28, 28) in [0, 1], y int64 class index. `.data` holds the uint8 images
 (N, 28, 28) and `.targets` the labels (N,), as in torchvision.
@@ -23,33 +25,40 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .dataset import ArrayDataset
 from .download import DownloadError, download_url
-from .idx import parse_idx, read_bytes
+from .idx import read_idx
 
-# (file name, SHA-256 of the official .gz, SHA-256 of the uncompressed IDX file)
+
+class FileInfo(NamedTuple):
+    gz_sha256: str  # of the official .gz, checked on download
+    sha256: str     # of the uncompressed IDX content, checked on every read
+    gz_size: int    # bytes of the official .gz: a download stops past it
+
+
 _FASHION_FILES = {
-    "train-images-idx3-ubyte": ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-    "train-labels-idx1-ubyte": ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-    "t10k-images-idx3-ubyte": ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                               "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-    "t10k-labels-idx1-ubyte": ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-                               "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    "train-images-idx3-ubyte": FileInfo("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                                        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 26421880),
+    "train-labels-idx1-ubyte": FileInfo("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                                        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 29515),
+    "t10k-images-idx3-ubyte": FileInfo("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                                       "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 4422102),
+    "t10k-labels-idx1-ubyte": FileInfo("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                                       "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 5148),
 }
 _MNIST_FILES = {
-    "train-images-idx3-ubyte": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    "train-labels-idx1-ubyte": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    "t10k-images-idx3-ubyte": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                               "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    "t10k-labels-idx1-ubyte": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                               "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    "train-images-idx3-ubyte": FileInfo("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                                        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 9912422),
+    "train-labels-idx1-ubyte": FileInfo("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                                        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 28881),
+    "t10k-images-idx3-ubyte": FileInfo("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                                       "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 1648877),
+    "t10k-labels-idx1-ubyte": FileInfo("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                                       "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 4542),
 }
 
 
@@ -106,16 +115,18 @@ class _IDXImages(ArrayDataset):
             found += [p for p in (d / f"{name}.gz", d / name) if p.is_file() and p not in found]
         return found
 
-    def _read_verified(self, path: Path, name: str, verify: bool) -> tuple[bytes | None, str]:
-        """(content, "") when `path` holds the expected data, else (None, why not)."""
-        buf = read_bytes(path)
-        if not verify:
-            return buf, ""
-        digest = hashlib.sha256(buf).hexdigest()
-        if digest == self.files[name][1]:
-            return buf, ""
-        return None, (f"{path}: the uncompressed content has SHA-256 {digest}, expected "
-                      f"{self.files[name][1]} (the original {self.title} {name}): the file is "
+    def _read_verified(self, path: Path, name: str, shape, verify: bool) -> tuple[np.ndarray | None, str]:
+        """(the array, "") when `path` holds the expected data, else (None, why not). The file is
+        hashed as it is decompressed, and decompressed no further than `shape` needs."""
+        hasher = hashlib.sha256() if verify else None
+        try:
+            array = read_idx(path, expected_shape=shape, hasher=hasher)
+        except ValueError as error:  # names the file and what is wrong with it
+            return None, str(error)
+        if hasher is None or hasher.hexdigest() == self.files[name].sha256:
+            return array, ""
+        return None, (f"{path}: the uncompressed content has SHA-256 {hasher.hexdigest()}, expected "
+                      f"{self.files[name].sha256} (the original {self.title} {name}): the file is "
                       f"damaged or belongs to another data set; delete it and get it again")
 
     def _load(self, name: str, shape, download: bool, verify: bool) -> np.ndarray:
@@ -123,20 +134,20 @@ class _IDXImages(ArrayDataset):
         # the first candidate whose content checks out is used.
         rejected = []
         for path in self._candidates(name):
-            buf, why = self._read_verified(path, name, verify)
-            if buf is not None:
-                return parse_idx(buf, str(path), expected_shape=shape)
+            array, why = self._read_verified(path, name, shape, verify)
+            if array is not None:
+                return array
             rejected.append(why)
         failure = "download=False"
         if download:
             target = self.root / self.folder if self.root is not None else user_cache_dir() / self.folder
             try:
                 path = download_url([m + f"{name}.gz" for m in self.mirrors], target / f"{name}.gz",
-                                    self.files[name][0], retries=self.retries, backoff=self.backoff,
-                                    progress=True)
-                buf, why = self._read_verified(path, name, verify)
-                if buf is not None:
-                    return parse_idx(buf, str(path), expected_shape=shape)
+                                    self.files[name].gz_sha256, size=self.files[name].gz_size,
+                                    retries=self.retries, backoff=self.backoff, progress=True)
+                array, why = self._read_verified(path, name, shape, verify)
+                if array is not None:
+                    return array
                 rejected.append(why)
             except DownloadError as err:
                 failure = str(err)

@@ -11,6 +11,9 @@
     equivariance     translation / rotation / scaling checks of a convolution (+ pooling)
     receptive-field  receptive field size, jump and start after every layer (any model, branches too)
 
+--onnx FILE opens an imported ONNX model wherever --model is accepted, and `trace --onnx FILE
+--layer NAME --image PNG --at C,I,J` traces one output element of one of its convolutions.
+
 Arrays are written as text: "1,2,3" (1-D), "1,0,-1; 1,0,-1; 1,0,-1" (rows of 2-D), channels
 separated by "|". Shapes as "5", "5x5", "3x32x32". Layers as
 "conv(1, 6, 5, padding=2); relu; max_pool(2); flatten; linear(1176, 10)".
@@ -119,6 +122,21 @@ def load_model(name: str, checkpoint: str | None):
     return model
 
 
+def load_onnx(path: str):
+    """An ONNX file imported as a glassnet model (`--onnx`, wherever `--model` is accepted)."""
+    from ..onnx import load
+    return load(path)
+
+
+def _named_model(args):
+    """The model of --onnx or --model, or None when neither is given."""
+    if getattr(args, "onnx", None):
+        return load_onnx(args.onnx)
+    if getattr(args, "model", None):
+        return load_model(args.model, getattr(args, "checkpoint", None))
+    return None
+
+
 def read_image(path: str) -> np.ndarray:
     """A PNG or JPEG as an array (H, W) or (H, W, 3|4), float in [0, 1] or uint8."""
     if not os.path.exists(path):
@@ -206,11 +224,12 @@ def cmd_output_size(args) -> int:
 
 
 def _model_from(args):
-    if args.model:
-        return load_model(args.model, getattr(args, "checkpoint", None))
+    model = _named_model(args)
+    if model is not None:
+        return model
     if args.layers:
         return parse_layers(args.layers)
-    raise UsageError("give --layers '...' or --model NAME")
+    raise UsageError("give --layers '...', --model NAME or --onnx FILE")
 
 
 def cmd_count(args) -> int:
@@ -239,6 +258,8 @@ def cmd_receptive_field(args) -> int:
 
 
 def cmd_trace(args) -> int:
+    if args.onnx:
+        return _trace_model_layer(args)
     x = parse_array(args.input) if args.input else np.array(examples.SEED002_INPUT, dtype=np.float64)
     if args.op == "conv":
         w = _kernel(args)
@@ -265,6 +286,51 @@ def cmd_trace(args) -> int:
         from ..viz import plot_trace
         full = None if index is None else (index if len(index) == len(t.kernel_size) + 1 else (0,) + tuple(index))
         plot_trace(t, full, args.figure)
+        print(f"wrote {args.figure}")
+    return 0
+
+
+def _trace_model_layer(args) -> int:
+    """Trace one output element of a convolution layer of an imported model, on the input that
+    layer receives when the model runs on one sample (--image or --input)."""
+    from .. import nn, tensor
+    from ._hooks import run_with_hooks
+    model = load_onnx(args.onnx)
+    convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.ConvNd)]
+    if not convs:
+        raise UsageError(f"{args.onnx} has no convolution layer to trace")
+    names = dict(convs)
+    name = args.layer or convs[0][0]
+    if name not in names:
+        raise UsageError(f"--layer {name!r} is not a convolution of {args.onnx}; its convolutions: "
+                         f"{', '.join(names)}")
+    layer, shape = names[name], model.input_shapes[0][1:]  # (C, *spatial) of one sample
+    if args.image:
+        if len(shape) != 3 or shape[0] is None:
+            raise UsageError(f"--image needs a model of images (C, H, W); this one takes {shape}")
+        gray = classic.to_gray(read_image(args.image))
+        size = tuple(n or m for n, m in zip(shape[1:], gray.shape))  # a dynamic size keeps the image's
+        x = np.repeat(resize_nearest(gray, size)[None], shape[0], axis=0)  # (C, H, W), grey in every channel
+    elif args.input:
+        x = parse_array(args.input)
+        if None in shape or x.size != int(np.prod(shape)):
+            raise UsageError(f"--input holds {x.size} numbers; the model takes one sample of shape {shape}")
+        x = x.reshape(shape)
+    else:
+        raise UsageError("with --onnx, give the model's input: --image FILE or --input ARRAY")
+    seen = {}
+    run_with_hooks(model, tensor(x[None].astype(np.float32)), [(layer, lambda m, a, out: seen.update(x=a[0], y=out))])
+    t = trace(seen["x"].data[0], layer.weight.data, None if layer.bias is None else layer.bias.data,
+              stride=layer.stride, padding=layer.padding, dilation=layer.dilation, groups=layer.groups,
+              padding_mode=layer.padding_mode, order=args.order, flip=layer.flip)
+    index = (0,) * (1 + len(layer.kernel_size)) if not args.at else parse_ints(args.at)
+    index = (index,) if isinstance(index, int) else tuple(index)
+    print(f"{name}: {layer!r}, input {tuple(seen['x'].shape[1:])} -> output {tuple(seen['y'].shape[1:])}")
+    print(t.step(*index))
+    print(f"the model's {name} output at {index}: {float(seen['y'].data[(0,) + index]):.6g}")
+    if args.figure:
+        from ..viz import plot_trace
+        plot_trace(t, index, args.figure)
         print(f"wrote {args.figure}")
     return 0
 
@@ -304,8 +370,7 @@ def cmd_edges(args) -> int:
 
 def cmd_filters(args) -> int:
     from ..viz import plot_filters
-    source = load_model(args.model, args.checkpoint) if args.model else \
-        classic.kernel_bank(_names(args.kernels, classic.kernels))
+    source = _named_model(args) or classic.kernel_bank(_names(args.kernels, classic.kernels))
     plot_filters(source, args.out)
     print(f"wrote {args.out}")
     return 0
@@ -317,8 +382,8 @@ def cmd_features(args) -> int:
     from .features import feature_maps
     image = read_image(args.image) if args.image else \
         {"square": examples.square, "diamond": examples.diamond}[args.example]()
-    if args.model:
-        model = load_model(args.model, args.checkpoint)
+    if args.model or args.onnx:
+        model = _named_model(args)
         first = next((m for m in model.modules() if hasattr(m, "in_channels")), None)
         channels = first.in_channels if first is not None else 1
     else:
@@ -400,6 +465,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--layers", help="e.g. 'conv(1, 6, 5, padding=2); relu; max_pool(2)'")
         p.add_argument("--model", help="a model of glassnet.models by name")
         p.add_argument("--checkpoint", help="a safetensors state_dict for --model")
+        p.add_argument("--onnx", help="an ONNX file, imported as the model")
         p.add_argument("--input", required=(name == "count"), help="per-sample input shape, e.g. 1x28x28")
         if name == "receptive-field":
             p.add_argument("--unit", help="a unit of the last layer, e.g. 3,4: which input does it see?")
@@ -420,6 +486,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_true")
     p.add_argument("--at", help="one output element, e.g. 0,1 (default: all)")
     p.add_argument("--figure", help="write a PNG of the element (--at, default the first)")
+    p.add_argument("--onnx", help="trace a convolution layer of this ONNX model (with --layer, --image or --input)")
+    p.add_argument("--layer", help="with --onnx: the layer's name (default: the first convolution)")
+    p.add_argument("--image", help="with --onnx: a PNG or JPEG as the model's input (grey, resized)")
     _window_options(p, stride_default=None)
     p.set_defaults(run=cmd_trace)
 
@@ -436,6 +505,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("filters", help="PNG grid of first-layer filters")
     p.add_argument("--model")
+    p.add_argument("--onnx", help="an ONNX file, imported as the model")
     p.add_argument("--checkpoint")
     p.add_argument("--kernels", help="classic kernels to show when no model is given (default all)")
     p.add_argument("--out", default="filters.png")
@@ -445,6 +515,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("image", nargs="?", help="a PNG or JPEG file (default: --example)")
     p.add_argument("--example", default="square", choices=("square", "diamond"))
     p.add_argument("--model", help="a model of glassnet.models (default: classic kernels + ReLU + max pool)")
+    p.add_argument("--onnx", help="an ONNX file, imported as the model")
     p.add_argument("--checkpoint")
     p.add_argument("--kernels", help="kernels of the default model")
     p.add_argument("--size", help="resize the image to HxW first (nearest neighbour)")

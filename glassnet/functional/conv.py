@@ -18,8 +18,10 @@ glassnet.kernels.conv.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..kernels import conv as K
+from ..dispatch import kernels
 from ..kernels.sizes import PADDING_MODES
+
+K = kernels("conv")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]

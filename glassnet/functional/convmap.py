@@ -19,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..kernels.conv import conv_backward, conv_forward
+from ..dispatch import kernels
+
+K = kernels("conv")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["conv_map"]
 
@@ -53,13 +55,13 @@ class ConvMap(Function):
         ctx.options = (stride, padding, dilation, 1, padding_mode, False)
         ctx.table = table
         ctx.save_for_backward(x, weight)
-        return conv_forward(x, _dense_bank(weight, table), bias, *ctx.options)
+        return K.conv_forward(x, _dense_bank(weight, table), bias, *ctx.options)
 
     @staticmethod
     def backward(ctx, dy):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
-        dx, dbank, db = conv_backward(dy, x, _dense_bank(weight, ctx.table), *ctx.options,
+        dx, dbank, db = K.conv_backward(dy, x, _dense_bank(weight, ctx.table), *ctx.options,
                                       needs=(needs[0], needs[1], len(needs) > 2 and needs[2]))
         return dx, None if dbank is None else dbank[ctx.table], db
 

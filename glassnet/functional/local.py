@@ -12,7 +12,9 @@ out; the number of spatial dimensions (1, 2 or 3) comes from the weight.
 from __future__ import annotations
 
 from ..autograd import Function
-from ..kernels import local as K
+from ..dispatch import kernels
+
+K = kernels("local")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["locally_connected", "tiled_conv"]
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import loss as K
+from ..dispatch import kernels
 from ..tensor import Tensor
 from ._checks import check_float_input
+
+K = kernels("loss")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits"]
 
@@ -59,6 +61,20 @@ def _check_same_dtype(name: str, input, **others) -> None:
         if obj is not None and _dtype(obj) != _dtype(input):
             raise TypeError(f"{name} expected {what} of the input's dtype {_dtype(input)}, got "
                             f"{_dtype(obj)}; convert it with .float() (no silent conversion)")
+
+
+def _check_broadcastable(name: str, x_shape: tuple, **others) -> None:
+    """Elementwise weights must broadcast to the input's shape without growing it."""
+    for what, obj in others.items():
+        if obj is None:
+            continue
+        try:
+            fits = np.broadcast_shapes(_shape(obj), x_shape) == x_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name} expected {what} broadcastable to the input's shape {x_shape}, "
+                             f"got {_shape(obj)}")
 
 
 def _check_class_weight(name: str, input, weight) -> int:
@@ -257,16 +273,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     x_shape = _shape(input)
     if _shape(target) != x_shape:
         raise ValueError(f"{name} expected target of the input's shape {x_shape}, got {_shape(target)}")
-    for what, obj in (("weight", weight), ("pos_weight", pos_weight)):
-        if obj is None:
-            continue
-        try:
-            fits = np.broadcast_shapes(_shape(obj), x_shape) == x_shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"{name} expected {what} broadcastable to the input's shape {x_shape}, "
-                             f"got {_shape(obj)}")
+    _check_broadcastable(name, x_shape, weight=weight, pos_weight=pos_weight)
     _check_same_dtype(name, input, target=target, weight=weight, pos_weight=pos_weight)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight=_array(weight), reduction=reduction,
                                               pos_weight=_array(pos_weight))

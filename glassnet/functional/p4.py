@@ -13,7 +13,9 @@ bias (O,) is shared by the four rotations (a per-rotation bias would break equiv
 from __future__ import annotations
 
 from ..autograd import Function
-from ..kernels import p4 as K
+from ..dispatch import kernels
+
+K = kernels("p4")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["p4_lift_conv2d", "p4_conv2d", "p4_pool"]
 

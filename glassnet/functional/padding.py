@@ -1,73 +1,100 @@
-"""pad, as torch.nn.functional.pad: constant (any number of trailing dims, negative pads crop),
-reflect, replicate and circular (the last 1, 2 or 3 dims of a batched or unbatched input).
+"""pad, as torch.nn.functional.pad: constant, reflect, replicate and circular padding of the last
+dimensions, with a hand-written backward.
 
-The formulas (a gather along each padded dimension, and its scatter-add adjoint) are in
-glassnet.kernels.padding. This is the home of padding: the ReflectionPad/ReplicationPad/
-ZeroPad/ConstantPad layers call it.
+    pad(input, pad, mode='constant', value=None)
+
+`pad` lists (low, high) amounts starting from the LAST dimension, as PyTorch writes it:
+(left, right) pads the last dimension, (left, right, top, bottom) the last two, and so on.
+Negative amounts crop (before the padding, as in PyTorch). The copying is
+glassnet.kernels.windows.pad and its adjoint pad_backward (the same code convolution uses for
+padding_mode): the backward of a copying pad adds the gradient of every border position back
+onto the input position it was copied from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numpy as np
 
 from ..autograd import Function
-from ..kernels import padding as K
-from ..kernels.sizes import _is_int
+from ..kernels import windows as K
+from ._checks import check_float_input
 
 __all__ = ["pad"]
 
+MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _crop_index(shape: tuple[int, ...], pairs) -> tuple:
+    """The slice that removes the negative (cropping) amounts of (low, high) pairs for the
+    trailing len(pairs) dimensions."""
+    lead = (slice(None),) * (len(shape) - len(pairs))
+    return lead + tuple(slice(max(-lo, 0), n - max(-hi, 0))
+                        for n, (lo, hi) in zip(shape[len(shape) - len(pairs):], pairs))
+
 
 class Pad(Function):
+    """Crop by the negative parts of `pairs` first, then pad by the non-negative parts: PyTorch's
+    order (it matters for circular padding, which wraps around the cropped input)."""
+
     @staticmethod
-    def forward(ctx, x, pads, mode="constant", value=0.0):
-        ctx.shape, ctx.pads, ctx.mode = x.shape, pads, mode
-        return K.pad_forward(x, pads, mode, value)
+    def forward(ctx, x, pairs=(), mode="constant", value=0.0):
+        ctx.crop, ctx.input_shape = _crop_index(x.shape, pairs), x.shape
+        ctx.grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+        ctx.mode = "zeros" if mode == "constant" else mode
+        return np.ascontiguousarray(K.pad(x[ctx.crop], ctx.grow, ctx.mode, value))
 
     @staticmethod
     def backward(ctx, dy):
-        return K.pad_backward(dy, ctx.shape, ctx.pads, ctx.mode)
+        dx = np.zeros(ctx.input_shape, dy.dtype)  # cropped positions get no gradient
+        dx[ctx.crop] = K.pad_backward(dy, ctx.grow, ctx.mode)
+        return dx
 
 
-def _check(input, pad, mode, value) -> list[tuple[int, int]]:
-    """pads as (lo, hi) pairs, last dimension first, after PyTorch's checks."""
-    if isinstance(pad, (str, bytes)) or not isinstance(pad, Sequence) or not all(_is_int(p) for p in pad):
-        raise TypeError(f"pad expected a tuple of ints (left, right, top, bottom, ...), got {pad!r}")
+def _pairs(pad, ndim: int, mode: str):
+    """PyTorch's flat pad tuple (last dimension first) -> (low, high) pairs, first dimension
+    first, for the trailing len(pad) // 2 dimensions."""
+    if isinstance(pad, (int, np.integer)) or not all(
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad expected a tuple of ints, got {pad!r}")
+    pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
-        raise ValueError(f"pad expected an even number of values (a (low, high) pair per dimension), got {tuple(pad)}")
-    k, shape = len(pad) // 2, tuple(input.shape)
-    if k > len(shape):
-        raise ValueError(f"pad of length {len(pad)} pads {k} dimensions, but the input of shape {shape} has "
-                         f"{len(shape)}")
-    if mode not in K.MODES:
-        raise ValueError(f"pad expected mode in {K.MODES}, got {mode!r}")
-    pads = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(k)]
-    if mode == "constant":
-        for i, (lo, hi) in enumerate(pads):
-            if shape[-1 - i] + lo + hi < 0:
-                raise ValueError(f"pad {tuple(pad)} crops dimension {len(shape) - 1 - i} of the input of shape "
-                                 f"{shape} below size 0")
-        return pads
-    if value is not None and value != 0:
-        raise ValueError(f"padding mode {mode!r} takes no value argument, got value={value}")
-    if k > 3 or len(shape) not in (k + 1, k + 2):
-        raise ValueError(f"pad in mode {mode!r} pads the last 1, 2 or 3 dimensions of a batched or unbatched "
-                         f"input: {k} dimensions need a {k + 1}-D or {k + 2}-D input, got shape {shape}")
-    for i, (lo, hi) in enumerate(pads):
-        n = shape[-1 - i]
-        too_far = (max(lo, hi) >= n) if mode == "reflect" else (max(lo, hi) > n) if mode == "circular" else n == 0
-        if too_far:
-            limit = {"reflect": "less than", "circular": "at most"}.get(mode, "of a non-empty")
-            raise ValueError(f"pad in mode {mode!r} expected pads {limit} the size of the dimension they pad, got "
-                             f"{(lo, hi)} for dimension {len(shape) - 1 - i} of the input of shape {shape}")
-    return pads
+        raise ValueError(f"pad expected a padding tuple of even length ((low, high) per dimension, last "
+                         f"dimension first), got {pad} of length {len(pad)}")
+    if len(pad) // 2 > ndim:
+        raise ValueError(f"pad got {len(pad) // 2} (low, high) pairs for an input with {ndim} dimensions")
+    if mode != "constant" and not (len(pad) in (2, 4, 6) and ndim in (len(pad) // 2 + 1, len(pad) // 2 + 2)):
+        raise ValueError(f"pad with mode={mode!r} pads the last 1, 2 or 3 dimensions of a batched or unbatched "
+                         f"input: padding of length 2 needs a 2-D or 3-D input, 4 a 3-D or 4-D one, 6 a "
+                         f"4-D or 5-D one; got padding of length {len(pad)} for a {ndim}-D input")
+    return tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2)))
 
 
 def pad(input, pad, mode: str = "constant", value: float | None = None):
-    """Pad (or, with negative values in constant mode, crop) the last len(pad) // 2 dimensions.
+    """Pad the last len(pad) // 2 dimensions of input.
 
-    pad = (left, right) for the last dimension, then (top, bottom) for the one before, and so on,
-    as in PyTorch. Output size per padded dimension: n + low + high. The gradient of each input
-    element is the sum over the outputs that copy it.
+    mode: 'constant' (fill with value, default 0), 'reflect' (mirror, edge not repeated; each
+    amount < that dimension's size), 'replicate' (repeat the edge), 'circular' (wrap around;
+    each amount <= the size). Output size per padded dimension: n + low + high.
     """
-    pads = _check(input, pad, mode, value)
-    return Pad.apply(input, pads=pads, mode=mode, value=0.0 if value is None else value)
+    name = "pad"
+    check_float_input(name, input)
+    if mode not in MODES:
+        raise ValueError(f"{name} expected mode in {MODES}, got {mode!r}")
+    if value is not None and mode != "constant":
+        raise ValueError(f"{name} with mode={mode!r} takes no value (it is for mode='constant'), got {value}")
+    shape = tuple(input.shape)
+    pairs = _pairs(pad, len(shape), mode)
+    for i, (n, (lo, hi)) in enumerate(zip(shape[len(shape) - len(pairs):], pairs)):
+        dim = len(shape) - len(pairs) + i
+        kept = n + min(lo, 0) + min(hi, 0)  # the size after cropping, which is what gets padded
+        if kept < 0:
+            raise ValueError(f"{name} would crop dimension {dim} of size {n} by {(lo, hi)}: the result "
+                             "would have negative size")
+        limit = {"constant": None, "reflect": kept - 1, "circular": kept, "replicate": None}[mode]
+        if mode == "replicate" and kept == 0 and (lo > 0 or hi > 0):
+            raise ValueError(f"{name} with mode='replicate' cannot pad dimension {dim} of size 0")
+        if limit is not None and max(lo, hi) > limit:
+            rule = "less than" if mode == "reflect" else "at most"
+            raise ValueError(f"{name} with mode={mode!r} needs each padding amount {rule} the size of its "
+                             f"dimension; got {(lo, hi)} for dimension {dim} of size {kept} (input shape {shape})")
+    return Pad.apply(input, pairs=pairs, mode=mode, value=0.0 if value is None else float(value))

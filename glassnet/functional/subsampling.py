@@ -5,7 +5,9 @@ one bias per map. Formulas and the coefficient's gradient (seed 003) in glassnet
 from __future__ import annotations
 
 from ..autograd import Function
-from ..kernels import subsampling as K
+from ..dispatch import kernels
+
+K = kernels("subsampling")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["subsampling"]
 

@@ -48,7 +48,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .sizes import Pads, check_window_fits, pool_output_size, positive_tuple, resolve_padding
+from .sizes import Pads, pool_geometry, positive_tuple
 from .threads import PARALLEL_BYTES, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
@@ -57,38 +57,6 @@ OVERHANG = -2  # table entry for a position past the padded input (ceil_mode's l
 
 
 # ---------------------------------------------------------------- geometry and window tables
-
-def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                  what: str = "pooling"):
-    """Normalise and check pooling arguments (PyTorch's rules) for an input of `spatial_shape`.
-
-    stride defaults to kernel_size. Padding is an int, one int per dimension or one (low, high)
-    pair per dimension; each side may be at most half the kernel (kernel_size // 2), as
-    PyTorch requires. The window must fit in the padded input, except that ceil_mode may let
-    the last window overhang. Returns
-    (kernel_size, stride, pads, dilation, out_shape) with
-    out = floor-or-ceil((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1.
-    """
-    nd = len(spatial_shape)
-    k = positive_tuple(kernel_size, nd, f"{what} kernel_size")
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        s = k  # PyTorch's default (None, or [] from nn modules): windows side by side
-    else:
-        s = positive_tuple(stride, nd, f"{what} stride")
-    d = positive_tuple(dilation, nd, f"{what} dilation")
-    pads = resolve_padding(padding, k, s, d, spatial_shape)
-    for i, (kk, (lo, hi)) in enumerate(zip(k, pads)):
-        if max(lo, hi) > kk // 2:
-            raise ValueError(f"{what} padding must be at most half the kernel size in every dimension, "
-                             f"got padding {tuple(pads)} for kernel_size {k} (dimension {i})")
-    out = tuple(pool_output_size(n, kk, ss, p, dd, ceil_mode)
-                for n, kk, ss, p, dd in zip(spatial_shape, k, s, pads, d))
-    if min(out) < 1:
-        # with ceil_mode PyTorch lets the window overhang the input as long as one output remains,
-        # so only an empty output is an error
-        check_window_fits(spatial_shape, k, pads, d, what=f"{what} kernel")
-    return k, s, pads, d, out
-
 
 @lru_cache(maxsize=32)
 def window_table(spatial_shape: tuple, kernel_size: tuple, stride: tuple, pads: Pads,

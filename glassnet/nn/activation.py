@@ -101,4 +101,15 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-__all__ = ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+class Softmax2d(Module):
+    """Softmax over the channels at every spatial position: input (N, C, H, W) or (C, H, W),
+    softmax along dim -3, as torch.nn.Softmax2d."""
+
+    def forward(self, input):
+        if len(input.shape) not in (3, 4):
+            raise ValueError(f"Softmax2d expected input of shape (N, C, H, W) or (C, H, W), got "
+                             f"{tuple(input.shape)}")
+        return F.softmax(input, -3)
+
+
+__all__ = ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmax2d"]

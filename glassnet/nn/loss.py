@@ -4,6 +4,7 @@ and gradients are). Class weights and pos_weight are buffers, as in PyTorch."""
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.binary_cross_entropy import legacy_reduction
 from ..kernels.loss import REDUCTIONS
 from ..tensor import Tensor
 from .module import Module
@@ -76,4 +77,53 @@ class BCEWithLogitsLoss(_Loss):
                                                   pos_weight=self.pos_weight)
 
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss"]
+class BCELoss(_WeightedLoss):
+    """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1] (after a Sigmoid); each
+    log clamped at -100, as PyTorch. size_average / reduce: PyTorch's deprecated spellings of
+    reduction."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(weight, legacy_reduction(size_average, reduce, reduction))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """|input - target|, averaged (or summed)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below beta, linear beyond: less sensitive to outliers than MSELoss."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(legacy_reduction(size_average, reduce, reduction))
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss expected beta >= 0, got {beta}")
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below delta, linear (slope delta) beyond."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss expected delta > 0, got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss", "L1Loss", "SmoothL1Loss",
+           "HuberLoss"]

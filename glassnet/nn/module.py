@@ -290,6 +290,10 @@ class Module:
         (6, 3, 5, 5)". Floating values are cast to the model's dtype (float64 -> float32);
         a floating value for an integer buffer, or the reverse, is an error.
         """
+        for prefix, module in self.named_modules():
+            hook = getattr(module, "_lazy_load_hook", None)  # lazy layers take their shapes from here
+            if hook is not None:
+                hook(state_dict, prefix + "." if prefix else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

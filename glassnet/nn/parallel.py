@@ -1,13 +1,16 @@
-"""torch.nn.parallel on a machine without GPUs.
+"""torch.nn.parallel's names.
 
 DataParallel wraps a module and, with no GPU to scatter the batch to, runs it as it is; this is
 what PyTorch does when no CUDA device is visible. The wrapped module is `.module`, so state_dict
 keys gain the prefix 'module.' exactly as in PyTorch, and checkpoints saved from a DataParallel
 model on either framework load into the other.
+
+DistributedDataParallel's home is glassnet/distributed/ddp.py.
 """
 
 from __future__ import annotations
 
+from ..distributed.ddp import DistributedDataParallel
 from .module import Module
 
 
@@ -23,4 +26,4 @@ class DataParallel(Module):
         return self.module(*inputs, **kwargs)
 
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]

@@ -101,7 +101,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
             optimizer.zero_grad()
             loss.backward()
             if grad_clip is not None:
-                norm = clip_grad_norm_(model.parameters(), grad_clip)
+                norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
                 if not math.isfinite(norm):
                     raise TrainingDiverged(f"gradient norm became {norm} at step {state.step + 1}")
             optimizer.step()

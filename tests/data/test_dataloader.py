@@ -123,7 +123,7 @@ def test_default_collate_structures():
     np.testing.assert_array_equal(batch["b"].data, [1, 2])
     xs, ys = default_collate([(np.ones((2, 2)), 0), (np.zeros((2, 2)), 1)])
     assert xs.shape == (2, 2, 2) and ys.dtype == np.int64
-    with pytest.raises(ValueError, match=r"one shape.*\(2,\), \(3,\)"):
+    with pytest.raises(RuntimeError, match=r"one shape.*\(2,\), \(3,\)"):  # torch.stack's error type
         default_collate([np.ones(2), np.ones(3)])
     with pytest.raises(ValueError, match="empty"):
         default_collate([])
@@ -181,7 +181,7 @@ def test_dataset_errors():
         ArrayDataset(np.zeros((3, 2)), np.zeros(2))
     with pytest.raises(IndexError, match="out of range"):
         TensorDataset(np.zeros(3))[3]
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer value, but got batch_size=0"):
         DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
 
 
@@ -190,3 +190,231 @@ def test_plain_function_transform_without_generator():
     ds = ArrayDataset(x, y, transform=lambda a: a * 2)
     xb, _ = next(iter(DataLoader(ds, 4)))
     np.testing.assert_allclose(xb.data, x * 2)
+
+
+# ---- PyTorch's arguments and rules ----
+
+import collections  # noqa: E402
+
+import torch  # noqa: E402
+import torch.utils.data as tud  # noqa: E402
+
+from glassnet.data import (BatchSampler, ConcatDataset, IterableDataset, RandomSampler,  # noqa: E402
+                           SequentialSampler, default_convert, get_worker_info)
+
+
+def _plain(value):
+    """A batch as nested Python lists and NumPy arrays, for comparing glassnet's with torch's."""
+    if isinstance(value, glassnet.Tensor):
+        return value.data
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value) if not hasattr(value, "_fields") else \
+            type(value)(*(_plain(v) for v in value))
+    return value
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b) or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)), (type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            _assert_same(u, v)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=4), dict(batch_size=4, drop_last=True), dict(batch_size=None),
+                                    dict(batch_size=3, sampler=[5, 1, 2, 9, 0]),
+                                    dict(batch_sampler=[[1, 2], [7], [0, 3, 4]])])
+def test_batches_equal_torchs(kwargs):
+    x, y = make_data(n=10)
+    ours = [_plain(b) for b in DataLoader(ListDataset(x, y), **kwargs)]
+    theirs = [_plain(b) for b in tud.DataLoader(ListDataset(x, y), **kwargs)]  # torch takes any map-style object
+    assert len(ours) == len(theirs) == len(DataLoader(ListDataset(x, y), **kwargs))
+    for a, b in zip(ours, theirs):
+        _assert_same(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=0), dict(batch_size=2, shuffle=True, sampler=[0, 1]),
+                                    dict(batch_sampler=[[0]], batch_size=2), dict(batch_sampler=[[0]], drop_last=True),
+                                    dict(batch_sampler=[[0]], shuffle=True), dict(batch_size=None, drop_last=True),
+                                    dict(num_workers=-1), dict(timeout=-1), dict(prefetch_factor=2),
+                                    dict(persistent_workers=True), dict(multiprocessing_context="fork"),
+                                    dict(num_workers=1, multiprocessing_context="nonsense")])
+def test_argument_errors_as_torch(kwargs):
+    x, y = make_data(n=4)
+    with pytest.raises(ValueError):
+        tud.DataLoader(ListDataset(x, y), **kwargs)
+    with pytest.raises(ValueError):
+        DataLoader(ListDataset(x, y), **kwargs)
+
+
+def test_default_samplers_and_shuffle_none():
+    ds = ListDataset(*make_data(n=5))
+    plain = DataLoader(ds)
+    assert isinstance(plain.sampler, SequentialSampler) and isinstance(plain.batch_sampler, BatchSampler)
+    assert plain.batch_size == 1 and len(plain) == 5
+    shuffled = DataLoader(ds, shuffle=True, seed=0)
+    assert isinstance(shuffled.sampler, RandomSampler)
+    no_batching = DataLoader(ds, batch_size=None)
+    assert no_batching.batch_sampler is None and no_batching.collate_fn is default_convert
+    with pytest.raises(ValueError, match="should not be set after DataLoader is initialized"):
+        plain.batch_size = 3
+
+
+def test_sampler_with_replacement_drives_the_loader():
+    x = np.arange(6)
+    sampler = RandomSampler(range(6), replacement=True, num_samples=14, generator=np.random.default_rng(0))
+    loader = DataLoader(TensorDataset(x), batch_size=4, sampler=sampler)
+    sizes = [len(b[0]) for b in loader]
+    assert sizes == [4, 4, 4, 2] and len(loader) == 4
+
+
+Point = collections.namedtuple("Point", ["x", "y"])
+
+
+@pytest.mark.parametrize("samples", [
+    [0, 1, 2], [1.5, 2.5], [np.float64(1.0), np.float64(2.0)], [True, False], ["a", "b"], [b"a", b"b"],
+    [(np.ones(2), 0), (np.zeros(2), 1)], [[np.ones(2), 0], [np.zeros(2), 1]],
+    [{"a": np.ones((2, 2)), "b": "s"}, {"a": np.zeros((2, 2)), "b": "t"}],
+    [collections.OrderedDict(a=1, b=2.0), collections.OrderedDict(a=3, b=4.0)],
+    [Point(1, np.ones(3)), Point(2, np.zeros(3))],
+    [{"nested": [(1, 2.0), (3, 4.0)]}, {"nested": [(5, 6.0), (7, 8.0)]}],
+])
+def test_default_collate_structure_equals_torchs(samples):
+    ours, theirs = _plain(default_collate(samples)), _plain(tud.default_collate(samples))
+    _assert_same(ours, theirs)
+
+
+def test_default_collate_dtypes():
+    # glassnet.tensor's dtypes (PyTorch would keep float64 and make Python floats float64)
+    assert default_collate([1.5, 2.5]).dtype == np.float32
+    assert default_collate([np.ones(2), np.ones(2)]).dtype == np.float32
+    assert default_collate([np.uint8(3), np.uint8(4)]).dtype == np.int64
+    assert default_collate([True, False]).dtype == bool
+    # a Tensor keeps its dtype, as torch.stack does
+    t = glassnet.tensor(np.ones(2), dtype=np.float64)
+    assert default_collate([t, t]).dtype == np.float64
+    with pytest.raises(TypeError, match="found <class 'object'>"):
+        default_collate([object(), object()])
+    with pytest.raises(TypeError, match="found an array of dtype <U1"):
+        default_collate([np.array(["a"]), np.array(["b"])])
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        default_collate([[1, 2], [3]])
+
+
+def test_default_convert_equals_torchs():
+    sample = {"a": np.arange(3), "b": (np.ones(2), 1), "c": "s"}
+    _assert_same(_plain(default_convert(sample)), _plain(tud.default_convert(sample)))
+
+
+def test_getitems_is_used_for_a_batch():
+    class Batched(ListDataset):
+        calls = []
+
+        def __getitems__(self, indices):
+            self.calls.append(list(indices))
+            return [self[i] for i in indices]
+
+    ds = Batched(*make_data(n=5))
+    assert len(list(DataLoader(ds, batch_size=2))) == 3 and Batched.calls == [[0, 1], [2, 3], [4]]
+
+
+class Stream(IterableDataset):
+    """n samples; with workers, each worker reads every num_workers-th one (sharded by worker id)."""
+
+    worker_info = staticmethod(get_worker_info)
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        info = self.worker_info()
+        start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter([(np.full(2, i, dtype=np.float32), i) for i in range(start, self.n, step)])
+
+
+class TorchStream(Stream, tud.IterableDataset):
+    """The same stream for torch's DataLoader, which asks torch who the worker is."""
+
+    worker_info = staticmethod(tud.get_worker_info)
+
+
+@pytest.mark.parametrize("batch_size,drop_last", [(3, False), (3, True), (None, False)])
+def test_iterable_dataset_equals_torchs(batch_size, drop_last):
+    ours = [_plain(b) for b in DataLoader(Stream(10), batch_size=batch_size, drop_last=drop_last)]
+    theirs = [_plain(b) for b in tud.DataLoader(TorchStream(10), batch_size=batch_size, drop_last=drop_last)]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        _assert_same(a, b)
+    assert len(DataLoader(Stream(10), batch_size=batch_size, drop_last=drop_last)) == len(ours)
+
+
+def test_iterable_dataset_refuses_samplers():
+    for kwargs in (dict(shuffle=True), dict(sampler=[0]), dict(batch_sampler=[[0]])):
+        with pytest.raises(ValueError, match="IterableDataset: expected unspecified"):
+            DataLoader(Stream(3), **kwargs)
+
+
+def test_concat_dataset():
+    a = TensorDataset(np.arange(4, dtype=np.float32)[:, None], np.arange(4))
+    b = TensorDataset(np.arange(10, 13, dtype=np.float32)[:, None], np.arange(10, 13))
+    both = a + b
+    assert isinstance(both, ConcatDataset) and len(both) == 7 and both.cumulative_sizes == [4, 7]
+    assert both[5][1] == 11 and both[-1][1] == 12
+    assert is_array_backed(both)
+    order = [6, 0, 4, 3, 5]
+    x, y = both.get_batch(order)
+    assert y.tolist() == [12, 0, 10, 3, 11] and x[:, 0].tolist() == [12, 0, 10, 3, 11]
+    with pytest.raises(IndexError, match="out of range for a ConcatDataset of 7 samples"):
+        both[7]
+    mixed = ConcatDataset([a, ListDataset(*make_data(n=3))])
+    assert not is_array_backed(mixed) and len(list(DataLoader(mixed, batch_size=4))) == 2
+    theirs = tud.ConcatDataset([range(4), range(10, 13)])
+    assert [both[i][1] for i in range(-7, 7)] == [theirs[i] for i in range(-7, 7)]
+
+
+def test_pin_memory_is_accepted_and_warns_as_torch():
+    ds = TensorDataset(np.ones((4, 2), dtype=np.float32))
+    with pytest.warns(UserWarning, match="no accelerator is found"):
+        batches = list(DataLoader(ds, batch_size=2, pin_memory=True))
+    assert len(batches) == 2
+
+
+def test_timeout_needs_workers():
+    with pytest.raises(ValueError, match="timeout applies to worker processes"):
+        iter(DataLoader(TensorDataset(np.ones(3)), timeout=1))
+
+
+def test_random_split_takes_numpy_generators_only():
+    with pytest.raises(TypeError, match="random_split expected generator=None or a NumPy Generator"):
+        random_split(TensorDataset(np.arange(4)), [2, 2], generator=object())
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 0.3, 0.2], [1 / 3] * 3, [0.9, 0.1], [0.25] * 4])
+def test_random_split_fraction_lengths_equal_torchs(fractions):
+    import warnings
+    for n in range(1, 25):
+        with warnings.catch_warnings(record=True) as ours_warned:
+            warnings.simplefilter("always")
+            ours = random_split(TensorDataset(np.arange(n)), fractions, generator=np.random.default_rng(0))
+        with warnings.catch_warnings(record=True) as theirs_warned:
+            warnings.simplefilter("always")
+            theirs = tud.random_split(range(n), fractions, generator=torch.Generator().manual_seed(0))
+        assert [len(p) for p in ours] == [len(p) for p in theirs], n
+        # an empty split is warned about, as PyTorch does
+        assert [str(w.message) for w in ours_warned] == [str(w.message) for w in theirs_warned]
+        assert sorted(np.concatenate([p.indices for p in ours]).tolist()) == list(range(n))

@@ -8,7 +8,7 @@ import pytest
 
 from glassnet.data import DataLoader
 from glassnet.data.idx import read_idx, to_idx_bytes
-from glassnet.data.mnist import MNIST, FashionMNIST
+from glassnet.data.mnist import MNIST, FashionMNIST, FileInfo
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -26,8 +26,9 @@ def tiny_split(seed):
 
 def tiny_class(raw, mirrors=(), base=FashionMNIST):
     """A FashionMNIST that expects the tiny files (their sizes and checksums) and no system dir."""
-    files = {name: (hashlib.sha256(gzip.compress(raw[name], mtime=0)).hexdigest(),
-                    hashlib.sha256(raw[name]).hexdigest()) for name in NAMES}
+    files = {name: FileInfo(hashlib.sha256(gzip.compress(raw[name], mtime=0)).hexdigest(),
+                            hashlib.sha256(raw[name]).hexdigest(), len(gzip.compress(raw[name], mtime=0)))
+             for name in NAMES}
     return type("TinyFashion", (base,), {"files": files, "sizes": {"train": 12, "t10k": 4},
                                          "system_dirs": [], "mirrors": list(mirrors),
                                          "backoff": 0.0})

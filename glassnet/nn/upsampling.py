@@ -1,0 +1,49 @@
+"""Upsample, UpsamplingNearest2d and UpsamplingBilinear2d, as torch.nn: holders of
+glassnet.functional.interpolate's arguments."""
+
+from __future__ import annotations
+
+from .. import functional as F
+from ._checks import call_functional
+from .module import Module
+
+
+class Upsample(Module):
+    """Resize (N, C, *spatial) maps to `size` or by `scale_factor` (see F.interpolate for the modes)."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(factor) for factor in scale_factor)
+        else:  # PyTorch stores a float, and reads 0 as "not given"
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return call_functional(self.name, F.interpolate, input, self.size, self.scale_factor, self.mode,
+                               self.align_corners, recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour resize of (N, C, H, W)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear resize of (N, C, H, W) with align_corners=True (PyTorch's choice for this class)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]

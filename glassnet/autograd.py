@@ -64,6 +64,12 @@ def no_grad():
         set_grad_enabled(previous)
 
 
+def inference_mode(mode: bool = True):
+    """torch.inference_mode: no_grad() here (glassnet has no separate inference tensors);
+    inference_mode(False) leaves the gradient mode as it is. Works as a decorator too."""
+    return no_grad() if mode else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def enable_grad():
     previous = is_grad_enabled()
@@ -99,8 +105,37 @@ class Node:
     def name(self) -> str:
         return self.function.__name__ + "Backward"
 
+    @property
+    def next_functions(self) -> tuple:
+        """One (node, output index) pair per tensor input, as PyTorch's: the input's grad_fn, an
+        AccumulateGrad for a leaf that requires grad, None for a constant. Empty once a backward
+        without retain_graph has freed this part of the graph."""
+        pairs = []
+        for parent in self.inputs:
+            if not hasattr(parent, "grad_fn"):
+                continue  # options and arrays are not graph inputs
+            if parent.grad_fn is not None:
+                pairs.append((parent.grad_fn, parent._output_index))
+            else:
+                pairs.append((AccumulateGrad(parent) if parent.requires_grad else None, 0))
+        return tuple(pairs)
+
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+class AccumulateGrad:
+    """Where the graph ends at a leaf: backward adds its gradient into `variable.grad`."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    name = "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 class Function:

@@ -100,19 +100,95 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** p for a constant exponent p."""
+    """y = a ** p. dy/da = p a^(p-1); dy/dp = a^p ln(a), for a tensor exponent p."""
 
     @staticmethod
     def forward(ctx, a, p):
-        ctx.save_for_backward(a, p)
-        return np.power(a, p)
+        y = np.power(a, p)
+        ctx.save_for_backward(a, p, y)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        a, p = ctx.saved
-        if not np.any(p):  # a ** 0 is constant: gradient 0, also at a = 0 where p a^(p-1) is 0 * inf
-            return np.zeros_like(dy * a), None
-        return dy * p * np.power(a, p - 1), None
+        a, p, y = ctx.saved
+        da = dp = None
+        if ctx.needs_input_grad[0]:
+            # where p == 0 the gradient is 0, also at a = 0 where p a^(p-1) would be 0 * inf
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = dy * p * np.power(a, p - 1)
+            da = unbroadcast(np.where(p == 0, np.zeros((), dy.dtype), g), _shape(a))
+        if ctx.needs_input_grad[1]:
+            # PyTorch's convention: 0 where a == 0 and p >= 0 (the limit of a^p ln a as a -> 0+)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = dy * y * np.log(a)
+            dp = unbroadcast(np.where((a == 0) & (p >= 0), np.zeros((), dy.dtype), g), _shape(p))
+        return da, dp
+
+
+class Maximum(Function):
+    """Elementwise max(a, b) (torch.maximum, and torch.max(a, b)). Where a == b the gradient
+    is split in half between them, as PyTorch does; NaN propagates and takes the gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b, largest=True):
+        y = np.maximum(a, b) if largest else np.minimum(a, b)
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        a, b, y = ctx.saved
+        from_a = (a == y) | np.isnan(a)
+        from_b = (b == y) | np.isnan(b)
+        share = np.where(from_a & from_b, np.asarray(0.5, dy.dtype), np.asarray(1.0, dy.dtype))
+        da = unbroadcast(dy * share * from_a, _shape(a)) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(dy * share * from_b, _shape(b)) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy * np.cos(a),)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (-dy * np.sin(a),)
+
+
+class DivRounded(Function):
+    """a / b rounded toward zero ('trunc') or down ('floor'), as torch.div(rounding_mode=).
+    The result is piecewise constant, so its gradient is zero (PyTorch's too)."""
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode="trunc"):
+        ctx.shapes = _shape(a), _shape(b)
+        if np.result_type(a, b).kind in "iub":  # integers stay integers, as in PyTorch
+            q = np.floor_divide(a, b)
+            if rounding_mode == "trunc":  # floor and trunc differ where the signs differ and b doesn't divide a
+                q = q + ((q < 0) & (q * b != a))
+            return q
+        q = np.divide(a, b)
+        return np.trunc(q) if rounding_mode == "trunc" else np.floor(q)
+
+    @staticmethod
+    def backward(ctx, dy):
+        sa, sb = ctx.shapes
+        return np.zeros(sa, dy.dtype), np.zeros(sb, dy.dtype)
 
 
 class Exp(Function):
@@ -166,13 +242,16 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """Gradient passes where min <= a <= max (PyTorch's convention at the boundary)."""
+    """min(max(a, lo), hi). The gradient passes where lo <= a <= hi (PyTorch's convention at
+    the boundary). Bounds may be numbers or arrays broadcasting with a; they are constants here
+    (tensor bounds that need gradients go through Maximum)."""
 
     @staticmethod
     def forward(ctx, a, min=None, max=None):
         ctx.save_for_backward(a)
-        ctx.bounds = min, max
-        return np.clip(a, min, max)
+        ctx.bounds = min, max  # (read by the ONNX exporter too)
+        y = a if min is None else np.maximum(a, min)
+        return y if max is None else np.minimum(y, max)
 
     @staticmethod
     def backward(ctx, dy):
@@ -180,9 +259,9 @@ class Clamp(Function):
         lo, hi = ctx.bounds
         mask = np.ones(a.shape, dtype=bool)
         if lo is not None:
-            mask &= a >= lo
+            mask = mask & (a >= lo)
         if hi is not None:
-            mask &= a <= hi
+            mask = mask & (a <= hi)
         return (dy * mask,)
 
 
@@ -364,7 +443,11 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        return a.reshape(shape)
+        try:
+            return a.reshape(shape)
+        except (ValueError, TypeError):
+            raise ValueError(f"shape {tuple(shape)} is invalid for an input of shape {a.shape} "
+                             f"({a.size} elements)") from None
 
     @staticmethod
     def backward(ctx, dy):
@@ -420,6 +503,26 @@ class GetItem(Function):
             g[index] = dy
         else:  # advanced indexing may pick an element twice: accumulate, don't overwrite
             np.add.at(g, index, dy)
+        return g, None
+
+
+class Gather(Function):
+    """y[..., i, ...] = a[..., index[..., i, ...], ...] along dim (torch.gather); backward adds
+    each dy back where it was read from (an element read twice gets both)."""
+
+    @staticmethod
+    def forward(ctx, a, index, dim=0):
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(index)
+        return np.take_along_axis(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (index,) = ctx.saved
+        where = list(np.ix_(*[np.arange(n) for n in index.shape]))  # open grids over index's shape
+        where[ctx.dim] = index
+        g = np.zeros(ctx.shape, dy.dtype)
+        np.add.at(g, tuple(where), dy)
         return g, None
 
 
@@ -484,7 +587,22 @@ def _sequence(name: str, tensors) -> tuple:
 
 def cat(tensors: Sequence, dim: int = 0):
     """Concatenate along an existing dimension: shapes must agree except in `dim`."""
-    return Cat.apply(*_sequence("cat", tensors), dim=dim)
+    tensors = _sequence("cat", tensors)
+    for i, t in enumerate(tensors):
+        if not _is_tensor(t):
+            raise TypeError(f"cat expected a sequence of Tensors, got {type(t).__name__} at position {i}")
+        if t.ndim == 0:
+            raise ValueError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # PyTorch's legacy rule: empty 1-D tensors, of shape (0,), are skipped next to others
+    if any(t.shape != (0,) for t in tensors):
+        tensors = tuple(t for t in tensors if t.shape != (0,))
+    first = tensors[0].shape
+    d = normalize_dim(dim, len(first))
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != len(first) or t.shape[:d] + t.shape[d + 1:] != first[:d] + first[d + 1:]:
+            raise ValueError(f"cat expected tensors of matching sizes except in dimension {dim}: tensor 0 "
+                             f"has shape {tuple(first)}, tensor {i} has shape {tuple(t.shape)}")
+    return Cat.apply(*tensors, dim=d)
 
 
 def stack(tensors: Sequence, dim: int = 0):

@@ -8,7 +8,9 @@ dtype policy (the same everywhere in glassnet):
   which dtypes met. NumPy arrays and Python numbers used as operands take the tensor's dtype.
 - Integer and bool tensors follow PyTorch: meeting a float operand, true division, a fractional
   power, mean and var make them float32 (never float64); integer tensors cannot require grad.
-- `.grad` is a plain ndarray of the tensor's dtype.
+- `.data` and `.grad` are NumPy arrays (TensorData: ndarrays that also take torch's in-place
+  calls such as `.data.normal_(0, 0.02)` and `.grad.zero_()`; see glassnet/tensordata.py).
+- Every tensor is on the CPU (`.device` is device('cpu')); see glassnet/devices.py.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import numpy as np
 
 from . import ops
 from .autograd import Function, backward, is_grad_enabled
-
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
+from .devices import CPU, check_device, to_arguments
+from .dtypes import as_dtype, float32, float64, int64, type_name
+from .tensordata import as_tensor_data
 
 
 def _default_dtype(array: np.ndarray) -> np.dtype:
@@ -60,6 +61,24 @@ class Tensor:
         self.requires_grad = False
         self.requires_grad_(requires_grad)
 
+    # .data and .grad stay NumPy arrays (every layer reads them so); stored as TensorData, they
+    # also take PyTorch's in-place calls (p.data.fill_(0), w.grad.zero_())
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = as_tensor_data(value.data if isinstance(value, Tensor) else value)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = None if value is None else as_tensor_data(value.data if isinstance(value, Tensor) else value)
+
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an operation's result without copying it (internal)."""
@@ -85,14 +104,30 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    @property
+    def device(self):
+        return CPU
+
+    is_cuda = False
+
     def dim(self) -> int:
         return self.data.ndim
+
+    ndimension = dim
 
     def size(self, dim: int | None = None):
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         return int(self.data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -119,6 +154,13 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index: some_list[t.argmax()]."""
+        if self.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, "
+                            f"got dtype {self.dtype} and shape {self.shape}")
+        return int(self.data.item())
+
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -127,7 +169,7 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad: use .detach().numpy()")
-        return self.data
+        return self.data.view(np.ndarray)  # the same memory, as a plain ndarray
 
     def tolist(self):
         return self.data.tolist()
@@ -135,7 +177,8 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         # honour copy=True: np.array(t) must not alias t's data (NumPy 2 trusts what we return)
         array = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return array.copy() if copy and array is self.data else array
+        array = array.view(np.ndarray)  # the plain array, not TensorData
+        return array.copy() if copy and np.may_share_memory(array, self.data) else array
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
@@ -183,7 +226,7 @@ class Tensor:
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
-            self.grad = np.array(g, dtype=self.dtype, copy=True)  # never alias another grad
+            self.grad = np.array(g, dtype=self.dtype, copy=True)  # never alias another grad (TensorData via the setter)
         else:
             self.grad += g
 
@@ -201,21 +244,66 @@ class Tensor:
             raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
         backward(self, gradient, retain_graph=retain_graph)
 
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
+    # ---- in-place changes of the values (torch's trailing-underscore methods) ----
+    def _write(self, name: str, values) -> Tensor:
+        """Write values into self's data in place, as torch's fill_/copy_/normal_... do."""
+        if is_grad_enabled() and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"a leaf tensor that requires grad (shape {self.shape}) can't be changed in "
+                               f"place by {name} while gradients are recorded: wrap it in glassnet.no_grad()")
+        self.data[...] = values.data if isinstance(values, Tensor) else values
         self._version += 1
         return self
 
-    # ---- conversions ----
-    def to(self, dtype) -> Tensor:
-        """Cast to a dtype; the device 'cpu' (glassnet's only one) is accepted and changes nothing."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else ops.Cast.apply(self, dtype)
+    def zero_(self) -> Tensor: return self._write("zero_", 0)
+    def fill_(self, value) -> Tensor: return self._write("fill_", value)
 
-    def cpu(self) -> Tensor:
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        return self._write("copy_", np.broadcast_to(src.data if isinstance(src, Tensor) else src, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        from .random import default_generator
+        return self._write("normal_", (generator or default_generator()).normal(mean, std, self.shape))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        from .random import default_generator
+        return self._write("uniform_", (generator or default_generator()).uniform(a, b, self.shape))
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._write("clamp_", self.detach().clamp(min, max))
+
+    clip_ = clamp_
+
+    def add_(self, other, alpha=1): return self._inplace(np.add, ops.Add, _scaled(other, alpha), self._operands)
+    def sub_(self, other, alpha=1): return self._inplace(np.subtract, ops.Sub, _scaled(other, alpha), self._operands)
+    def mul_(self, other): return self._inplace(np.multiply, ops.Mul, other, self._operands)
+    def div_(self, other): return self._inplace(np.divide, ops.Div, other, self._true_operands)
+
+    # ---- conversions ----
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+           memory_format=None) -> Tensor:
+        """torch's forms: to(dtype), to(device), to(device, dtype), to(other_tensor), and the
+        keywords. The CPU is glassnet's only device: 'cpu' changes nothing, 'cuda' raises as on a
+        PyTorch built without CUDA. Returns self when nothing changes (copy=True: a copy)."""
+        dtype, _ = to_arguments(args, dtype, device)
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        if dtype != self.dtype:
+            return ops.Cast.apply(self, dtype)
+        return self.clone() if copy else self
+
+    def cpu(self, memory_format=None) -> Tensor:
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        return self.to("cuda" if device is None or isinstance(device, int) else device)
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without dtype: torch's type string ('torch.FloatTensor'); with one: cast to it."""
+        if dtype is None:
+            return type_name(self.dtype)
+        return self.to(as_dtype(dtype))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph, as torch's clone."""
@@ -232,6 +320,15 @@ class Tensor:
 
     def long(self) -> Tensor:
         return Tensor._wrap(self.data.astype(int64))
+
+    def int(self) -> Tensor:
+        return Tensor._wrap(self.data.astype(np.int32))
+
+    def bool(self) -> Tensor:
+        return Tensor._wrap(self.data.astype(np.bool_))
+
+    def byte(self) -> Tensor:
+        return Tensor._wrap(self.data.astype(np.uint8))
 
     # ---- operators ----
     def _operand(self, other):
@@ -287,8 +384,6 @@ class Tensor:
     def __rmatmul__(self, other): return ops.MatMul.apply(*self._operands(other)[::-1])
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor):
-            raise TypeError("tensor ** tensor is not supported; use exp(b * log(a))")
         base, p = self._operands(exponent)  # an integer tensor to a float power becomes float32
         return ops.Pow.apply(base, p)
 
@@ -354,6 +449,19 @@ class Tensor:
     def __gt__(self, other): return self._compare(other, np.greater)
     def __ge__(self, other): return self._compare(other, np.greater_equal)
     __hash__ = object.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other) -> bool:
+        return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
+
+    # logical operators on bool (and bitwise on integer) tensors, as masks are combined
+    def __and__(self, other): return self._compare(other, np.bitwise_and)
+    def __or__(self, other): return self._compare(other, np.bitwise_or)
+    def __xor__(self, other): return self._compare(other, np.bitwise_xor)
+    def __invert__(self): return Tensor._wrap(np.invert(self.data))
+
+    def __floordiv__(self, other): return self.div(other, rounding_mode="floor")
+    def __rfloordiv__(self, other): return ops.DivRounded.apply(*self._operands(other)[::-1], rounding_mode="floor")
 
     def __getitem__(self, index):
         if isinstance(index, Tensor):
@@ -363,12 +471,28 @@ class Tensor:
         return ops.GetItem.apply(self, index)
 
     # the method forms of the operators, as in PyTorch
-    def add(self, other): return self + other
-    def sub(self, other): return self - other
+    def add(self, other, alpha=1): return self + _scaled(other, alpha)
+    def sub(self, other, alpha=1): return self - _scaled(other, alpha)
     def mul(self, other): return self * other
-    def div(self, other): return self / other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return self @ other
+    def neg(self): return -self
+    negative = neg
+
+    def div(self, other, rounding_mode: str | None = None):
+        """True division, or with rounding_mode 'trunc' / 'floor' the rounded quotient (integers
+        stay integers, as in PyTorch)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"{rounding_mode!r}")
+        return ops.DivRounded.apply(*self._operands(other), rounding_mode=rounding_mode)
+
+    divide, multiply, subtract = div, mul, sub
+
+    def maximum(self, other): return ops.Maximum.apply(*self._operands(other), largest=True)
+    def minimum(self, other): return ops.Maximum.apply(*self._operands(other), largest=False)
 
     def t(self):
         """Transpose of a matrix (0-d and 1-D tensors are returned as they are), as torch's t()."""
@@ -387,7 +511,54 @@ class Tensor:
     def log(self): return ops.Log.apply(self)
     def sqrt(self): return ops.Sqrt.apply(self)
     def abs(self): return ops.Abs.apply(self)
-    def clamp(self, min=None, max=None): return ops.Clamp.apply(self, min=min, max=max)
+    def sin(self): return ops.Sin.apply(self)
+    def cos(self): return ops.Cos.apply(self)
+    def rsqrt(self): return 1 / self.sqrt()
+    def square(self): return self * self
+
+    def clamp(self, min=None, max=None):
+        """min(max(self, min), max). Bounds may be numbers or tensors; they take self's dtype (an
+        integer tensor with a float bound becomes float32), as the operands of + do. A tensor
+        bound that requires grad gets its gradient through maximum / minimum."""
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        x = self
+        for bound in (min, max):
+            if bound is not None:
+                x = x._operands(bound)[0]  # the common dtype of self and every bound
+        bounds = []
+        for bound in (min, max):
+            if bound is not None and getattr(bound, "requires_grad", False):
+                x = x.maximum(bound) if bound is min else x.minimum(bound)
+                bound = None
+            bounds.append(None if bound is None else x._operand(bound))
+        arrays = [b.data if isinstance(b, Tensor) else b for b in bounds]
+        if arrays[0] is None and arrays[1] is None:  # both bounds went through maximum / minimum
+            return x
+        return ops.Clamp.apply(x, min=arrays[0], max=arrays[1])
+
+    clip = clamp
+
+    def masked_fill(self, mask, value):
+        """value where mask is true, self elsewhere (differentiable in self, and in value when it
+        is a 0-d tensor that requires grad)."""
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise ValueError(f"masked_fill takes a number or a 0-d tensor as value, got shape {value.shape}")
+        if isinstance(value, complex) or (isinstance(value, Tensor) and value.dtype.kind == "c"):
+            raise TypeError(f"masked_fill: a complex value cannot fill a tensor of dtype {self.dtype}")
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(np.asarray(value, self.dtype))
+        return ops.where(mask, value, self)
+
+    def where(self, condition, other):
+        """self where condition is true, other elsewhere (torch's method form of where)."""
+        return ops.where(condition, self, other)
+
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        """The p-norm over dim (all elements when None): (sum |x|^p)^(1/p)."""
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
     def relu(self):
         from .functional import relu
@@ -401,43 +572,95 @@ class Tensor:
         from .functional import tanh
         return tanh(self)
 
-    def softmax(self, dim: int):
+    def softmax(self, dim: int, dtype=None):
         from .functional import softmax
-        return softmax(self, dim)
+        return softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int):
+    def log_softmax(self, dim: int, dtype=None):
         from .functional import log_softmax
-        return log_softmax(self, dim)
+        return log_softmax(self, dim, dtype=dtype)
 
     # ---- reductions ----
-    def sum(self, dim=None, keepdim: bool = False): return ops.Sum.apply(self, dim=dim, keepdim=keepdim)
+    # dim=/keepdim= as in PyTorch; NumPy's axis=/keepdims= are accepted too, as PyTorch does
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
+        x = self if dtype is None else self.to(dtype)
+        if dtype is None and x.dtype.kind in "iub" and x.dtype != int64:  # integers sum to int64, as in PyTorch
+            x = x.long()
+        return ops.Sum.apply(x, dim=dim, keepdim=keepdim)
+
     def _floating(self) -> Tensor:
         # the mean of integers or bools (an accuracy, say) is float32, never NumPy's float64
         return self if self.dtype.kind == "f" else Tensor._wrap(self.data.astype(float32))
 
-    def mean(self, dim=None, keepdim: bool = False):
-        return ops.Mean.apply(self._floating(), dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
+        if dtype is not None and as_dtype(dtype).kind != "f":
+            raise TypeError(f"mean(dtype=) takes a floating dtype, got {as_dtype(dtype)}")
+        x = self if dtype is None else self.to(dtype)
+        return ops.Mean.apply(x._floating(), dim=dim, keepdim=keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, correction: int = 1):
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, keepdims=None):
+        """Variance over dim with Bessel's correction (default 1), torch's forms: var(unbiased),
+        var(dim, unbiased, keepdim), var(dim, correction=c, keepdim=k)."""
+        if isinstance(dim, bool):  # x.var(False) is var(unbiased=False), not var(dim=0)
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise TypeError("var/std take either unbiased or correction, not both")
+        correction = correction if correction is not None else (1 if unbiased is None else int(bool(unbiased)))
+        dim, keepdim = _dim_args(dim, bool(keepdim), axis, keepdims)
         return ops.Var.apply(self._floating(), dim=dim, keepdim=keepdim, correction=correction)
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1):
-        return self.var(dim, keepdim, correction).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, keepdims=None):
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
-    def max(self, dim=None, keepdim: bool = False):
-        """Without dim: the largest element. With dim: (values, indices), as torch.max(dim)."""
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Without dim: the largest element. With dim: (values, indices), as torch.max(dim).
+        With a tensor: the elementwise maximum, as torch.max(a, b)."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         values, indices = ops.MaxMin.apply(self, dim=dim, keepdim=keepdim, largest=True)
         return values if dim is None else MaxResult(values, indices)
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         values, indices = ops.MaxMin.apply(self, dim=dim, keepdim=keepdim, largest=False)
         return values if dim is None else MaxResult(values, indices)
 
-    def argmax(self, dim=None, keepdim: bool = False):
+    def gather(self, dim: int, index):
+        """self's elements along dim at index (an int64 tensor of self's rank), as torch.gather."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if index.dtype.kind in "iu" and index.size == 0:  # nothing to read: an empty result of index's shape
+            return self.reshape(-1)[:0].reshape(index.shape)
+        if self.ndim == 0 and index.dtype.kind in "iu":  # a 0-d tensor is read as one element
+            return self.reshape(1).gather(0, index.reshape(-1)).reshape(index.shape)
+        if index.ndim != self.ndim or index.dtype.kind not in "iu":
+            raise ValueError(f"gather expected an integer index with {self.ndim} dimensions, got dtype "
+                             f"{index.dtype} and shape {index.shape}")
+        return ops.Gather.apply(self, index, dim=ops.normalize_dim(dim, self.ndim))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The k largest (or smallest) elements along dim and their indices, largest first (ties
+        in index order), as torch.topk's (values, indices)."""
+        d = ops.normalize_dim(dim, self.ndim)
+        if self.ndim and not 0 <= k <= self.shape[d]:
+            raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {self.shape[d]}")
+        key = -self.data if largest else self.data
+        order = np.argsort(key, axis=d, kind="stable") if self.ndim else np.zeros((), np.int64)
+        indices = np.take(order, np.arange(k), axis=d) if self.ndim else order
+        values = self.gather(d, indices) if self.ndim else self
+        return TopKResult(values, Tensor._wrap(indices.astype(int64)))
+
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Index of the first largest element (of the flattened tensor when dim is None)."""
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         return Tensor._wrap(np.asarray(np.argmax(self.data, axis=dim, keepdims=keepdim), dtype=int64))
 
-    def argmin(self, dim=None, keepdim: bool = False):
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        dim, keepdim = _dim_args(dim, keepdim, axis, keepdims)
         return Tensor._wrap(np.asarray(np.argmin(self.data, axis=dim, keepdims=keepdim), dtype=int64))
 
     # ---- shape ----
@@ -459,6 +682,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         dims = list(range(self.ndim))
         dim0, dim1 = ops.normalize_dim(dim0, self.ndim), ops.normalize_dim(dim1, self.ndim)
+        if self.ndim == 0:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
+            return self.reshape(())
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
 
@@ -470,15 +695,45 @@ class Tensor:
         dim = ops.normalize_dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
-    def squeeze(self, dim: int | None = None):
+    def squeeze(self, dim=None):
+        """Remove size-1 dimensions: all of them, or those among dim (an int or a tuple of them;
+        a named dimension whose size is not 1 stays, as in PyTorch)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = ops.normalize_dim(dim, self.ndim)  # a 0-d tensor accepts dim 0 or -1, as in PyTorch
-        if self.ndim == 0:
-            return self.reshape(())
-        if self.shape[dim] != 1:
-            return self
-        return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        # a 0-d tensor accepts dim 0 or -1, as in PyTorch
+        named = {ops.normalize_dim(d, self.ndim) for d in dims}
+        drop = {d for d in named if self.ndim and self.shape[d] == 1}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
+
+    def view_as(self, other: Tensor): return self.reshape(other.shape)
+    reshape_as = view_as
+    def expand_as(self, other: Tensor): return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        """Tile the tensor sizes[i] times along dimension i (leading new dimensions allowed)."""
+        sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat needs at least {self.ndim} sizes for a tensor of shape {self.shape}, "
+                             f"got {tuple(sizes)}")
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        # broadcast to (s0, n0, s1, n1, ...) then merge each pair: (s0 * n0, s1 * n1, ...)
+        inter = tuple(v for s_, n in zip(sizes, x.shape) for v in (s_, n))
+        pairs = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(inter)
+        return pairs.reshape(tuple(s_ * n for s_, n in zip(sizes, x.shape)))
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False):
+        check_device(device)
+        return Tensor(np.full(size, fill_value, dtype or self.dtype), requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def expand(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -486,8 +741,24 @@ class Tensor:
         return ops.Expand.apply(self, shape)
 
 
-class MaxResult(tuple):
-    """(values, indices) as returned by Tensor.max(dim), with torch's attribute names."""
+def _scaled(other, alpha):
+    """other * alpha for add(other, alpha=) and sub(other, alpha=)."""
+    return other if alpha == 1 else other * alpha
+
+
+def _dim_args(dim, keepdim, axis, keepdims):
+    """dim and keepdim, from torch's names or NumPy's (axis, keepdims), which PyTorch accepts too."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both dim and its NumPy name axis")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim if keepdims is None else keepdims)
+
+
+class _ValuesIndices(tuple):
+    """(values, indices) with torch's attribute names, as max(dim), min(dim) and topk return."""
 
     def __new__(cls, values, indices):
         return super().__new__(cls, (values, indices))
@@ -501,15 +772,31 @@ class MaxResult(tuple):
         return self[1]
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+class TopKResult(_ValuesIndices):
+    """What Tensor.topk returns."""
+
+
+class MaxResult(_ValuesIndices):
+    """What Tensor.max(dim) and min(dim) return."""
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of data (float32 for floating data; see the module docstring)."""
+    check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+def _size(size) -> tuple:
+    """torch's two spellings: zeros(2, 3) and zeros((2, 3))."""
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+
+
 def _creator(fill):
-    def create(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
-        size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return Tensor._wrap(fill(tuple(size), dtype)).requires_grad_(requires_grad)
+    def create(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
+               pin_memory: bool = False) -> Tensor:
+        check_device(device)
+        dtype = float32 if dtype is None else as_dtype(dtype)
+        return Tensor._wrap(fill(_size(size), dtype)).requires_grad_(requires_grad)
     return create
 
 
@@ -517,16 +804,25 @@ zeros = _creator(lambda s, dt: np.zeros(s, dt))
 ones = _creator(lambda s, dt: np.ones(s, dt))
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor._wrap(np.zeros_like(t.data)).requires_grad_(requires_grad)
+def _like(fill):
+    def create(input: Tensor, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               memory_format=None) -> Tensor:
+        check_device(device)
+        dtype = input.dtype if dtype is None else as_dtype(dtype)
+        return Tensor._wrap(fill(input.shape, dtype)).requires_grad_(requires_grad)
+    return create
 
 
-def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor._wrap(np.ones_like(t.data)).requires_grad_(requires_grad)
+zeros_like = _like(lambda s, dt: np.zeros(s, dt))
+ones_like = _like(lambda s, dt: np.ones(s, dt))
 
 
-def arange(*args, dtype=None) -> Tensor:
-    return Tensor(np.arange(*args), dtype=dtype)
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """As torch.arange: int64 when start, end and step are all integers, float32 otherwise."""
+    check_device(device)
+    args = (start,) if end is None else (start, end, step)
+    values = [v.item() if isinstance(v, Tensor) else v for v in args]
+    return Tensor(np.arange(*values), dtype=dtype, requires_grad=requires_grad)
 
 
 def is_tensor(obj) -> bool:

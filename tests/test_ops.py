@@ -203,10 +203,17 @@ def test_var_std(op, dim, keepdim, correction):
     against_fd(fn, [sample((3, 4, 5), seed=10)])
 
 
-def test_var_positional_arguments_follow_torch_order():
+@pytest.mark.parametrize("args, kwargs", [
+    ((1, True), {}), ((1, False, True), {}), ((True,), {}), ((False,), {}), ((0,), {"unbiased": False}),
+    ((), {"dim": 1, "correction": 0, "keepdim": True}), ((), {"correction": 2}),
+])
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_positional_arguments_follow_torch_order(op, args, kwargs):
+    # torch's var(dim, unbiased, keepdim) and var(unbiased): a positional bool is `unbiased`
     x = sample((3, 4))
-    np.testing.assert_allclose(gn.tensor(x).var(1, True).numpy(),
-                               torch.tensor(x, dtype=torch.float32).var(1, keepdim=True).numpy(), rtol=RTOL)
+    np.testing.assert_allclose(getattr(gn.tensor(x), op)(*args, **kwargs).numpy(),
+                               getattr(torch.tensor(x, dtype=torch.float32), op)(*args, **kwargs).numpy(),
+                               rtol=RTOL)
 
 
 def test_reduction_over_a_repeated_dim_is_refused():

@@ -211,9 +211,15 @@ def test_zero_():
     assert x.zero_() is x and x.tolist() == [0.0, 0.0]
 
 
-def test_pow_by_a_tensor_is_refused_with_advice():
-    with pytest.raises(TypeError, match="exp"):
-        gn.tensor([1.0]) ** gn.tensor([2.0])
+def test_pow_by_a_tensor_matches_torch_with_both_gradients():
+    base, exponent = [0.0, 0.5, 2.0, 3.0], [2.0, -1.5, 0.0, 0.5]
+    g_a, g_p = gn.tensor(base, requires_grad=True), gn.tensor(exponent, requires_grad=True)
+    t_a, t_p = torch.tensor(base, requires_grad=True), torch.tensor(exponent, requires_grad=True)
+    (g_a ** g_p).sum().backward()
+    (t_a ** t_p).sum().backward()
+    np.testing.assert_allclose((g_a ** g_p).detach().numpy(), (t_a ** t_p).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(g_a.grad, t_a.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(g_p.grad, t_p.grad.numpy(), rtol=1e-6)
 
 
 # ---- factories ------------------------------------------------------------------------------

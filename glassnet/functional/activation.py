@@ -2,7 +2,7 @@
 
 Each Function calls the NumPy kernels of glassnet.kernels.activation (where the derivations
 are written out) and saves only what its backward needs: the output for ReLU, sigmoid, tanh,
-softmax and log-softmax, the input for leaky ReLU, both for ELU.
+softmax and log-softmax, the input for leaky ReLU and ELU.
 
 Inputs must be floating point (float32, or float64 for gradient checks); the result has the
 input's dtype. `inplace=True` is accepted for PyTorch compatibility but behaves exactly like
@@ -23,15 +23,26 @@ __all__ = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "log_softm
 
 
 def _check_dim(name: str, input, dim) -> int:
-    ndim = len(input.shape)
-    if ndim == 0:
-        raise ValueError(f"{name} expected an input with at least 1 dimension, got a 0-d input")
+    """dim as an index in [0, ndim); a 0-d input takes dim 0 or -1, as in PyTorch."""
+    ndim = max(len(input.shape), 1)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{name} expected an integer dim, got {dim!r}")
     if not -ndim <= dim < ndim:
         raise IndexError(f"{name} expected dim in [{-ndim}, {ndim - 1}] for an input of shape "
                          f"{tuple(input.shape)}, got dim={dim}")
     return int(dim) % ndim
+
+
+def _along(function, name: str, input, dim, dtype):
+    """Apply softmax or log-softmax along dim; dtype= casts the input first, as in PyTorch
+    (asked for explicitly, so not a silent upcast). A 0-d input is treated as one element."""
+    check_float_input(name, input)
+    d = _check_dim(name, input, dim)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.ndim == 0:
+        return function.apply(input.reshape(1), dim=0).reshape(())
+    return function.apply(input, dim=d)
 
 
 class ReLU(Function):
@@ -82,15 +93,14 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 class ELU(Function):
     @staticmethod
     def forward(ctx, x, alpha=1.0):
-        y = K.elu_forward(x, alpha)
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x)
         ctx.alpha = alpha
-        return y
+        return K.elu_forward(x, alpha)
 
     @staticmethod
     def backward(ctx, dy):
-        x, y = ctx.saved
-        return K.elu_backward(dy, x, y, ctx.alpha)
+        (x,) = ctx.saved
+        return K.elu_backward(dy, x, ctx.alpha)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
@@ -151,11 +161,10 @@ class Softmax(Function):
         return K.softmax_backward(dy, y, ctx.dim)
 
 
-def softmax(input, dim: int):
+def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
     Shape (*) -> (*), every slice along dim sums to 1."""
-    check_float_input("softmax", input)
-    return Softmax.apply(input, dim=_check_dim("softmax", input, dim))
+    return _along(Softmax, "softmax", input, dim, dtype)
 
 
 class LogSoftmax(Function):
@@ -172,8 +181,7 @@ class LogSoftmax(Function):
         return K.log_softmax_backward(dy, y, ctx.dim)
 
 
-def log_softmax(input, dim: int):
+def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m).
     Shape (*) -> (*)."""
-    check_float_input("log_softmax", input)
-    return LogSoftmax.apply(input, dim=_check_dim("log_softmax", input, dim))
+    return _along(LogSoftmax, "log_softmax", input, dim, dtype)

@@ -9,6 +9,8 @@ inplace=False (a new tensor is returned, the input is untouched).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd import Function
@@ -57,9 +59,7 @@ def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatche
     batched = len(shape) == spatial + 2
     if not batched and not (unbatched_ok and len(shape) == spatial + 1):
         accepted = f"(N, C, {letters})" + (f" or (C, {letters})" if unbatched_ok else "")
-        hint = ("; for (N, C, L) use dropout1d, for one (C, H, W) image add the batch dimension"
-                if spatial == 2 and len(shape) == 3 else "")
-        raise ValueError(f"{name} expected input of shape {accepted}, got {shape}{hint}")
+        raise ValueError(f"{name} expected input of shape {accepted}, got {shape}")
     if not training:
         return input
     channel_dims = 2 if batched else 1
@@ -75,8 +75,15 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, H, W): whole feature maps are zeroed with probability p, the
-    rest scaled by 1 / (1 - p). A 3-D input is refused: PyTorch currently reads it as (N, C, L)
-    with a warning that this will change to (C, H, W); glassnet asks which one is meant."""
+    rest scaled by 1 / (1 - p). A 3-D input is read as PyTorch reads it today, as (N, C, L) (one
+    mask value per sample and channel), with PyTorch's warning that this will change to (C, H, W)."""
+    if len(input.shape) == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                      "dim. This behavior will change in a future release to interpret the input as one "
+                      "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.", stacklevel=2)
+        return _channel_dropout("dropout2d", input, p, training, 1, unbatched_ok=False)
     return _channel_dropout("dropout2d", input, p, training, 2, unbatched_ok=False)
 
 

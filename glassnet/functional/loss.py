@@ -42,9 +42,12 @@ def _dtype(obj) -> np.dtype:
 
 def _like_input(obj, input):
     """NumPy arrays, lists and numbers take the input's dtype, as operands of Tensor arithmetic
-    do; Tensors are kept as they are (and must match the input's dtype)."""
-    if obj is None or isinstance(obj, Tensor):
+    do; so do integer and bool Tensors (PyTorch promotes them: MSE against an int64 target is
+    float32). Floating Tensors are kept as they are (and must match the input's dtype)."""
+    if obj is None:
         return obj
+    if isinstance(obj, Tensor):
+        return obj if obj.dtype.kind == "f" else obj.to(_dtype(input))
     return np.asarray(obj, dtype=_dtype(input))
 
 

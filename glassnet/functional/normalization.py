@@ -74,6 +74,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training and (running_mean is None or running_var is None):
         raise ValueError(f"{name} in evaluation mode (training=False) needs running_mean and running_var, "
                          f"got {_describe(running_mean)} and {_describe(running_var)}")
+    if training and eps <= 0:
+        raise ValueError(f"{name} eps must be positive during training, but got {eps}")
+    if int(np.prod(shape)) == 0:
+        # nothing to normalise: an empty output, running statistics untouched (as in PyTorch)
+        return input.clone()
     if training and int(np.prod(shape)) // channels <= 1:
         raise ValueError(f"{name} expected more than 1 value per channel when training, got input of "
                          f"shape {shape}")

@@ -50,6 +50,14 @@ def _check_input(input, nd: int, name: str, allow_unbatched: bool) -> bool:
     return input.ndim == nd + 1
 
 
+def _check_not_empty(input: Tensor, nd: int, name: str, unbatched: bool) -> None:
+    """Windowed pooling needs channels and spatial sizes > 0; only the batch may be empty (PyTorch
+    refuses the rest too)."""
+    if 0 in input.shape[0 if unbatched else 1:]:
+        raise ValueError(f"{name} expected input of shape {_shape_text(nd)} or {_shape_text(nd, batched=False)} "
+                         f"with sizes > 0 (only N may be 0), got {tuple(input.shape)}")
+
+
 def _batched(input: Tensor, unbatched: bool) -> Tensor:
     return input.unsqueeze(0) if unbatched else input  # (C, *spatial) -> (1, C, *spatial)
 
@@ -91,6 +99,7 @@ class MaxPool(Function):
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name,
               allow_unbatched=True):
     unbatched = _check_input(input, nd, name, allow_unbatched)
+    _check_not_empty(input, nd, name, unbatched)
     kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
     y, indices = MaxPool.apply(_batched(input, unbatched), kernel_size=kernel_size, stride=stride,
                                padding=padding, dilation=dilation, ceil_mode=ceil_mode)
@@ -154,6 +163,7 @@ class AvgPool(Function):
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name,
               allow_unbatched=True):
     unbatched = _check_input(input, nd, name, allow_unbatched)
+    _check_not_empty(input, nd, name, unbatched)
     kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
     y = AvgPool.apply(_batched(input, unbatched), kernel_size=kernel_size, stride=stride, padding=padding,
                       ceil_mode=ceil_mode, count_include_pad=count_include_pad,

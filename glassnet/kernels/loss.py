@@ -101,7 +101,7 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, weight: np.ndarray 
             wlogp = logp if w is None else logp * w
             losses -= (eps / n_classes) * valid * wlogp.sum(axis=1)
             cache.update(valid=valid)
-        cache.update(target=safe, w_t=w_t, denominator=w_t.sum())
+        cache.update(target=safe, w_t=w_t, denominator=w_t.sum(), ignored=target == ignore_index)
     return _reduce(losses, reduction, cache["denominator"]), cache
 
 
@@ -134,6 +134,9 @@ def cross_entropy_backward(dloss: np.ndarray, cache: dict, needs_target_grad: bo
     at_target = np.take_along_axis(dx, index, axis=1)  # (N, 1, d1, ...)
     np.put_along_axis(dx, index, at_target - ((1 - eps) * w_t)[:, None], axis=1)
     dx *= g
+    # an ignored position has no gradient, also when every target is ignored and the 'mean'
+    # divides by a total weight of 0 (g = nan): PyTorch gives zeros there
+    dx[np.broadcast_to(cache["ignored"][:, None], dx.shape)] = 0
     return dx, None
 
 
@@ -146,7 +149,8 @@ def nll_loss_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | 
     """NLL of log-probabilities (N, C, d1, ...) at class indices (N, d1, ...)."""
     safe, w_t = _target_weights(target, weight, ignore_index, logp.dtype)
     losses = -w_t * np.take_along_axis(logp, safe[:, None], axis=1)[:, 0]  # (N, d1, ...)
-    cache = dict(shape=logp.shape, target=safe, w_t=w_t, reduction=reduction, denominator=w_t.sum())
+    cache = dict(shape=logp.shape, target=safe, w_t=w_t, reduction=reduction, denominator=w_t.sum(),
+                 ignored=target == ignore_index)
     return _reduce(losses, reduction, cache["denominator"]), cache
 
 
@@ -155,7 +159,9 @@ def nll_loss_backward(dloss: np.ndarray, cache: dict) -> np.ndarray:
     g = _upstream(dloss, cache["reduction"], cache["denominator"], w_t.dtype)
     dx = np.zeros(cache["shape"], w_t.dtype)  # (N, C, d1, ...)
     # (N, 1, d1, ...) index and values: one entry per position, at its target class
-    np.put_along_axis(dx, cache["target"][:, None], (-w_t * g)[:, None], axis=1)
+    # ignored positions get 0, not 0 * g (nan when every target is ignored), as in PyTorch
+    values = np.where(cache["ignored"], np.zeros((), w_t.dtype), -w_t * g)
+    np.put_along_axis(dx, cache["target"][:, None], values[:, None], axis=1)
     return dx
 
 

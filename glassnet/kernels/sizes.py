@@ -39,13 +39,16 @@ def _is_int(v) -> bool:
 
 
 def ntuple(value, n: int, name: str) -> tuple[int, ...]:
-    """Broadcast an int to an n-tuple, or check that a sequence has n ints."""
+    """Broadcast an int (or a one-element sequence, as PyTorch does) to an n-tuple, or check that
+    a sequence has n ints."""
     if _is_int(value):
         return (int(value),) * n
     if isinstance(value, tuple) and len(value) == n and all(type(v) is int for v in value):
         return value  # already normalised (layers pass their tuples on every call)
     if isinstance(value, Sequence) and not isinstance(value, str):
         out = tuple(value)
+        if len(out) == 1 and _is_int(out[0]):
+            return (int(out[0]),) * n
         if len(out) != n or not all(_is_int(v) for v in out):
             raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
         return tuple(int(v) for v in out)

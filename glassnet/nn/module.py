@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..devices import check_device, to_arguments
 from ..tensor import Tensor, float32
 
 
@@ -354,10 +355,12 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype) -> Module:
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
         """Convert floating parameters and buffers to dtype, in place (float64 for gradient checks).
-        .to("cpu") is accepted and changes nothing: glassnet runs on the CPU only."""
-        if isinstance(dtype, str) and dtype == "cpu":
+        torch's forms to(dtype), to(device), to(device, dtype), to(tensor) and the keywords are
+        accepted; 'cpu' changes nothing and 'cuda' raises as on a PyTorch built without CUDA."""
+        dtype, _ = to_arguments(args, dtype, device)
+        if dtype is None:
             return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
@@ -368,6 +371,13 @@ class Module:
                     t.data = t.data.astype(dtype)
                     if t.grad is not None:
                         t.grad = t.grad.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        check_device("cuda")
         return self
 
     def float(self) -> Module:

@@ -1,5 +1,29 @@
-"""torch.nn.parallel's names: DistributedDataParallel (its home is glassnet/distributed/ddp.py)."""
+"""torch.nn.parallel's names.
+
+DataParallel wraps a module and, with no GPU to scatter the batch to, runs it as it is; this is
+what PyTorch does when no CUDA device is visible. The wrapped module is `.module`, so state_dict
+keys gain the prefix 'module.' exactly as in PyTorch, and checkpoints saved from a DataParallel
+model on either framework load into the other.
+
+DistributedDataParallel's home is glassnet/distributed/ddp.py.
+"""
+
+from __future__ import annotations
 
 from ..distributed.ddp import DistributedDataParallel
+from .module import Module
 
-__all__ = ["DistributedDataParallel"]
+
+class DataParallel(Module):
+    def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0):
+        super().__init__()
+        # PyTorch, finding no GPU, ignores device_ids and output_device and keeps the module as is
+        self.module = module
+        self.device_ids = []
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
+
+
+__all__ = ["DataParallel", "DistributedDataParallel"]

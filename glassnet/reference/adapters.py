@@ -14,7 +14,6 @@ cross-entropy, weights of binary cross-entropy) run the fast kernel as well.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..kernels import loss as fast_loss
 from ..kernels.pooling import adaptive_output_size
@@ -68,10 +67,6 @@ def global_avg_pool_backward(dy, input_shape):
 
 def linear_backward(dy, x, w, has_bias=True, needs=ALL):
     return _only(linear.linear_backward(dy, x, w), tuple(needs[:2]) + (has_bias and needs[2],))
-
-
-def elu_backward(dy, x, y, alpha=1.0):
-    return activation.elu_backward(dy, x, alpha)
 
 
 def batch_norm_forward(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -176,7 +171,7 @@ ADAPTERS = {
     "activation": dict(relu_forward=activation.relu_forward, relu_backward=activation.relu_backward,
                        leaky_relu_forward=activation.leaky_relu_forward,
                        leaky_relu_backward=activation.leaky_relu_backward,
-                       elu_forward=activation.elu_forward, elu_backward=elu_backward,
+                       elu_forward=activation.elu_forward, elu_backward=activation.elu_backward,
                        sigmoid_forward=activation.sigmoid_forward, sigmoid_backward=activation.sigmoid_backward,
                        tanh_forward=activation.tanh_forward, tanh_backward=activation.tanh_backward,
                        softmax_forward=activation.softmax_forward, softmax_backward=activation.softmax_backward,

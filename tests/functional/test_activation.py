@@ -84,5 +84,23 @@ def test_softmax_dim_errors(fn):
         fn(x, 2)
     with pytest.raises(TypeError, match="integer dim"):
         fn(x, None)
-    with pytest.raises(ValueError, match="at least 1 dimension"):
-        fn(glassnet.tensor(1.0), 0)
+    with pytest.raises(IndexError, match=r"expected dim in \[-1, 0\]"):
+        fn(glassnet.tensor(1.0), 1)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((), 0), ((), -1), ((3, 0), 1), ((0, 4), 1), ((2, 3), 0)])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_softmax_edges_match_torch(name, shape, dim, dtype):
+    # a 0-d input, a size-0 axis, and dtype= (the input cast first), values and gradients
+    data = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    g = glassnet.tensor(data, requires_grad=True)
+    t = torch.tensor(data, requires_grad=True)
+    gy = getattr(F, name)(g, dim, dtype=None if dtype is None else getattr(glassnet, dtype))
+    ty = getattr(torch.nn.functional, name)(t, dim, dtype=None if dtype is None else getattr(torch, dtype))
+    assert gy.dtype == ty.numpy(force=True).dtype
+    np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-7)
+    dy = np.random.default_rng(2).standard_normal(shape)
+    gy.backward(dy.astype(gy.dtype))
+    ty.backward(torch.tensor(dy, dtype=ty.dtype))
+    np.testing.assert_allclose(g.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -59,9 +59,10 @@ def test_integer_input_is_refused():
 
 @pytest.mark.parametrize("fn,shape,maps", [
     (F.dropout1d, (8, 16, 5), (8, 16)), (F.dropout1d, (16, 5), (16,)),
-    (F.dropout2d, (8, 16, 3, 4), (8, 16)),
+    (F.dropout2d, (8, 16, 3, 4), (8, 16)), (F.dropout2d, (8, 16, 12), (8, 16)),
     (F.dropout3d, (4, 16, 2, 3, 2), (4, 16)), (F.dropout3d, (16, 2, 3, 2), (16,)),
-], ids=["1d", "1d-unbatched", "2d", "3d", "3d-unbatched"])
+], ids=["1d", "1d-unbatched", "2d", "2d-3-D-as-torch", "3d", "3d-unbatched"])
+@pytest.mark.filterwarnings("ignore:dropout2d. Received a 3D input")  # PyTorch's own warning, repeated
 def test_channel_dropout_zeroes_whole_maps(fn, shape, maps):
     glassnet.manual_seed(3)
     x = glassnet.tensor(np.random.default_rng(0).uniform(1, 2, shape), requires_grad=True)
@@ -78,13 +79,17 @@ def test_channel_dropout_zeroes_whole_maps(fn, shape, maps):
 
 @pytest.mark.parametrize("fn,shape,message", [
     (F.dropout1d, (2, 3, 4, 5), r"dropout1d expected input of shape \(N, C, L\) or \(C, L\), got \(2, 3, 4, 5\)"),
-    (F.dropout2d, (2, 3, 4), r"dropout2d expected input of shape \(N, C, H, W\), got \(2, 3, 4\); for \(N, C, L\) "
-                             r"use dropout1d"),
+    (F.dropout2d, (2, 3), r"dropout2d expected input of shape \(N, C, H, W\), got \(2, 3\)"),
     (F.dropout3d, (2, 3, 4), r"dropout3d expected input of shape \(N, C, D, H, W\) or \(C, D, H, W\), got \(2, 3, 4\)"),
 ])
 def test_channel_dropout_wrong_rank(fn, shape, message):
     with pytest.raises(ValueError, match=message):
         fn(glassnet.ones(*shape), 0.5)
+
+
+def test_dropout2d_of_a_3d_input_warns_as_torch():
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
+        F.dropout2d(glassnet.ones(2, 3, 4), 0.5)
 
 
 def test_channel_dropout_bad_probability():

@@ -26,7 +26,7 @@ def test_spatial_names_as_pytorch_writes_shapes(n, expected):
 
 @pytest.mark.parametrize("value, n, expected", [
     (3, 2, (3, 3)), ((1, 2), 2, (1, 2)), ([4, 5, 6], 3, (4, 5, 6)), (np.int64(2), 3, (2, 2, 2)),
-    ((np.int32(1), 2), 2, (1, 2)), (0, 1, (0,)),
+    ((np.int32(1), 2), 2, (1, 2)), (0, 1, (0,)), ((3,), 2, (3, 3)), ([np.int64(2)], 3, (2, 2, 2)),
 ])
 def test_ntuple(value, n, expected):
     out = ntuple(value, n, "kernel_size")
@@ -35,7 +35,7 @@ def test_ntuple(value, n, expected):
 
 @pytest.mark.parametrize("value, error", [
     (True, TypeError), (1.5, TypeError), ("3", TypeError), (None, TypeError), ((1, 2, 3), ValueError),
-    ((1,), ValueError), ((1, 2.0), ValueError), ((1, True), ValueError),
+    ((1.5,), ValueError), ((1, 2.0), ValueError), ((1, True), ValueError),
 ])
 def test_ntuple_refuses_with_the_name_and_value(value, error):
     with pytest.raises(error, match=r"stride must be an int or a tuple of 2 ints, got"):

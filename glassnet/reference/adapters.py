@@ -14,7 +14,6 @@ cross-entropy, weights of binary cross-entropy) run the fast kernel as well.
 
 from __future__ import annotations
 
-
 from ..kernels import loss as fast_loss
 from ..kernels.pooling import adaptive_output_size
 from . import activation, conv, linear, local, loss, normalization, p4, pooling, subsampling

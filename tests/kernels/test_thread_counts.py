@@ -89,7 +89,7 @@ def _activation(name, x_shape, layout):
 
     def run():
         y = forward(x)
-        dx = backward(dy, x) if name == "leaky_relu" else backward(dy, x, y) if name == "elu" else backward(dy, y)
+        dx = backward(dy, x) if name in ("leaky_relu", "elu") else backward(dy, y)
         return [y, dx]
     return run
 

@@ -21,6 +21,13 @@ import glassnet.functional as GF
 TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-5), torch.float64: dict(rtol=1e-7, atol=1e-9)}
 
 
+def _gradient_tolerance(expected: np.ndarray, tol: dict) -> dict:
+    """A gradient is a sum over many products, whose rounding scales with the size of the whole
+    tensor, not of each element: an element near 0 by cancellation may differ by rtol x max|g|."""
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return dict(rtol=tol["rtol"], atol=max(tol["atol"], tol["rtol"] * scale))
+
+
 def _method(name):
     def call(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
@@ -175,7 +182,7 @@ def compare_sample(name: str, glassnet_op, torch_op, sample, dtype, seed: int = 
         expected = np.zeros(g.shape, g.dtype) if tg is None else tg.numpy()
         actual = np.zeros(g.shape, g.dtype) if g.grad is None else np.asarray(g.grad)
         try:
-            np.testing.assert_allclose(actual, expected, **tol)
+            np.testing.assert_allclose(actual, expected, **_gradient_tolerance(expected, tol))
         except AssertionError as e:
             return f"gradient of input {i} differs: {str(e).strip().splitlines()[-3:]}"
     return None
@@ -282,7 +289,7 @@ def compare_module_input(module_info, module_input, dtype, training: bool, seed:
         expected = np.zeros(tuple(t.shape)) if t.grad is None else t.grad.numpy()
         actual = np.zeros(g.shape) if g.grad is None else np.asarray(g.grad)
         try:
-            np.testing.assert_allclose(actual, expected, **tol)
+            np.testing.assert_allclose(actual, expected, **_gradient_tolerance(expected, tol))
         except AssertionError as e:
             return f"gradient of {name} differs: {str(e).strip().splitlines()[-3:]}"
     g_state = g_module.state_dict()
@@ -299,6 +306,7 @@ def compare_module_input(module_info, module_input, dtype, training: bool, seed:
 def compare_module(module_info, dtype) -> tuple[int, list[str]]:
     problems, count = [], 0
     for training in (True, False):
+        torch.manual_seed(0)  # the same sample inputs on every run
         inputs = module_info.module_inputs_func(module_info, device="cpu", dtype=dtype, requires_grad=True,
                                                 training=training)
         for i, module_input in enumerate(inputs):

@@ -36,7 +36,7 @@ def test_round_trip_restores_model_optimizer_scheduler_loader_and_rng(tmp_path):
     batches = iter(loader)
     _train_steps(model, opt, batches, 2)
     sched.step()
-    state = TrainState(epoch=0, step=2, history=[{"epoch": 1, "train_loss": 0.5}])
+    state = TrainState(epoch=1, step=2, history=[{"epoch": 1, "train_loss": 0.5}])
     path = save_checkpoint(tmp_path, model=model, optimizer=opt, state=state, scheduler=sched, loader=loader)
     rng_draw = glassnet.random.default_generator().standard_normal(3)
 
@@ -76,7 +76,7 @@ def test_latest_skips_damaged_and_incomplete_checkpoints(tmp_path):
     # a garbled sidecar
     (tmp_path / "step-00000002.json").write_text("{not json")
     assert latest_checkpoint(tmp_path).name == "step-00000001.json"
-    with pytest.raises(ValueError, match="not a readable checkpoint"):
+    with pytest.raises(ValueError, match="step-00000002.json is not a valid glassnet checkpoint sidecar"):
         load_checkpoint(tmp_path / "step-00000002.json", model=model)
 
 
@@ -101,4 +101,4 @@ def test_sidecar_is_plain_json(tmp_path):
     path = save_checkpoint(tmp_path, model=model, optimizer=opt, state=TrainState(step=7), scheduler=sched,
                            loader=loader)
     sidecar = json.loads(path.read_text())
-    assert sidecar["state"]["step"] == 7 and sidecar["format"] == "glassnet-checkpoint-1"
+    assert sidecar["state"]["step"] == 7 and sidecar["format"] == "glassnet-checkpoint-2"

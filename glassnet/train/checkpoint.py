@@ -110,9 +110,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _canonical(body: dict) -> bytes:
-    """The sidecar's content as hashed into the arrays file: the same bytes after a JSON round trip."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False,
+def _canonical(body: dict, allow_nan: bool = False) -> bytes:
+    """The sidecar's content as hashed into the arrays file: the same bytes after a JSON round trip.
+    glassnet never writes NaN (not JSON); a read one is hashed as Python writes it, and refused by
+    the check of its field."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=allow_nan,
                       default=_json_default).encode()
 
 
@@ -158,9 +160,9 @@ class _Fields:
         missing = [k for k in required if k not in value]
         unknown = [k for k in value if k not in required and k not in optional]
         if missing or unknown:
-            self.fail(name, f"the fields {sorted(required)}",
-                      f"{'missing ' + str(missing) if missing else ''}{' ' if missing and unknown else ''}"
-                      f"{'unknown ' + str(unknown) if unknown else ''}")
+            found = " and ".join(f"{what} {keys}" for what, keys in (("missing", missing), ("unknown", unknown)) if keys)
+            raise CheckpointError(f"{self.path}: not a valid glassnet checkpoint: field {name!r}: expected "
+                                  f"the fields {sorted(required)}, found {found[:200]}")
         return value
 
 
@@ -261,7 +263,7 @@ def verify_checkpoint(path) -> dict:
         raise CheckpointError(str(error)) from None
     body = {k: v for k, v in sidecar.items() if k != "sha256"}
     if (meta.get("glassnet.step") != str(sidecar["step"])
-            or meta.get("glassnet.sidecar_sha256") != hashlib.sha256(_canonical(body)).hexdigest()):
+            or meta.get("glassnet.sidecar_sha256") != hashlib.sha256(_canonical(body, allow_nan=True)).hexdigest()):
         raise CheckpointError(f"{path}: its arrays file {arrays.name} was written for another sidecar "
                               f"(step {meta.get('glassnet.step')!r} in its header): the two files do not "
                               "belong to the same checkpoint")
@@ -327,16 +329,35 @@ def clean_leftovers(directory) -> list[str]:
     return removed
 
 
+def _usable(path: Path) -> bool:
+    try:
+        verify_checkpoint(path)
+        return True
+    except (ValueError, OSError):
+        return False
+
+
 def prune(directory, keep: int = KEEP) -> None:
-    """Remove checkpoints older than the newest `keep`, only those verified complete: a damaged
-    one is kept for the user to look at."""
-    for _, path in _steps(Path(directory), _SIDECAR)[:-keep]:
-        try:
-            verify_checkpoint(path)
-        except (ValueError, OSError):
+    """Keep the newest `keep` usable checkpoints and remove older usable ones. A damaged one is
+    never removed (it is kept for the user to look at) and does not count as kept."""
+    kept = 0
+    for _, path in reversed(_steps(Path(directory), _SIDECAR)):
+        if not _usable(path):
             continue
-        path.unlink()  # the sidecar first: without it the arrays file is a leftover, cleaned at the next start
-        path.with_suffix(".safetensors").unlink(missing_ok=True)
+        kept += 1
+        if kept > keep:
+            path.unlink()  # the sidecar first: without it the arrays file is a leftover, cleaned at the next start
+            path.with_suffix(".safetensors").unlink(missing_ok=True)
+
+
+def _set_aside(path: Path) -> None:
+    """Rename a damaged file out of the way of a new checkpoint of the same step, keeping it."""
+    for n in range(1000):
+        target = path.with_name(f"{path.name}.rejected{n or ''}")
+        if not target.exists():
+            path.rename(target)
+            return
+    raise CheckpointError(f"{path}: cannot be set aside (too many .rejected copies)")
 
 
 # ---- saving and loading ---------------------------------------------------------------------
@@ -384,9 +405,16 @@ def save_checkpoint(directory, *, model, optimizer, state: TrainState, scheduler
         "config": dict(config or {}),
     }
     body = json.loads(_canonical(body))  # what a reader will see (tuples as lists, numpy scalars as numbers)
-    # a checkpoint of the same step (an epoch's end after a step checkpoint at its last batch):
-    # uncommit it before its arrays are replaced, so a kill in between leaves no mismatched pair
-    sidecar_path.unlink(missing_ok=True)
+    # files of the same step: our own checkpoint (an epoch's end after a Ctrl-C checkpoint at its
+    # last batch) is uncommitted before its arrays are replaced, so that a kill in between leaves no
+    # mismatched pair; a damaged one (a run started over with --resume=auto) is set aside, kept
+    if os.path.lexists(sidecar_path):
+        if _usable(sidecar_path):
+            sidecar_path.unlink()
+        else:
+            _set_aside(sidecar_path)
+            if os.path.lexists(arrays_path):
+                _set_aside(arrays_path)
     save(arrays, arrays_path, metadata={"glassnet.checkpoint": FORMAT, "glassnet.step": str(state.step),
                                         "glassnet.sidecar_sha256": hashlib.sha256(_canonical(body)).hexdigest()})
     sidecar = {**body, "sha256": _sha256(arrays_path)}

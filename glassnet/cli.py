@@ -437,8 +437,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ignore_ctrl_c_while_exiting() -> None:
+    """Once the command is done, the interpreter's shutdown still takes a moment (about a second
+    after training, in native code where no Python handler runs); a Ctrl-C then killed the
+    process with no word (exit status -2) although every file was written. Ignored instead, the
+    process ends with the command's own status and last message."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the `glassnet` command itself, not a call from Python
+        try:
+            return _main(sys.argv[1:])
+        finally:
+            _ignore_ctrl_c_while_exiting()
+    return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
+    argv = list(argv)
     debug = "--debug" in argv
     parser = build_parser()
     # `explain` takes its own arguments, parsed by glassnet.explain.cli

@@ -189,3 +189,17 @@ def test_ctrl_c_writes_a_checkpoint_and_prints_the_resume_command(tmp_path):
                             capture_output=True, text=True, timeout=300, env=os.environ)
     assert status.returncode == 0, status.stderr
     assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 3
+
+
+def test_ctrl_c_while_the_finished_command_exits_is_not_a_crash(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "glassnet", *TINY, "--epochs", "1", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("test accuracy"):  # the last line: everything is written
+            time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.communicate(timeout=120)
+    assert proc.returncode == 0  # was -2 (killed by SIGINT during the interpreter's shutdown)
+    assert (out / "confusion.png").is_file()

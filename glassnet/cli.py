@@ -293,11 +293,12 @@ def cmd_eval(args) -> int:
     result = evaluate(model, DataLoader(test_set, batch_size=512, seed=0), num_classes=len(classes))
     confusion = result["confusion"]
     if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name,
+        print(json.dumps({"accuracy": result["accuracy"], "loss": result["loss"], "dataset": name, "split": "test",
                           "classes": classes, "per_class_accuracy": per_class_accuracy(confusion).tolist(),
                           "confusion_matrix": confusion.tolist()}))
         return 0
-    print(f"{meta['model']} on {name} (test, {confusion.sum():,} samples): accuracy {result['accuracy']:.4f}")
+    print(f"{meta['model']} on {name}'s test split ({confusion.sum():,} samples, none seen in training or "
+          f"validation): accuracy {result['accuracy']:.4f}")
     width = max(len(c) for c in classes)
     for c, acc, row in zip(classes, per_class_accuracy(confusion), confusion):
         print(f"  {c:<{width}}  {acc:6.3f}  " + " ".join(f"{v:5d}" for v in row))
@@ -416,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     t.add_argument("--no-progress", action="store_true")
 
-    e = sub.add_parser("eval", help="test accuracy and confusion matrix of a trained model")
+    e = sub.add_parser("eval", help="accuracy and confusion matrix of a trained model on the data set's test split")
     e.add_argument("run", help="run directory or model.safetensors")
     e.add_argument("--dataset", help="evaluate on this data set instead of the training one")
     e.add_argument("--data", help="directory holding data set files")

@@ -203,3 +203,12 @@ def test_ctrl_c_while_the_finished_command_exits_is_not_a_crash(tmp_path):
     proc.communicate(timeout=120)
     assert proc.returncode == 0  # was -2 (killed by SIGINT during the interpreter's shutdown)
     assert (out / "confusion.png").is_file()
+
+
+def test_a_resumed_run_removes_temporary_files_of_an_interrupted_final_write(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "--epochs", "1") == 0
+    leftover = out / ".model.safetensors.k3j4.tmp"
+    leftover.write_bytes(b"half a file")
+    assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert not leftover.exists()

@@ -89,7 +89,7 @@ _RUN_FILES = ("model.safetensors", "best.safetensors", "metrics.json", "curves.p
 def _train_settings(args) -> tuple[dict, object]:
     """(the run's settings, the checkpoint to resume from or "auto" or False); see train/runconfig.py."""
     from .data.registry import resolve_name
-    from .train.checkpoint import find_checkpoint, read_sidecar
+    from .train.checkpoint import CheckpointError, read_sidecar, resume_point
     from .train.runconfig import DEFAULTS, merge, parse_val_split
 
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
@@ -103,21 +103,17 @@ def _train_settings(args) -> tuple[dict, object]:
             _check_new_out(Path(args.out), args.overwrite)
             settings = merge(given, None, "")
             return {**settings, "dataset": resolve_name(settings["dataset"])}, False
-        found, rejected = find_checkpoint(checkpoints)
-        for path, why in rejected:
-            print(f"warning: skipped {why}", file=sys.stderr)
-        if found is None:
-            if args.resume == "auto":
-                print(f"no usable checkpoint in {checkpoints}; starting the run from scratch (--resume=auto)")
-                settings = merge(given, None, "")
-                return {**settings, "dataset": resolve_name(settings["dataset"])}, "auto"
-            if rejected:
-                raise CLIError(f"cannot resume: no usable checkpoint in {checkpoints}; rejected (and kept):\n"
-                               + "\n".join(f"  {why}" for _, why in rejected)
-                               + "\n--resume=auto starts the run over instead")
-            raise CLIError(f"nothing to resume: {checkpoints} holds no checkpoint (run without --resume "
-                           "to start a new run)")
+        # with "auto" and nothing usable, fit() looks again and says what it skipped
+        found = resume_point(checkpoints, args.resume, log=lambda line: args.resume == "auto" or
+                             print(line, file=sys.stderr))
+        if found is None:  # --resume=auto, nothing usable
+            settings = merge(given, None, "")
+            return {**settings, "dataset": resolve_name(settings["dataset"])}, "auto"
         return merge(given, read_sidecar(found)["config"], str(found)), found
+    except CheckpointError as error:
+        hint = "\n--resume=auto starts the run over instead" if "every one was rejected" in str(error) else \
+            " (run without --resume to start a new run)" if "nothing to resume" in str(error) else ""
+        raise CLIError(f"cannot resume: {error}{hint}") from None
     except ValueError as error:
         raise CLIError(str(error)) from None
 

@@ -99,7 +99,7 @@ def _read_small(path: Path, limit: int) -> bytes:
         size = os.fstat(f.fileno()).st_size
         if size > limit:
             raise CheckpointError(f"{path}: is {size:,} bytes, more than the {limit:,} a checkpoint sidecar may have")
-        return f.read(limit + 1)[:limit]
+        return f.read(limit)
 
 
 def _sha256(path: Path) -> str:
@@ -149,7 +149,7 @@ class _Fields:
         raise CheckpointError(f"{self.path}: not a valid glassnet checkpoint: field {name!r}: "
                               f"expected {expected}, found {_show(found)}")
 
-    def int(self, name: str, value, low: int, high: int) -> int:
+    def integer(self, name: str, value, low: int, high: int) -> int:
         if not _is_int(value) or not low <= value <= high:
             self.fail(name, f"an int in [{low}, {high}]", value)
         return value
@@ -173,7 +173,7 @@ def _check_sidecar(path: Path, sidecar) -> dict:
     f.keys("(top level)", sidecar, _FIELDS)
     if sidecar["format"] != FORMAT:
         f.fail("format", f"{FORMAT!r} (a checkpoint of this glassnet version)", sidecar["format"])
-    step = f.int("step", sidecar["step"], 0, MAX_STEPS)
+    step = f.integer("step", sidecar["step"], 0, MAX_STEPS)
     if path.name != _stem(step) + ".json":
         f.fail("step", f"the step in the file's name {path.name!r}", step)
     if sidecar["arrays"] != _stem(step) + ".safetensors":
@@ -187,7 +187,7 @@ def _check_sidecar(path: Path, sidecar) -> dict:
         f.fail("config", "an object of names to numbers, strings, true/false or null", config)
     state = f.keys("state", sidecar["state"], [k for k in TrainState.__dataclass_fields__])
     epochs = config.get("epochs") if _is_int(config.get("epochs")) else MAX_EPOCHS
-    epoch = f.int("state.epoch", state["epoch"], 0, min(epochs, MAX_EPOCHS))
+    epoch = f.integer("state.epoch", state["epoch"], 0, min(epochs, MAX_EPOCHS))
     if state["step"] != step:
         f.fail("state.step", f"the checkpoint's step {step}", state["step"])
     history = state["history"]
@@ -203,13 +203,13 @@ def _check_sidecar(path: Path, sidecar) -> dict:
     else:
         if not _is_number(state["best_metric"]) or not 0 <= state["best_metric"] <= 1:
             f.fail("state.best_metric", "null or an accuracy in [0, 1]", state["best_metric"])
-        f.int("state.best_epoch", state["best_epoch"], 1, max(epoch, 1))
-    f.int("state.epochs_without_improvement", state["epochs_without_improvement"], 0, epoch)
+        f.integer("state.best_epoch", state["best_epoch"], 1, max(epoch, 1))
+    f.integer("state.epochs_without_improvement", state["epochs_without_improvement"], 0, epoch)
     extra = state["extra"]
     if extra != {}:
         f.keys("state.extra", extra, _EPOCH_RUN)
-        f.int("state.extra.seen", extra["seen"], 0, MAX_STEPS * 1_000_000)
-        f.int("state.extra.correct", extra["correct"], 0, extra["seen"])
+        f.integer("state.extra.seen", extra["seen"], 0, MAX_STEPS * 1_000_000)
+        f.integer("state.extra.correct", extra["correct"], 0, extra["seen"])
         for name in ("loss_sum", "seconds"):
             if not _is_number(extra[name]) or extra[name] < 0:
                 f.fail(f"state.extra.{name}", "a finite number >= 0", extra[name])
@@ -234,9 +234,9 @@ def _check_sidecar(path: Path, sidecar) -> dict:
         f.fail("rng.bit_generator", "'PCG64'", rng["bit_generator"])
     inner = f.keys("rng.state", rng["state"], ("state", "inc"))
     for name in ("state", "inc"):
-        f.int(f"rng.state.{name}", inner[name], 0, 2 ** 128 - 1)
-    f.int("rng.has_uint32", rng["has_uint32"], 0, 1)
-    f.int("rng.uinteger", rng["uinteger"], 0, 2 ** 32 - 1)
+        f.integer(f"rng.state.{name}", inner[name], 0, 2 ** 128 - 1)
+    f.integer("rng.has_uint32", rng["has_uint32"], 0, 1)
+    f.integer("rng.uinteger", rng["uinteger"], 0, 2 ** 32 - 1)
     return sidecar
 
 
@@ -299,6 +299,23 @@ def find_checkpoint(directory) -> tuple[Path | None, list[tuple[Path, str]]]:
         except (ValueError, OSError) as error:
             rejected.append((path, str(error)))
     return None, rejected
+
+
+def resume_point(directory, resume=True, log=print) -> Path | None:
+    """The checkpoint to resume from: the newest usable one, each newer rejected one logged.
+    Without one, resume="auto" returns None (start from scratch); resume=True raises a
+    CheckpointError that names every rejected file and why, or says there is none at all."""
+    found, rejected = find_checkpoint(directory)
+    for path, why in rejected:
+        log(f"skipped {path.name}: {why}")
+    if found is not None or resume == "auto":
+        if found is None:
+            log(f"no usable checkpoint in {directory}; starting from scratch")
+        return found
+    if rejected:
+        raise CheckpointError(f"no usable checkpoint in {directory}; every one was rejected (and kept):\n"
+                              + "\n".join(f"  {p.name}: {why}" for p, why in rejected))
+    raise CheckpointError(f"nothing to resume: {directory} holds no checkpoint")
 
 
 def latest_checkpoint(directory) -> Path | None:

@@ -32,8 +32,8 @@ from tqdm import tqdm
 from .. import functional as F
 from ..autograd import no_grad
 from ..nn.utils import clip_grad_norm_
-from .checkpoint import (CheckpointError, TrainState, clean_leftovers, find_checkpoint, has_checkpoint_files,
-                         load_checkpoint, save_checkpoint)
+from .checkpoint import (CheckpointError, TrainState, clean_leftovers, has_checkpoint_files, load_checkpoint,
+                         resume_point, save_checkpoint)
 from .metrics import accuracy, confusion_matrix
 
 
@@ -69,23 +69,6 @@ def _interrupt_between_steps(log):
         yield flag.is_set
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _resume_point(checkpoints: Path, resume, log) -> Path | None:
-    """The checkpoint to resume from: resume=True needs one, "auto" starts from scratch without."""
-    if resume is not True and resume != "auto":
-        return Path(resume)
-    found, rejected = find_checkpoint(checkpoints)
-    for path, why in rejected:
-        log(f"skipped {path.name}: {why}")
-    if found is not None or resume == "auto":
-        if found is None:
-            log(f"no usable checkpoint in {checkpoints}; starting from scratch")
-        return found
-    if rejected:
-        raise CheckpointError(f"no usable checkpoint in {checkpoints}; every one was rejected (kept "
-                              "as they are):\n" + "\n".join(f"  {p.name}: {why}" for p, why in rejected))
-    raise CheckpointError(f"nothing to resume: {checkpoints} holds no checkpoint")
 
 
 def evaluate(model, loader, loss_fn=F.cross_entropy, num_classes: int | None = None) -> dict:
@@ -135,7 +118,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
     if resume is not False:
         if checkpoints is None:
             raise ValueError("resume needs the out_dir that holds the run's checkpoints")
-        found = _resume_point(checkpoints, resume, log)
+        found = Path(resume) if resume is not True and resume != "auto" else resume_point(checkpoints, resume, log)
         if found is not None:
             state, _ = load_checkpoint(found, model=model, optimizer=optimizer, scheduler=scheduler,
                                        loader=train_loader)

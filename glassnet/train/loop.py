@@ -136,6 +136,8 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
 
     with (_interrupt_between_steps(log) if checkpoints is not None else _never()) as interrupted:
         for epoch in range(state.epoch, epochs):
+            if patience is not None and state.epochs_without_improvement >= patience:
+                break  # a resumed run that had already stopped early
             position = train_loader.state_dict()
             mid_epoch = bool(state.extra)  # the checkpoint was written in the middle of this epoch
             if mid_epoch and position["epoch"] != epoch:

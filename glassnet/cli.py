@@ -206,8 +206,8 @@ def _train(args, out: Path) -> int:
     model = _build_model(model_name, len(classes))
 
     out.mkdir(parents=True, exist_ok=True)
-    for name in _RUN_FILES:  # temporary files of a write the last process did not finish
-        for leftover in out.glob(f".{name}.*.tmp"):
+    for run_file in _RUN_FILES:  # temporary files of a write the last process did not finish
+        for leftover in out.glob(f".{run_file}.*.tmp"):
             leftover.unlink()
     seed = settings["seed"]
     train_loader = DataLoader(train_part, batch_size=settings["batch_size"], shuffle=True, seed=seed)

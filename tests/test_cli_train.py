@@ -212,3 +212,6 @@ def test_a_resumed_run_removes_temporary_files_of_an_interrupted_final_write(tmp
     leftover.write_bytes(b"half a file")
     assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
     assert not leftover.exists()
+    from glassnet.serialization import load_metadata
+    meta, best = load_metadata(out / "model.safetensors"), load_metadata(out / "best.safetensors")
+    assert (meta["model"], meta["dataset"], best["dataset"], best["epoch"]) == ("lenet5", "shapes", "shapes", "1")

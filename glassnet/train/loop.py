@@ -50,7 +50,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def _interrupt_between_steps(log):
+def _interrupt_between_steps():
     """While active, a first Ctrl-C (SIGINT) only sets a flag that the loop reads between steps;
     a second one interrupts at once as usual. Yields the flag's reader."""
     flag = threading.Event()
@@ -59,10 +59,9 @@ def _interrupt_between_steps(log):
         yield flag.is_set  # not ours to take over (another thread, or a handler someone installed)
         return
 
-    def handler(signum, frame):
+    def handler(signum, frame):  # no printing here: it could land inside another print
         flag.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        log("Ctrl-C: finishing this step and writing a checkpoint (Ctrl-C again to stop at once)")
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -134,7 +133,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
             return save_checkpoint(checkpoints, model=model, optimizer=optimizer, state=state,
                                    scheduler=scheduler, loader=train_loader, config=config)
 
-    with (_interrupt_between_steps(log) if checkpoints is not None else _never()) as interrupted:
+    with (_interrupt_between_steps() if checkpoints is not None else _never()) as interrupted:
         for epoch in range(state.epoch, epochs):
             if patience is not None and state.epochs_without_improvement >= patience:
                 break  # a resumed run that had already stopped early
@@ -182,10 +181,13 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                                 acc=f"{run['correct'] / run['seen']:.3f}",
                                 samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
                 last_batch = train_loader.state_dict()["batch"] == len(train_loader)  # the epoch's end checkpoints next
-                if interrupted() or (checkpoint_every and state.step % checkpoint_every == 0 and not last_batch):
+                stop_now = interrupted()
+                if stop_now or (checkpoint_every and state.step % checkpoint_every == 0 and not last_batch):
                     run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
+                    if stop_now:
+                        log(f"Ctrl-C: writing a checkpoint after step {state.step} (Ctrl-C again to stop at once)")
                     path = checkpoint()
-                    if interrupted():
+                    if stop_now:
                         bar.close()
                         raise TrainingInterrupted(path, epoch, state.step)
             bar.close()

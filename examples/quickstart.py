@@ -4,9 +4,10 @@
     python examples/quickstart.py --epochs 1 --limit 2000
 
 Everything here is public API: a data set and a seeded DataLoader, a model from the zoo, an
-optimiser, the fit loop (progress bars, validation, checkpoints) and a final evaluation. The
-settings are `glassnet train`'s defaults (LeNet-5, SGD with Nesterov momentum 0.9, lr 0.05, cosine
-schedule, batch 64, seed 0), so `glassnet train --dataset shapes --model lenet5 --epochs 3`
+optimiser, the fit loop (progress bars, validation on data held out from the training set,
+checkpoints) and a final evaluation on the test set. The settings are `glassnet train`'s
+defaults (LeNet-5, SGD with Nesterov momentum 0.9, lr 0.05, cosine schedule, batch 64, seed 0,
+10% held out for validation), so `glassnet train --dataset shapes --model lenet5 --epochs 3`
 computes the same numbers (tests/test_quickstart.py checks it).
 """
 
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 import glassnet
 from glassnet import optim
-from glassnet.data import DataLoader, Subset
+from glassnet.data import DataLoader, Subset, random_split
 from glassnet.data.registry import DATASETS, load_dataset, resolve_name
 from glassnet.models import get_model
 from glassnet.train import evaluate, fit, per_class_accuracy
@@ -44,10 +47,14 @@ def main(argv=None) -> dict:
     # weights (PyTorch's nesterov=True); `glassnet train --optimizer sgd` uses it too
     optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    train_loader = DataLoader(train_set, batch_size=64, shuffle=True, seed=0)
+    # 10% of the training data held out for validation (per-epoch metrics, early stopping); the
+    # test set is used once, at the end
+    train_part, val_part = random_split(train_set, [0.9, 0.1], generator=np.random.default_rng([0, 0x76616C]))
+    train_loader = DataLoader(train_part, batch_size=64, shuffle=True, seed=0)
+    val_loader = DataLoader(val_part, batch_size=512, seed=0)
     test_loader = DataLoader(test_set, batch_size=512, seed=0)
 
-    history = fit(model, optimizer, train_loader, epochs=args.epochs, val_loader=test_loader,
+    history = fit(model, optimizer, train_loader, epochs=args.epochs, val_loader=val_loader,
         scheduler=scheduler, out_dir=args.out)
     result = evaluate(model, test_loader, num_classes=len(classes))
     for label, acc in zip(classes, per_class_accuracy(result["confusion"])):

@@ -49,6 +49,7 @@ def test_eval_json_reports_accuracy(run_dir, capsys):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert result["accuracy"] == pytest.approx(metrics["test_accuracy"])
     assert np.array(result["confusion_matrix"]).sum() == 1000  # the full MNIST-1D test split
+    assert result["split"] == "test"
 
 
 def test_predict_npy(run_dir, tmp_path, capsys):

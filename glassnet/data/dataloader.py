@@ -245,7 +245,19 @@ class DataLoader:
         return {"seed": self.seed, "epoch": epoch, "batch": batch}
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue from `state_dict()`: the next pass resumes epoch 'epoch' at batch 'batch'."""
+        """Continue from `state_dict()`: the next pass resumes epoch 'epoch' at batch 'batch'.
+
+        The state may come from a file: each field is checked (ints, seed >= 0, epoch >= 0,
+        batch within the epoch's len(self) batches) before anything changes."""
+        if not isinstance(state, dict) or set(state) != {"seed", "epoch", "batch"}:
+            found = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"DataLoader state: expected the fields ['batch', 'epoch', 'seed'], found {found}")
+        for name, high in (("seed", None), ("epoch", None), ("batch", len(self))):
+            value = state[name]
+            if (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0
+                    or (high is not None and value > high)):
+                expected = f"an int in [0, {high}]" if high is not None else "an int >= 0"
+                raise ValueError(f"DataLoader state field {name!r}: expected {expected}, found {value!r:.40}")
         self.seed, self.epoch, self._start_batch = int(state["seed"]), int(state["epoch"]), int(state["batch"])
         self._position[:] = [self.epoch, self._start_batch]
         self._set_sampler_epoch(self.epoch)

@@ -61,6 +61,10 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        spec = {"step": "count", "exp_avg": "array", "exp_avg_sq": "array"}
+        return {**spec, "max_exp_avg_sq": "array"} if group["amsgrad"] else spec
+
     def step(self, closure=None):
         loss = _closure_loss(closure)
         with no_grad():

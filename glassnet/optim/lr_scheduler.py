@@ -10,6 +10,7 @@ schedule here and the same schedule in PyTorch give the same numbers.
 
 from __future__ import annotations
 
+import copy
 import math
 
 from .optimizer import Optimizer
@@ -63,12 +64,55 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+    # what state_dict() holds: name -> check of a loaded value (the optimizer has its own state_dict)
+    def _state_fields(self) -> dict:
+        n = len(self.optimizer.param_groups)
+        return {"base_lrs": _rates(n), "_last_lr": _rates(n), "last_epoch": _int_at_least(0),
+                "_step_count": _int_at_least(1)}
+
     def state_dict(self) -> dict:
-        """Everything but the optimizer (which has its own state_dict)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        return {name: copy.deepcopy(getattr(self, name)) for name in self._state_fields()}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+        """Restore state_dict(). It may come from a file: exactly the known fields, each checked,
+        or a ValueError naming the field and nothing changed (never a blind __dict__ update)."""
+        fields = self._state_fields()
+        if not isinstance(state_dict, dict) or set(state_dict) != set(fields):
+            found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{type(self).__name__} state: expected the fields {sorted(fields)}, found {found}")
+        checked = {}
+        for name, check in fields.items():
+            value = state_dict[name]
+            if not check(value):
+                raise ValueError(f"{type(self).__name__} state field {name!r}: expected {check.__doc__}, "
+                                 f"found {value!r:.80}")
+            checked[name] = list(value) if isinstance(value, (list, tuple)) else value
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+
+def _finite(value, low=0.0) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and value >= low)
+
+
+def _rates(n: int):
+    def check(value) -> bool:
+        return isinstance(value, (list, tuple)) and len(value) == n and all(_finite(v) for v in value)
+    check.__doc__ = f"a list of {n} finite rates >= 0"
+    return check
+
+
+def _int_at_least(low: int):
+    def check(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+    check.__doc__ = f"an int >= {low}"
+    return check
+
+
+def _number(value) -> bool:
+    """a finite number >= 0"""
+    return _finite(value)
 
 
 class StepLR(LRScheduler):
@@ -79,6 +123,9 @@ class StepLR(LRScheduler):
             raise ValueError(f"step_size must be a positive int, got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
+
+    def _state_fields(self) -> dict:
+        return {**super()._state_fields(), "step_size": _int_at_least(1), "gamma": _number}
 
     def get_lr(self) -> list[float]:
         lrs = [group["lr"] for group in self.optimizer.param_groups]
@@ -96,6 +143,9 @@ class CosineAnnealingLR(LRScheduler):
             raise ValueError(f"T_max must be a positive int, got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
+
+    def _state_fields(self) -> dict:
+        return {**super()._state_fields(), "T_max": _int_at_least(1), "eta_min": _number}
 
     def get_lr(self) -> list[float]:
         groups, e, T = self.optimizer.param_groups, self.last_epoch, self.T_max

@@ -13,6 +13,7 @@ are numbered in group order, and state maps those numbers to copies of the array
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -107,40 +108,58 @@ class Optimizer:
                                            for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
+    # per-parameter state each algorithm keeps: name -> "array" (the parameter's shape) or
+    # "count" (a positive int); None: not declared, so only shapes and numbers are checked
+    def _state_spec(self, group: dict) -> dict[str, str] | None:
+        return None
+
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore options and state saved by state_dict() from an optimiser over parameters of
-        the same shapes, in the same group layout."""
+        the same shapes, in the same group layout.
+
+        The state may come from a file, so it is checked whole before anything changes: only
+        the options this optimiser has (and a scheduler's 'initial_lr'), each of the type it has
+        now and finite; per parameter exactly the state the algorithm keeps, arrays of the
+        parameter's shape. Anything else raises ValueError naming the field.
+        """
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"optimizer state dict: expected the keys ['param_groups', 'state'], found {found}")
         groups = state_dict["param_groups"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+            raise ValueError(f"optimizer state dict: 'param_groups' must be a list of dicts, found {groups!r:.80}")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, "
                              f"this optimizer has {len(self.param_groups)}")
+        by_index, options = {}, []
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"parameter group {i} holds {len(saved['params'])} parameters in the "
+            params = saved.get("params")
+            if not isinstance(params, (list, tuple)) or not all(_is_int(j) and j >= 0 for j in params):
+                raise ValueError(f"param_groups[{i}]['params'] must be a list of parameter indices, "
+                                 f"found {params!r:.80}")
+            if len(params) != len(own["params"]):
+                raise ValueError(f"parameter group {i} holds {len(params)} parameters in the "
                                  f"loaded state dict, but {len(own['params'])} in this optimizer")
-        by_index = {}
-        for saved, own in zip(groups, self.param_groups):
-            for i, p in zip(saved["params"], own["params"]):
-                by_index[i] = p
+            for j, p in zip(params, own["params"]):
+                if int(j) in by_index:
+                    raise ValueError(f"param_groups[{i}]['params']: parameter index {j} appears twice")
+                by_index[int(j)] = p
+            options.append(_checked_options(saved, own, i))
         new_state = {}
-        for i, values in state_dict["state"].items():
+        state = state_dict["state"]
+        if not isinstance(state, dict):
+            raise ValueError(f"optimizer state dict: 'state' must be a dict, found {type(state).__name__}")
+        group_of = {id(p): options[g] for g, own in enumerate(self.param_groups) for p in own["params"]}
+        for i, values in state.items():
+            if not (_is_int(i) or (isinstance(i, str) and i.isdigit())):
+                raise ValueError(f"optimizer state: key {i!r} is not a parameter index")
             i = int(i)  # JSON round trips turn the keys into strings
             if i not in by_index:
                 raise ValueError(f"loaded optimizer state refers to parameter {i}, which no group holds")
             p = by_index[i]
-            restored = {}
-            for k, v in values.items():
-                if isinstance(v, np.ndarray) or (hasattr(v, "shape") and getattr(v, "ndim", 0) > 0):
-                    v = np.array(v, dtype=p.dtype) if np.asarray(v).dtype.kind == "f" else np.array(v)
-                    if v.shape != p.shape:
-                        raise ValueError(f"size mismatch for optimizer state {k!r} of parameter {i}: "
-                                         f"checkpoint {v.shape}, model {p.shape}")
-                restored[k] = v
-            new_state[p] = restored
-        for saved, own in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    own[k] = copy.deepcopy(v)
+            new_state[p] = _checked_param_state(values, p, i, self._state_spec(group_of[id(p)]))
+        for own, checked in zip(self.param_groups, options):
+            own.update(checked)
         self.state = new_state
 
     def __repr__(self) -> str:
@@ -149,6 +168,76 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _checked_options(saved: dict, own: dict, i: int) -> dict:
+    """The options of saved parameter group i, checked against the group they will replace."""
+    allowed = set(own) | {"initial_lr"}  # a scheduler adds initial_lr to every group
+    unknown, missing = set(saved) - allowed, set(own) - set(saved)
+    if unknown or missing:
+        raise ValueError(f"param_groups[{i}]: expected the options {sorted(set(own) - {'params'})}, found "
+                         f"unknown {sorted(unknown)} and missing {sorted(missing)}")
+    checked = {}
+    for name, value in saved.items():
+        if name == "params":
+            continue
+        current = own.get(name, 0.0)
+        where = f"param_groups[{i}][{name!r}]"
+        if isinstance(current, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}: expected true or false, found {value!r:.40}")
+        elif isinstance(current, (tuple, list)):
+            if (not isinstance(value, (tuple, list)) or len(value) != len(current)
+                    or not all(_is_number(v) and math.isfinite(v) and v >= 0 for v in value)):
+                raise ValueError(f"{where}: expected {len(current)} finite numbers >= 0, found {value!r:.80}")
+            value = type(current)(value)
+        elif _is_number(current):
+            if not _is_number(value) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{where}: expected a finite number >= 0, found {value!r:.40}")
+        elif current is not None or value is not None:
+            raise ValueError(f"{where}: expected {current!r}, found {value!r:.40}")
+        checked[name] = copy.deepcopy(value)
+    return checked
+
+
+def _checked_param_state(values, p, i: int, spec: dict | None) -> dict:
+    """One parameter's saved state, complete and of the right shapes, or a ValueError."""
+    if not isinstance(values, dict):
+        raise ValueError(f"optimizer state of parameter {i}: expected a dict, found {type(values).__name__}")
+    if spec is not None and set(values) != set(spec):
+        raise ValueError(f"optimizer state of parameter {i}: expected exactly {sorted(spec)}, found "
+                         f"{sorted(map(str, values))}")
+    restored = {}
+    for k, v in values.items():
+        kind = (spec or {}).get(k, "array" if getattr(v, "ndim", 0) > 0 else "number")
+        if kind == "array":
+            if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
+                raise ValueError(f"optimizer state {k!r} of parameter {i}: expected a float array of "
+                                 f"shape {p.shape}, found {type(v).__name__} {getattr(v, 'dtype', '')}")
+            if v.shape != p.shape:
+                raise ValueError(f"size mismatch for optimizer state {k!r} of parameter {i}: "
+                                 f"checkpoint {v.shape}, model {p.shape}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"optimizer state {k!r} of parameter {i} holds NaN or infinite values")
+            v = np.array(v, dtype=p.dtype)
+        elif kind == "count":
+            if isinstance(v, np.ndarray) and v.ndim == 0:
+                v = v.item()
+            if not _is_int(v) or v < 1:
+                raise ValueError(f"optimizer state {k!r} of parameter {i}: expected a positive int, found {v!r:.40}")
+            v = int(v)
+        elif not _is_number(v) or not math.isfinite(v):
+            raise ValueError(f"optimizer state {k!r} of parameter {i}: expected a finite number, found {v!r:.40}")
+        restored[k] = v
+    return restored
 
 
 def _closure_loss(closure: Callable[[], float] | None):

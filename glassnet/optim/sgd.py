@@ -55,6 +55,9 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        return {"momentum_buffer": "array"} if group["momentum"] != 0 else {}
+
     def step(self, closure=None):
         loss = _closure_loss(closure)
         with no_grad():

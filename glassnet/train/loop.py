@@ -2,18 +2,28 @@
 
     history = fit(model, optimizer, train_loader, epochs=10, val_loader=val_loader, out_dir="runs/a")
 
+`val_loader` is the validation set, held out from the training data (never the test set): it
+gives the per-epoch val_loss/val_accuracy, early stopping and the best epoch.
+
 With `out_dir`, a checkpoint is written at the end of every epoch (and every `checkpoint_every`
-steps), and `resume=True` continues from the newest complete one so that the final weights are
-bit-identical to a run that was never interrupted: the model, the optimiser, the scheduler, the
-global random generator (dropout) and the data loader's position (its order and augmentation
-depend only on seed, epoch and batch index) are all restored.
+steps), and `resume=True` continues from the newest usable one so that the final weights are
+bit-identical to a run that was never interrupted, wherever it was killed: the model, the
+optimiser, the scheduler, the global random generator (dropout), the data loader's position (its
+order and augmentation depend only on seed, epoch and batch index), the running metrics of the
+epoch in progress, the early-stopping counter and the best result so far are all restored.
+(Bit-identical also needs the kernels to give the same bytes at every step, whatever the
+machine's load; `glassnet.set_num_threads(1)` guarantees that.) A Ctrl-C finishes the current
+step, writes a checkpoint and raises TrainingInterrupted.
 """
 
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +32,42 @@ from tqdm import tqdm
 from .. import functional as F
 from ..autograd import no_grad
 from ..nn.utils import clip_grad_norm_
-from .checkpoint import TrainState, latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (CheckpointError, TrainState, clean_leftovers, has_checkpoint_files, load_checkpoint,
+                         resume_point, save_checkpoint)
 from .metrics import accuracy, confusion_matrix
 
 
 class TrainingDiverged(RuntimeError):
     """The loss or the gradients stopped being finite numbers."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during fit(): the step in progress was finished and `checkpoint` written."""
+
+    def __init__(self, checkpoint: Path, epoch: int, step: int):
+        super().__init__(f"interrupted in epoch {epoch + 1} after step {step}; checkpoint {checkpoint}")
+        self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
+
+
+@contextmanager
+def _interrupt_between_steps():
+    """While active, a first Ctrl-C (SIGINT) only sets a flag that the loop reads between steps;
+    a second one interrupts at once as usual. Yields the flag's reader."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield flag.is_set  # not ours to take over (another thread, or a handler someone installed)
+        return
+
+    def handler(signum, frame):  # no printing here: it could land inside another print
+        flag.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag.is_set
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def evaluate(model, loader, loss_fn=F.cross_entropy, num_classes: int | None = None) -> dict:
@@ -50,101 +90,140 @@ def evaluate(model, loader, loss_fn=F.cross_entropy, num_classes: int | None = N
 
 
 def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn=F.cross_entropy,
-        scheduler=None, out_dir=None, resume: bool = False, checkpoint_every: int | None = None,
+        scheduler=None, out_dir=None, resume=False, checkpoint_every: int | None = None,
         grad_clip: float | None = None, patience: int | None = None, config: dict | None = None,
-        progress: bool = True, log=print) -> list[dict]:
+        on_improvement=None, progress: bool = True, log=print) -> list[dict]:
     """Train for `epochs` epochs; return one dict of metrics per epoch.
 
+    val_loader: the validation set (held out from the training data), evaluated after every epoch.
     scheduler: stepped once per epoch (StepLR, CosineAnnealingLR).
+    resume: False (a new run; `out_dir` must hold no checkpoints), True (continue from the newest
+        usable checkpoint in `out_dir`; CheckpointError if there is none, naming every rejected
+        file), "auto" (continue if there is one, else start from scratch), or a checkpoint's path.
     grad_clip: clip the global gradient norm to this value.
     patience: stop when validation accuracy has not improved for this many epochs.
+    on_improvement(model, record): called when validation accuracy reaches a new best (e.g. to
+        save the best weights), before that epoch's checkpoint.
     Raises TrainingDiverged when the loss becomes nan or inf, before anything is saved for that
-    step, so the newest checkpoint is the last good state.
+    step, so the newest checkpoint is the last good state; TrainingInterrupted after a Ctrl-C.
     """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     checkpoints = Path(out_dir) / "checkpoints" if out_dir is not None else None
     state = TrainState()
-    if resume:
-        found = latest_checkpoint(checkpoints) if checkpoints else None
-        if found is None:
-            log(f"no checkpoint in {checkpoints}; starting from scratch")
-        else:
+    if checkpoints is not None:
+        for name in clean_leftovers(checkpoints):
+            log(f"removed {name}, left by an interrupted checkpoint write")
+    if resume is not False:
+        if checkpoints is None:
+            raise ValueError("resume needs the out_dir that holds the run's checkpoints")
+        found = Path(resume) if resume is not True and resume != "auto" else resume_point(checkpoints, resume, log)
+        if found is not None:
             state, _ = load_checkpoint(found, model=model, optimizer=optimizer, scheduler=scheduler,
                                        loader=train_loader)
+            if state.epoch > epochs:
+                raise CheckpointError(f"{found}: has {state.epoch} epochs done, more than the {epochs} asked for")
             log(f"resumed from {found.name} (epoch {state.epoch}, step {state.step})")
+    elif checkpoints is not None and has_checkpoint_files(checkpoints):
+        raise CheckpointError(f"{checkpoints} already holds checkpoints of a run: resume=True continues "
+                              "it; remove them to start a new run there")
 
     def checkpoint():
         if checkpoints is not None:
             return save_checkpoint(checkpoints, model=model, optimizer=optimizer, state=state,
                                    scheduler=scheduler, loader=train_loader, config=config)
 
-    for epoch in range(state.epoch, epochs):
-        position = train_loader.state_dict()
-        mid_epoch = resume and position["epoch"] == epoch and position["batch"] > 0
-        if not mid_epoch:
-            train_loader.set_epoch(epoch)  # order and augmentation of this epoch, from the seed
-            state.extra = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
-        model.train()
-        start = time.perf_counter()
-        # one iterator per epoch, made here: the loader's position is tied to the iterator it hands out
-        bar = tqdm(iter(train_loader), desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
-                   initial=position["batch"] if mid_epoch else 0, total=len(train_loader),
-                   unit="batch", leave=False, dynamic_ncols=True,
-                   mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets a line every 5 s
-        run = state.extra
-        for x, y in bar:
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
-                raise TrainingDiverged(f"loss became {loss_value} at step {state.step + 1} (epoch "
-                                       f"{epoch + 1}); the newest checkpoint holds the last good state")
-            optimizer.zero_grad()
-            loss.backward()
-            if grad_clip is not None:
-                norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
-                if not math.isfinite(norm):
-                    raise TrainingDiverged(f"gradient norm became {norm} at step {state.step + 1}")
-            optimizer.step()
-            state.step += 1
+    with (_interrupt_between_steps() if checkpoints is not None else _never()) as interrupted:
+        for epoch in range(state.epoch, epochs):
+            if patience is not None and state.epochs_without_improvement >= patience:
+                break  # a resumed run that had already stopped early
+            position = train_loader.state_dict()
+            mid_epoch = bool(state.extra)  # the checkpoint was written in the middle of this epoch
+            if mid_epoch and position["epoch"] != epoch:
+                raise CheckpointError(f"the checkpoint's data loader is in epoch {position['epoch'] + 1}, "
+                                      f"its training state in epoch {epoch + 1}")
+            if not mid_epoch:
+                train_loader.set_epoch(epoch)  # order and augmentation of this epoch, from the seed
+                state.extra = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
+            model.train()
+            start = time.perf_counter()
+            # one iterator per epoch, made here: the loader's position is tied to the iterator it hands out
+            bar = tqdm(iter(train_loader), desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
+                       initial=position["batch"] if mid_epoch else 0, total=len(train_loader),
+                       unit="batch", leave=False, dynamic_ncols=True,
+                       mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets a line every 5 s
+            run = state.extra
+            for x, y in bar:
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                loss_value = float(loss.item())
+                if not math.isfinite(loss_value):
+                    raise TrainingDiverged(f"loss became {loss_value} at step {state.step + 1} (epoch "
+                                           f"{epoch + 1}); the newest checkpoint holds the last good state")
+                optimizer.zero_grad()
+                loss.backward()
+                if grad_clip is not None:
+                    norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
+                    if not math.isfinite(norm):
+                        raise TrainingDiverged(f"gradient norm became {norm} at step {state.step + 1}")
+                optimizer.step()
+                state.step += 1
 
-            # running metrics of this epoch, kept in the state so a mid-epoch resume continues them
-            n = len(y)
-            run["loss_sum"] += loss_value * n
-            run["correct"] += int((logits.data.argmax(axis=1) == y.data).sum())
-            run["seen"] += n
-            elapsed = run["seconds"] + time.perf_counter() - start
-            # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
-            # out on every step (into a log file that was one line per batch)
-            bar.set_postfix(loss=f"{run['loss_sum'] / run['seen']:.4f}",
-                            acc=f"{run['correct'] / run['seen']:.3f}",
-                            samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
-            if checkpoint_every and state.step % checkpoint_every == 0:
-                run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
-                checkpoint()
-        bar.close()
-        if scheduler is not None:
-            scheduler.step()
+                # running metrics of this epoch, kept in the state so a mid-epoch resume continues them
+                n = len(y)
+                run["loss_sum"] += loss_value * n
+                run["correct"] += int((logits.data.argmax(axis=1) == y.data).sum())
+                run["seen"] += n
+                elapsed = run["seconds"] + time.perf_counter() - start
+                # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
+                # out on every step (into a log file that was one line per batch)
+                bar.set_postfix(loss=f"{run['loss_sum'] / run['seen']:.4f}",
+                                acc=f"{run['correct'] / run['seen']:.3f}",
+                                samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
+                last_batch = train_loader.state_dict()["batch"] == len(train_loader)  # the epoch's end checkpoints next
+                stop_now = interrupted()
+                if stop_now or (checkpoint_every and state.step % checkpoint_every == 0 and not last_batch):
+                    run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
+                    if stop_now:
+                        log(f"Ctrl-C: writing a checkpoint after step {state.step} (Ctrl-C again to stop at once)")
+                    path = checkpoint()
+                    if stop_now:
+                        bar.close()
+                        raise TrainingInterrupted(path, epoch, state.step)
+            bar.close()
+            if scheduler is not None:
+                scheduler.step()
 
-        record = {"epoch": epoch + 1, "train_loss": run["loss_sum"] / max(run["seen"], 1),
-                  "train_accuracy": run["correct"] / max(run["seen"], 1),
-                  "seconds": run["seconds"] + time.perf_counter() - start}
-        if val_loader is not None:
-            val = evaluate(model, val_loader, loss_fn)
-            record.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
-        state.history.append(record)
-        state.epoch = epoch + 1
-        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+            record = {"epoch": epoch + 1, "train_loss": run["loss_sum"] / max(run["seen"], 1),
+                      "train_accuracy": run["correct"] / max(run["seen"], 1),
+                      "seconds": run["seconds"] + time.perf_counter() - start}
+            if val_loader is not None:
+                val = evaluate(model, val_loader, loss_fn)
+                record.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+            state.history.append(record)
+            state.epoch = epoch + 1
+            log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
 
-        stop = False
-        if patience is not None and val_loader is not None:
-            if state.best_metric is None or record["val_accuracy"] > state.best_metric:
-                state.best_metric, state.epochs_without_improvement = record["val_accuracy"], 0
-            else:
-                state.epochs_without_improvement += 1
-                stop = state.epochs_without_improvement >= patience
-        state.extra = {}
-        checkpoint()
-        if stop:
-            log(f"early stopping: no improvement in validation accuracy for {patience} epochs")
-            break
+            if val_loader is not None:
+                if state.best_metric is None or record["val_accuracy"] > state.best_metric:
+                    state.best_metric, state.best_epoch = record["val_accuracy"], epoch + 1
+                    state.epochs_without_improvement = 0
+                    if on_improvement is not None:
+                        on_improvement(model, record)
+                else:
+                    state.epochs_without_improvement += 1
+            stop = patience is not None and state.epochs_without_improvement >= patience
+            state.extra = {}
+            path = checkpoint()
+            if interrupted():
+                raise TrainingInterrupted(path, epoch, state.step)
+            if stop:
+                log(f"early stopping: no improvement in validation accuracy for {patience} epochs "
+                    f"(best {state.best_metric:.4f} after epoch {state.best_epoch})")
+                break
     return state.history
+
+
+@contextmanager
+def _never():
+    yield lambda: False

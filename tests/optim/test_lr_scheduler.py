@@ -63,3 +63,22 @@ def test_bad_arguments():
         lr_scheduler.CosineAnnealingLR(opt, T_max=-2)
     with pytest.raises(TypeError, match="is not an Optimizer"):
         lr_scheduler.StepLR(object(), step_size=2)
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+@pytest.mark.parametrize("field, value, message", [
+    ("optimizer", {}, "expected the fields"),
+    ("get_lr", "x", "expected the fields"),
+    ("base_lrs", [float("nan")], r"'base_lrs': expected a list of 1 finite rates >= 0, found \[nan\]"),
+    ("base_lrs", "abc", "'base_lrs': expected a list of 1 finite rates"),
+    ("last_epoch", "3", "'last_epoch': expected an int >= 0, found '3'"),
+    ("last_epoch", -3, "'last_epoch': expected an int >= 0, found -3"),
+])
+def test_load_state_dict_refuses_unknown_and_bad_fields(name, kwargs, field, value, message):
+    opt, _ = _pair()
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    saved = {**sched.state_dict(), field: value}
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match=message):
+        sched.load_state_dict(saved)
+    assert sched.state_dict() == before and sched.optimizer is opt

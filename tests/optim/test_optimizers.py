@@ -208,3 +208,50 @@ def test_closure_is_evaluated_with_gradients(cls, expected):
         loss = opt.step(closure)
     assert float(loss.item()) == 4.0
     np.testing.assert_allclose(p.data, [expected])
+
+
+def _stepped_state(make):
+    ours, _, grads = _twins(7)
+    opt = make(ours)
+    for p, g in zip(ours, grads[0]):
+        p.grad = g
+    opt.step()
+    return ours, opt.state_dict()
+
+
+@pytest.mark.parametrize("make, corrupt, message", [
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["param_groups"][0].update(lr="fast"), r"param_groups\[0\]\['lr'\]: expected a finite number >= 0, found 'fast'"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["param_groups"][0].update(lr=float("nan")), r"\['lr'\]: expected a finite number"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["param_groups"][0].update(nesterov=1), r"\['nesterov'\]: expected true or false, found 1"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["param_groups"][0].update(step=print), r"unknown \['step'\]"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["param_groups"][0].pop("momentum"), r"missing \['momentum'\]"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["state"].pop(1), None),  # a parameter without state: allowed (it had no gradient)
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+     lambda sd: sd["state"][1].pop("momentum_buffer"), r"parameter 1: expected exactly \['momentum_buffer'\], found \[\]"),
+    (lambda ps: optim.Adam(ps, lr=0.1),
+     lambda sd: sd["state"][0].update(step="3"), r"'step' of parameter 0: expected a positive int, found '3'"),
+    (lambda ps: optim.Adam(ps, lr=0.1),
+     lambda sd: sd["state"][0].update(exp_avg=np.full((3, 4), np.nan, np.float32)), "NaN or infinite"),
+    (lambda ps: optim.Adam(ps, lr=0.1),
+     lambda sd: sd["param_groups"][0].update(betas=[0.9]), r"\['betas'\]: expected 2 finite numbers"),
+    (lambda ps: optim.Adam(ps, lr=0.1),
+     lambda sd: sd["state"].update({"x": {}}), "key 'x' is not a parameter index"),
+])
+def test_load_state_dict_checks_every_field_and_changes_nothing_on_error(make, corrupt, message):
+    ours, sd = _stepped_state(make)
+    corrupt(sd)
+    fresh = make(ours)
+    before = fresh.state_dict()
+    if message is None:
+        fresh.load_state_dict(sd)
+        return
+    with pytest.raises(ValueError, match=message):
+        fresh.load_state_dict(sd)
+    after = fresh.state_dict()
+    assert after["param_groups"] == before["param_groups"] and after["state"].keys() == before["state"].keys()

@@ -88,3 +88,13 @@ def test_progress_bar_in_a_log_file_is_not_rewritten_every_step(tmp_path, capsys
     err = capsys.readouterr().err
     assert "epoch 1/1" in err
     assert err.count("samples_s=") <= 2, err
+
+
+def test_a_run_that_stopped_early_stays_stopped_on_resume(tmp_path):
+    def run(**kwargs):
+        model = _model()
+        return fit(model, optim.SGD(model.parameters(), lr=0.0), DataLoader(_blobs(), batch_size=64, seed=0),
+                   epochs=10, val_loader=DataLoader(_blobs(seed=1), batch_size=64, seed=0), patience=2,
+                   out_dir=tmp_path, progress=False, log=lambda s: None, **kwargs)
+    assert len(run()) == 3
+    assert len(run(resume=True)) == 3

@@ -549,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", help="training samples held out for validation (per-epoch metrics, early "
                    f"stopping, best.safetensors): a fraction like 0.1 or a count like 500; 0 for none "
                    f"(default {D['val_split']}). The test split is evaluated once, at the end")
-    t.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
+    t.add_argument("--out", default="runs/latest", help="run directory")
     t.add_argument("--resume", nargs="?", const=True, type=_resume_mode, metavar="auto",
                    help="continue the run in --out from its newest checkpoint, with its recorded settings "
                         "(an error if there is none usable); --resume=auto starts over when there is none")

@@ -305,8 +305,8 @@ def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    assert "--epochs EPOCHS default: 5" in out and "--lr LR default: 0.05" in out
-    assert "run directory (default: runs/latest)" in out and "--seed SEED default: 0" in out
+    assert "--epochs EPOCHS passes over the training data (default 5)" in out and "learning rate (default 0.05)" in out
+    assert "run directory (default: runs/latest)" in out and "validation split (default 0)" in out
     assert "Nesterov" in out
     with pytest.raises(SystemExit):
         main(["predict", "--help"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -204,18 +205,35 @@ def _resume_command(args) -> str:
     return f"glassnet train --out {shlex.quote(args.out)} --resume{data}"
 
 
+def _join_ranks():
+    """Under `mpiexec -n N` (N > 1): join the MPI process group and return (rank, N); else None.
+    Ranks other than 0 print nothing on stdout (rank 0 reports for all)."""
+    from .train.parallel import launched_in_parallel
+    if not launched_in_parallel():
+        return None
+    from . import distributed
+    if not distributed.is_initialized():
+        distributed.init_process_group("mpi")
+    rank, size = distributed.get_rank(), distributed.get_world_size()
+    if rank != 0:
+        sys.stdout = open(os.devnull, "w")
+    return rank, size
+
+
 def cmd_train(args) -> int:
     out = Path(args.out)
     created = [p for p in (out, *out.parents) if not p.exists()]
     try:
-        return _train(args, out)
+        return _train(args, out, _join_ranks())
     finally:
         for folder in created:  # a run that failed before writing anything leaves no empty folders
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
 
 
-def _train(args, out: Path) -> int:
+def _train(args, out: Path, ranks=None) -> int:
+    """One run of `glassnet train`; ranks = (rank, N) when mpiexec started N processes: each
+    trains on its share of every global batch of --batch-size (train/parallel.py)."""
     from . import manual_seed
     from .data import DataLoader
     from .data.registry import DATASETS, load_dataset
@@ -223,7 +241,12 @@ def _train(args, out: Path) -> int:
     from .serialization import save
     from .train import CheckpointError, TrainingInterrupted, evaluate, fit
 
+    main_rank = ranks is None or ranks[0] == 0
+    if not main_rank:  # rank 0 checks (and with --overwrite clears) --out before the others look
+        _barrier()
     settings, resume = _train_settings(args)
+    if ranks is not None and main_rank:
+        _barrier()
     name = settings["dataset"]
     info = DATASETS[name]
     _check_model_fits(settings["model"] or info.default_model, name)  # before any data is loaded
@@ -260,6 +283,13 @@ def _train(args, out: Path) -> int:
         scheduler = lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     elif settings["scheduler"] == "step":
         scheduler = lr_scheduler.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1)
+    if ranks is not None:
+        from .distributed.ddp import DistributedDataParallel
+        from .train.parallel import ShardedLoader
+        model = DistributedDataParallel(model)  # rank 0's initial weights everywhere; gradients averaged
+        train_loader = ShardedLoader(train_loader, *ranks)
+        print(f"data-parallel on {ranks[1]} MPI ranks: each trains on its share of every batch of "
+              f"{settings['batch_size']}")
     print(f"model {model_name}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_part):,} training, {len(val_part):,} validation (held out from the training data) "
           f"and {len(test_set):,} test samples")
@@ -268,7 +298,8 @@ def _train(args, out: Path) -> int:
                 "input_shape": json.dumps(list(info.input_shape))}
 
     def save_best(model, record):
-        save(model.state_dict(), out / "best.safetensors", metadata={**metadata, "epoch": str(record["epoch"])})
+        if main_rank:
+            save(model.state_dict(), out / "best.safetensors", metadata={**metadata, "epoch": str(record["epoch"])})
 
     started = time.perf_counter()
     try:
@@ -283,6 +314,9 @@ def _train(args, out: Path) -> int:
         return 130
     except CheckpointError as error:
         raise CLIError(str(error)) from None
+    if not main_rank:
+        return 0  # rank 0 evaluates the test split and writes the run's files
+    model = getattr(model, "module", model)  # out of DistributedDataParallel: plain state_dict keys
     try:
         final = evaluate(model, test_loader, num_classes=len(classes))  # the test split's only pass
         save(model.state_dict(), out / "model.safetensors", metadata=metadata)
@@ -537,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="directory holding data set files (also $GLASSNET_DATA)")
     t.add_argument("--no-download", action="store_true", help="never download a missing data set")
     t.add_argument("--epochs", type=int, help=f"passes over the training data (default {D['epochs']})")
-    t.add_argument("--batch-size", type=int, help=f"default {D['batch_size']}")
+    t.add_argument("--batch-size", type=int, help=f"the global batch: under `mpiexec -n N` each of the N "
+                   f"ranks trains on its share of every batch (default {D['batch_size']})")
     t.add_argument("--lr", type=float, help=f"learning rate (default {D['lr']})")
     t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help=f"sgd uses Nesterov momentum when --momentum > 0 (default {D['optimizer']})")
     t.add_argument("--momentum", type=float, help=f"SGD's (Nesterov) momentum (default {D['momentum']})")
@@ -641,8 +676,24 @@ def _main(argv: list[str]) -> int:
         if debug:
             raise
         message = str(error) if isinstance(error, CLIError) else f"{type(error).__name__}: {error}"
-        print(f"glassnet: error: {message}", file=sys.stderr)
+        print(f"glassnet: error: {message}{_stop_other_ranks()}", file=sys.stderr, flush=True)
         return EXIT_ERROR
+
+
+def _barrier() -> None:
+    from . import distributed
+    distributed.barrier()
+
+
+def _stop_other_ranks() -> str:
+    """On one of several MPI ranks an error ends the whole job, so that no rank is left waiting in
+    a collective: returns the words to add to the message, and (registered to run at exit) aborts."""
+    from . import distributed
+    if not (distributed.is_initialized() and distributed.get_world_size() > 1):
+        return ""
+    import atexit
+    atexit.register(lambda: distributed.collectives.comm().Abort(EXIT_ERROR))  # after the message is out
+    return f" (on rank {distributed.get_rank()} of {distributed.get_world_size()}; stopping every rank)"
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from ..nn.utils import clip_grad_norm_
 from .checkpoint import (CheckpointError, TrainState, clean_leftovers, has_checkpoint_files, load_checkpoint,
                          resume_point, save_checkpoint)
 from .metrics import accuracy, confusion_matrix
+from .parallel import global_sums, unwrap, world
 
 
 class TrainingDiverged(RuntimeError):
@@ -110,8 +111,13 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     checkpoints = Path(out_dir) / "checkpoints" if out_dir is not None else None
+    ranks = world()  # (rank, size) when training data-parallel on MPI ranks (train/parallel.py)
+    main_rank = ranks is None or ranks[0] == 0
+    if not main_rank:
+        progress, log = False, (lambda *args, **kwargs: None)  # rank 0 alone reports
+    net = unwrap(model)  # what checkpoints hold: the same state_dict at any number of ranks
     state = TrainState()
-    if checkpoints is not None:
+    if checkpoints is not None and main_rank:
         for name in clean_leftovers(checkpoints):
             log(f"removed {name}, left by an interrupted checkpoint write")
     if resume is not False:
@@ -119,7 +125,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
             raise ValueError("resume needs the out_dir that holds the run's checkpoints")
         found = Path(resume) if resume is not True and resume != "auto" else resume_point(checkpoints, resume, log)
         if found is not None:
-            state, _ = load_checkpoint(found, model=model, optimizer=optimizer, scheduler=scheduler,
+            state, _ = load_checkpoint(found, model=net, optimizer=optimizer, scheduler=scheduler,
                                        loader=train_loader)
             if state.epoch > epochs:
                 raise CheckpointError(f"{found}: has {state.epoch} epochs done, more than the {epochs} asked for")
@@ -129,8 +135,8 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                               "it; remove them to start a new run there")
 
     def checkpoint():
-        if checkpoints is not None:
-            return save_checkpoint(checkpoints, model=model, optimizer=optimizer, state=state,
+        if checkpoints is not None and main_rank:  # every rank holds the same state
+            return save_checkpoint(checkpoints, model=net, optimizer=optimizer, state=state,
                                    scheduler=scheduler, loader=train_loader, config=config)
 
     with (_interrupt_between_steps() if checkpoints is not None else _never()) as interrupted:
@@ -161,7 +167,8 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                     raise TrainingDiverged(f"loss became {loss_value} at step {state.step + 1} (epoch "
                                            f"{epoch + 1}); the newest checkpoint holds the last good state")
                 optimizer.zero_grad()
-                loss.backward()
+                # on several ranks, a rank's loss counts by its share of the global batch (parallel.py)
+                (loss if ranks is None else loss * train_loader.weight).backward()
                 if grad_clip is not None:
                     norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
                     if not math.isfinite(norm):
@@ -170,10 +177,14 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                 state.step += 1
 
                 # running metrics of this epoch, kept in the state so a mid-epoch resume continues them
-                n = len(y)
-                run["loss_sum"] += loss_value * n
-                run["correct"] += int((logits.data.argmax(axis=1) == y.data).sum())
-                run["seen"] += n
+                counts = [loss_value * len(y), int((logits.data.argmax(axis=1) == y.data).sum()), len(y),
+                          interrupted()]
+                if ranks is not None:  # summed over the ranks: the global batch's, and any rank's Ctrl-C
+                    total = global_sums(counts)
+                    counts = [float(total[0]), int(total[1]), int(total[2]), bool(total[3])]
+                run["loss_sum"] += counts[0]
+                run["correct"] += counts[1]
+                run["seen"] += counts[2]
                 elapsed = run["seconds"] + time.perf_counter() - start
                 # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
                 # out on every step (into a log file that was one line per batch)
@@ -181,7 +192,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                                 acc=f"{run['correct'] / run['seen']:.3f}",
                                 samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
                 last_batch = train_loader.state_dict()["batch"] == len(train_loader)  # the epoch's end checkpoints next
-                stop_now = interrupted()
+                stop_now = bool(counts[3])
                 if stop_now or (checkpoint_every and state.step % checkpoint_every == 0 and not last_batch):
                     run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
                     if stop_now:
@@ -198,7 +209,7 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                       "train_accuracy": run["correct"] / max(run["seen"], 1),
                       "seconds": run["seconds"] + time.perf_counter() - start}
             if val_loader is not None:
-                val = evaluate(model, val_loader, loss_fn)
+                val = evaluate(net, val_loader, loss_fn)
                 record.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
             state.history.append(record)
             state.epoch = epoch + 1
@@ -209,13 +220,16 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
                     state.best_metric, state.best_epoch = record["val_accuracy"], epoch + 1
                     state.epochs_without_improvement = 0
                     if on_improvement is not None:
-                        on_improvement(model, record)
+                        on_improvement(net, record)
                 else:
                     state.epochs_without_improvement += 1
             stop = patience is not None and state.epochs_without_improvement >= patience
             state.extra = {}
             path = checkpoint()
-            if interrupted():
+            stop_now = interrupted()
+            if ranks is not None:
+                stop_now = global_sums([stop_now])[0] > 0  # every rank stops together
+            if stop_now:
                 raise TrainingInterrupted(path, epoch, state.step)
             if stop:
                 log(f"early stopping: no improvement in validation accuracy for {patience} epochs "

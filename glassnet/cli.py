@@ -288,8 +288,10 @@ def _train(args, out: Path, ranks=None) -> int:
         from .train.parallel import ShardedLoader
         model = DistributedDataParallel(model)  # rank 0's initial weights everywhere; gradients averaged
         train_loader = ShardedLoader(train_loader, *ranks)
-        print(f"data-parallel on {ranks[1]} MPI ranks: each trains on its share of every batch of "
-              f"{settings['batch_size']}")
+        from .distributed.collectives import comm
+        pids = comm().allgather(os.getpid())  # so that mpiexec's report of a dead PID names its rank
+        print(f"data-parallel on {ranks[1]} MPI ranks (" + ", ".join(f"rank {r}: pid {p}" for r, p in enumerate(pids))
+              + f"): each trains on its share of every batch of {settings['batch_size']}")
     print(f"model {model_name}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_part):,} training, {len(val_part):,} validation (held out from the training data) "
           f"and {len(test_set):,} test samples")

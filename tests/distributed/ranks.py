@@ -111,6 +111,17 @@ def train(rank, world, batchnorm=False, steps=200, double=False):
     return {"losses": losses, "state": state}
 
 
+def sampler(rank, world):
+    """Each rank's DistributedSampler shard, num_replicas and rank taken from the process group."""
+    from glassnet.data import DistributedSampler
+    shards = {}
+    for shuffle in (False, True):
+        s = DistributedSampler(range(23), shuffle=shuffle, seed=4)
+        s.set_epoch(2)
+        shards[str(shuffle)] = [int(i) for i in s]
+    return shards
+
+
 def mismatch(rank, world):
     model = small_cnn() if rank != 1 else nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Linear(3, 5))
     try:

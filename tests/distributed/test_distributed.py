@@ -121,6 +121,22 @@ def test_float32_training_on_2_ranks_tracks_one_process(batchnorm, tmp_path):
     np.testing.assert_allclose(result["ranks"][0]["losses"], losses, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_distributed_sampler_shards_on_a_real_job(n, tmp_path):
+    """Under mpiexec the sampler takes its rank and world size from the process group: the shards
+    are disjoint but for the padding, equal in size, and together they are the epoch."""
+    result = mpirun(n, "sampler", tmp_path, timeout=60)
+    for shuffle in ("False", "True"):
+        shards = [r[shuffle] for r in result["ranks"]]
+        size = -(-23 // n)
+        assert all(len(s) == size for s in shards)
+        together = sorted(i for s in shards for i in s)
+        assert set(together) == set(range(23)) and len(together) - 23 == size * n - 23  # padding repeats
+        if shuffle == "False":  # PyTorch's rule: rank r reads r, r + n, r + 2n, ... of the padded order
+            order = list(range(23)) + list(range(size * n - 23))
+            assert shards == [order[r::n] for r in range(n)]
+
+
 def test_plain_batchnorm_is_documented_to_differ():
     text = (Path(__file__).parents[2] / "docs" / "distributed.md").read_text()
     assert "SyncBatchNorm" in text and "per-rank statistics" in text

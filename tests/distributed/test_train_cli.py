@@ -91,7 +91,8 @@ def test_a_killed_rank_ends_the_job_and_the_run_resumes_at_another_world_size(tm
     output, _ = job.communicate(timeout=60)
     assert time.monotonic() - killed < 20
     assert job.returncode != 0
-    assert f"PID {pids[1]}" in output and "signal 9" in output  # mpiexec names the dead process
+    # mpiexec names the dead process, and glassnet's first line said which rank has that pid
+    assert f"PID {pids[1]}" in output and "signal 9" in output and f"rank 1: pid {pids[1]}" in output
     assert not (out / "model.safetensors").exists()
     stopped_at = _steps(out)[-1]
     assert 14 <= stopped_at < 33

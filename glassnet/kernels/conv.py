@@ -35,7 +35,8 @@ import math
 import numpy as np
 
 from . import blocks, fft_conv, im2col, winograd
-from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names
+from .sizes import (Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names,
+                    transpose_geometry)
 from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
 
@@ -273,31 +274,8 @@ def _winograd_input_grad(dy: np.ndarray, w: np.ndarray, pads: Pads, padding_mode
 
 
 def _transpose_geometry(x_shape, w_shape, stride, padding, output_padding, dilation):
-    """(stride, dilation, pads, full, out) of a transposed convolution.
-
-    full_i = (in_i - 1) s_i + d_i (k_i - 1) + 1 + output_padding_i is the uncropped size, and the
-    output is full cropped by (p_lo, p_hi): out_i = full_i - p_lo - p_hi (PyTorch's formula for
-    symmetric p). padding takes every conv form; 'same' means the adjoint of a 'same' conv whose
-    input has in_i * s_i positions.
-    """
-    nd = len(w_shape) - 2
-    k, spatial = tuple(w_shape[2:]), tuple(x_shape[2:])
-    stride = positive_tuple(stride, nd, "stride")
-    dilation = positive_tuple(dilation, nd, "dilation")
-    op = tuple(int(v) for v in np.broadcast_to(np.asarray(output_padding, dtype=np.int64), (nd,)))
-    for i, (p, s, d) in enumerate(zip(op, stride, dilation)):
-        if p < 0 or p >= max(s, d):
-            raise ValueError(f"output_padding must be >= 0 and smaller than stride or dilation in every "
-                             f"dimension, got output_padding={output_padding!r} with stride={stride}, "
-                             f"dilation={dilation} (dimension {i})")
-    pads = resolve_padding(padding, k, stride, dilation, tuple(n * s for n, s in zip(spatial, stride)))
-    full = tuple((n - 1) * s + d * (kk - 1) + 1 + p for n, s, d, kk, p in zip(spatial, stride, dilation, k, op))
-    out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
-    if any(o < 1 for o in out):
-        raise ValueError(f"transposed convolution of input {x_shape} with weight {tuple(w_shape)}, stride "
-                         f"{stride}, padding {pads}, dilation {dilation} gives output size {out}: "
-                         "the padding crops everything")
-    return stride, dilation, pads, full, out
+    """(stride, dilation, pads, full, out) of a transposed convolution (sizes.transpose_geometry)."""
+    return transpose_geometry(x_shape[2:], w_shape[2:], stride, padding, output_padding, dilation)
 
 
 def _crop(a: np.ndarray, pads: Pads, first_axis: int) -> np.ndarray:

@@ -28,6 +28,7 @@ import math
 import numpy as np
 import scipy.fft
 
+from .sizes import dilated_extent
 from .threads import get_num_threads
 
 MIN_TAPS = 64  # short kernels (3x3, 5x5, ...) cost fewer flops directly than three transforms
@@ -51,7 +52,7 @@ def _dilated(w: np.ndarray, dilation) -> np.ndarray:
     """wd[..., j * d] = w[..., j], zeros between taps: (C_out, C, *E) with E = d (k - 1) + 1."""
     if all(d == 1 for d in dilation):
         return w
-    extent = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
+    extent = tuple(dilated_extent(k, d) for k, d in zip(w.shape[2:], dilation))
     wd = np.zeros(w.shape[:2] + extent, dtype=w.dtype)
     wd[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)] = w
     return wd

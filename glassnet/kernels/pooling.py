@@ -49,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .sizes import Pads, pool_geometry, positive_tuple
+from .sizes import Pads, dilated_extent, pool_geometry, positive_tuple
 from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
@@ -70,7 +70,7 @@ def window_table(spatial_shape: tuple, kernel_size: tuple, stride: tuple, pads: 
     plane = np.arange(math.prod(spatial_shape), dtype=np.int64).reshape(spatial_shape)  # (*spatial)
     padded = pad(plane, pads, value=PAD)
     # ceil_mode: the last window may run past the high padding; extend with OVERHANG entries
-    overhang = tuple((0, max((o - 1) * s + d * (k - 1) + 1 - n, 0)) for o, s, d, k, n in
+    overhang = tuple((0, max((o - 1) * s + dilated_extent(k, d) - n, 0)) for o, s, d, k, n in
                      zip(out_shape, stride, dilation, kernel_size, padded.shape))
     padded = pad(padded, overhang, value=OVERHANG)
     windows = sliding_windows(padded[None, None], kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)

@@ -109,9 +109,14 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
     return pads
 
 
+def dilated_extent(k: int, d: int = 1) -> int:
+    """How many input positions a window of k taps with dilation d spans: d (k - 1) + 1."""
+    return d * (k - 1) + 1
+
+
 def conv_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1) -> int:
     """floor((n + p_lo + p_hi - d(k-1) - 1) / s) + 1 (may be <= 0: callers check)."""
-    return (n + pad[0] + pad[1] - d * (k - 1) - 1) // s + 1
+    return (n + pad[0] + pad[1] - dilated_extent(k, d)) // s + 1
 
 
 def pool_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1,
@@ -137,7 +142,7 @@ def check_window_fits(spatial_shape: Sequence[int], kernel_size: Sequence[int], 
                       dilation: Sequence[int], what: str = "kernel") -> None:
     """Raise a clear error when the (dilated) window is larger than the padded input."""
     for i, (n, k, p, d) in enumerate(zip(spatial_shape, kernel_size, pads, dilation)):
-        extent = d * (k - 1) + 1
+        extent = dilated_extent(k, d)
         if extent > n + p[0] + p[1]:
             padded = tuple(m + q[0] + q[1] for m, q in zip(spatial_shape, pads))
             raise ValueError(
@@ -176,3 +181,38 @@ def pool_geometry(spatial_shape, kernel_size, stride=None, padding=0, dilation=1
         # so only an empty output is an error
         check_window_fits(spatial_shape, k, pads, d, what=f"{what} kernel")
     return k, s, pads, d, out
+
+
+def transposed_full_size(n: int, k: int, s: int, d: int = 1, output_padding: int = 0) -> int:
+    """The uncropped output size of a transposed convolution: (n - 1) s + d (k - 1) + 1 +
+    output_padding, where every input position's window lands (PyTorch's formula before the
+    padding is cropped off)."""
+    return (n - 1) * s + dilated_extent(k, d) + output_padding
+
+
+def transpose_geometry(spatial_shape, kernel_size, stride, padding, output_padding, dilation,
+                       what: str = "transposed convolution") -> tuple:
+    """(stride, dilation, pads, full, out) of a transposed convolution of an input of spatial_shape.
+
+    full_i = transposed_full_size(...) is the uncropped size and the output is full cropped by
+    (p_lo, p_hi): out_i = full_i - p_lo - p_hi (PyTorch's formula for symmetric p). padding takes
+    every conv form; 'same' means the adjoint of a 'same' convolution whose input has in_i * s_i
+    positions. output_padding must be >= 0 and below the stride or the dilation, as in PyTorch.
+    """
+    k, spatial = tuple(kernel_size), tuple(spatial_shape)
+    nd = len(k)
+    stride = positive_tuple(stride, nd, "stride")
+    dilation = positive_tuple(dilation, nd, "dilation")
+    op = tuple(int(v) for v in np.broadcast_to(np.asarray(output_padding, dtype=np.int64), (nd,)))
+    for i, (p, s, d) in enumerate(zip(op, stride, dilation)):
+        if p < 0 or p >= max(s, d):
+            raise ValueError(f"output_padding must be >= 0 and smaller than stride or dilation in every "
+                             f"dimension, got output_padding={output_padding!r} with stride={stride}, "
+                             f"dilation={dilation} (dimension {i})")
+    pads = resolve_padding(padding, k, stride, dilation, tuple(n * s for n, s in zip(spatial, stride)))
+    full = tuple(transposed_full_size(n, kk, s, d, p) for n, kk, s, d, p in zip(spatial, k, stride, dilation, op))
+    out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{what} of spatial size {spatial} with kernel {k}, stride {stride}, padding {pads}, "
+                         f"dilation {dilation} gives output size {out}: the padding crops everything")
+    return stride, dilation, pads, full, out

@@ -14,7 +14,7 @@ Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-
 from __future__ import annotations
 
 from .. import functional as F
-from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding
+from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding, transposed_full_size
 from ..tensor import zeros
 from . import init
 from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
@@ -291,7 +291,7 @@ class ConvTransposeNd(_ConvBase):
         result = []
         for i, (size, k, s, d, (lo, hi)) in enumerate(zip(output_size, self.kernel_size, self.stride,
                                                           self.dilation, pads)):
-            smallest = (x.shape[2 + i] - 1) * s - lo - hi + d * (k - 1) + 1
+            smallest = transposed_full_size(x.shape[2 + i], k, s, d) - lo - hi
             if not smallest <= size < smallest + s:
                 raise ValueError(f"{self._label()} cannot produce output_size {output_size} from input "
                                  f"{tuple(x.shape)}: dimension {i} must be in [{smallest}, {smallest + s - 1}]")

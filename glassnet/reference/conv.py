@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.sizes import output_shape, positive_tuple, resolve_padding
+from ..kernels.sizes import output_shape, positive_tuple, resolve_padding, transpose_geometry
 from .padding import pad, pad_backward, window
 
 
@@ -126,19 +126,6 @@ def conv_backward(dZ, A, W, stride=1, padding=0, dilation=1, groups=1, padding_m
     dAp = full_correlation_rot180(dZ, Wf, s, d, groups, Ap.shape[2:])
     dA = pad_backward(dAp, pads, padding_mode)
     return dA, dW, db
-
-
-def transpose_geometry(spatial, k, stride, padding, output_padding, dilation):
-    """(s, d, pads, full, out) of a transposed convolution: full_i = (in_i - 1) s_i + d_i (k_i - 1)
-    + 1 + output_padding_i, and the output is full with (p_lo, p_hi) cropped off."""
-    nd = len(k)
-    s = positive_tuple(stride, nd, "stride")
-    d = positive_tuple(dilation, nd, "dilation")
-    op = tuple(int(v) for v in np.broadcast_to(np.asarray(output_padding), (nd,)))
-    pads = resolve_padding(padding, k, s, d, tuple(n * si for n, si in zip(spatial, s)))
-    full = tuple((n - 1) * si + di * (ki - 1) + 1 + p for n, si, di, ki, p in zip(spatial, s, d, k, op))
-    out = tuple(f - lo - hi for f, (lo, hi) in zip(full, pads))
-    return s, d, pads, full, out
 
 
 def conv_transpose_forward(A, W, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

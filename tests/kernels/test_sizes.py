@@ -172,3 +172,22 @@ def test_check_window_fits():
         check_window_fits((5, 5), (3, 8), ((0, 0), (1, 1)), (1, 1))
     with pytest.raises(ValueError, match=r"pooling window .*dilation \(1, 3\)"):
         check_window_fits((5, 5), (2, 3), ((0, 0), (0, 0)), (1, 3), what="pooling window")
+
+
+@pytest.mark.parametrize("n, k, s, d, p, op", [(5, 3, 2, 1, 1, 1), (4, 2, 3, 2, 0, 2), (7, 5, 1, 3, 2, 0), (1, 1, 1, 1, 0, 0)])
+def test_transposed_sizes_are_pytorchs(n, k, s, d, p, op):
+    import torch
+    from glassnet.kernels.sizes import dilated_extent, transpose_geometry, transposed_full_size
+    y = torch.nn.functional.conv_transpose1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p,
+                                             output_padding=op, dilation=d)
+    assert transposed_full_size(n, k, s, d, op) - 2 * p == y.shape[-1]
+    assert transpose_geometry((n,), (k,), s, p, op, d)[4] == (y.shape[-1],)
+    assert dilated_extent(k, d) == len(range(0, d * (k - 1) + 1))
+
+
+def test_transpose_geometry_refuses_what_pytorch_refuses():
+    from glassnet.kernels.sizes import transpose_geometry
+    with pytest.raises(ValueError, match="output_padding must be >= 0 and smaller than stride or dilation"):
+        transpose_geometry((4,), (3,), 2, 0, 2, 1)
+    with pytest.raises(ValueError, match="the padding crops everything"):
+        transpose_geometry((1,), (1,), 1, 1, 0, 1)

@@ -191,6 +191,12 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec: str) -> str:
+        # as torch: a 0-d tensor formats as its number ('{:.2f}'.format(loss)); others as repr
+        if self.data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
     # ---- gradients ----
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -476,6 +482,15 @@ class Tensor:
     def mul(self, other): return self * other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return self @ other
+
+    def mm(self, mat2):
+        from .tensor_functions import mm  # that module imports this one
+        return mm(self, mat2)
+
+    def bmm(self, mat2):
+        from .tensor_functions import bmm
+        return bmm(self, mat2)
+
     def neg(self): return -self
     negative = neg
 

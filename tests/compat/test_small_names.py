@@ -42,3 +42,13 @@ def test_zero_dim_tensor_formats_as_its_number_as_torch():
         format(torch.zeros(2), ".2f")
     with pytest.raises(TypeError):
         format(glassnet.zeros(2), ".2f")
+
+
+@pytest.mark.parametrize("name", ["rand", "randn"])
+def test_rand_and_randn_take_size_as_a_keyword_as_torch(name):
+    for args, kwargs in (((8, 8), {}), (((8, 8),), {}), ((), {"size": (8, 8)}), ((), {"size": [3]})):
+        assert getattr(glassnet, name)(*args, **kwargs).shape == tuple(getattr(torch, name)(*args, **kwargs).shape)
+    with pytest.raises(TypeError):
+        getattr(torch, name)(2, size=(2,))
+    with pytest.raises(TypeError, match="not both"):
+        getattr(glassnet, name)(2, size=(2,))

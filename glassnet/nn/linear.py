@@ -30,7 +30,8 @@ class Linear(Module):
         in_features: size of each input's last dimension.
         out_features: size of each output's last dimension.
         bias: learn the bias b.
-        device, dtype: torch's factory keywords (the CPU only; dtype converts the parameters).
+        device: torch's factory keyword; the CPU only.
+        dtype: the parameters' dtype (default float32).
 
     Shape:
         input (*, in_features) -> output (*, out_features). weight (out_features, in_features)

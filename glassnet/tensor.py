@@ -528,6 +528,9 @@ class Tensor:
     def abs(self): return ops.Abs.apply(self)
     def sin(self): return ops.Sin.apply(self)
     def cos(self): return ops.Cos.apply(self)
+    def sinh(self): return ops.Sinh.apply(self)
+    def cosh(self): return ops.Cosh.apply(self)
+    def log1p(self): return ops.Log1p.apply(self)
     def rsqrt(self): return 1 / self.sqrt()
     def square(self): return self * self
 

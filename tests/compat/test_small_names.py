@@ -52,3 +52,20 @@ def test_rand_and_randn_take_size_as_a_keyword_as_torch(name):
         getattr(torch, name)(2, size=(2,))
     with pytest.raises(TypeError, match="not both"):
         getattr(glassnet, name)(2, size=(2,))
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh", "log1p"])
+def test_sinh_cosh_log1p_values_and_gradients(name):
+    from glassnet.testing import gradcheck
+    x = np.random.default_rng(1).uniform(-0.9, 2.0, (3, 4)).astype(np.float32)
+    x[0, 0] = 1e-8  # log1p's reason to exist: 1 + x rounds to 1 in float32
+    dy = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    for call in (lambda m, t: getattr(m, name)(t), lambda m, t: getattr(t, name)()):
+        g, t = glassnet.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        gy, ty = call(glassnet, g), call(torch, t)
+        assert gy.dtype == glassnet.float32
+        np.testing.assert_allclose(gy.data, ty.detach().numpy(), rtol=1e-6, atol=1e-7)
+        gy.backward(glassnet.tensor(dy)); ty.backward(torch.tensor(dy))
+        np.testing.assert_allclose(g.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert gradcheck(lambda t: getattr(glassnet, name)(t),
+                     [glassnet.tensor(x, dtype=np.float64, requires_grad=True)])

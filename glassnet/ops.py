@@ -170,6 +170,43 @@ class Cos(Function):
         return (-dy * np.sin(a),)
 
 
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy * np.cosh(a),)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy * np.sinh(a),)
+
+
+class Log1p(Function):
+    """log(1 + a), exact for small a where 1 + a would round to 1."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (a,) = ctx.saved
+        return (dy / (1 + a),)
+
+
 class DivRounded(Function):
     """a / b rounded toward zero ('trunc') or down ('floor'), as torch.div(rounding_mode=).
     The result is piecewise constant, so its gradient is zero (PyTorch's too)."""

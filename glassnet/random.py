@@ -38,17 +38,27 @@ def _draw(sample, size, dtype, device, requires_grad, generator) -> Tensor:
     return Tensor._wrap(values, requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False, generator=None, out=None,
+def _size_or_keyword(shape: tuple, size) -> tuple:
+    """torch.rand(2, 3), rand((2, 3)) and rand(size=(2, 3)) all name one shape."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"give the size positionally or as size=, not both (got {shape} and size={size})")
+    return (size,)
+
+
+def randn(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, generator=None, out=None,
           layout=None, pin_memory: bool = False) -> Tensor:
     """Standard normal samples (drawn in float32, then cast to dtype)."""
-    return _draw(lambda g, s: g.standard_normal(s, dtype=np.float32), size, dtype, device, requires_grad,
-                 generator)
+    return _draw(lambda g, s: g.standard_normal(s, dtype=np.float32), _size_or_keyword(shape, size), dtype,
+                 device, requires_grad, generator)
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=None, out=None,
+def rand(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, generator=None, out=None,
          layout=None, pin_memory: bool = False) -> Tensor:
     """Uniform samples in [0, 1) (drawn in float32, then cast to dtype)."""
-    return _draw(lambda g, s: g.random(s, dtype=np.float32), size, dtype, device, requires_grad, generator)
+    return _draw(lambda g, s: g.random(s, dtype=np.float32), _size_or_keyword(shape, size), dtype, device,
+                 requires_grad, generator)
 
 
 def randint(low: int, high=None, size=None, *, dtype=None, device=None, requires_grad: bool = False,

@@ -191,6 +191,12 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec: str) -> str:
+        # as torch: a 0-d tensor formats as its number ('{:.2f}'.format(loss)); others as repr
+        if self.data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
     # ---- gradients ----
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -476,6 +482,15 @@ class Tensor:
     def mul(self, other): return self * other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return self @ other
+
+    def mm(self, mat2):
+        from .tensor_functions import mm  # that module imports this one
+        return mm(self, mat2)
+
+    def bmm(self, mat2):
+        from .tensor_functions import bmm
+        return bmm(self, mat2)
+
     def neg(self): return -self
     negative = neg
 
@@ -513,6 +528,9 @@ class Tensor:
     def abs(self): return ops.Abs.apply(self)
     def sin(self): return ops.Sin.apply(self)
     def cos(self): return ops.Cos.apply(self)
+    def sinh(self): return ops.Sinh.apply(self)
+    def cosh(self): return ops.Cosh.apply(self)
+    def log1p(self): return ops.Log1p.apply(self)
     def rsqrt(self): return 1 / self.sqrt()
     def square(self): return self * self
 

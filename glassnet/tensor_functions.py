@@ -25,7 +25,8 @@ _NAMES = ["exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid",
           "square", "clamp", "clip", "matmul", "flatten", "reshape", "squeeze", "unsqueeze", "transpose",
           "permute", "t", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "maximum", "minimum",
           "softmax", "log_softmax", "add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge",
-          "equal", "numel", "norm", "masked_fill", "all", "any", "subtract", "multiply", "divide", "gather", "topk"]
+          "equal", "numel", "norm", "masked_fill", "all", "any", "subtract", "multiply", "divide", "gather", "topk",
+          "sinh", "cosh", "log1p"]
 # one module-level function per name, bound here so that `from .tensor_functions import *` finds them
 globals().update({name: _method(name) for name in _NAMES})
 

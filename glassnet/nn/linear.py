@@ -8,6 +8,7 @@ from .. import functional as F
 from ..tensor import zeros
 from . import init
 from ._checks import check_dtype
+from ._factory import apply_factory_kwargs
 from .module import Module, Parameter
 
 
@@ -29,6 +30,8 @@ class Linear(Module):
         in_features: size of each input's last dimension.
         out_features: size of each output's last dimension.
         bias: learn the bias b.
+        device: torch's factory keyword; the CPU only.
+        dtype: the parameters' dtype (default float32).
 
     Shape:
         input (*, in_features) -> output (*, out_features). weight (out_features, in_features)
@@ -43,7 +46,8 @@ class Linear(Module):
         ((120, 400), (8, 120))
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -55,6 +59,7 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        apply_factory_kwargs(self, device, dtype)
 
     def reset_parameters(self) -> None:
         init.default_uniform_(self.weight, self.bias)

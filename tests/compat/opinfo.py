@@ -40,7 +40,8 @@ TENSOR_OPS = ["add", "sub", "mul", "div", "pow", "exp", "log", "sqrt", "rsqrt", 
               "sigmoid", "neg", "square", "clamp", "max", "min", "maximum", "minimum", "sum", "mean", "var",
               "std", "argmax", "argmin", "flatten", "squeeze", "unsqueeze", "reshape", "transpose", "permute",
               "t", "matmul", "mm", "bmm", "cat", "stack", "where", "masked_fill", "eq", "ne", "lt", "le", "gt",
-              "ge", "meshgrid", "softmax", "log_softmax", "all", "any", "equal", "gather", "topk"]
+              "ge", "meshgrid", "softmax", "log_softmax", "all", "any", "equal", "gather", "topk",
+              "sinh", "cosh", "log1p"]
 METHOD_OPS = ["view", "view_as", "reshape_as", "expand", "expand_as", "repeat"]
 FUNCTIONAL_OPS = ["relu", "leaky_relu", "elu", "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                   "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",

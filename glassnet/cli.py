@@ -597,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     t.add_argument("--no-progress", action="store_true")
     t.add_argument("--reference", action="store_true",
-                   help="run every operation on the readable reference kernels (glassnet/reference; about 10x slower)")
+                   help="run every operation on the readable reference kernels (glassnet/reference; about 8x slower)")
 
     e = sub.add_parser("eval", help="accuracy and confusion matrix of a trained model on the data set's test split")
     e.add_argument("run", help="run directory or model.safetensors")

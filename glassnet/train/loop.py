@@ -11,8 +11,8 @@ bit-identical to a run that was never interrupted, wherever it was killed: the m
 optimiser, the scheduler, the global random generator (dropout), the data loader's position (its
 order and augmentation depend only on seed, epoch and batch index), the running metrics of the
 epoch in progress, the early-stopping counter and the best result so far are all restored.
-(Bit-identical also needs the kernels to give the same bytes at every step, whatever the
-machine's load; `glassnet.set_num_threads(1)` guarantees that.) A Ctrl-C finishes the current
+(Bit-identical also needs the kernels to give the same bytes at every step: their sums over the
+batch are added in fixed blocks in a fixed order, so they do at any thread count and load.) A Ctrl-C finishes the current
 step, writes a checkpoint and raises TrainingInterrupted.
 """
 

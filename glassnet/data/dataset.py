@@ -31,7 +31,24 @@ from .sampler import check_generator
 
 
 class Dataset:
-    """Base class of map-style datasets: subclasses define `__len__` and `__getitem__`."""
+    """Base class of map-style datasets: PyTorch's Dataset. Subclasses define `__len__` (the
+    number of samples) and `__getitem__(index)` (one sample, usually an (input, target) pair).
+    `a + b` concatenates two datasets (a ConcatDataset).
+
+    Examples:
+        >>> from glassnet.data import Dataset
+        >>> class Squares(Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...     def __getitem__(self, i):
+        ...         return i, i * i
+        >>> squares = Squares()
+        >>> len(squares), squares[3]
+        (4, (3, 9))
+        >>> both = squares + squares
+        >>> len(both), both[5]
+        (8, (1, 1))
+    """
 
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} must define __getitem__(index)")
@@ -79,12 +96,33 @@ def _takes_generator(fn) -> bool:
 
 
 class ArrayDataset(Dataset):
-    """Samples are rows of NumPy arrays: sample i is (inputs[i], targets[i]).
+    """Samples are rows of NumPy arrays: sample i is (inputs[i], targets[i]). The DataLoader
+    fetches a whole batch at once with `get_batch` (one fancy index, no Python loop over samples).
 
-    inputs: (N, *sample_shape), any dtype (uint8 images are stored as they are and converted per
-    batch by `input_fn`); targets: (N,) integer class labels or (N, ...) anything.
-    input_fn: array -> array applied to a fetched batch before `transform` (e.g. uint8 -> float32
-    in [0, 1]); transform / target_transform: batched transforms (see the module docstring).
+    Args:
+        inputs: (N, *sample_shape), any dtype (uint8 images are stored as they are and converted
+            per batch by `input_fn`); a Tensor is read as its array.
+        targets: (N,) integer class labels or (N, ...) anything.
+        transform: a batched transform applied to fetched inputs (see the module docstring).
+        target_transform: the same for targets.
+        input_fn: array -> array applied to a fetched batch before `transform` (e.g. uint8 ->
+            float32 in [0, 1]).
+
+    Shape:
+        dataset[i] -> (sample_shape, target_shape); get_batch(indices) -> ((B, *sample_shape),
+        (B, ...)) for B indices.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset
+        >>> images = np.zeros((100, 1, 28, 28), np.uint8)
+        >>> data = ArrayDataset(images, np.arange(100) % 10, input_fn=lambda x: x.astype(np.float32) / 255)
+        >>> x, y = data[13]
+        >>> len(data), x.shape, x.dtype, int(y)
+        (100, (1, 28, 28), dtype('float32'), 3)
+        >>> xb, yb = data.get_batch([0, 1, 2])
+        >>> xb.shape, yb.tolist()
+        ((3, 1, 28, 28), [0, 1, 2])
     """
 
     def __init__(self, inputs, targets, transform=None, target_transform=None, input_fn=None):

@@ -178,8 +178,9 @@ class FashionMNIST(_IDXImages):
         verify: check the uncompressed files' SHA-256 sums too.
 
     Shape:
-        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1]: dataset[i] ->
-        ((28, 28), label), labels int64 in [0, 10). `classes` names the labels.
+        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1] with a channel
+        dimension: dataset[i] -> ((1, 28, 28), label), labels int64 in [0, 10). `classes` names
+        the labels.
 
     Examples:
         >>> from glassnet.data import FashionMNIST
@@ -187,7 +188,7 @@ class FashionMNIST(_IDXImages):
         ['T-shirt/top', 'Trouser', 'Pullover']
         >>> train = FashionMNIST()                      # doctest: +SKIP
         >>> len(train), train[0][0].shape, train[0][0].dtype   # doctest: +SKIP
-        (60000, (28, 28), dtype('float32'))
+        (60000, (1, 28, 28), dtype('float32'))
     """
 
     title = "Fashion-MNIST"
@@ -224,8 +225,9 @@ class MNIST(_IDXImages):
         verify: check the uncompressed files' SHA-256 sums too.
 
     Shape:
-        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1]: dataset[i] ->
-        ((28, 28), label), labels int64 in [0, 10). `classes` names the labels.
+        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1] with a channel
+        dimension: dataset[i] -> ((1, 28, 28), label), labels int64 in [0, 10). `classes` names
+        the labels.
 
     Examples:
         >>> from glassnet.data import MNIST
@@ -233,7 +235,7 @@ class MNIST(_IDXImages):
         (10, '7')
         >>> train = MNIST()                      # doctest: +SKIP
         >>> len(train), train[0][0].shape, train[0][0].dtype   # doctest: +SKIP
-        (60000, (28, 28), dtype('float32'))
+        (60000, (1, 28, 28), dtype('float32'))
     """
 
     title = "MNIST"

@@ -17,7 +17,8 @@ class Identity(Module):
     (a shortcut without a projection, a removed classifier head).
 
     Args:
-        *args, **kwargs: accepted and ignored, as PyTorch does.
+        *args: accepted and ignored, as PyTorch does.
+        **kwargs: accepted and ignored, as PyTorch does.
 
     Shape:
         input (*) -> output (*), the same tensor.

@@ -264,32 +264,121 @@ def _adaptive_max_pool(input, nd, output_size, return_indices, name):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    """(N, C, L) or (C, L) -> (N, C, output_size): the mean of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int (None keeps the input length).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]], np.float32))
+        >>> F.adaptive_avg_pool1d(x, 2).tolist()      # windows [1, 2, 3] and [3, 4, 5]
+        [[[2.0, 4.0]]]
+    """
     return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size): the mean of each window;
+    output_size=1 is global average pooling.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 2 ints (None keeps that input size).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_avg_pool2d(glassnet.zeros(8, 64, 7, 7), 1).shape
+        (8, 64, 1, 1)
+    """
     return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool3d(input, output_size):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size): the mean of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 3 ints (None keeps that input size).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_avg_pool3d(glassnet.zeros(2, 4, 5, 6, 7), (1, 2, None)).shape
+        (2, 4, 1, 2, 7)
+    """
     return _adaptive_avg_pool(input, 3, output_size, "adaptive_avg_pool3d")
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    """(N, C, L) or (C, L) -> (N, C, output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int (None keeps the input length).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1.0, 5.0, 3.0, 4.0, 2.0]]], np.float32))
+        >>> y, i = F.adaptive_max_pool1d(x, 2, return_indices=True)   # windows [1, 5, 3], [3, 4, 2]
+        >>> y.tolist(), i.tolist()
+        ([[[5.0, 4.0]]], [[[1, 3]]])
+    """
     return _adaptive_max_pool(input, 1, output_size, return_indices, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 2 ints (None keeps that input size).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.adaptive_max_pool2d(x, 2).tolist()
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
     return _adaptive_max_pool(input, 2, output_size, return_indices, "adaptive_max_pool2d")
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 3 ints (None keeps that input size).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_max_pool3d(glassnet.zeros(2, 4, 5, 6, 7), 1).shape
+        (2, 4, 1, 1, 1)
+    """
     return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
 
 
@@ -309,7 +398,17 @@ class GlobalAvgPool(Function):
 
 
 def global_avg_pool(x):
-    """(N, C, *spatial) with at least one spatial dim -> (N, C): the mean over all spatial dims."""
+    """(N, C, *spatial) with at least one spatial dim -> (N, C): the mean over all spatial dims,
+    y[n, c] = mean of x[n, c]. Unlike adaptive_avg_pool2d(x, 1) the spatial dims are dropped,
+    ready for a Linear layer.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2))
+        >>> F.global_avg_pool(x).tolist()
+        [[1.5, 5.5]]
+    """
     if not isinstance(x, Tensor):
         raise TypeError(f"global_avg_pool expected a Tensor, got {type(x).__name__}")
     if x.ndim < 3:

@@ -121,7 +121,16 @@ def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=F
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """(N, C, L) or (C, L) -> (N, C, L_out); see max_pool."""
+    """(N, C, L) or (C, L) -> (N, C, L_out): the maximum of each window; see max_pool for the
+    arguments and L_out. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 3, 2, 5, 4, 0]]], dtype=np.float32))
+        >>> F.max_pool1d(x, 2).tolist(), F.max_pool1d(x, 3, stride=1).tolist()
+        ([[[3.0, 5.0, 4.0]]], [[[3.0, 5.0, 5.0, 5.0]]])
+    """
     return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
 
 
@@ -139,7 +148,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see max_pool."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out): the maximum of each
+    window; see max_pool for the arguments and sizes. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 2, 2, 2))
+        >>> F.max_pool3d(x, 2).tolist()
+        [[[[[7.0]]]]]
+        >>> F.max_pool3d(glassnet.zeros(2, 3, 8, 8, 8), (1, 2, 2)).shape    # pool H and W only
+        (2, 3, 8, 4, 4)
+    """
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
@@ -185,7 +205,20 @@ def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """(N, C, L) or (C, L) -> (N, C, L_out); see avg_pool (PyTorch's avg_pool1d has no divisor_override)."""
+    """(N, C, L) or (C, L) -> (N, C, L_out): the mean of each window; see avg_pool for the
+    arguments (PyTorch's avg_pool1d has no divisor_override). stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 3, 2, 6]]], dtype=np.float32))
+        >>> F.avg_pool1d(x, 2).tolist()
+        [[[2.0, 4.0]]]
+        >>> F.avg_pool1d(x, 2, padding=1).tolist()                  # the padding counts as 0
+        [[[0.5, 2.5, 3.0]]]
+        >>> F.avg_pool1d(x, 2, padding=1, count_include_pad=False).tolist()
+        [[[1.0, 2.5, 6.0]]]
+    """
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
 
 
@@ -206,7 +239,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see avg_pool."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out): the mean of each window;
+    see avg_pool for the arguments and the divisor. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 2, 2, 2))
+        >>> F.avg_pool3d(x, 2).tolist(), F.avg_pool3d(x, 2, divisor_override=1).tolist()
+        ([[[[[3.5]]]]], [[[[[28.0]]]]])
+    """
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool3d")
 

@@ -185,7 +185,18 @@ class LogSoftmax(Module):
 
 class Softmax2d(Module):
     """Softmax over the channels at every spatial position: input (N, C, H, W) or (C, H, W),
-    softmax along dim -3, as torch.nn.Softmax2d."""
+    softmax along dim -3, as torch.nn.Softmax2d.
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output of the same shape, summing to 1 over C.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> p = nn.Softmax2d()(glassnet.zeros(2, 4, 3, 3))
+        >>> p.shape, p.tolist()[0][0][0][0]
+        ((2, 4, 3, 3), 0.25)
+    """
 
     def forward(self, input):
         if len(input.shape) not in (3, 4):

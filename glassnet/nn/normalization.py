@@ -56,7 +56,27 @@ def _reset_affine(module: Module) -> None:
 
 class LayerNorm(Module):
     """Standardise each sample over its last len(normalized_shape) dimensions, then scale and
-    shift elementwise. Input (*, *normalized_shape) -> same shape."""
+    shift elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance), the
+    same in training and eval mode. PyTorch's LayerNorm.
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the variance before the square root.
+        elementwise_affine: learn weight (ones) and bias (zeros) of shape normalized_shape.
+        bias: False learns the weight only.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+
+    Shape:
+        input (*, *normalized_shape) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.LayerNorm(3)(glassnet.tensor([[1.0, 2.0, 3.0]]))
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.225, 0.0, 1.225]
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
@@ -86,7 +106,26 @@ class LayerNorm(Module):
 
 class RMSNorm(Module):
     """Divide each sample by the root mean square over its last len(normalized_shape) dimensions,
-    then scale elementwise (weight of ones, no bias). eps=None: the dtype's machine epsilon."""
+    then scale elementwise (weight of ones, no bias): y = x / sqrt(mean(x^2) + eps) * weight.
+    PyTorch's RMSNorm.
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the mean square; None is the dtype's machine epsilon.
+        elementwise_affine: learn a weight of shape normalized_shape.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+
+    Shape:
+        input (*, *normalized_shape) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.RMSNorm(2)(glassnet.tensor([[3.0, 4.0]]))
+        >>> [round(v, 4) for v in y.tolist()[0]]
+        [0.8485, 1.1314]
+    """
 
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True,
                  device=None, dtype=None):
@@ -112,7 +151,30 @@ class RMSNorm(Module):
 class GroupNorm(Module):
     """Standardise each sample's channels in num_groups groups, then scale and shift per channel.
     Input (N, num_channels, *) -> same shape. GroupNorm(1, C) normalises all of a sample's
-    values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm."""
+    values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm.
+    y = (x - mean_g) / sqrt(var_g + eps) * weight_c + bias_c, the statistics over each group's
+    channels and positions. PyTorch's GroupNorm.
+
+    Args:
+        num_groups: the number of groups; it must divide num_channels.
+        num_channels: C.
+        eps: added to the variance before the square root.
+        affine: learn a per-channel weight (ones) and bias (zeros).
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, *) -> same shape; weight, bias (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> norm = nn.GroupNorm(2, 4)
+        >>> y = norm(glassnet.tensor([[1.0, 3.0, 10.0, 30.0]]))      # groups (1, 3) and (10, 30)
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.0, 1.0, -1.0, 1.0]
+    """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device=None, dtype=None, *, bias: bool = True):

@@ -257,17 +257,85 @@ class _InstanceNorm(_BatchNorm):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Over (N, C, L) or (C, L)."""
+    """Instance normalisation of (N, C, L) or unbatched (C, L): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm1d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, L) or (C, L) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.InstanceNorm1d(2)(glassnet.tensor([[[1.0, 3.0], [10.0, 30.0]]]))
+        >>> [[round(v, 3) for v in row] for row in y.tolist()[0]]
+        [[-1.0, 1.0], [-1.0, 1.0]]
+    """
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Over (N, C, H, W) or (C, H, W)."""
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm2d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.InstanceNorm2d(3, affine=True)(glassnet.zeros(8, 3, 5, 5))
+        >>> y.shape, y.abs().max().item()          # a constant map becomes 0
+        ((8, 3, 5, 5), 0.0)
+    """
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Over (N, C, D, H, W) or (C, D, H, W)."""
+    """Instance normalisation of (N, C, D, H, W) or unbatched (C, D, H, W): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm3d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, D, H, W) or (C, D, H, W) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.InstanceNorm3d(4)(glassnet.zeros(4, 2, 3, 3)).shape     # unbatched
+        (4, 2, 3, 3)
+    """
     _spatial = 3
 
 

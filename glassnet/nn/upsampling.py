@@ -9,7 +9,25 @@ from .module import Module
 
 
 class Upsample(Module):
-    """Resize (N, C, *spatial) maps to `size` or by `scale_factor` (see F.interpolate for the modes)."""
+    """Resize (N, C, *spatial) maps to `size` or by `scale_factor` (see F.interpolate for the modes):
+    PyTorch's Upsample.
+
+    Args:
+        size: the output's spatial size, an int or one int per dimension.
+        scale_factor: a float or one per dimension, instead of size.
+        mode: 'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', 'bicubic' or 'trilinear'.
+        align_corners: for the interpolating modes, as in F.interpolate.
+        recompute_scale_factor: as in F.interpolate.
+
+    Shape:
+        input (N, C, *spatial) -> (N, C, *size) or (N, C, *floor(spatial * scale_factor)).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Upsample(scale_factor=2, mode="bilinear")(glassnet.zeros(8, 3, 7, 7)).shape
+        (8, 3, 14, 14)
+    """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None):

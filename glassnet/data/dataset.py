@@ -166,6 +166,14 @@ class TensorDataset(ArrayDataset):
 
     `TensorDataset(x, y)` gives samples (x[i], y[i]); any number of arrays may be given, and the
     DataLoader batches each one. `transform` (batched) is applied to the first array only.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.data import TensorDataset
+        >>> data = TensorDataset(glassnet.zeros(6, 1, 4, 4), np.arange(6))
+        >>> x, y = data[5]
+        >>> len(data), x.shape, int(y)
+        (6, (1, 4, 4), 5)
     """
 
     def __init__(self, *tensors, transform=None):
@@ -230,6 +238,15 @@ class ConcatDataset(Dataset):
 
     cumulative_sizes[k] is the number of samples in datasets[0..k]; index i belongs to the first
     dataset whose cumulative size exceeds it. Negative indices count from the end.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, ConcatDataset
+        >>> a = ArrayDataset(np.zeros((3, 2), np.float32), np.arange(3))
+        >>> b = ArrayDataset(np.ones((2, 2), np.float32), np.arange(3, 5))
+        >>> both = ConcatDataset([a, b])
+        >>> len(both), both.cumulative_sizes, int(both[3][1]), int(both[-1][1])
+        (5, [3, 5], 3, 4)
     """
 
     def __init__(self, datasets):
@@ -292,6 +309,16 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
     lengths: integers summing to len(dataset), or fractions summing to 1; with fractions each
     length is floor(frac * n) and the remainder is dealt one by one to the first subsets.
     generator: a NumPy Generator (default: glassnet's, so `glassnet.manual_seed` fixes the split).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, random_split
+        >>> data = ArrayDataset(np.zeros((10, 2), np.float32), np.arange(10))
+        >>> train, val = random_split(data, [0.8, 0.2], generator=np.random.default_rng(0))
+        >>> len(train), len(val)
+        (8, 2)
+        >>> sorted([*train.indices, *val.indices]) == list(range(10))    # every sample once
+        True
     """
     n = len(dataset)
     lengths = list(lengths)

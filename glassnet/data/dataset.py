@@ -31,7 +31,24 @@ from .sampler import check_generator
 
 
 class Dataset:
-    """Base class of map-style datasets: subclasses define `__len__` and `__getitem__`."""
+    """Base class of map-style datasets: PyTorch's Dataset. Subclasses define `__len__` (the
+    number of samples) and `__getitem__(index)` (one sample, usually an (input, target) pair).
+    `a + b` concatenates two datasets (a ConcatDataset).
+
+    Examples:
+        >>> from glassnet.data import Dataset
+        >>> class Squares(Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...     def __getitem__(self, i):
+        ...         return i, i * i
+        >>> squares = Squares()
+        >>> len(squares), squares[3]
+        (4, (3, 9))
+        >>> both = squares + squares
+        >>> len(both), both[5]
+        (8, (1, 1))
+    """
 
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} must define __getitem__(index)")
@@ -79,12 +96,33 @@ def _takes_generator(fn) -> bool:
 
 
 class ArrayDataset(Dataset):
-    """Samples are rows of NumPy arrays: sample i is (inputs[i], targets[i]).
+    """Samples are rows of NumPy arrays: sample i is (inputs[i], targets[i]). The DataLoader
+    fetches a whole batch at once with `get_batch` (one fancy index, no Python loop over samples).
 
-    inputs: (N, *sample_shape), any dtype (uint8 images are stored as they are and converted per
-    batch by `input_fn`); targets: (N,) integer class labels or (N, ...) anything.
-    input_fn: array -> array applied to a fetched batch before `transform` (e.g. uint8 -> float32
-    in [0, 1]); transform / target_transform: batched transforms (see the module docstring).
+    Args:
+        inputs: (N, *sample_shape), any dtype (uint8 images are stored as they are and converted
+            per batch by `input_fn`); a Tensor is read as its array.
+        targets: (N,) integer class labels or (N, ...) anything.
+        transform: a batched transform applied to fetched inputs (see the module docstring).
+        target_transform: the same for targets.
+        input_fn: array -> array applied to a fetched batch before `transform` (e.g. uint8 ->
+            float32 in [0, 1]).
+
+    Shape:
+        dataset[i] -> (sample_shape, target_shape); get_batch(indices) -> ((B, *sample_shape),
+        (B, ...)) for B indices.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset
+        >>> images = np.zeros((100, 1, 28, 28), np.uint8)
+        >>> data = ArrayDataset(images, np.arange(100) % 10, input_fn=lambda x: x.astype(np.float32) / 255)
+        >>> x, y = data[13]
+        >>> len(data), x.shape, x.dtype, int(y)
+        (100, (1, 28, 28), dtype('float32'), 3)
+        >>> xb, yb = data.get_batch([0, 1, 2])
+        >>> xb.shape, yb.tolist()
+        ((3, 1, 28, 28), [0, 1, 2])
     """
 
     def __init__(self, inputs, targets, transform=None, target_transform=None, input_fn=None):
@@ -128,6 +166,14 @@ class TensorDataset(ArrayDataset):
 
     `TensorDataset(x, y)` gives samples (x[i], y[i]); any number of arrays may be given, and the
     DataLoader batches each one. `transform` (batched) is applied to the first array only.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.data import TensorDataset
+        >>> data = TensorDataset(glassnet.zeros(6, 1, 4, 4), np.arange(6))
+        >>> x, y = data[5]
+        >>> len(data), x.shape, int(y)
+        (6, (1, 4, 4), 5)
     """
 
     def __init__(self, *tensors, transform=None):
@@ -192,6 +238,15 @@ class ConcatDataset(Dataset):
 
     cumulative_sizes[k] is the number of samples in datasets[0..k]; index i belongs to the first
     dataset whose cumulative size exceeds it. Negative indices count from the end.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, ConcatDataset
+        >>> a = ArrayDataset(np.zeros((3, 2), np.float32), np.arange(3))
+        >>> b = ArrayDataset(np.ones((2, 2), np.float32), np.arange(3, 5))
+        >>> both = ConcatDataset([a, b])
+        >>> len(both), both.cumulative_sizes, int(both[3][1]), int(both[-1][1])
+        (5, [3, 5], 3, 4)
     """
 
     def __init__(self, datasets):
@@ -254,6 +309,16 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
     lengths: integers summing to len(dataset), or fractions summing to 1; with fractions each
     length is floor(frac * n) and the remainder is dealt one by one to the first subsets.
     generator: a NumPy Generator (default: glassnet's, so `glassnet.manual_seed` fixes the split).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, random_split
+        >>> data = ArrayDataset(np.zeros((10, 2), np.float32), np.arange(10))
+        >>> train, val = random_split(data, [0.8, 0.2], generator=np.random.default_rng(0))
+        >>> len(train), len(val)
+        (8, 2)
+        >>> sorted([*train.indices, *val.indices]) == list(range(10))    # every sample once
+        True
     """
     n = len(dataset)
     lengths = list(lengths)

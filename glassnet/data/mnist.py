@@ -164,7 +164,32 @@ class _IDXImages(ArrayDataset):
 
 class FashionMNIST(_IDXImages):
     """Fashion-MNIST (Xiao, Rasul and Vollgraf 2017): 28x28 grey images of 10 kinds of clothing,
-    60,000 for training and 10,000 for testing. Arguments as torchvision's, plus `verify`."""
+    60,000 for training and 10,000 for testing: torchvision's FashionMNIST, plus `verify`.
+    Files are looked for before anything is downloaded; a missing or damaged file gives an
+    error that says where it looked and how to get the files.
+
+    Args:
+        root: a directory to look in first (and to download into); None looks in
+            $GLASSNET_DATA, ~/.cache/glassnet and the system directories.
+        train: the 60,000 training images, or the 10,000 test images when False.
+        transform: a batched transform of the float32 images (see glassnet.data.transforms).
+        target_transform: a batched transform of the labels.
+        download: fetch missing files from the mirrors (checked against known SHA-256 sums).
+        verify: check the uncompressed files' SHA-256 sums too.
+
+    Shape:
+        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1] with a channel
+        dimension: dataset[i] -> ((1, 28, 28), label), labels int64 in [0, 10). `classes` names
+        the labels.
+
+    Examples:
+        >>> from glassnet.data import FashionMNIST
+        >>> FashionMNIST.classes[:3]
+        ['T-shirt/top', 'Trouser', 'Pullover']
+        >>> train = FashionMNIST()                      # doctest: +SKIP
+        >>> len(train), train[0][0].shape, train[0][0].dtype   # doctest: +SKIP
+        (60000, (1, 28, 28), dtype('float32'))
+    """
 
     title = "Fashion-MNIST"
     folder = "fashion-mnist"
@@ -186,7 +211,32 @@ class FashionMNIST(_IDXImages):
 
 class MNIST(_IDXImages):
     """MNIST handwritten digits (LeCun, Cortes and Burges): 28x28 grey images of the digits 0-9,
-    60,000 for training and 10,000 for testing. Arguments as torchvision's, plus `verify`."""
+    60,000 for training and 10,000 for testing: torchvision's MNIST, plus `verify`. Files are
+    looked for before anything is downloaded; a missing or damaged file gives an error that says
+    where it looked and how to get the files.
+
+    Args:
+        root: a directory to look in first (and to download into); None looks in
+            $GLASSNET_DATA, ~/.cache/glassnet and the system directories.
+        train: the 60,000 training images, or the 10,000 test images when False.
+        transform: a batched transform of the float32 images (see glassnet.data.transforms).
+        target_transform: a batched transform of the labels.
+        download: fetch missing files from the mirrors (checked against known SHA-256 sums).
+        verify: check the uncompressed files' SHA-256 sums too.
+
+    Shape:
+        images are stored as uint8 (N, 28, 28) and fetched as float32 in [0, 1] with a channel
+        dimension: dataset[i] -> ((1, 28, 28), label), labels int64 in [0, 10). `classes` names
+        the labels.
+
+    Examples:
+        >>> from glassnet.data import MNIST
+        >>> len(MNIST.classes), MNIST.classes[7]
+        (10, '7')
+        >>> train = MNIST()                      # doctest: +SKIP
+        >>> len(train), train[0][0].shape, train[0][0].dtype   # doctest: +SKIP
+        (60000, (1, 28, 28), dtype('float32'))
+    """
 
     title = "MNIST"
     folder = "mnist"

@@ -60,9 +60,18 @@ def to_unit_range(a) -> tuple[np.ndarray, str]:
 
 
 def to_gray(image) -> np.ndarray:
-    """(H, W) or (H, W, 3|4) image -> (H, W) float32 luminance in [0, 1] (alpha ignored).
+    """(H, W) or (H, W, 3|4) image -> (H, W) float32 luminance in [0, 1] (alpha ignored):
+    0.299 R + 0.587 G + 0.114 B (ITU-R BT.601).
 
     8-bit integer images are scaled to [0, 1] (see `to_unit_range`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.preprocess import to_gray
+        >>> to_gray(np.full((2, 2, 3), 255, np.uint8)).tolist()      # white
+        [[1.0, 1.0], [1.0, 1.0]]
+        >>> round(float(to_gray(np.array([[[255, 0, 0, 255]]], np.uint8))[0, 0]), 3)   # red, alpha ignored
+        0.299
     """
     return _gray(image)[0]
 

@@ -62,7 +62,16 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, ..., len(data_source) - 1, every pass."""
+    """0, 1, ..., len(data_source) - 1, every pass.
+
+    Args:
+        data_source: anything with a length (a dataset).
+
+    Examples:
+        >>> from glassnet.data import SequentialSampler
+        >>> list(SequentialSampler(range(4)))
+        [0, 1, 2, 3]
+    """
 
     def __init__(self, data_source: Sized):
         self.data_source = data_source
@@ -80,6 +89,20 @@ class RandomSampler(Sampler):
     replacement=False: a permutation of all n indices (num_samples > n: whole permutations one
     after another, then the start of one more). replacement=True: num_samples independent
     uniform draws from [0, n). num_samples defaults to len(data_source), read at each pass.
+
+    Args:
+        data_source: anything with a length (a dataset).
+        replacement: draw with replacement.
+        num_samples: indices per pass (default: len(data_source)).
+        generator: a NumPy Generator (np.random.default_rng(seed)); None seeds each pass from
+            glassnet's default generator, so glassnet.manual_seed makes the order repeatable.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import RandomSampler
+        >>> order = list(RandomSampler(range(5), generator=np.random.default_rng(0)))
+        >>> sorted(order)                       # a permutation
+        [0, 1, 2, 3, 4]
     """
 
     def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
@@ -110,7 +133,19 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a random order, new on every pass (no replacement)."""
+    """The given indices in a random order, new on every pass (no replacement).
+
+    Args:
+        indices: the indices to draw from.
+        generator: a NumPy Generator (np.random.default_rng(seed)); None seeds each pass from
+            glassnet's default generator, so glassnet.manual_seed makes the order repeatable.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import SubsetRandomSampler
+        >>> sorted(SubsetRandomSampler([7, 3, 9], generator=np.random.default_rng(0)))
+        [3, 7, 9]
+    """
 
     def __init__(self, indices: Sequence[int], generator=None):
         self.indices = indices
@@ -127,7 +162,22 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """num_samples indices drawn from [0, len(weights)) with probability proportional to the
     weights (float64, need not sum to 1); replacement=False never draws an index twice in a pass
-    (torch.multinomial's rule, so num_samples <= number of non-zero weights)."""
+    (torch.multinomial's rule, so num_samples <= number of non-zero weights).
+
+    Args:
+        weights: one non-negative weight per index (e.g. the inverse class frequency of each sample).
+        num_samples: indices per pass.
+        replacement: draw with replacement.
+        generator: a NumPy Generator (np.random.default_rng(seed)); None seeds each pass from
+            glassnet's default generator, so glassnet.manual_seed makes the order repeatable.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import WeightedRandomSampler
+        >>> draws = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 100, generator=np.random.default_rng(0)))
+        >>> sorted(set(draws)), len(draws)      # zero weights are never drawn
+        ([1, 3], 100)
+    """
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True, generator=None):
         self.num_samples = _positive_int(num_samples, "num_samples")
@@ -156,7 +206,20 @@ class WeightedRandomSampler(Sampler):
 
 class BatchSampler(Sampler):
     """Groups the indices of `sampler` (any iterable) into lists of batch_size; the last, shorter
-    list is dropped when drop_last."""
+    list is dropped when drop_last.
+
+    Args:
+        sampler: a Sampler or any iterable of indices.
+        batch_size: indices per batch.
+        drop_last: drop the last batch when it is shorter.
+
+    Examples:
+        >>> from glassnet.data import BatchSampler, SequentialSampler
+        >>> list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=False))
+        [[0, 1], [2, 3], [4]]
+        >>> list(BatchSampler(range(5), 2, drop_last=True))
+        [[0, 1], [2, 3]]
+    """
 
     def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool):
         self.sampler = sampler

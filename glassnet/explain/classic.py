@@ -47,7 +47,17 @@ EDGE_KERNELS = ("vertical", "horizontal", "slash", "backslash", "sobel_x", "sobe
 
 
 def kernel_bank(names=None) -> np.ndarray:
-    """Stack named kernels into a conv weight of shape (K, 1, 3, 3) (all kernels when names is None)."""
+    """Stack named kernels into a conv weight of shape (K, 1, 3, 3) (all kernels when names is None).
+
+    Args:
+        names: a kernel name, a list of names (see `kernels`), or None for all of them.
+
+    Examples:
+        >>> from glassnet.explain import kernel_bank
+        >>> bank = kernel_bank(["vertical", "sobel_x"])
+        >>> bank.shape, bank[0, 0].tolist()
+        ((2, 1, 3, 3), [[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]])
+    """
     names = list(kernels) if names is None else [names] if isinstance(names, str) else list(names)
     unknown = [n for n in names if n not in kernels]
     if unknown:
@@ -60,6 +70,24 @@ def apply_kernels(image, names=None, stride=1, padding=0, padding_mode: str = "z
 
     image: (H, W) array, or (H, W, 3|4) colour image converted with `to_gray`. The filtering is
     glassnet's own convolution (glassnet.kernels.conv.conv_forward) on a (1, 1, H, W) batch.
+
+    Args:
+        image: (H, W) grey or (H, W, 3|4) colour.
+        names: a kernel name, a list of names, or None for all the classic kernels.
+        stride: window step, an int or 2 ints.
+        padding: an int, 2 ints, or a padding string as for Conv2d.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+
+    Examples:
+        The vertical-edge kernel (lecture 002) on an image dark left, light right; the negative
+        sign says the right side is brighter:
+
+        >>> import numpy as np
+        >>> from glassnet.explain import apply_kernels
+        >>> image = np.array([[0, 0, 1, 1]] * 4, dtype=np.float32)
+        >>> maps = apply_kernels(image, ["vertical", "horizontal"])
+        >>> maps["vertical"].tolist(), maps["horizontal"].tolist()
+        ([[-3.0, -3.0], [-3.0, -3.0]], [[0.0, 0.0], [0.0, 0.0]])
     """
     from ..kernels.conv import conv_forward
     names = list(kernels) if names is None else [names] if isinstance(names, str) else list(names)

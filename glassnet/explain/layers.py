@@ -30,6 +30,14 @@ class Layer:
     defaults to kernel_size as in PyTorch; linear: in_features -> out_features on a flat vector;
     flatten: (C, *spatial) -> (C*prod(spatial),); pointwise: any per-unit map (ReLU, Tanh,
     dropout, batch norm) that keeps the shape; `parameters` counts its own parameters.
+    Build one with conv, max_pool, avg_pool, linear, flatten or pointwise (or as_layers from a
+    glassnet.nn model); output_shape gives the per-sample shape it produces.
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layer = layers.conv(1, 6, 5, padding=2)
+        >>> layer.label(), layer.output_shape((1, 28, 28))
+        ('Conv2d(1 -> 6, k=5, s=1, p=2)', (6, 28, 28))
     """
     kind: str
     kernel_size: tuple[int, ...] = ()
@@ -121,7 +129,13 @@ def conv(in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, 
          groups: int = 1, bias: bool = True, padding_mode: str = "zeros", ndim: int | None = None,
          name: str = "") -> Layer:
     """A convolution with torch.nn.ConvNd's arguments; ndim is taken from kernel_size when it is a
-    tuple, else defaults to 2."""
+    tuple, else defaults to 2. `name` replaces the generated label.
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.conv(3, 8, (3, 3, 3), stride=2).output_shape((3, 9, 16, 16))
+        (8, 4, 7, 7)
+    """
     ndim = ndim or (len(kernel_size) if isinstance(kernel_size, (tuple, list)) else 2)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
@@ -142,28 +156,63 @@ def _pool(kind, kernel_size, stride, padding, dilation, ceil_mode, ndim, name) -
 
 def max_pool(kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
              ndim: int | None = None, name: str = "") -> Layer:
-    """Max pooling with torch.nn.MaxPoolNd's arguments (stride defaults to kernel_size)."""
+    """Max pooling with torch.nn.MaxPoolNd's arguments (stride defaults to kernel_size); ndim
+    as for `conv`.
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.max_pool(2).output_shape((6, 28, 28))
+        (6, 14, 14)
+        >>> layers.max_pool(3, 2, ceil_mode=True).output_shape((6, 28, 28))
+        (6, 14, 14)
+    """
     return _pool("max_pool", kernel_size, stride, padding, dilation, ceil_mode, ndim, name)
 
 
 def avg_pool(kernel_size, stride=None, padding=0, ceil_mode: bool = False, ndim: int | None = None,
              name: str = "") -> Layer:
-    """Average pooling with torch.nn.AvgPoolNd's arguments (stride defaults to kernel_size)."""
+    """Average pooling with torch.nn.AvgPoolNd's arguments (stride defaults to kernel_size); ndim
+    as for `conv`.
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.avg_pool(2, ndim=1).output_shape((4, 10))
+        (4, 5)
+    """
     return _pool("avg_pool", kernel_size, stride, padding, 1, ceil_mode, ndim, name)
 
 
 def linear(in_features: int, out_features: int, bias: bool = True, name: str = "") -> Layer:
-    """A fully connected layer y = W x + b, W of shape (out_features, in_features)."""
+    """A fully connected layer y = W x + b, W of shape (out_features, in_features).
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.linear(400, 120).output_shape((400,))
+        (120,)
+    """
     return Layer("linear", in_channels=in_features, out_channels=out_features, bias=bias, name=name)
 
 
 def flatten(name: str = "") -> Layer:
-    """A Flatten layer: (C, *spatial) -> (C * prod(spatial),); no parameters, no connections."""
+    """A Flatten layer: (C, *spatial) -> (C * prod(spatial),); no parameters, no connections.
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.flatten().output_shape((16, 5, 5))
+        (400,)
+    """
     return Layer("flatten", name=name)
 
 
 def pointwise(name: str = "", parameters: int = 0) -> Layer:
-    """A shape-keeping per-unit layer (activation, dropout, normalisation)."""
+    """A shape-keeping per-unit layer (activation, dropout, normalisation); `parameters` counts
+    its own parameters (2 C for a batch norm over C channels).
+
+    Examples:
+        >>> from glassnet.explain import layers
+        >>> layers.pointwise("BatchNorm2d", parameters=12).output_shape((6, 28, 28))
+        (6, 28, 28)
+    """
     return Layer("pointwise", name=name, parameters=parameters)
 
 
@@ -230,7 +279,15 @@ def as_layer(module) -> Layer:
 def as_layers(model) -> list[Layer]:
     """A model as a flat list of Layers: a Layer, a list of Layers or modules, a glassnet.nn
     Sequential (nested Sequentials are flattened), or a single module. Modules with sub-modules
-    and a forward of their own (residual blocks, ...) are refused: they need not be chains."""
+    and a forward of their own (residual blocks, ...) are refused: they need not be chains.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import as_layers
+        >>> model = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+        >>> [layer.kind for layer in as_layers(model)]
+        ['conv', 'pointwise', 'max_pool', 'flatten']
+    """
     if isinstance(model, Layer):
         return [model]
     if isinstance(model, (list, tuple)):

@@ -32,6 +32,17 @@ def vec(a, order: str = "C") -> np.ndarray:
     order="C": channel after channel, row after row. order="F": channel after channel, inside a
     channel column after column (seed 003). A single map A of shape (H, W) is passed as A[None];
     then vec(A[None], "F") == A.ravel("F").
+
+    Args:
+        a: an array (C, *spatial).
+        order: 'C' (row-major) or 'F' (columns stacked, as lecture 003 writes vec).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.explain import vec
+        >>> a = np.array([[[1, 2], [3, 4]]])       # one 2 x 2 map
+        >>> vec(a).tolist(), vec(a, "F").tolist()
+        ([1, 2, 3, 4], [1, 3, 2, 4])
     """
     a = np.asarray(a)
     check_order(order)
@@ -42,7 +53,22 @@ def vec(a, order: str = "C") -> np.ndarray:
 
 
 def unvec(v, shape, order: str = "C") -> np.ndarray:
-    """Inverse of `vec`: a vector of prod(shape) back to an array of `shape` = (C, *spatial)."""
+    """Inverse of `vec`: a vector of prod(shape) back to an array of `shape` = (C, *spatial).
+
+    Args:
+        v: a vector of prod(shape) entries.
+        shape: (C, *spatial).
+        order: the order `vec` used, 'C' or 'F'.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.explain import unvec, vec
+        >>> a = np.arange(12).reshape(2, 2, 3)
+        >>> bool((unvec(vec(a, "F"), a.shape, "F") == a).all())
+        True
+        >>> unvec([1, 3, 2, 4], (1, 2, 2), "F").tolist()
+        [[[1, 2], [3, 4]]]
+    """
     v = np.asarray(v)
     shape = tuple(shape)
     check_order(order)

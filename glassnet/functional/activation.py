@@ -85,7 +85,20 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*)."""
+    """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*). The gradient
+    is 1 where input > 0, else negative_slope.
+
+    Args:
+        input: a floating tensor.
+        negative_slope: the slope for input <= 0.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> F.leaky_relu(glassnet.tensor([-2.0, 3.0]), 0.5).tolist()
+        [-1.0, 3.0]
+    """
     check_float_input("leaky_relu", input)
     return LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
@@ -104,7 +117,20 @@ class ELU(Function):
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
-    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*)."""
+    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*). The
+    gradient is 1 where input > 0, else alpha * exp(input).
+
+    Args:
+        input: a floating tensor.
+        alpha: the negative saturation value's magnitude.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> [round(v, 4) for v in F.elu(glassnet.tensor([-1.0, 2.0]), alpha=2.0).tolist()]
+        [-1.2642, 2.0]
+    """
     check_float_input("elu", input)
     return ELU.apply(input, alpha=float(alpha))
 
@@ -123,7 +149,15 @@ class Sigmoid(Function):
 
 
 def sigmoid(input):
-    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*)."""
+    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*). The
+    gradient is sigmoid(input) * (1 - sigmoid(input)).
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> [round(v, 4) for v in F.sigmoid(glassnet.tensor([-1000.0, 0.0, 1000.0])).tolist()]
+        [0.0, 0.5, 1.0]
+    """
     check_float_input("sigmoid", input)
     return Sigmoid.apply(input)
 
@@ -142,7 +176,15 @@ class Tanh(Function):
 
 
 def tanh(input):
-    """Hyperbolic tangent. Shape (*) -> (*)."""
+    """Hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1). Shape (*) ->
+    (*). The gradient is 1 - tanh(x)^2.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> [round(v, 4) for v in F.tanh(glassnet.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.7616, 0.0, 0.7616]
+    """
     check_float_input("tanh", input)
     return Tanh.apply(input)
 
@@ -163,7 +205,20 @@ class Softmax(Function):
 
 def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
-    Shape (*) -> (*), every slice along dim sums to 1."""
+    Shape (*) -> (*), every slice along dim sums to 1.
+
+    Args:
+        input: a floating tensor.
+        dim: the dimension the probabilities are taken along.
+        dtype: cast the input to this dtype first, as PyTorch's dtype= argument.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> p = F.softmax(glassnet.tensor([[0.0, 0.0], [0.0, 1000.0]]), dim=1)
+        >>> [[round(v, 4) for v in row] for row in p.tolist()]
+        [[0.5, 0.5], [0.0, 1.0]]
+    """
     return _along(Softmax, "softmax", input, dim, dtype)
 
 
@@ -182,6 +237,19 @@ class LogSoftmax(Function):
 
 
 def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
-    """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m).
-    Shape (*) -> (*)."""
+    """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m),
+    with m the maximum along dim. Shape (*) -> (*).
+
+    Args:
+        input: a floating tensor.
+        dim: the dimension the probabilities are taken along.
+        dtype: cast the input to this dtype first, as PyTorch's dtype= argument.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> out = F.log_softmax(glassnet.tensor([[0.0, 1000.0]]), dim=1)   # no overflow
+        >>> [round(v, 4) for v in out.tolist()[0]]
+        [-1000.0, 0.0]
+    """
     return _along(LogSoftmax, "log_softmax", input, dim, dtype)

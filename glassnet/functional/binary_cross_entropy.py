@@ -42,7 +42,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """l = -w [t log x + (1 - t) log(1 - x)] for probabilities input (*) in [0, 1] and target of
     the same shape; weight broadcasts to the input's shape. reduction: 'none' -> input's shape,
     'sum', 'mean' over all elements. size_average / reduce: PyTorch's deprecated spellings of
-    reduction, honoured as PyTorch does."""
+    reduction, honoured as PyTorch does. Each log is clamped at -100, as PyTorch.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x, t = glassnet.tensor([0.5, 0.9, 0.0]), glassnet.tensor([1.0, 1.0, 1.0])
+        >>> [round(v, 4) for v in F.binary_cross_entropy(x, t, reduction="none").tolist()]
+        [0.6931, 0.1054, 100.0]
+    """
     name = "binary_cross_entropy"
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_float_input(name, input)

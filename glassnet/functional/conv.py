@@ -106,7 +106,18 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
            padding_mode="zeros", flip=False):
-    """1-D convolution: (N, C_in, L) -> (N, C_out, L_out); see `conv`."""
+    """1-D convolution: (N, C_in, L) -> (N, C_out, L_out); see `conv` for the formula and the
+    arguments. weight (C_out, C_in / groups, k), bias (C_out,);
+    L_out = floor((L + p_lo + p_hi - d (k - 1) - 1) / s) + 1.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2, 4, 7]]], dtype=np.float32))   # (1, 1, 4)
+        >>> w = glassnet.tensor(np.array([[[-1, 1]]], dtype=np.float32))        # a difference
+        >>> F.conv1d(x, w).tolist()
+        [[[1.0, 2.0, 3.0]]]
+    """
     return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 1, "conv1d")
 
 
@@ -129,7 +140,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
            padding_mode="zeros", flip=False):
-    """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); see `conv`."""
+    """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); see `conv` for
+    the formula and the arguments. weight (C_out, C_in / groups, kD, kH, kW), bias (C_out,).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x, w = glassnet.ones(2, 3, 4, 5, 6), glassnet.ones(8, 3, 3, 3, 3)
+        >>> y = F.conv3d(x, w, padding=1)
+        >>> y.shape, y[0, 0, 1, 1, 1].item()          # an inner voxel sums 3 * 27 ones
+        ((2, 8, 4, 5, 6), 81.0)
+    """
     return _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, 3, "conv3d")
 
 
@@ -140,18 +161,44 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-D convolution: (N, C_in, L) -> (N, C_out, L_out), weight (C_in, C_out/groups, k),
-    L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1. It is the input gradient of conv1d."""
+    L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1. It is the input gradient of conv1d:
+    every input value adds a copy of the kernel, scaled by it, at stride s.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2]]], dtype=np.float32))          # (1, 1, 2)
+        >>> w = glassnet.tensor(np.array([[[1, 1, 1]]], dtype=np.float32))       # (1, 1, 3)
+        >>> F.conv_transpose1d(x, w, stride=2).tolist()   # 1 1 1 . . + . . 2 2 2
+        [[[1.0, 1.0, 3.0, 2.0, 2.0]]]
+    """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "conv_transpose1d")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); see conv_transpose1d."""
+    """Transposed 2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out), weight
+    (C_in, C_out / groups, kH, kW); the formula and sizes per dimension as conv_transpose1d.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.conv_transpose2d(glassnet.zeros(8, 16, 7, 7), glassnet.zeros(16, 6, 2, 2), stride=2).shape
+        (8, 6, 14, 14)
+    """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed 3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
+    """Transposed 3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out), weight
+    (C_in, C_out / groups, kD, kH, kW); the formula and sizes per dimension as conv_transpose1d.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.conv_transpose3d(glassnet.zeros(1, 4, 2, 3, 3), glassnet.zeros(4, 2, 3, 3, 3)).shape
+        (1, 2, 4, 5, 5)
+    """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
                            "conv_transpose3d")

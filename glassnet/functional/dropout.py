@@ -44,7 +44,25 @@ def _check(name: str, input, p) -> None:
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training), or
-    return input unchanged (evaluation). Shape (*) -> (*)."""
+    return input unchanged (evaluation). Shape (*) -> (*). The gradient passes through the
+    same mask, scaled by 1 / (1 - p).
+
+    Args:
+        input: a floating tensor.
+        p: the probability of zeroing, in [0, 1].
+        training: False returns the input itself.
+        inplace: accepted for PyTorch compatibility; a new tensor is returned.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.dropout(glassnet.ones(1000), p=0.5)
+        >>> sorted(set(y.tolist()))                   # zeroed, or scaled by 1 / (1 - p)
+        [0.0, 2.0]
+        >>> x = glassnet.ones(3)
+        >>> F.dropout(x, training=False) is x
+        True
+    """
     _check("dropout", input, p)
     if not training:
         return input
@@ -69,14 +87,43 @@ def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatche
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, L) or unbatched (C, L): each channel of each sample is zeroed
-    with probability p, the rest scaled by 1 / (1 - p)."""
+    with probability p, the rest scaled by 1 / (1 - p). Shape (*) -> (*).
+
+    Args:
+        input: a floating tensor.
+        p: the probability of zeroing, in [0, 1].
+        training: False returns the input itself.
+        inplace: accepted for PyTorch compatibility; a new tensor is returned.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.dropout1d(glassnet.ones(4, 16, 10), p=0.5).numpy()
+        >>> bool((y.min(axis=2) == y.max(axis=2)).all())   # one value per whole channel
+        True
+    """
     return _channel_dropout("dropout1d", input, p, training, 1, unbatched_ok=True)
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, H, W): whole feature maps are zeroed with probability p, the
     rest scaled by 1 / (1 - p). A 3-D input is read as PyTorch reads it today, as (N, C, L) (one
-    mask value per sample and channel), with PyTorch's warning that this will change to (C, H, W)."""
+    mask value per sample and channel), with PyTorch's warning that this will change to (C, H, W).
+    Shape (*) -> (*).
+
+    Args:
+        input: a floating tensor.
+        p: the probability of zeroing, in [0, 1].
+        training: False returns the input itself.
+        inplace: accepted for PyTorch compatibility; a new tensor is returned.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.dropout2d(glassnet.ones(4, 16, 5, 5), p=0.5).numpy()
+        >>> sorted(set(np.unique(y).tolist())), bool((y.min(axis=(2, 3)) == y.max(axis=(2, 3))).all())
+        ([0.0, 2.0], True)
+    """
     if len(input.shape) == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
                       "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
@@ -88,5 +135,22 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W)."""
+    """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W): each whole volume of each
+    sample is zeroed with probability p, the rest scaled by 1 / (1 - p). Shape (*) -> (*).
+
+    Args:
+        input: a floating tensor.
+        p: the probability of zeroing, in [0, 1].
+        training: False returns the input itself.
+        inplace: accepted for PyTorch compatibility; a new tensor is returned.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.dropout3d(glassnet.ones(4, 8, 3, 4, 4), p=0.5).numpy()
+        >>> sorted(set(np.unique(y).tolist()))
+        [0.0, 2.0]
+        >>> bool((y.min(axis=(2, 3, 4)) == y.max(axis=(2, 3, 4))).all())
+        True
+    """
     return _channel_dropout("dropout3d", input, p, training, 3, unbatched_ok=True)

@@ -58,7 +58,29 @@ def _geometry(name: str, spatial, kernel_size, dilation, padding, stride):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Every kernel window of input (N, C, H, W) as a column: (N, C * kh * kw, L), L windows."""
+    """Every kernel window of input (N, C, H, W) as a column: (N, C * kh * kw, L), L windows
+    (im2col, as PyTorch's unfold): a convolution is then one matrix product,
+    weight.reshape(C_out, -1) @ columns. Columns run over the windows in row-major order, rows
+    over (c, i, j); L = prod over the two dimensions of
+    floor((n + 2 padding - dilation (k - 1) - 1) / stride) + 1.
+
+    Args:
+        input: a floating tensor (N, C, H, W).
+        kernel_size: an int or 2 ints.
+        dilation: spacing of the kernel's taps, an int or 2 ints.
+        padding: zeros added on both sides, an int or 2 ints.
+        stride: window step, an int or 2 ints.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3))
+        >>> cols = F.unfold(x, 2)
+        >>> cols.shape
+        (1, 4, 4)
+        >>> cols.numpy()[0, :, 0].tolist()       # the top-left 2 x 2 window
+        [0.0, 1.0, 3.0, 4.0]
+    """
     name = "unfold"
     check_float_input(name, input)
     shape = tuple(input.shape)
@@ -71,7 +93,25 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """Sum the columns of input (N, C * kh * kw, L) back into (N, C, *output_size)."""
+    """Sum the columns of input (N, C * kh * kw, L) back into (N, C, *output_size) (col2im, as
+    PyTorch's fold): where windows overlap their values add up, so fold(unfold(x)) counts each
+    pixel once per window that covers it. It is unfold's adjoint (its backward).
+
+    Args:
+        input: a floating tensor (N, C * kh * kw, L).
+        output_size: (H, W) of the result (an int for a square).
+        kernel_size: an int or 2 ints.
+        dilation: spacing of the kernel's taps, an int or 2 ints.
+        padding: zeros added on both sides (dropped again), an int or 2 ints.
+        stride: window step, an int or 2 ints.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> ones = glassnet.ones(1, 1, 3, 3)
+        >>> F.fold(F.unfold(ones, 2), (3, 3), 2).numpy()[0, 0].tolist()   # windows covering each pixel
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
     name = "fold"
     check_float_input(name, input)
     shape = tuple(input.shape)

@@ -122,7 +122,15 @@ def _normalized_shape(name: str, input, normalized_shape) -> tuple[int, ...]:
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Standardise every sample over its last len(normalized_shape) dimensions, then scale and
     shift elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias, with weight and bias of
-    shape normalized_shape. Input (*, *normalized_shape); output: input's shape."""
+    shape normalized_shape. Input (*, *normalized_shape); output: input's shape.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.layer_norm(glassnet.tensor([[1.0, 2.0, 3.0], [10.0, 10.0, 40.0]]), (3,))
+        >>> [[round(v, 3) for v in row] for row in y.tolist()]      # each row: mean 0, variance 1
+        [[-1.225, 0.0, 1.225], [-0.707, -0.707, 1.414]]
+    """
     name = "layer_norm"
     check_float_input(name, input)
     normalized_shape = _normalized_shape(name, input, normalized_shape)
@@ -133,7 +141,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
     """y = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dimensions;
-    eps=None means the machine epsilon of the input's dtype, as in PyTorch."""
+    eps=None means the machine epsilon of the input's dtype, as in PyTorch. Unlike layer_norm the
+    mean is not subtracted. Input (*, *normalized_shape); output: input's shape.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.rms_norm(glassnet.tensor([[3.0, 4.0]]), (2,))        # rms = sqrt(12.5)
+        >>> [round(v, 4) for v in y.tolist()[0]]
+        [0.8485, 1.1314]
+    """
     name = "rms_norm"
     check_float_input(name, input)
     normalized_shape = _normalized_shape(name, input, normalized_shape)
@@ -144,7 +161,18 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Standardise each sample's channels in num_groups groups, then scale and shift per channel.
-    Input (N, C, *) with C divisible by num_groups; weight, bias (C,). Output: input's shape."""
+    Input (N, C, *) with C divisible by num_groups; weight, bias (C,). Output: input's shape.
+    num_groups=1 standardises each whole sample; num_groups=C is instance_norm without
+    running statistics.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.random.default_rng(0).normal(3, 2, (2, 6, 4, 4)).astype(np.float32))
+        >>> y = F.group_norm(x, 3).numpy().reshape(2, 3, -1)           # (N, groups, 2 * 4 * 4)
+        >>> bool(np.allclose(y.mean(-1), 0, atol=1e-5)), bool(np.allclose(y.std(-1), 1, atol=1e-3))
+        (True, True)
+    """
     name = "group_norm"
     check_float_input(name, input)
     shape = tuple(input.shape)
@@ -164,7 +192,15 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
     """Standardise every channel of every sample over its spatial positions, then scale and shift
     per channel. Input (N, C, *S); weight, bias, running_mean, running_var (C,). With
-    use_input_stats=False, the running statistics are used instead (they must be given)."""
+    use_input_stats=False, the running statistics are used instead (they must be given).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> y = F.instance_norm(glassnet.tensor([[[1.0, 3.0], [10.0, 30.0]]]))   # (1, 2, 2)
+        >>> [[round(v, 3) for v in row] for row in y.tolist()[0]]
+        [[-1.0, 1.0], [-1.0, 1.0]]
+    """
     name = "instance_norm"
     check_float_input(name, input)
     shape = tuple(input.shape)

@@ -206,7 +206,25 @@ class NLLLoss(Function):
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     """Negative log-likelihood of log-probabilities input (N, C, d1, ...) or (C,) at class-index
     target (N, d1, ...) or (): l = -w[t] * input[t] per position (0 where t == ignore_index).
-    reduction as cross_entropy (class indices)."""
+    reduction as cross_entropy (class indices): 'mean' divides by sum of w[t] over the counted
+    positions, 'sum' adds, 'none' keeps the target's shape.
+
+    Args:
+        input: log-probabilities (after log_softmax), (N, C, d1, ...) or (C,).
+        target: int64 class indices, (N, d1, ...) or ().
+        weight: one weight per class, (C,), or None for all 1.
+        ignore_index: a target value that contributes nothing.
+        reduction: 'mean', 'sum' or 'none'.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> log_p = F.log_softmax(glassnet.tensor([[0.0, 0.0], [0.0, 0.0]]), dim=1)
+        >>> round(F.nll_loss(log_p, glassnet.tensor([0, 1])).item(), 4)   # log 2
+        0.6931
+        >>> F.nll_loss(log_p, glassnet.tensor([0, -100]), reduction="none").tolist()[1]
+        0.0
+    """
     name = "nll_loss"
     check_float_input(name, input)
     _check_reduction(name, reduction)
@@ -242,6 +260,17 @@ def mse_loss(input, target, reduction: str = "mean"):
     input and target must have the same shape: PyTorch broadcasts different shapes with a
     warning (an (N, 1) input against an (N,) target silently becomes an (N, N) loss); glassnet
     refuses them.
+
+    Args:
+        input: a floating tensor (*).
+        target: a tensor of the same shape.
+        reduction: 'mean', 'sum' or 'none' (the input's shape).
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> F.mse_loss(glassnet.tensor([1.0, 3.0]), glassnet.tensor([0.0, 0.0])).item()   # (1 + 9) / 2
+        5.0
     """
     name = "mse_loss"
     check_float_input(name, input)
@@ -275,7 +304,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """Binary cross-entropy of logits input (*) against targets in [0, 1] of the same shape:
     l = -w [pos_weight t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], computed stably from x.
     weight broadcasts to the input's shape; pos_weight (e.g. (C,) for the last dim) too.
-    reduction: 'none' -> input's shape, 'sum', 'mean' over all elements."""
+    reduction: 'none' -> input's shape, 'sum', 'mean' over all elements.
+
+    Examples:
+        >>> import glassnet
+        >>> import glassnet.functional as F
+        >>> x, t = glassnet.tensor([0.0, -200.0]), glassnet.tensor([1.0, 1.0])
+        >>> [round(v, 4) for v in F.binary_cross_entropy_with_logits(x, t, reduction="none").tolist()]
+        [0.6931, 200.0]
+    """
     name = "binary_cross_entropy_with_logits"
     check_float_input(name, input)
     _check_reduction(name, reduction)

@@ -50,7 +50,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel of input (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W):
     y = (x - mean) / sqrt(var + eps) * weight + bias, with batch statistics when training (biased
     variance; running statistics updated with momentum, unbiased variance) and the running
-    statistics otherwise. weight, bias, running_mean, running_var: (C,). Output: input's shape."""
+    statistics otherwise. weight, bias, running_mean, running_var: (C,). Output: input's shape.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> mean, var = glassnet.zeros(2), glassnet.ones(2)
+        >>> y = F.batch_norm(glassnet.tensor([[1.0, 10.0], [3.0, 30.0]]), mean, var, training=True)
+        >>> [[round(v, 3) for v in row] for row in y.tolist()]
+        [[-1.0, -1.0], [1.0, 1.0]]
+        >>> [round(v, 3) for v in mean.tolist()]       # moved 10% of the way to (2, 20)
+        [0.2, 2.0]
+    """
     name = "batch_norm"
     shape = tuple(input.shape)
     dtype = np.dtype(input.dtype)

@@ -34,7 +34,16 @@ class P4LiftConv(Function):
 
 
 def p4_lift_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
-    """Lifting convolution Z^2 -> p4: y[n, o, r] = x[n] correlated with rot90(weight[o], r), + bias[o]."""
+    """Lifting convolution Z^2 -> p4: y[n, o, r] = x[n] correlated with rot90(weight[o], r), + bias[o].
+    input (N, C_in, H, W), weight (C_out, C_in, k, k), bias (C_out,) -> (N, C_out, 4, H_out, W_out),
+    H_out and W_out as for conv2d; the other arguments as conv2d's.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.p4_lift_conv2d(glassnet.zeros(2, 1, 6, 6), glassnet.zeros(3, 1, 3, 3), padding=1).shape
+        (2, 3, 4, 6, 6)
+    """
     return P4LiftConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                             padding_mode=padding_mode)
 
@@ -54,7 +63,16 @@ class P4Conv(Function):
 
 def p4_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
     """Group convolution p4 -> p4: the filter for output rotation r is weight rotated by r with
-    its rotation axis cycled by r (glassnet.kernels.p4.group_filters), + bias[o]."""
+    its rotation axis cycled by r (glassnet.kernels.p4.group_filters), + bias[o].
+    input (N, C_in, 4, H, W), weight (C_out, C_in, 4, k, k), bias (C_out,) ->
+    (N, C_out, 4, H_out, W_out); the other arguments as conv2d's.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.p4_conv2d(glassnet.zeros(2, 3, 4, 6, 6), glassnet.zeros(5, 3, 4, 3, 3)).shape
+        (2, 5, 4, 4, 4)
+    """
     return P4Conv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                         padding_mode=padding_mode)
 
@@ -73,5 +91,13 @@ class P4Pool(Function):
 
 def p4_pool(input, mode="max"):
     """Max ('max') or mean ('avg') over the four rotation planes: (N, C, 4, H, W) -> (N, C, H, W).
-    The result is rotation-equivariant as an ordinary feature map (invariant in its channels)."""
+    The result is rotation-equivariant as an ordinary feature map (invariant in its channels).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 4, 1, 2))
+        >>> F.p4_pool(x).tolist(), F.p4_pool(x, "avg").tolist()
+        ([[[[6.0, 7.0]]]], [[[[3.0, 4.0]]]])
+    """
     return P4Pool.apply(input, mode=mode)

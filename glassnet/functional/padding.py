@@ -75,6 +75,22 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
     mode: 'constant' (fill with value, default 0), 'reflect' (mirror, edge not repeated; each
     amount < that dimension's size), 'replicate' (repeat the edge), 'circular' (wrap around;
     each amount <= the size). Output size per padded dimension: n + low + high.
+
+    Args:
+        input: a tensor.
+        pad: (low, high) amounts, LAST dimension first: (left, right), (left, right, top,
+            bottom) or with (front, back) too.
+        mode: 'constant', 'reflect', 'replicate' or 'circular'.
+        value: the fill value of 'constant' (None: 0).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> F.pad(x, (2, 1)).tolist(), F.pad(x, (2, 1), mode="reflect").tolist()
+        ([[[0.0, 0.0, 1.0, 2.0, 3.0, 0.0]]], [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]])
+        >>> F.pad(glassnet.zeros(1, 1, 4, 4), (1, 1, 2, 0)).shape      # 2 rows on top, 1 column each side
+        (1, 1, 6, 6)
     """
     name = "pad"
     check_float_input(name, input)

@@ -46,7 +46,17 @@ def _check(name: str, input, factor: int, what: str) -> tuple[int, ...]:
 
 
 def pixel_shuffle(input, upscale_factor: int):
-    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) with r = upscale_factor."""
+    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) with r = upscale_factor: each group of r^2
+    channels becomes an r x r block of pixels, out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]
+    (sub-pixel convolution's upsampling step, as PyTorch's pixel_shuffle).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(4, dtype=np.float32).reshape(1, 4, 1, 1))
+        >>> F.pixel_shuffle(x, 2).tolist()
+        [[[[0.0, 1.0], [2.0, 3.0]]]]
+    """
     name = "pixel_shuffle"
     shape = _check(name, input, upscale_factor, "upscale_factor")
     r = int(upscale_factor)
@@ -57,7 +67,18 @@ def pixel_shuffle(input, upscale_factor: int):
 
 
 def pixel_unshuffle(input, downscale_factor: int):
-    """(*, C, H * r, W * r) -> (*, C * r^2, H, W) with r = downscale_factor."""
+    """(*, C, H * r, W * r) -> (*, C * r^2, H, W) with r = downscale_factor: the inverse of
+    pixel_shuffle, each r x r block of pixels becomes r^2 channels.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(4, dtype=np.float32).reshape(1, 1, 2, 2))
+        >>> F.pixel_unshuffle(x, 2).reshape(4).tolist()
+        [0.0, 1.0, 2.0, 3.0]
+        >>> F.pixel_unshuffle(glassnet.zeros(8, 3, 28, 28), 4).shape
+        (8, 48, 7, 7)
+    """
     name = "pixel_unshuffle"
     shape = _check(name, input, downscale_factor, "downscale_factor")
     r = int(downscale_factor)

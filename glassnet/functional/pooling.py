@@ -121,7 +121,16 @@ def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=F
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """(N, C, L) or (C, L) -> (N, C, L_out); see max_pool."""
+    """(N, C, L) or (C, L) -> (N, C, L_out): the maximum of each window; see max_pool for the
+    arguments and L_out. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 3, 2, 5, 4, 0]]], dtype=np.float32))
+        >>> F.max_pool1d(x, 2).tolist(), F.max_pool1d(x, 3, stride=1).tolist()
+        ([[[3.0, 5.0, 4.0]]], [[[3.0, 5.0, 5.0, 5.0]]])
+    """
     return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
 
 
@@ -139,7 +148,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see max_pool."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out): the maximum of each
+    window; see max_pool for the arguments and sizes. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 2, 2, 2))
+        >>> F.max_pool3d(x, 2).tolist()
+        [[[[[7.0]]]]]
+        >>> F.max_pool3d(glassnet.zeros(2, 3, 8, 8, 8), (1, 2, 2)).shape    # pool H and W only
+        (2, 3, 8, 4, 4)
+    """
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
@@ -185,7 +205,20 @@ def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """(N, C, L) or (C, L) -> (N, C, L_out); see avg_pool (PyTorch's avg_pool1d has no divisor_override)."""
+    """(N, C, L) or (C, L) -> (N, C, L_out): the mean of each window; see avg_pool for the
+    arguments (PyTorch's avg_pool1d has no divisor_override). stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 3, 2, 6]]], dtype=np.float32))
+        >>> F.avg_pool1d(x, 2).tolist()
+        [[[2.0, 4.0]]]
+        >>> F.avg_pool1d(x, 2, padding=1).tolist()                  # the padding counts as 0
+        [[[0.5, 2.5, 3.0]]]
+        >>> F.avg_pool1d(x, 2, padding=1, count_include_pad=False).tolist()
+        [[[1.0, 2.5, 6.0]]]
+    """
     return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
 
 
@@ -206,7 +239,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out); see avg_pool."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out): the mean of each window;
+    see avg_pool for the arguments and the divisor. stride defaults to kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 2, 2, 2))
+        >>> F.avg_pool3d(x, 2).tolist(), F.avg_pool3d(x, 2, divisor_override=1).tolist()
+        ([[[[[3.5]]]]], [[[[[28.0]]]]])
+    """
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool3d")
 
@@ -264,32 +306,121 @@ def _adaptive_max_pool(input, nd, output_size, return_indices, name):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    """(N, C, L) or (C, L) -> (N, C, output_size): the mean of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int (None keeps the input length).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]], np.float32))
+        >>> F.adaptive_avg_pool1d(x, 2).tolist()      # windows [1, 2, 3] and [3, 4, 5]
+        [[[2.0, 4.0]]]
+    """
     return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size): the mean of each window;
+    output_size=1 is global average pooling.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 2 ints (None keeps that input size).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_avg_pool2d(glassnet.zeros(8, 64, 7, 7), 1).shape
+        (8, 64, 1, 1)
+    """
     return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool3d(input, output_size):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size): the mean of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap.
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 3 ints (None keeps that input size).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_avg_pool3d(glassnet.zeros(2, 4, 5, 6, 7), (1, 2, None)).shape
+        (2, 4, 1, 2, 7)
+    """
     return _adaptive_avg_pool(input, 3, output_size, "adaptive_avg_pool3d")
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """(N, C, L) or (C, L) -> (N, C, output_size)."""
+    """(N, C, L) or (C, L) -> (N, C, output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int (None keeps the input length).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1.0, 5.0, 3.0, 4.0, 2.0]]], np.float32))
+        >>> y, i = F.adaptive_max_pool1d(x, 2, return_indices=True)   # windows [1, 5, 3], [3, 4, 2]
+        >>> y.tolist(), i.tolist()
+        ([[[5.0, 4.0]]], [[[1, 3]]])
+    """
     return _adaptive_max_pool(input, 1, output_size, return_indices, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 2 ints (None keeps that input size).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.adaptive_max_pool2d(x, 2).tolist()
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
     return _adaptive_max_pool(input, 2, output_size, return_indices, "adaptive_max_pool2d")
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    """(N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size): the maximum of each window.
+    Window i of an input size n with output size m spans [floor(i n / m), ceil((i + 1) n / m))
+    along each dimension, so windows may differ in size and overlap. With return_indices, also the
+    flat position of each maximum within its input plane (as PyTorch).
+
+    Args:
+        input: a floating tensor.
+        output_size: an int or 3 ints (None keeps that input size).
+        return_indices: also return the int64 indices of the maxima.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.adaptive_max_pool3d(glassnet.zeros(2, 4, 5, 6, 7), 1).shape
+        (2, 4, 1, 1, 1)
+    """
     return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
 
 
@@ -309,7 +440,17 @@ class GlobalAvgPool(Function):
 
 
 def global_avg_pool(x):
-    """(N, C, *spatial) with at least one spatial dim -> (N, C): the mean over all spatial dims."""
+    """(N, C, *spatial) with at least one spatial dim -> (N, C): the mean over all spatial dims,
+    y[n, c] = mean of x[n, c]. Unlike adaptive_avg_pool2d(x, 1) the spatial dims are dropped,
+    ready for a Linear layer.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2))
+        >>> F.global_avg_pool(x).tolist()
+        [[1.5, 5.5]]
+    """
     if not isinstance(x, Tensor):
         raise TypeError(f"global_avg_pool expected a Tensor, got {type(x).__name__}")
     if x.ndim < 3:

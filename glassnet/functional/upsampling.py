@@ -81,7 +81,30 @@ def _output_size(name, shape, size, scale_factor, recompute_scale_factor):
 
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False):
-    """Resize input (N, C, *spatial) to (N, C, *size) or (N, C, *floor(spatial * scale_factor))."""
+    """Resize input (N, C, *spatial) to (N, C, *size) or (N, C, *floor(spatial * scale_factor)),
+    as PyTorch's interpolate (the modes and the coordinate rule in the module docstring).
+
+    Args:
+        input: a floating tensor (N, C, *spatial) with 1 to 3 spatial dimensions.
+        size: the output's spatial size, an int or one int per dimension.
+        scale_factor: a float or one per dimension, instead of size.
+        mode: 'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', 'bicubic' or 'trilinear'.
+        align_corners: for the interpolating modes: True maps the corner pixels' centres onto
+            each other, False (PyTorch's default) their outer edges.
+        recompute_scale_factor: use n_in / n_out of the rounded size for the coordinates.
+        antialias: only False is implemented.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[0.0, 1.0]]], np.float32))       # (1, 1, 2)
+        >>> F.interpolate(x, scale_factor=2).tolist()
+        [[[0.0, 0.0, 1.0, 1.0]]]
+        >>> F.interpolate(x, size=3, mode="linear", align_corners=True).tolist()
+        [[[0.0, 0.5, 1.0]]]
+        >>> F.interpolate(glassnet.zeros(8, 3, 14, 14), size=(28, 28), mode="bilinear").shape
+        (8, 3, 28, 28)
+    """
     name = "interpolate"
     check_float_input(name, input)
     shape = tuple(input.shape)
@@ -110,14 +133,39 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None):
-    """PyTorch's deprecated name for interpolate."""
+    """PyTorch's deprecated name for interpolate (the same arguments, without
+    recompute_scale_factor and antialias).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> F.upsample(glassnet.zeros(1, 2, 3, 3), scale_factor=2).shape
+        (1, 2, 6, 6)
+    """
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    """interpolate with mode='nearest', as PyTorch's deprecated upsample_nearest.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[[1.0, 2.0]]]], np.float32))      # (1, 1, 1, 2)
+        >>> F.upsample_nearest(x, scale_factor=2).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]]]
+    """
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
-    """Bilinear with align_corners=True, as PyTorch's deprecated upsample_bilinear."""
+    """Bilinear with align_corners=True, as PyTorch's deprecated upsample_bilinear.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[[0.0, 2.0]]]], np.float32))      # (1, 1, 1, 2)
+        >>> F.upsample_bilinear(x, size=(1, 3)).tolist()
+        [[[[0.0, 1.0, 2.0]]]]
+    """
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -34,7 +34,22 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x, element by element: PyTorch's LeakyReLU. Its
+    gradient is 1 where x > 0, else negative_slope, so negative inputs still pass a gradient.
+
+    Args:
+        negative_slope: the slope for x <= 0.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Shape:
+        input (*) -> output (*), the same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.LeakyReLU(0.1)(glassnet.tensor([-2.0, 0.0, 3.0])).tolist()
+        [-0.2..., 0.0, 3.0]
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -48,7 +63,22 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """x if x > 0 else alpha * (exp(x) - 1), element by element: PyTorch's ELU. Smooth for
+    alpha = 1; negative outputs saturate at -alpha.
+
+    Args:
+        alpha: the value the output tends to, negated, as x -> -infinity.
+        inplace: accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Shape:
+        input (*) -> output (*), the same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> [round(v, 4) for v in nn.ELU()(glassnet.tensor([-1.0, 0.0, 2.0])).tolist()]
+        [-0.6321, 0.0, 2.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -62,7 +92,18 @@ class ELU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)), element by element, in (0, 1): PyTorch's Sigmoid. Its gradient is
+    sigmoid(x) * (1 - sigmoid(x)).
+
+    Shape:
+        input (*) -> output (*), the same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> [round(v, 4) for v in nn.Sigmoid()(glassnet.tensor([-2.0, 0.0, 2.0])).tolist()]
+        [0.1192, 0.5, 0.8808]
+    """
 
     def forward(self, input):
         return F.sigmoid(input)
@@ -113,7 +154,23 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """x_i - log sum_j exp(x_j) along dim."""
+    """log softmax along dim: x_i - log sum_j exp(x_j), computed after subtracting the maximum
+    so that large inputs do not overflow. Pair it with NLLLoss for a cross-entropy.
+
+    Args:
+        dim: the dimension the probabilities are taken along (for (N, C) inputs, 1). None
+            follows PyTorch's legacy rule: 0 for 0-, 1- and 3-d inputs, else 1.
+
+    Shape:
+        input (*) -> output (*), the same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> out = nn.LogSoftmax(dim=1)(glassnet.tensor([[0.0, 0.0]]))
+        >>> [round(v, 4) for v in out.tolist()[0]]
+        [-0.6931, -0.6931]
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -128,7 +185,18 @@ class LogSoftmax(Module):
 
 class Softmax2d(Module):
     """Softmax over the channels at every spatial position: input (N, C, H, W) or (C, H, W),
-    softmax along dim -3, as torch.nn.Softmax2d."""
+    softmax along dim -3, as torch.nn.Softmax2d.
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output of the same shape, summing to 1 over C.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> p = nn.Softmax2d()(glassnet.zeros(2, 4, 3, 3))
+        >>> p.shape, p.tolist()[0][0][0][0]
+        ((2, 4, 3, 3), 0.25)
+    """
 
     def forward(self, input):
         if len(input.shape) not in (3, 4):

@@ -92,7 +92,38 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Over (N, C) or (N, C, L)."""
+    """Batch normalisation of each feature of (N, C) or each channel of (N, C, L), over the
+    batch (and the positions L): PyTorch's BatchNorm1d.
+
+        y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
+
+    with the batch's mean and biased variance in training, the running statistics in eval mode
+    (see the module docstring).
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's; None for a
+            cumulative average.
+        affine: learn a per-channel weight (ones) and bias (zeros).
+        track_running_stats: keep running_mean and running_var for eval mode; without them
+            eval mode normalises with the batch's own statistics.
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C) or (N, C, L) -> output of the same shape; weight, bias, running_mean,
+        running_var: (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> bn = nn.BatchNorm1d(2)
+        >>> y = bn(glassnet.tensor([[1.0, 10.0], [3.0, 30.0]]))   # training: batch statistics
+        >>> [[round(v, 3) for v in row] for row in y.tolist()]
+        [[-1.0, -1.0], [1.0, 1.0]]
+        >>> [round(v, 3) for v in bn.running_mean.tolist()]       # 10% of the way to (2, 20)
+        [0.2, 2.0]
+    """
     _spatial_dims = (0, 1)
 
 
@@ -115,7 +146,32 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Over (N, C, D, H, W)."""
+    """Batch normalisation of each channel of (N, C, D, H, W) over the batch and all positions:
+    PyTorch's BatchNorm3d. The formula and the arguments are BatchNorm1d's.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's; None for a
+            cumulative average.
+        affine: learn a per-channel weight (ones) and bias (zeros).
+        track_running_stats: keep running_mean and running_var for eval mode; without them
+            eval mode normalises with the batch's own statistics.
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, D, H, W) -> output of the same shape; weight, bias, running_mean,
+        running_var: (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> bn = nn.BatchNorm3d(4).eval()      # eval mode: running statistics (0 and 1 at first)
+        >>> x = glassnet.ones(2, 4, 3, 5, 5)
+        >>> y = bn(x)
+        >>> y.shape, round(y.max().item(), 4)   # 1 / sqrt(1 + eps)
+        ((2, 4, 3, 5, 5), 1.0)
+    """
     _spatial_dims = (3,)
 
 

@@ -82,7 +82,23 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (a plain Python list would hide them)."""
+    """A list of modules whose parameters are registered (a plain Python list would hide them
+    from parameters(), state_dict() and to()): PyTorch's ModuleList. It is not callable;
+    iterate over it in a forward().
+
+    Args:
+        modules: an iterable of modules to start with; they are named "0", "1", ...
+
+    Examples:
+        >>> from glassnet import nn
+        >>> layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+        >>> layers.append(nn.ReLU())
+        ModuleList(...)
+        >>> len(layers), len(list(layers.parameters()))   # 3 weights and 3 biases
+        (4, 6)
+        >>> sorted(layers.state_dict())[:2]
+        ['0.bias', '0.weight']
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
@@ -134,7 +150,20 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules (insertion-ordered) whose parameters are registered."""
+    """A dict of modules (insertion-ordered) whose parameters are registered under their keys:
+    PyTorch's ModuleDict. It is not callable; look modules up by name in a forward().
+
+    Args:
+        modules: a mapping from names to modules, or an iterable of (name, module) pairs.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> heads = nn.ModuleDict({"digit": nn.Linear(8, 10), "parity": nn.Linear(8, 2)})
+        >>> list(heads.keys()), heads["parity"].out_features
+        (['digit', 'parity'], 2)
+        >>> sorted(heads.state_dict())
+        ['digit.bias', 'digit.weight', 'parity.bias', 'parity.weight']
+    """
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
         super().__init__()

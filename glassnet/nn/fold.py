@@ -9,7 +9,21 @@ from .module import Module
 
 
 class Unfold(Module):
-    """(N, C, H, W) -> (N, C * kh * kw, L): every kernel window as a column."""
+    """(N, C, H, W) -> (N, C * kh * kw, L): every kernel window as a column (im2col), so that a
+    convolution becomes one matrix product; see glassnet.functional.unfold. PyTorch's Unfold.
+
+    Args:
+        kernel_size: an int or 2 ints.
+        dilation: spacing of the kernel's taps, an int or 2 ints.
+        padding: zeros added on both sides, an int or 2 ints.
+        stride: window step, an int or 2 ints.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Unfold(5)(glassnet.zeros(8, 3, 28, 28)).shape      # 24 * 24 windows
+        (8, 75, 576)
+    """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
@@ -24,7 +38,23 @@ class Unfold(Module):
 
 
 class Fold(Module):
-    """(N, C * kh * kw, L) -> (N, C, *output_size): columns summed back into an image."""
+    """(N, C * kh * kw, L) -> (N, C, *output_size): columns summed back into an image (col2im),
+    overlapping windows adding up; see glassnet.functional.fold. PyTorch's Fold.
+
+    Args:
+        output_size: (H, W) of the result (an int for a square).
+        kernel_size: an int or 2 ints.
+        dilation: spacing of the kernel's taps, an int or 2 ints.
+        padding: zeros added on both sides, an int or 2 ints.
+        stride: window step, an int or 2 ints.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> cols = nn.Unfold(2)(glassnet.ones(1, 1, 3, 3))
+        >>> nn.Fold((3, 3), 2)(cols).tolist()[0][0]       # windows covering each pixel
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()

@@ -13,7 +13,23 @@ from .module import Module, Parameter
 
 
 class Identity(Module):
-    """Returns its input; accepts and ignores any constructor arguments (as torch)."""
+    """Returns its input unchanged: PyTorch's Identity, a placeholder where a layer is optional
+    (a shortcut without a projection, a removed classifier head).
+
+    Args:
+        *args: accepted and ignored, as PyTorch does.
+        **kwargs: accepted and ignored, as PyTorch does.
+
+    Shape:
+        input (*) -> output (*), the same tensor.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.zeros(2, 3)
+        >>> nn.Identity(54, unused="ignored")(x) is x
+        True
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -107,7 +123,25 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dimension dim into unflattened_size: (N, 400) -> (N, 16, 5, 5)."""
+    """Split dimension dim into unflattened_size, the inverse of Flatten: (N, 400) ->
+    (N, 16, 5, 5). Row-major order, as PyTorch.
+
+    Args:
+        dim: the dimension to split (negative counts from the end).
+        unflattened_size: the sizes it becomes; their product must equal the size of dim (one
+            entry may be -1, inferred).
+
+    Shape:
+        input (*, S, *) -> output (*, *unflattened_size, *), with S = prod(unflattened_size).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Unflatten(1, (16, 5, 5))(glassnet.zeros(8, 400)).shape
+        (8, 16, 5, 5)
+        >>> nn.Unflatten(-1, (2, -1))(glassnet.zeros(3, 10)).shape
+        (3, 2, 5)
+    """
 
     def __init__(self, dim: int, unflattened_size):
         super().__init__()

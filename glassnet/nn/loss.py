@@ -55,7 +55,26 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """-input[n, target[n]] for log-probabilities input (N, C, ...), e.g. after LogSoftmax."""
+    """Negative log-likelihood of the target classes: loss_n = -weight[t_n] * input[n, t_n] for
+    log-probabilities input (after LogSoftmax; LogSoftmax + NLLLoss = CrossEntropyLoss):
+    PyTorch's NLLLoss. 'mean' divides by sum_n weight[t_n] (N without weights), not by N.
+
+    Args:
+        weight: one weight per class, shape (C,), or None for all 1.
+        ignore_index: targets equal to this contribute nothing (and are not counted by 'mean').
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+
+    Shape:
+        input (N, C) or (N, C, d1, ...); target class indices (N,) or (N, d1, ...) -> a scalar,
+        or the target's shape with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> log_p = glassnet.tensor([[-0.1, -2.5], [-1.2, -0.4]])
+        >>> round(nn.NLLLoss()(log_p, glassnet.tensor([0, 1])).item(), 4)   # (0.1 + 0.4) / 2
+        0.25
+    """
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(weight, reduction)
@@ -66,14 +85,50 @@ class NLLLoss(_WeightedLoss):
 
 
 class MSELoss(_Loss):
-    """(input - target)^2, averaged (or summed)."""
+    """Mean squared error: (input - target)^2 element by element, averaged over all elements
+    (or summed): PyTorch's MSELoss.
+
+    Args:
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.MSELoss()(glassnet.tensor([1.0, 2.0, 3.0]), glassnet.tensor([1.0, 0.0, 0.0])).item()
+        4.333...
+        >>> nn.MSELoss(reduction="sum")(glassnet.tensor([1.0, 2.0]), glassnet.tensor([0.0, 0.0])).item()
+        5.0
+    """
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """-[pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably from logits."""
+    """Binary cross-entropy on logits x (before a Sigmoid) with targets y in [0, 1]:
+    loss = -weight [pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably
+    from the logits (no overflow for large |x|, unlike Sigmoid followed by BCELoss):
+    PyTorch's BCEWithLogitsLoss.
+
+    Args:
+        weight: a rescaling weight broadcast against the loss, or None.
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+        pos_weight: a weight for the positive term, one per class (broadcast along the last
+            dimension); above 1 it favours recall.
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> loss = nn.BCEWithLogitsLoss()(glassnet.tensor([0.0, 100.0]), glassnet.tensor([1.0, 1.0]))
+        >>> round(loss.item(), 4)    # (log 2 + 0) / 2
+        0.3466
+    """
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
@@ -87,8 +142,25 @@ class BCEWithLogitsLoss(_Loss):
 
 class BCELoss(_WeightedLoss):
     """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1] (after a Sigmoid); each
-    log clamped at -100, as PyTorch. size_average / reduce: PyTorch's deprecated spellings of
-    reduction."""
+    log clamped at -100, as PyTorch: PyTorch's BCELoss. BCEWithLogitsLoss on the logits is the
+    numerically safer choice.
+
+    Args:
+        weight: a rescaling weight broadcast against the loss, or None.
+        size_average: PyTorch's deprecated spelling of reduction.
+        reduce: PyTorch's deprecated spelling of reduction.
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> loss = nn.BCELoss()(glassnet.tensor([0.5, 0.9]), glassnet.tensor([1.0, 1.0]))
+        >>> round(loss.item(), 4)          # (log 2 - log 0.9) / 2
+        0.3993
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(weight, legacy_reduction(size_average, reduce, reduction))
@@ -98,7 +170,23 @@ class BCELoss(_WeightedLoss):
 
 
 class L1Loss(_Loss):
-    """|input - target|, averaged (or summed)."""
+    """Mean absolute error: |input - target| element by element, averaged over all elements (or
+    summed): PyTorch's L1Loss.
+
+    Args:
+        size_average: PyTorch's deprecated spelling of reduction.
+        reduce: PyTorch's deprecated spelling of reduction.
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.L1Loss()(glassnet.tensor([1.0, -3.0]), glassnet.tensor([0.0, 0.0])).item()
+        2.0
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(legacy_reduction(size_average, reduce, reduction))
@@ -108,7 +196,25 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below beta, linear beyond: less sensitive to outliers than MSELoss."""
+    """Quadratic below beta, linear beyond: d^2 / (2 beta) for |d| < beta, else |d| - beta / 2
+    (d = input - target), then reduced: PyTorch's SmoothL1Loss. Less sensitive to outliers than
+    MSELoss.
+
+    Args:
+        size_average: PyTorch's deprecated spelling of reduction.
+        reduce: PyTorch's deprecated spelling of reduction.
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+        beta: where the quadratic part ends, >= 0 (0 is L1Loss).
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.SmoothL1Loss(reduction="none")(glassnet.tensor([0.5, 3.0]), glassnet.zeros(2)).tolist()
+        [0.125, 2.5]
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
         super().__init__(legacy_reduction(size_average, reduce, reduction))
@@ -121,7 +227,22 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic below delta, linear (slope delta) beyond."""
+    """Quadratic below delta, linear (slope delta) beyond: d^2 / 2 for |d| < delta, else
+    delta (|d| - delta / 2) (d = input - target), then reduced: PyTorch's HuberLoss.
+
+    Args:
+        reduction: 'mean', 'sum' or 'none' (one loss per element).
+        delta: where the quadratic part ends, > 0.
+
+    Shape:
+        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.HuberLoss(reduction="none", delta=2.0)(glassnet.tensor([0.5, 3.0]), glassnet.zeros(2)).tolist()
+        [0.125, 4.0]
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)

@@ -29,6 +29,19 @@ class Parameter(Tensor):
     The data are copied. Arrays and lists follow glassnet.tensor's dtype policy (floating data
     become float32); a Tensor keeps its dtype, so a float64 tensor makes a float64 parameter
     (double models for finite-difference checks).
+
+    Args:
+        data: a Tensor, array or list; None gives an empty float32 parameter.
+        requires_grad: whether autograd accumulates a gradient in .grad.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet import nn
+        >>> w = nn.Parameter(np.zeros((2, 3)))     # float64 array -> float32 parameter
+        >>> w.shape, w.dtype, w.requires_grad
+        ((2, 3), dtype('float32'), True)
+        >>> nn.Parameter(glassnet.zeros(2, dtype=glassnet.float64)).dtype
+        dtype('float64')
     """
 
     def __init__(self, data=None, requires_grad: bool = True):
@@ -70,8 +83,32 @@ def _as_array(value) -> np.ndarray:
 
 
 class Module:
-    """Base class of every layer and model. Subclasses set attributes in __init__ and define
-    forward(); calling the module runs forward (and any forward hooks)."""
+    """Base class of every layer and model: PyTorch's Module. Subclasses call
+    super().__init__(), set their layers and Parameters as attributes in __init__ (which
+    registers them by name) and define forward(); calling the module runs forward (and any
+    forward hooks). Registered parameters and buffers are what parameters(), state_dict(),
+    load_state_dict() and to() see; train() and eval() switch the training flag that Dropout
+    and BatchNorm read.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> import glassnet.functional as F
+        >>> class TwoLayer(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(4, 8)
+        ...         self.out = nn.Linear(8, 3)
+        ...     def forward(self, x):
+        ...         return self.out(F.relu(self.hidden(x)))
+        >>> model = TwoLayer()
+        >>> [name for name, _ in model.named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+        >>> model(glassnet.zeros(5, 4)).shape
+        (5, 3)
+        >>> model.eval().training
+        False
+    """
 
     training: bool
 

@@ -56,7 +56,27 @@ def _reset_affine(module: Module) -> None:
 
 class LayerNorm(Module):
     """Standardise each sample over its last len(normalized_shape) dimensions, then scale and
-    shift elementwise. Input (*, *normalized_shape) -> same shape."""
+    shift elementwise: y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance), the
+    same in training and eval mode. PyTorch's LayerNorm.
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the variance before the square root.
+        elementwise_affine: learn weight (ones) and bias (zeros) of shape normalized_shape.
+        bias: False learns the weight only.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+
+    Shape:
+        input (*, *normalized_shape) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.LayerNorm(3)(glassnet.tensor([[1.0, 2.0, 3.0]]))
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.225, 0.0, 1.225]
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
@@ -86,7 +106,26 @@ class LayerNorm(Module):
 
 class RMSNorm(Module):
     """Divide each sample by the root mean square over its last len(normalized_shape) dimensions,
-    then scale elementwise (weight of ones, no bias). eps=None: the dtype's machine epsilon."""
+    then scale elementwise (weight of ones, no bias): y = x / sqrt(mean(x^2) + eps) * weight.
+    PyTorch's RMSNorm.
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the mean square; None is the dtype's machine epsilon.
+        elementwise_affine: learn a weight of shape normalized_shape.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+
+    Shape:
+        input (*, *normalized_shape) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.RMSNorm(2)(glassnet.tensor([[3.0, 4.0]]))
+        >>> [round(v, 4) for v in y.tolist()[0]]
+        [0.8485, 1.1314]
+    """
 
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True,
                  device=None, dtype=None):
@@ -112,7 +151,30 @@ class RMSNorm(Module):
 class GroupNorm(Module):
     """Standardise each sample's channels in num_groups groups, then scale and shift per channel.
     Input (N, num_channels, *) -> same shape. GroupNorm(1, C) normalises all of a sample's
-    values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm."""
+    values (LayerNorm over (C, *) with per-channel affine); GroupNorm(C, C) is instance norm.
+    y = (x - mean_g) / sqrt(var_g + eps) * weight_c + bias_c, the statistics over each group's
+    channels and positions. PyTorch's GroupNorm.
+
+    Args:
+        num_groups: the number of groups; it must divide num_channels.
+        num_channels: C.
+        eps: added to the variance before the square root.
+        affine: learn a per-channel weight (ones) and bias (zeros).
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, *) -> same shape; weight, bias (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> norm = nn.GroupNorm(2, 4)
+        >>> y = norm(glassnet.tensor([[1.0, 3.0, 10.0, 30.0]]))      # groups (1, 3) and (10, 30)
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.0, 1.0, -1.0, 1.0]
+    """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device=None, dtype=None, *, bias: bool = True):
@@ -195,17 +257,85 @@ class _InstanceNorm(_BatchNorm):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Over (N, C, L) or (C, L)."""
+    """Instance normalisation of (N, C, L) or unbatched (C, L): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm1d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, L) or (C, L) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.InstanceNorm1d(2)(glassnet.tensor([[[1.0, 3.0], [10.0, 30.0]]]))
+        >>> [[round(v, 3) for v in row] for row in y.tolist()[0]]
+        [[-1.0, 1.0], [-1.0, 1.0]]
+    """
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Over (N, C, H, W) or (C, H, W)."""
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm2d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.InstanceNorm2d(3, affine=True)(glassnet.zeros(8, 3, 5, 5))
+        >>> y.shape, y.abs().max().item()          # a constant map becomes 0
+        ((8, 3, 5, 5), 0.0)
+    """
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Over (N, C, D, H, W) or (C, D, H, W)."""
+    """Instance normalisation of (N, C, D, H, W) or unbatched (C, D, H, W): every channel of every
+    sample is standardised over its own positions, y = (x - mean_nc) / sqrt(var_nc + eps)
+    (* weight_c + bias_c when affine). PyTorch's InstanceNorm3d.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each batch's (None means 0).
+        affine: learn a per-channel weight (ones) and bias (zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics and use them in eval mode; off by default.
+        device: None or "cpu" (glassnet layers compute on the CPU); anything else is an error.
+        dtype: the parameters' and buffers' dtype (float32 by default).
+        bias: keyword only; False learns the weight only.
+
+    Shape:
+        input (N, C, D, H, W) or (C, D, H, W) -> same shape.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.InstanceNorm3d(4)(glassnet.zeros(4, 2, 3, 3)).shape     # unbatched
+        (4, 2, 3, 3)
+    """
     _spatial = 3
 
 

@@ -84,8 +84,38 @@ class _P4ConvBase(Module):
 
 
 class P4LiftConv2d(_P4ConvBase):
-    """Lifting convolution: (N, in_channels, H, W) -> (N, out_channels, 4, H', W'),
-    y[n, o, r] = x[n] cross-correlated with the kernel of o rotated by r * 90 degrees, + bias[o]."""
+    """Lifting convolution from an image to p4 maps (seed 004):
+    y[n, o, r] = x[n] cross-correlated with the kernel of o rotated by r * 90 degrees, + bias[o].
+    Rotating the input by 90 degrees rotates each output plane and cycles the planes.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: filters; each gives 4 output planes, one per rotation.
+        kernel_size: an int or 2 equal ints (square kernels only: a rotated kernel must fit
+            the same grid).
+        stride: an int or 2 ints.
+        padding: an int, 2 ints or 'valid' / 'same' (use the same padding on all sides for
+            exact equivariance).
+        dilation: an int or 2 ints.
+        bias: learn one bias per filter, shared by the four rotations.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+
+    Shape:
+        input (N, in_channels, H, W) -> output (N, out_channels, 4, H_out, W_out), H_out and
+        W_out as for Conv2d; weight (out_channels, in_channels, k, k), bias (out_channels,).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet import nn
+        >>> lift, pool = nn.P4LiftConv2d(1, 2, 3, padding=1), nn.P4Pool()
+        >>> lift(glassnet.zeros(8, 1, 6, 6)).shape
+        (8, 2, 4, 6, 6)
+        >>> x = np.random.default_rng(0).normal(size=(1, 1, 6, 6)).astype(np.float32)
+        >>> y = pool(lift(glassnet.tensor(x))).detach().numpy()
+        >>> y_rot = pool(lift(glassnet.tensor(np.rot90(x, 1, (2, 3)).copy()))).detach().numpy()
+        >>> bool(np.allclose(y_rot, np.rot90(y, 1, (2, 3)), atol=1e-5))   # equivariant
+        True
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  bias: bool = True, padding_mode: str = "zeros"):
@@ -94,8 +124,36 @@ class P4LiftConv2d(_P4ConvBase):
 
 
 class P4Conv2d(_P4ConvBase):
-    """Group convolution: (N, in_channels, 4, H, W) -> (N, out_channels, 4, H', W'); the filter
-    for output rotation r is the learned one rotated by r with its rotation axis cycled by r."""
+    """Group convolution from p4 maps to p4 maps (seed 004): the filter for output rotation r is
+    the learned one rotated by r * 90 degrees in space with its rotation axis cycled by r, so
+    y[n, o, r] = sum over c and s of x[n, c, s] cross-correlated with
+    rot_r(weight[o, c, (s - r) mod 4]), + bias[o]. Stacks after P4LiftConv2d.
+
+    Args:
+        in_channels: channels of the input (each with 4 rotation planes).
+        out_channels: filters; each gives 4 output planes, one per rotation.
+        kernel_size: an int or 2 equal ints (square kernels only: a rotated kernel must fit
+            the same grid).
+        stride: an int or 2 ints.
+        padding: an int, 2 ints or 'valid' / 'same' (use the same padding on all sides for
+            exact equivariance).
+        dilation: an int or 2 ints.
+        bias: learn one bias per filter, shared by the four rotations.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+
+    Shape:
+        input (N, in_channels, 4, H, W) -> output (N, out_channels, 4, H_out, W_out), H_out and
+        W_out as for Conv2d; weight (out_channels, in_channels, 4, k, k), bias (out_channels,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> conv = nn.P4Conv2d(2, 3, 3, padding=1)
+        >>> conv.weight.shape
+        (3, 2, 4, 3, 3)
+        >>> conv(glassnet.zeros(8, 2, 4, 6, 6)).shape
+        (8, 3, 4, 6, 6)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  bias: bool = True, padding_mode: str = "zeros"):
@@ -104,7 +162,22 @@ class P4Conv2d(_P4ConvBase):
 
 
 class P4Pool(Module):
-    """Pool over the four rotations: (N, C, 4, H, W) -> (N, C, H, W); mode 'max' or 'avg'."""
+    """Pool over the four rotations: out[n, c] = max_r x[n, c, r] (or the mean). The result
+    rotates with the input (rotation-equivariant maps, ready for ordinary layers).
+
+    Args:
+        mode: 'max' or 'avg'.
+
+    Shape:
+        input (N, C, 4, H, W) -> output (N, C, H, W).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor(np.arange(8, dtype=np.float32).reshape(1, 1, 4, 1, 2))
+        >>> nn.P4Pool()(x).tolist(), nn.P4Pool("avg")(x).tolist()
+        ([[[[6.0, 7.0]]]], [[[[3.0, 4.0]]]])
+    """
 
     def __init__(self, mode: str = "max"):
         super().__init__()

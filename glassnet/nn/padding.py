@@ -68,56 +68,148 @@ class _ConstantPadNd(_PadNd):
 
 
 class ReflectionPad1d(_PadNd):
-    """Mirror the last dimension at its edges (edge not repeated): (N, C, W) or (C, W)."""
+    """Mirror the last dimension at its edges (edge not repeated): (N, C, W) or (C, W). Each
+    padding must be smaller than the padded dimension.
+
+    Args:
+        padding: an int for both sides, or (left, right).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> nn.ReflectionPad1d(2)(x).tolist()
+        [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]]
+    """
     _dims, _mode = 1, "reflect"
 
 
 class ReflectionPad2d(_PadNd):
-    """Mirror the last two dimensions: (N, C, H, W) or (C, H, W)."""
+    """Mirror the last two dimensions (edge not repeated): (N, C, H, W) or (C, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.ReflectionPad2d(1)(glassnet.ones(1, 3, 4, 4)).shape
+        (1, 3, 6, 6)
+    """
     _dims, _mode = 2, "reflect"
 
 
 class ReflectionPad3d(_PadNd):
-    """Mirror the last three dimensions: (N, C, D, H, W) or (C, D, H, W)."""
+    """Mirror the last three dimensions (edge not repeated): (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom, front, back).
+    """
     _dims, _mode = 3, "reflect"
 
 
 class ReplicationPad1d(_PadNd):
-    """Repeat the edge values of the last dimension."""
+    """Repeat the edge values of the last dimension: (N, C, W) or (C, W).
+
+    Args:
+        padding: an int for both sides, or (left, right).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> nn.ReplicationPad1d(2)(x).tolist()
+        [[[1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0]]]
+    """
     _dims, _mode = 1, "replicate"
 
 
 class ReplicationPad2d(_PadNd):
+    """Repeat the edge values of the last two dimensions: (N, C, H, W) or (C, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom).
+    """
     _dims, _mode = 2, "replicate"
 
 
 class ReplicationPad3d(_PadNd):
+    """Repeat the edge values of the last three dimensions: (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom, front, back).
+    """
     _dims, _mode = 3, "replicate"
 
 
 class CircularPad1d(_PadNd):
-    """Wrap the last dimension around (periodic boundary)."""
+    """Wrap the last dimension around (periodic boundary): (N, C, W) or (C, W).
+
+    Args:
+        padding: an int for both sides, or (left, right).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> nn.CircularPad1d(2)(x).tolist()
+        [[[2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0]]]
+    """
     _dims, _mode = 1, "circular"
 
 
 class CircularPad2d(_PadNd):
+    """Wrap the last two dimensions around (periodic boundary): (N, C, H, W) or (C, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom).
+    """
     _dims, _mode = 2, "circular"
 
 
 class CircularPad3d(_PadNd):
+    """Wrap the last three dimensions around: (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom, front, back).
+    """
     _dims, _mode = 3, "circular"
 
 
 class ConstantPad1d(_ConstantPadNd):
-    """Fill with value around the last dimension."""
+    """Fill with value around the last dimension: (N, C, W) or (C, W).
+
+    Args:
+        padding: an int for both sides, or (left, right).
+        value: the fill value.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> nn.ConstantPad1d((1, 0), 9.0)(x).tolist()
+        [[[9.0, 1.0, 2.0, 3.0]]]
+    """
     _dims = 1
 
 
 class ConstantPad2d(_ConstantPadNd):
+    """Fill with value around the last two dimensions: (N, C, H, W) or (C, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom).
+        value: the fill value.
+    """
     _dims = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
+    """Fill with value around the last three dimensions: (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom, front, back).
+        value: the fill value.
+    """
     _dims = 3
 
 
@@ -132,15 +224,40 @@ class _ZeroPad:
 
 
 class ZeroPad1d(_ZeroPad, ConstantPad1d):
-    """Zeros around the last dimension (a ConstantPad1d, as in PyTorch)."""
+    """Zeros around the last dimension (a ConstantPad1d, as in PyTorch): (N, C, W) or (C, W).
+
+    Args:
+        padding: an int for both sides, or (left, right).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0]]])
+        >>> nn.ZeroPad1d(2)(x).tolist()
+        [[[0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 0.0]]]
+    """
 
 
 class ZeroPad2d(_ZeroPad, ConstantPad2d):
-    """Zeros around the last two dimensions."""
+    """Zeros around the last two dimensions: (N, C, H, W) or (C, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.ZeroPad2d((1, 1, 2, 0))(glassnet.ones(1, 1, 2, 2)).shape   # 2 rows on top only
+        (1, 1, 4, 4)
+    """
 
 
 class ZeroPad3d(_ZeroPad, ConstantPad3d):
-    """Zeros around the last three dimensions."""
+    """Zeros around the last three dimensions: (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        padding: an int for every side, or (left, right, top, bottom, front, back).
+    """
 
 
 __all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",

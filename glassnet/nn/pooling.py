@@ -271,12 +271,46 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
-    """Mean over variable-size windows giving a fixed output length (seed 001)."""
+    """Mean over windows whose size is chosen to give a fixed output length (seed 001):
+    PyTorch's AdaptiveAvgPool1d. Window i of an input of length n with output size m spans
+    [floor(i n / m), ceil((i + 1) n / m)), so windows may differ in size and overlap.
+
+    Args:
+        output_size: an int (None keeps the input length).
+
+    Shape:
+        input (N, C, L) or (C, L) -> output (N, C, output_size) or (C, output_size).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]])
+        >>> nn.AdaptiveAvgPool1d(2)(x).tolist()     # windows [1, 2, 3] and [3, 4, 5]
+        [[[2.0, 4.0]]]
+    """
     num_spatial_dims = 1
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
-    """Mean over variable-size windows giving a fixed (H, W); output_size=1 is global average pooling."""
+    """Mean over windows whose size is chosen to give a fixed (H_out, W_out): PyTorch's
+    AdaptiveAvgPool2d. Along each dimension, window i of an input of size n with output size m
+    spans [floor(i n / m), ceil((i + 1) n / m)). output_size=1 is global average pooling, the
+    step before a classifier that accepts any image size.
+
+    Args:
+        output_size: an int or 2 ints (None keeps that input size).
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output (N, C, H_out, W_out) or (C, H_out, W_out).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.AdaptiveAvgPool2d(1)(glassnet.ones(8, 64, 7, 7)).shape
+        (8, 64, 1, 1)
+        >>> nn.AdaptiveAvgPool2d((2, None))(glassnet.zeros(1, 3, 5, 6)).shape
+        (1, 3, 2, 6)
+    """
     num_spatial_dims = 2
 
 

@@ -102,8 +102,31 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 1e-2): the weights shrink by lr * weight_decay
-    each step instead of the decay entering the moments."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): PyTorch's AdamW. Each step
+    first shrinks every weight, w <- w (1 - lr * weight_decay), then takes Adam's step with the
+    plain gradient, so the decay does not pass through the moments (with Adam's
+    weight_decay it is divided by the root mean square like any gradient).
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        betas: decay rates (beta1, beta2) of the first and second moments.
+        eps: added to the denominator, against division by zero.
+        weight_decay: the decoupled decay factor (default 1e-2, as PyTorch).
+        amsgrad: divide by the largest second moment seen so far.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.AdamW(layer.parameters(), lr=0.1, weight_decay=0.5)
+        >>> (layer(glassnet.zeros(1, 1)) ** 2).sum().backward()   # a zero gradient
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                         # only the decay: 1 - 0.1 * 0.5
+        0.95
+    """
 
     _decoupled = True
 

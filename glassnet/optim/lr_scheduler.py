@@ -116,7 +116,27 @@ def _number(value) -> bool:
 
 
 class StepLR(LRScheduler):
-    """Multiply the rate by gamma every step_size epochs."""
+    """Multiply the rate by gamma every step_size epochs: lr_e = lr_0 * gamma ** floor(e / step_size),
+    PyTorch's StepLR. Call step() once per epoch, after optimizer.step().
+
+    Args:
+        optimizer: the optimizer whose groups' "lr" it sets.
+        step_size: epochs between two decays, a positive int.
+        gamma: the factor applied at each decay.
+        last_epoch: the index of the last finished epoch when resuming; -1 starts afresh.
+
+    Examples:
+        >>> from glassnet import nn, optim
+        >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> schedule = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.1)
+        >>> rates = []
+        >>> for epoch in range(7):
+        ...     rates.append(round(opt.param_groups[0]["lr"], 6))
+        ...     opt.step()
+        ...     schedule.step()
+        >>> rates
+        [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.01]
+    """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         if not isinstance(step_size, int) or step_size < 1:
@@ -136,7 +156,29 @@ class StepLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """Anneal from the initial rate to eta_min along half a cosine over T_max epochs (SGDR
-    without restarts); past T_max the cosine continues and the rate rises again, as in torch."""
+    without restarts): lr_e = eta_min + (lr_0 - eta_min) * (1 + cos(pi * e / T_max)) / 2,
+    PyTorch's CosineAnnealingLR (computed recursively, as PyTorch does). Past T_max the cosine
+    continues and the rate rises again, as in torch. Call step() once per epoch, after
+    optimizer.step().
+
+    Args:
+        optimizer: the optimizer whose groups' "lr" it sets.
+        T_max: epochs from the initial rate to eta_min, a positive int.
+        eta_min: the lowest rate.
+        last_epoch: the index of the last finished epoch when resuming; -1 starts afresh.
+
+    Examples:
+        >>> from glassnet import nn, optim
+        >>> opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        >>> rates = []
+        >>> for epoch in range(5):
+        ...     rates.append(round(opt.param_groups[0]["lr"], 4))
+        ...     opt.step()
+        ...     schedule.step()
+        >>> rates                       # (1 + cos(pi e / 4)) / 2
+        [1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         if not isinstance(T_max, int) or T_max < 1:

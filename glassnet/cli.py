@@ -268,7 +268,7 @@ def _train(args, out: Path, ranks=None) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     for run_file in _RUN_FILES:  # temporary files of a write the last process did not finish
-        for leftover in out.glob(f".{run_file}.*.tmp"):
+        for leftover in out.glob(f".{run_file}.*.tmp") if main_rank else ():  # rank 0 alone writes
             leftover.unlink()
     seed = settings["seed"]
     train_loader = DataLoader(train_part, batch_size=settings["batch_size"], shuffle=True, seed=seed)
@@ -318,7 +318,8 @@ def _train(args, out: Path, ranks=None) -> int:
         raise CLIError(str(error)) from None
     if not main_rank:
         return 0  # rank 0 evaluates the test split and writes the run's files
-    model = getattr(model, "module", model)  # out of DistributedDataParallel: plain state_dict keys
+    from .train.parallel import unwrap
+    model = unwrap(model)  # out of DistributedDataParallel: plain state_dict keys
     try:
         final = evaluate(model, test_loader, num_classes=len(classes))  # the test split's only pass
         save(model.state_dict(), out / "model.safetensors", metadata=metadata)

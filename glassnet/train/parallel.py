@@ -76,8 +76,8 @@ def global_sums(values) -> np.ndarray:
 
 
 def unwrap(model):
-    """The model inside DistributedDataParallel (or DataParallel): the one whose state_dict a
-    checkpoint holds, so that it loads at any number of ranks."""
+    """The model inside DistributedDataParallel (else model itself): the one whose state_dict a
+    checkpoint and the run's weights file hold, so that they load at any number of ranks."""
     from ..distributed.ddp import DistributedDataParallel
     return model.module if isinstance(model, DistributedDataParallel) else model
 

@@ -170,14 +170,21 @@ def _named_model(args, note: bool = True):
 
 
 def read_image(path: str) -> np.ndarray:
-    """A PNG or JPEG as an array (H, W) or (H, W, 3|4), float in [0, 1] or uint8."""
+    """An image as an array (H, W) or (H, W, 3|4), uint8 (a 16-bit grey PNG as float in [0, 1]);
+    read like every image from outside, its size checked before decoding (data/images.py)."""
     if not os.path.exists(path):
         raise UsageError(f"no such image file: {path}")
-    from matplotlib import image as mpimg
+    from ..data.images import open_image
+    from ..untrusted import InvalidFileError
     try:
-        return mpimg.imread(path)
-    except Exception as error:  # matplotlib (Pillow) raises several types for unreadable files
-        raise UsageError(f"cannot read {path} as a PNG or JPEG image: {error}") from None
+        image = open_image(path)
+    except InvalidFileError as error:
+        raise UsageError(f"cannot read {path}: {error.reason}") from None
+    if image.mode in ("I;16", "I"):  # a 16-bit grey PNG: scaled to [0, 1]
+        return (np.asarray(image, dtype=np.float64) / 65535.0).astype(np.float32)
+    if image.mode not in ("L", "RGB", "RGBA"):  # palette, 1-bit, LA, CMYK ...
+        image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info else "RGB")
+    return np.asarray(image)
 
 
 def _rgb(image) -> np.ndarray:

@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor, ones, zeros
-from ._checks import check_dtype, shape_text
+from ..functional._checks import shape_text
+from ._checks import check_dtype
 from .module import Module, Parameter
 
 

@@ -21,7 +21,8 @@ import numpy as np
 from ..functional.convmap import check_table, conv_map
 from ..kernels.sizes import positive_tuple
 from ..tensor import Tensor, zeros
-from ._checks import batch_input, call_functional, check_padding_mode, positive_int
+from ..functional._checks import check_padding_mode
+from ._checks import batch_input, call_functional, positive_int
 from .module import Module, Parameter
 from .. import random as _random
 

@@ -21,7 +21,8 @@ from ..kernels.local import local_output_shape
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
+from ..functional._checks import check_padding_mode
+from ._checks import batch_input, call_functional, check_groups, positive_int
 from .module import Module, Parameter
 
 __all__ = ["LocallyConnectedNd", "LocallyConnected1d", "LocallyConnected2d", "LocallyConnected3d"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernels
+from ._checks import check_conv_args, check_padding_mode
 
 K = kernels("conv")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -73,5 +74,9 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
     table (out_maps, in_maps) of 0/1 -> (N, out_maps, *out). An all-ones table is conv.
     """
     table = check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
+    check_padding_mode(padding_mode, "conv_map")
+    # the kernels run the table as a dense (out_maps, in_maps, *k) bank: check the call as that conv
+    check_conv_args(input.shape, input.dtype, table.shape + tuple(weight.shape[1:]), weight.dtype, bias, stride,
+                    dilation, 1, "conv_map")
     return ConvMap.apply(input, weight, bias, table=table, stride=stride, padding=padding,
                          dilation=dilation, padding_mode=padding_mode)

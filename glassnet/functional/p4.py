@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..dispatch import kernels
+from ._checks import check_padding_mode
 
 K = kernels("p4")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -44,6 +45,7 @@ def p4_lift_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, pa
         >>> F.p4_lift_conv2d(glassnet.zeros(2, 1, 6, 6), glassnet.zeros(3, 1, 3, 3), padding=1).shape
         (2, 3, 4, 6, 6)
     """
+    check_padding_mode(padding_mode, "p4_lift_conv2d")
     return P4LiftConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                             padding_mode=padding_mode)
 
@@ -73,6 +75,7 @@ def p4_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding
         >>> F.p4_conv2d(glassnet.zeros(2, 3, 4, 6, 6), glassnet.zeros(5, 3, 4, 3, 3)).shape
         (2, 5, 4, 4, 4)
     """
+    check_padding_mode(padding_mode, "p4_conv2d")
     return P4Conv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                         padding_mode=padding_mode)
 

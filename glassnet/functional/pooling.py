@@ -18,8 +18,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernels
-from ..kernels.sizes import ntuple, spatial_names
+from ..kernels.sizes import ntuple
 from ..tensor import Tensor
+from ._checks import shape_text
 
 K = kernels("pooling")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -31,18 +32,13 @@ __all__ = [
     "global_avg_pool",
 ]
 
-def _shape_text(nd: int, batched: bool = True) -> str:
-    spatial = spatial_names(nd)
-    return "(" + ", ".join((("N",) if batched else ()) + ("C",) + spatial) + ")"
-
-
 def _check_input(input, nd: int, name: str, allow_unbatched: bool) -> bool:
     """Check type, rank and dtype; return True when the input is unbatched (C, *spatial)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name} expected a Tensor, got {type(input).__name__}")
     ranks = (nd + 2, nd + 1) if allow_unbatched else (nd + 2,)
     if input.ndim not in ranks:
-        expected = _shape_text(nd) + (f" or {_shape_text(nd, batched=False)}" if allow_unbatched else "")
+        expected = shape_text(nd) + (f" or {shape_text(nd, batched=False)}" if allow_unbatched else "")
         raise ValueError(f"{name} expected input of shape {expected}, got {tuple(input.shape)}")
     if input.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} expected a float32 or float64 input, got dtype {input.dtype}; "
@@ -54,7 +50,7 @@ def _check_not_empty(input: Tensor, nd: int, name: str, unbatched: bool) -> None
     """Windowed pooling needs channels and spatial sizes > 0; only the batch may be empty (PyTorch
     refuses the rest too)."""
     if 0 in input.shape[0 if unbatched else 1:]:
-        raise ValueError(f"{name} expected input of shape {_shape_text(nd)} or {_shape_text(nd, batched=False)} "
+        raise ValueError(f"{name} expected input of shape {shape_text(nd)} or {shape_text(nd, batched=False)} "
                          f"with sizes > 0 (only N may be 0), got {tuple(input.shape)}")
 
 

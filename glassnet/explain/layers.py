@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.sizes import (PADDING_MODES, conv_output_size, pool_output_size, positive_tuple,
-                             resolve_padding)
+from ..functional._checks import check_padding_mode
+from ..kernels.sizes import conv_output_size, pool_output_size, positive_tuple, resolve_padding
 
 KINDS = ("conv", "max_pool", "avg_pool", "linear", "flatten", "pointwise")
 
@@ -140,8 +140,7 @@ def conv(in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, 
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                          f"divisible by groups ({groups})")
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    check_padding_mode(padding_mode)
     return Layer("conv", positive_tuple(kernel_size, ndim, "kernel_size"), positive_tuple(stride, ndim, "stride"),
                  padding, positive_tuple(dilation, ndim, "dilation"), in_channels, out_channels, groups, bias,
                  padding_mode, name=name)

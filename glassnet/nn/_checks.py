@@ -71,8 +71,11 @@ def batch_input(label: str, input, n: int, channels: int, weight):
 
 def call_functional(label: str, fn, *args, **kwargs):
     """Run a functional op; its errors (kernel larger than the padded input, ...) are re-raised
-    with the module's label in front, so the user sees which layer refused."""
+    with the module's label in front, so the user sees which layer refused (unless the op was
+    given the label to name itself by, as pooling's max_pool_nd is)."""
     try:
         return fn(*args, **kwargs)
     except (ValueError, TypeError) as error:
+        if str(error).startswith(label):
+            raise
         raise type(error)(f"{label}: {error}") from error

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .autograd import Function, backward, is_grad_enabled
+from .autograd import Function, TensorBase, backward, is_grad_enabled
 from .devices import CPU, check_device, to_arguments
 from .dtypes import as_dtype, float32, float64, int64, type_name
 from .tensordata import as_tensor_data
@@ -45,7 +45,7 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor:
+class Tensor(TensorBase):
     __array_priority__ = 100  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -757,6 +757,9 @@ class Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         shape = tuple(self.shape[i - len(shape) + self.ndim] if n == -1 else n for i, n in enumerate(shape))
         return ops.Expand.apply(self, shape)
+
+
+TensorBase.result_class = Tensor  # what Function.apply wraps its outputs in (autograd.py)
 
 
 def _scaled(other, alpha):

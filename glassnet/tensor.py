@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
+from . import activations, ops
 from .autograd import Function, TensorBase, backward, is_grad_enabled
 from .devices import CPU, check_device, to_arguments
 from .dtypes import as_dtype, float32, float64, int64, type_name
@@ -578,25 +578,12 @@ class Tensor(TensorBase):
             return (self * self).sum(dim, keepdim).sqrt()
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def relu(self):
-        from .functional import relu
-        return relu(self)
-
-    def sigmoid(self):
-        from .functional import sigmoid
-        return sigmoid(self)
-
-    def tanh(self):
-        from .functional import tanh
-        return tanh(self)
-
-    def softmax(self, dim: int, dtype=None):
-        from .functional import softmax
-        return softmax(self, dim, dtype=dtype)
-
-    def log_softmax(self, dim: int, dtype=None):
-        from .functional import log_softmax
-        return log_softmax(self, dim, dtype=dtype)
+    # one implementation with F.relu and friends, one layer down (activations.py)
+    def relu(self): return activations.relu(self)
+    def sigmoid(self): return activations.sigmoid(self)
+    def tanh(self): return activations.tanh(self)
+    def softmax(self, dim: int, dtype=None): return activations.softmax(self, dim, dtype)
+    def log_softmax(self, dim: int, dtype=None): return activations.log_softmax(self, dim, dtype)
 
     # ---- reductions ----
     # dim=/keepdim= as in PyTorch; NumPy's axis=/keepdims= are accepted too, as PyTorch does

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import weakref
+
 from . import activations, ops
 from .autograd import Function, TensorBase, backward, is_grad_enabled
 from .devices import CPU, check_device, to_arguments
@@ -211,7 +213,6 @@ class Tensor(TensorBase):
 
     def retain_grad(self) -> None:
         """Keep .grad on a non-leaf tensor after backward (for inspecting intermediate maps)."""
-        import weakref
         if self.grad_fn is not None:
             self.grad_fn.retained[self._output_index] = weakref.ref(self)
 
@@ -484,12 +485,16 @@ class Tensor(TensorBase):
     def matmul(self, other): return self @ other
 
     def mm(self, mat2):
-        from .tensor_functions import mm  # that module imports this one
-        return mm(self, mat2)
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise ValueError(f"mm expected 2-D tensors, got shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return self @ mat2
 
     def bmm(self, mat2):
-        from .tensor_functions import bmm
-        return bmm(self, mat2)
+        """Batched matrix product (b, n, k) @ (b, k, m) -> (b, n, m); only 3-D tensors, as in torch."""
+        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise ValueError(f"bmm expected tensors of shapes (b, n, k) and (b, k, m), got {tuple(self.shape)} "
+                             f"and {tuple(mat2.shape)}")
+        return self @ mat2
 
     def neg(self): return -self
     negative = neg

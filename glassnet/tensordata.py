@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd import TensorBase
+
 
 def _array(value):
-    return np.asarray(value.data if hasattr(value, "grad_fn") else value)
+    return np.asarray(value.data if isinstance(value, TensorBase) else value)
 
 
 class TensorData(np.ndarray):

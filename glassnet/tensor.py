@@ -15,9 +15,9 @@ dtype policy (the same everywhere in glassnet):
 
 from __future__ import annotations
 
-import numpy as np
-
 import weakref
+
+import numpy as np
 
 from . import activations, ops
 from .autograd import Function, TensorBase, backward, is_grad_enabled

@@ -91,8 +91,7 @@ class TensorData(np.ndarray):
 
     def detach(self):
         """A Tensor sharing this memory (torch's .data.detach())."""
-        from .tensor import Tensor
-        return Tensor._wrap(self)
+        return TensorBase.result_class._wrap(self)  # glassnet.Tensor, which imports this module
 
     def clone(self):
         return self.copy()

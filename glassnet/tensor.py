@@ -23,6 +23,7 @@ from . import activations, ops
 from .autograd import Function, TensorBase, backward, is_grad_enabled
 from .devices import CPU, check_device, to_arguments
 from .dtypes import as_dtype, float32, float64, int64, type_name
+from .generator import default_generator
 from .tensordata import as_tensor_data
 
 
@@ -268,11 +269,9 @@ class Tensor(TensorBase):
         return self._write("copy_", np.broadcast_to(src.data if isinstance(src, Tensor) else src, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from .random import default_generator
         return self._write("normal_", (generator or default_generator()).normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from .random import default_generator
         return self._write("uniform_", (generator or default_generator()).uniform(a, b, self.shape))
 
     def clamp_(self, min=None, max=None) -> Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import TensorBase
+from .generator import default_generator
 
 
 def _array(value):
@@ -48,13 +49,11 @@ class TensorData(np.ndarray):
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None):
-        from .random import default_generator
         rng = generator or default_generator()
         self[...] = rng.normal(mean, std, self.shape)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None):
-        from .random import default_generator
         rng = generator or default_generator()
         self[...] = rng.uniform(a, b, self.shape)
         return self

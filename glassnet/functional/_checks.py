@@ -68,6 +68,7 @@ def check_conv_args(x_shape, x_dtype, w_shape, w_dtype, bias=None, stride=1, dil
                          f"{w_shape}" + (f" and groups={groups}" if groups != 1 else "") + f", got {x_shape}")
     if bias is not None:
         if tuple(np.shape(bias)) != (c_out,):
-            raise ValueError(f"{name} expected bias of shape ({c_out},) for weight {w_shape}, got {tuple(np.shape(bias))}")
+            raise ValueError(f"{name} expected bias of shape ({c_out},) for weight {w_shape}, "
+                             f"got {tuple(np.shape(bias))}")
         if np.dtype(bias.dtype) != np.dtype(w_dtype):
             raise TypeError(f"{name} got bias of dtype {np.dtype(bias.dtype)} for weight of dtype {np.dtype(w_dtype)}")

@@ -16,7 +16,8 @@ def _z(*shape):
 CALLS = {
     "conv2d": lambda mode: F.conv2d(_z(1, 2, 6, 6), _z(3, 2, 3, 3), padding=1, padding_mode=mode),
     "conv": lambda mode: F.conv(_z(1, 2, 6), _z(3, 2, 3), padding=1, padding_mode=mode),
-    "conv_map": lambda mode: F.conv_map(_z(1, 2, 6, 6), _z(2, 3, 3), table=np.eye(2, dtype=bool), padding=1, padding_mode=mode),
+    "conv_map": lambda mode: F.conv_map(_z(1, 2, 6, 6), _z(2, 3, 3), table=np.eye(2, dtype=bool), padding=1,
+                                        padding_mode=mode),
     "p4_lift_conv2d": lambda mode: F.p4_lift_conv2d(_z(1, 2, 6, 6), _z(3, 2, 3, 3), padding=1, padding_mode=mode),
     "p4_conv2d": lambda mode: F.p4_conv2d(_z(1, 2, 4, 6, 6), _z(3, 2, 4, 3, 3), padding=1, padding_mode=mode),
     "tiled_conv": lambda mode: F.tiled_conv(_z(1, 2, 6, 6), _z(2, 2, 3, 2, 3, 3), padding=1, padding_mode=mode),

@@ -78,5 +78,11 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
     # the kernels run the table as a dense (out_maps, in_maps, *k) bank: check the call as that conv
     check_conv_args(input.shape, input.dtype, table.shape + tuple(weight.shape[1:]), weight.dtype, bias, stride,
                     dilation, 1, "conv_map")
+    return apply_conv_map(input, weight, bias, table, stride, padding, dilation, padding_mode)
+
+
+def apply_conv_map(input, weight, bias, table, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+    """ConvMap on arguments that are already checked, table a bool array: nn.ConvMapNd checks its
+    table and arguments when it is built and its input at each call, then comes here."""
     return ConvMap.apply(input, weight, bias, table=table, stride=stride, padding=padding,
                          dilation=dilation, padding_mode=padding_mode)

@@ -15,11 +15,11 @@ Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-
 
 from __future__ import annotations
 
+from ..functional._checks import check_padding_mode
 from ..functional.conv import apply_conv, apply_conv_transpose
 from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding, transposed_full_size
 from ..tensor import zeros
 from . import init
-from ..functional._checks import check_padding_mode
 from ._checks import batch_input, call_functional, check_groups, positive_int
 from .module import Module, Parameter
 

@@ -1,6 +1,8 @@
 """glassnet/functional/_checks.py: each convolution-family entry refuses a wrong argument itself,
 naming the function, what it expected and what came (the kernels below check nothing)."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,39 @@ def test_conv_map_refuses_mismatched_dtypes_before_the_kernels():
     (3, 16, False, "(16, D, H, W)"), (4, "C", True, "(N, C, d1, d2, d3, d4)")])
 def test_shape_text(nd, channels, batched, expected):
     assert shape_text(nd, channels, batched) == expected
+
+
+def _counting(monkeypatch, module, name, calls=None):
+    """Replace module.name by a wrapper that appends name to `calls` at each call."""
+    calls = [] if calls is None else calls
+    original = getattr(module, name, None)
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, counted, raising=False)  # nn.pooling no longer has check_spatial_input
+    return calls
+
+
+def test_conv_arguments_are_checked_once_per_functional_call_and_not_again_by_a_layer(monkeypatch):
+    from glassnet import nn
+
+    # the module (glassnet.functional.conv is the function conv, which the package re-exports)
+    calls = _counting(monkeypatch, importlib.import_module("glassnet.functional.conv"), "check_conv_args")
+    x, w = _z(1, 2, 6, 6), _z(3, 2, 3, 3)
+    F.conv2d(x, w, padding=1)
+    assert calls == ["check_conv_args"]  # the functional entry, and nothing below it
+    layer = nn.Conv2d(2, 3, 3, padding=1)
+    calls.clear()
+    assert layer(x).shape == (1, 3, 6, 6)
+    assert calls == []  # the layer checked its arguments when built and checks its input itself
+
+
+def test_a_pooling_layer_checks_its_input_once(monkeypatch):
+    from glassnet import nn
+
+    calls = _counting(monkeypatch, importlib.import_module("glassnet.functional.pooling"), "_check_input")
+    _counting(monkeypatch, importlib.import_module("glassnet.nn.pooling"), "check_spatial_input", calls)
+    assert nn.MaxPool2d(2)(_z(1, 2, 6, 6)).shape == (1, 2, 3, 3)
+    assert nn.AvgPool2d(2)(_z(1, 2, 6, 6)).shape == (1, 2, 3, 3)
+    assert calls == ["_check_input"] * 2

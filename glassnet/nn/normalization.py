@@ -205,8 +205,35 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    """AlexNet's normalisation across `size` neighbouring channels:
-    y_c = x_c / (k + alpha / size * sum of x^2 over the window)^beta. Input (N, C, *)."""
+    """AlexNet's normalisation across `size` neighbouring channels (Krizhevsky et al. 2012):
+    each value is divided by a power of the energy of the channels around it, at the same
+    position. PyTorch's LocalResponseNorm:
+
+    y[n, c] = x[n, c] / (k + alpha / size * sum over c' in window(c) of x[n, c']^2)^beta
+
+    window(c) = c - floor(size / 2), ..., c + floor((size - 1) / 2), cut at the first and last
+    channel (the missing channels count as zeros, and the sum is still divided by size).
+
+    Args:
+        size: the number of neighbouring channels in the window.
+        alpha: the multiplier of the window's mean square.
+        beta: the exponent.
+        k: the additive constant.
+
+    Shape:
+        input (N, C, *) -> same shape. No parameters.
+
+    Examples:
+        With k = alpha = beta = 1 and size 2, channel c is divided by
+        1 + (x[c-1]^2 + x[c]^2) / 2: 1 / 1.5, 2 / 3.5 and 3 / 7.5.
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> norm = nn.LocalResponseNorm(2, alpha=1.0, beta=1.0, k=1.0)
+        >>> y = norm(glassnet.tensor([[[1.0], [2.0], [3.0]]]))   # (N, C, L) = (1, 3, 1)
+        >>> [round(v, 4) for v in y.flatten().tolist()]
+        [0.6667, 0.5714, 0.4]
+    """
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
         super().__init__()

@@ -43,7 +43,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps activations' variance steady through a nonlinearity (torch's table),
     used as `gain` by the xavier_* and kaiming_* functions.
 
-    1 for linear, conv*d, conv_transpose*d and sigmoid; 5/3 for tanh; sqrt(2) for relu;
+    1 for linear, conv1d/2d/3d, conv_transpose1d/2d/3d and sigmoid; 5/3 for tanh; sqrt(2) for relu;
     sqrt(2 / (1 + negative_slope^2)) for leaky_relu (slope `param`, 0.01 by default); 3/4 for selu.
 
     Args:

@@ -421,7 +421,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         dtype: the parameters' dtype (float32 by default).
 
     Shape:
-        input (*, H_in), any H_in -> output (*, out_features). weight, once known:
+        input `(*, H_in)`, any H_in -> output `(*, out_features)`. weight, once known:
         (out_features, H_in); bias: (out_features,).
 
     Examples:

@@ -106,10 +106,10 @@ class LocallyConnectedNd(_UnsharedConvNd):
             'channel' (one per filter, shared as in a convolution).
 
     Shape:
-        input (N, in_channels, *input_size) or unbatched (in_channels, *input_size) -> output
-        (N, out_channels, *out), out_i = floor((input_size_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1.
-        weight: (*out, out_channels, in_channels / groups, *kernel_size); bias: (*out, out_channels)
-        or (out_channels,) with bias_mode='channel'.
+        input `(N, in_channels, *input_size)` or unbatched `(in_channels, *input_size)` -> output
+        `(N, out_channels, *out)`, out_i = floor((input_size_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1.
+        weight: `(*out, out_channels, in_channels / groups, *kernel_size)`; bias:
+        `(*out, out_channels)`, or (out_channels,) with bias_mode='channel'.
 
     Examples:
         Three positions, each with its own kernel of 3 taps; with every tap 1 each output is a

@@ -5,9 +5,9 @@ and their gradients are in glassnet.kernels.group_norm and kernels.local_respons
 Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
 - LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True): weight (ones),
   bias (zeros) of shape normalized_shape.
-- GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True): weight (ones),
+- `GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)`: weight (ones),
   bias (zeros), (C,).
-- InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+- `InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False)`:
   BatchNorm's parameters and buffers (weight, bias, running_mean, running_var,
   num_batches_tracked), present only when affine / track_running_stats.
 All take torch's device= (the CPU only) and dtype= keywords.

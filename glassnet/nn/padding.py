@@ -262,7 +262,7 @@ class ConstantPad2d(_ConstantPadNd):
         value: the fill value.
 
     Shape:
-        input (*, H, W) -> output (*, H + top + bottom, W + left + right).
+        input `(*, H, W)` -> output `(*, H + top + bottom, W + left + right)`.
 
     Examples:
         >>> import glassnet
@@ -282,7 +282,7 @@ class ConstantPad3d(_ConstantPadNd):
         value: the fill value.
 
     Shape:
-        input (*, D, H, W) -> output (*, D + front + back, H + top + bottom, W + left + right).
+        input `(*, D, H, W)` -> output `(*, D + front + back, H + top + bottom, W + left + right)`.
 
     Examples:
         One zero surrounded by 26 values of 3.5:
@@ -342,7 +342,7 @@ class ZeroPad3d(_ZeroPad, ConstantPad3d):
         padding: an int for every side, or (left, right, top, bottom, front, back).
 
     Shape:
-        input (*, D, H, W) -> output (*, D + front + back, H + top + bottom, W + left + right).
+        input `(*, D, H, W)` -> output `(*, D + front + back, H + top + bottom, W + left + right)`.
 
     Examples:
         >>> import glassnet

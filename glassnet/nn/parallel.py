@@ -15,7 +15,7 @@ from .module import Module
 
 
 class DataParallel(Module):
-    """torch.nn.DataParallel without a GPU: forward(*inputs) is module(*inputs), as PyTorch runs
+    """torch.nn.DataParallel without a GPU: `forward(*inputs)` is `module(*inputs)`, as PyTorch runs
     it when no CUDA device is visible. It exists so that programs and checkpoints written for
     DataParallel work unchanged: the wrapped module is `.module`, so state_dict keys gain the
     prefix 'module.' as in PyTorch.

@@ -41,10 +41,10 @@ class TiledConvNd(_UnsharedConvNd):
             tile and filter).
 
     Shape:
-        input (N, in_channels, *spatial) or unbatched (in_channels, *spatial), any size ->
-        output (N, out_channels, *out), out as for ConvNd.
-        weight: (*tiles, out_channels, in_channels / groups, *kernel_size); bias: (out_channels,),
-        or (*tiles, out_channels) with bias_mode='tile'.
+        input `(N, in_channels, *spatial)` or unbatched `(in_channels, *spatial)`, any size ->
+        output `(N, out_channels, *out)`, out as for ConvNd.
+        weight: `(*tiles, out_channels, in_channels / groups, *kernel_size)`; bias: (out_channels,),
+        or `(*tiles, out_channels)` with bias_mode='tile'.
 
     Examples:
         Two kernels of two taps, one picking the left input, one the right: even positions use

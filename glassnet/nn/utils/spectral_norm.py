@@ -3,14 +3,14 @@ divided by its largest singular value sigma, estimated by power iteration, so th
 1-Lipschitz (the GAN discriminator's use).
 
 W is seen as a matrix M (its `dim` axis as rows, the rest flattened). Vectors u, v (buffers
-<name>_u, <name>_v) approximate the top singular vectors; each training-mode forward refines them
+`<name>_u`, `<name>_v`) approximate the top singular vectors; each training-mode forward refines them
 n_power_iterations times, v <- M^T u / ||M^T u||, u <- M v / ||M v|| (no gradient), then
 
     sigma = u^T M v,    W_sn = W / sigma.
 
 Backward (u, v held constant, as in PyTorch): with dsigma/dM = u v^T,
     dL/dW = dW_sn / sigma - sum(dW_sn * W) / sigma^2 * (u v^T reshaped like W).
-The parameter becomes <name>_orig, as in PyTorch's state_dict.
+The parameter becomes `<name>_orig`, as in PyTorch's state_dict.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class SpectralNormFunction(Function):
 
 
 class SpectralNorm:
-    """The forward pre-hook: power iteration in training mode, then module.<name> = W / sigma."""
+    """The forward pre-hook: power iteration in training mode, then `module.<name>` = W / sigma."""
 
     def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float):
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
@@ -74,14 +74,14 @@ class SpectralNorm:
 
 def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
                   dim: int | None = None) -> Module:
-    """Divide module.<name> by its spectral norm (largest singular value) before every forward
+    """Divide `module.<name>` by its spectral norm (largest singular value) before every forward
     (Miyato et al. 2018; torch.nn.utils.spectral_norm); returns module.
 
         sigma = u^T M v,   W_sn = W / sigma
 
     M is the weight as a matrix (dim as rows); u and v, the estimated top singular vectors, are
     refined by n_power_iterations steps of power iteration at each training-mode forward
-    (eval mode reuses them). The parameter becomes <name>_orig, with buffers <name>_u, <name>_v.
+    (eval mode reuses them). The parameter becomes `<name>_orig`, with buffers `<name>_u`, `<name>_v`.
 
     Args:
         module: the layer holding the parameter.
@@ -91,7 +91,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
         dim: the dimension of output units; None is 0, or 1 for ConvTranspose layers.
 
     Shape:
-        <name>_orig: the parameter's shape; <name>_u: (size of dim,); <name>_v: (the other
+        `<name>_orig`: the parameter's shape; `<name>_u`: (size of dim,); `<name>_v`: (the other
         sizes' product,).
 
     Examples:
@@ -134,7 +134,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
-    """Put <name> back as one parameter holding the current W / sigma (no further power
+    """Put `<name>` back as one parameter holding the current W / sigma (no further power
     iteration) and remove the hook spectral_norm added (torch.nn.utils.remove_spectral_norm);
     returns module.
 

@@ -62,7 +62,7 @@ class WeightNormFunction(Function):
 
 
 class WeightNorm:
-    """The forward pre-hook that recomputes module.<name> from <name>_g and <name>_v."""
+    """The forward pre-hook that recomputes `module.<name>` from `<name>_g` and `<name>_v`."""
 
     def __init__(self, name: str, dim: int):
         self.name, self.dim = name, dim
@@ -76,7 +76,7 @@ class WeightNorm:
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
-    """Split module.<name> into a magnitude <name>_g and a direction <name>_v, and recompute
+    """Split `module.<name>` into a magnitude `<name>_g` and a direction `<name>_v`, and recompute
 
         w = g * v / ||v||   (the norm over every dimension but dim)
 
@@ -90,7 +90,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
             for one magnitude for the whole tensor.
 
     Shape:
-        <name>_v: the parameter's shape; <name>_g: size 1 in every dimension but dim.
+        `<name>_v`: the parameter's shape; `<name>_g`: size 1 in every dimension but dim.
 
     Examples:
         >>> import glassnet
@@ -130,7 +130,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Fold <name>_g and <name>_v back into one parameter <name> = g * v / ||v|| and remove the
+    """Fold `<name>_g` and `<name>_v` back into one parameter `<name>` = g * v / ||v|| and remove the
     hook weight_norm added (torch.nn.utils.remove_weight_norm); returns module.
 
     Examples:

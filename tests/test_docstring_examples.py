@@ -10,6 +10,8 @@ MODULES = ["glassnet.nn.local", "glassnet.nn.tiled", "glassnet.nn.convmap", "gla
            "glassnet.nn.container", "glassnet.nn.batchnorm", "glassnet.nn.loss", "glassnet.nn.conv", "glassnet.nn.pooling", "glassnet.nn.linear", "glassnet.nn.activation",
            "glassnet.nn.dropout", "glassnet.nn.fold", "glassnet.nn.padding", "glassnet.nn.upsampling", "glassnet.nn.pixelshuffle", "glassnet.nn.normalization", "glassnet.nn.module", "glassnet.nn.p4", "glassnet.nn.init", "glassnet.nn.utils.clip_grad", "glassnet.optim.sgd",
            "glassnet.optim.adam", "glassnet.optim.optimizer", "glassnet.optim.lr_scheduler",
+           "glassnet.optim.adadelta", "glassnet.optim.adagrad", "glassnet.optim.adamax", "glassnet.optim.nadam",
+           "glassnet.optim.radam", "glassnet.optim.rmsprop", "glassnet.optim.rprop",
            "glassnet.data.preprocess", "glassnet.data.dataloader", "glassnet.data.dataset", "glassnet.data.sampler", "glassnet.data.mnist", "glassnet.models.trained", "glassnet.explain.vec", "glassnet.explain.equivariance", "glassnet.explain.layers", "glassnet.explain.classic", "glassnet.functional.conv",
            "glassnet.functional.pooling", "glassnet.functional.p4", "glassnet.functional.binary_cross_entropy", "glassnet.functional.padding", "glassnet.functional.group_norm", "glassnet.functional.normalization", "glassnet.functional.regression_loss", "glassnet.functional.pixelshuffle", "glassnet.functional.fold", "glassnet.functional.upsampling", "glassnet.functional.dropout", "glassnet.functional.activation", "glassnet.functional.linear", "glassnet.functional.loss"]
 

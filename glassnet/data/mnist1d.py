@@ -136,6 +136,25 @@ class MNIST1D(ArrayDataset):
 
     seed: 42 (the published data set) or any other integer for a fresh draw of the recipe.
     recipe: overrides of RECIPE. Samples: x float32 (1, 40), y int64.
+
+    Args:
+        train: the 4,000 training signals, else the 1,000 test signals.
+        transform: a batched transform of the inputs (see ArrayDataset).
+        target_transform: the same for the targets.
+        seed: the seed of the recipe's random numbers.
+        **recipe: RECIPE entries to change, e.g. num_samples=500 (split 80 / 20 as well).
+
+    Shape:
+        dataset[i] -> (x float32 (1, 40), y int64 digit); a signal for Conv1d.
+
+    Examples:
+        >>> from glassnet.data import MNIST1D
+        >>> train, test = MNIST1D(train=True), MNIST1D(train=False)
+        >>> x, y = train[0]
+        >>> len(train), len(test), x.shape, x.dtype
+        (4000, 1000, (1, 40), dtype('float32'))
+        >>> len(MNIST1D(num_samples=500))                  # a smaller draw of the same recipe
+        400
     """
 
     classes = [str(d) for d in range(10)]

@@ -104,6 +104,28 @@ class Shapes(ArrayDataset):
 
     train: the training split (seed [seed, 0]) or the test split (seed [seed, 1]), independent draws.
     num_samples: default 4,000 for training, 1,000 for testing. size: image side in pixels.
+
+    Args:
+        train: the training split, else the test split.
+        transform: a batched transform of the inputs (see ArrayDataset).
+        target_transform: the same for the targets.
+        num_samples: the number of images (default 4,000 for training, 1,000 for testing),
+            balanced over the classes.
+        size: image side in pixels (28 by default, as MNIST).
+        noise: standard deviation of the Gaussian pixel noise.
+        seed: the data set's seed; the same (seed, train) always gives the same images.
+
+    Shape:
+        dataset[i] -> (x float32 (1, size, size), y int64 class index into `classes`).
+
+    Examples:
+        >>> from glassnet.data import Shapes
+        >>> data = Shapes(num_samples=10)
+        >>> x, y = data[0]
+        >>> len(data), x.shape, x.dtype, data.classes[y]
+        (10, (1, 28, 28), dtype('float32'), 'line')
+        >>> sorted(data.targets.tolist())                  # balanced: two of each class
+        [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     """
 
     classes = SHAPE_CLASSES

@@ -104,6 +104,23 @@ def read_idx(path, expected_shape=None, *, max_bytes: int = MAX_BYTES, hasher=No
 
     A gzip file is decompressed as it is read, never further than its header's size plus one
     byte, whatever the compressed stream holds.
+
+    Returns an array of the header's shape and type (uint8 for MNIST's images and labels).
+
+    Examples:
+        >>> import numpy as np, pathlib, tempfile
+        >>> from glassnet.data import read_idx, write_idx
+        >>> images = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_idx(pathlib.Path(folder) / "images-idx3-ubyte.gz", images)
+        ...     back = read_idx(path, expected_shape=(None, 3, 3))
+        ...     try:
+        ...         read_idx(path, expected_shape=(None, 28, 28))
+        ...     except ValueError as err:
+        ...         print(str(err).split(": ", 1)[1])       # after the file name
+        expected an array of shape (*, 28, 28), the header says (2, 3, 3)
+        >>> back.shape, back.dtype, bool((back == images).all())
+        ((2, 3, 3), dtype('uint8'), True)
     """
     path = Path(path)
     with open_regular(path, "IDX file") as f:
@@ -143,7 +160,21 @@ def to_idx_bytes(array) -> bytes:
 
 
 def write_idx(path, array, compress: bool | None = None) -> Path:
-    """Write `array` as an IDX file; gzip-compressed when `compress` (default: name ends in .gz)."""
+    """Write `array` as an IDX file; gzip-compressed when `compress` (default: name ends in .gz).
+
+    The array's dtype must be one of the IDX types (uint8, int8, int16, int32, float32, float64);
+    the file is written next to `path` and renamed onto it, so `path` is never half-written.
+    Returns `path`.
+
+    Examples:
+        >>> import numpy as np, pathlib, tempfile
+        >>> from glassnet.data import write_idx
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_idx(pathlib.Path(folder) / "images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8))
+        ...     header = path.read_bytes()[:16]
+        >>> header.hex(" ")     # magic 0 0 <uint8> <3 dims>, then the sizes 2, 3, 3 as big-endian uint32
+        '00 00 08 03 00 00 00 02 00 00 00 03 00 00 00 03'
+    """
     path = Path(path)
     data = to_idx_bytes(array)
     if compress if compress is not None else path.suffix == ".gz":

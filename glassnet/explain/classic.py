@@ -11,6 +11,17 @@ light->dark).
   (the Prewitt diagonals: +1 on one side of the diagonal, -1 on the other);
 - laplacian: the 4-neighbour second difference; gaussian: the binomial 3x3 blur (sums to 1);
   box: the 3x3 mean (sums to 1).
+
+`kernels` maps each name to its kernel (read-only):
+
+>>> from glassnet.explain import kernels
+>>> list(kernels)
+['vertical', 'horizontal', 'sobel_x', 'sobel_y', 'scharr_x', 'scharr_y', 'slash', 'backslash',
+ 'laplacian', 'gaussian', 'box']
+>>> kernels["sobel_x"].tolist()
+[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]
+>>> float(kernels["gaussian"].sum())
+1.0
 """
 
 from __future__ import annotations

@@ -328,7 +328,29 @@ def _row(name: str, f: _Field, shape) -> FieldRow:
 class ReceptiveField:
     """Receptive fields after every layer of a model; rows[0] is the input itself. A row is
     picked by position or by name (a glassnet.nn module's name, e.g. "layers.1"); a Sequential's
-    name picks the row of its last module (aliases)."""
+    name picks the row of its last module (aliases).
+
+    size, jump, start: the last row's (per spatial dimension). region(unit, layer=-1): the
+    first and last input index per dimension that a unit of that layer sees. str() is a table.
+    What `receptive_field` returns.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3))
+        >>> rf = receptive_field(model, (1, 16, 16))
+        >>> rf.size, rf.jump, rf.region((4, 4))       # the last unit sees rows and columns 8..15
+        ((8, 8), (2, 2), ((8, 15), (8, 15)))
+        >>> print(rf)
+        layer                             output shape  size  jump  start
+        -----------------------------------------------------------------
+        input                             (1, 16, 16)   1     1     0
+        0: Conv2d(1 -> 4, k=3, s=1, p=0)  (4, 14, 14)   3     1     0
+        1: MaxPool2d(k=2, s=2)            (4, 7, 7)     4     2     0
+        2: Conv2d(4 -> 4, k=3, s=1, p=0)  (4, 5, 5)     8     2     0
+        >>> rf.row("1").size                          # the row of module "1"
+        (4, 4)
+    """
     rows: tuple[FieldRow, ...]
     input_shape: tuple[int, ...] | None
     aliases: dict = field(default_factory=dict, compare=False)

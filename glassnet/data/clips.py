@@ -29,6 +29,12 @@ def make_clips(num_samples: int, frames: int = 8, size: int = 16, directions: in
 
     speed ~ U[1, 1.5] pixels per frame, shape radius ~ U[2, 3.5] pixels, contrast ~ U[0.6, 1],
     pixel noise ~ N(0, noise^2).
+
+    Examples:
+        >>> from glassnet.data.clips import make_clips
+        >>> x, y = make_clips(8, frames=4)
+        >>> x.shape, sorted(y.tolist())
+        ((8, 1, 4, 16, 16), [0, 1, 2, 3, 4, 5, 6, 7])
     """
     if directions < 2 or frames < 2:
         raise ValueError(f"clips need at least 2 directions and 2 frames, got directions={directions}, "

@@ -58,11 +58,31 @@ class ChecksumError(DownloadError):
 
 
 class SizeError(ChecksumError):
-    """The server announced or sent more bytes than the file has."""
+    """The server announced or sent more bytes than the file has.
+
+    A ChecksumError: a server that sends more than the file's size is not serving that file, and
+    the download stops at the first byte too many.
+
+    Examples:
+        >>> from glassnet.data.download import ChecksumError, SizeError
+        >>> issubclass(SizeError, ChecksumError)
+        True
+    """
 
 
 def sha256_file(path) -> str:
-    """The SHA-256 of a file as 64 hex digits, read in 1 MiB pieces (the file is never held whole)."""
+    """The SHA-256 of a file as 64 hex digits, read in 1 MiB pieces (the file is never held whole).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> from glassnet.data.download import sha256_file
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder) / "empty"
+        ...     path.touch()
+        ...     digest = sha256_file(path)
+        >>> digest                    # the SHA-256 of no bytes
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -141,12 +141,35 @@ def read_idx(path, expected_shape=None, *, max_bytes: int = MAX_BYTES, hasher=No
 
 
 def parse_idx(buf: bytes, name: str = "<bytes>", expected_shape=None, *, max_bytes: int = MAX_BYTES) -> np.ndarray:
-    """Decode IDX bytes (not compressed) into an array; see `read_idx`."""
+    """Decode IDX bytes (not compressed) into an array; see `read_idx`.
+
+    name: how errors name the data (a file name, say).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.idx import parse_idx, to_idx_bytes
+        >>> data = to_idx_bytes(np.array([1, 2, 3], np.uint8))
+        >>> parse_idx(data).tolist()
+        [1, 2, 3]
+        >>> parse_idx(data[:-1], "labels.idx")
+        Traceback (most recent call last):
+        ...
+        ValueError: labels.idx: file truncated: shape (3,) of uint8 needs 11 bytes, found 10
+    """
     return _read_idx_stream(io.BytesIO(buf), name, expected_shape, max_bytes, None, len(buf))
 
 
 def to_idx_bytes(array) -> bytes:
-    """Encode an array as IDX bytes (the inverse of `parse_idx`)."""
+    """Encode an array as IDX bytes (the inverse of `parse_idx`).
+
+    The dtype must be uint8, int8, int16, int32, float32 or float64; values are written big-endian.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.idx import to_idx_bytes
+        >>> to_idx_bytes(np.array([1, 2, 3], np.uint8)).hex(" ")   # magic, size 3, then the values
+        '00 00 08 01 00 00 00 03 01 02 03'
+    """
     array = np.asarray(array)
     codes = {dt.newbyteorder("="): code for code, dt in IDX_TYPES.items()}
     native = array.dtype.newbyteorder("=")

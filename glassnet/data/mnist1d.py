@@ -50,7 +50,14 @@ RECIPE = dict(num_samples=5000, train_split=0.8, template_len=12, padding=(36, 6
 
 
 def templates() -> np.ndarray:
-    """(10, 12) templates: standardised per digit, shifted to start at 0, divided by 6."""
+    """(10, 12) templates: standardised per digit, shifted to start at 0, divided by 6.
+
+    Examples:
+        >>> from glassnet.data.mnist1d import templates
+        >>> t = templates()
+        >>> t.shape, t[:, 0].tolist() == [0.0] * 10        # every digit starts at 0
+        ((10, 12), True)
+    """
     x = TEMPLATES - TEMPLATES.mean(1, keepdims=True)
     x = x / x.std(1, keepdims=True)
     x = x - x[:, :1]

@@ -18,7 +18,7 @@ MODULES = ["glassnet.nn.local", "glassnet.nn.tiled", "glassnet.nn.convmap", "gla
            "glassnet.data.shapes", "glassnet.data.clips", "glassnet.data.mnist1d", "glassnet.data.collate",
            "glassnet.data.download", "glassnet.data.idx", "glassnet.data._worker", "glassnet.data.transforms", "glassnet.models.trained", "glassnet.explain.vec", "glassnet.explain.equivariance", "glassnet.explain.layers", "glassnet.explain.classic",
            "glassnet.explain.counting", "glassnet.explain.matrix", "glassnet.explain.trace", "glassnet.explain.receptive",
-           "glassnet.data.registry", "glassnet.functional.conv",
+           "glassnet.explain.examples", "glassnet.explain.features", "glassnet.data.registry", "glassnet.functional.conv",
            "glassnet.functional.pooling", "glassnet.functional.p4", "glassnet.functional.binary_cross_entropy", "glassnet.functional.padding", "glassnet.functional.group_norm", "glassnet.functional.normalization", "glassnet.functional.regression_loss", "glassnet.functional.pixelshuffle", "glassnet.functional.fold", "glassnet.functional.upsampling", "glassnet.functional.dropout", "glassnet.functional.activation", "glassnet.functional.linear", "glassnet.functional.loss",
            "glassnet.functional.grid_sample", "glassnet.functional.local_response_norm", "glassnet.functional.local",
            "glassnet.functional.convmap", "glassnet.functional.subsampling"]

@@ -113,6 +113,15 @@ def fixed_conv2d(names=EDGE_KERNELS, in_channels: int = 1, stride=1, padding=0, 
 
     Weight (K, in_channels, 3, 3): each kernel divided by in_channels on every input channel, so
     the layer filters the channel mean (the grey image for an RGB input). No bias.
+
+    Examples:
+        >>> from glassnet.explain.classic import fixed_conv2d
+        >>> layer = fixed_conv2d(["vertical", "horizontal"], in_channels=3)
+        >>> layer.weight.shape, layer.weight.requires_grad
+        ((2, 3, 3, 3), False)
+        >>> import numpy as np
+        >>> bool(np.allclose(layer.weight.numpy()[0].sum(axis=0), kernels["vertical"]))   # a third per channel
+        True
     """
     from .. import nn
     bank = kernel_bank(names)  # (K, 1, 3, 3)

@@ -231,6 +231,13 @@ def count_layer(layer: Layer, input_shape, output_shape=None) -> LayerCount:
     output_shape, when known from running the layer, is used for layers whose geometry glassnet
     does not describe (adaptive pooling and other shape-changing modules): for those, each input
     unit counts as one connection.
+
+    Examples:
+        >>> from glassnet.explain.counting import count_layer
+        >>> from glassnet.explain.layers import conv
+        >>> c = count_layer(conv(3, 8, 5, stride=2), (3, 32, 32))
+        >>> c.output_shape, c.parameters, c.multiply_adds          # 8 * 3 * 25 + 8; 14 * 14 * 8 * 3 * 25
+        ((8, 14, 14), 608, 117600)
     """
     input_shape = tuple(int(v) for v in input_shape)
     if layer.kind == "pointwise" and output_shape is not None and tuple(output_shape) != input_shape:

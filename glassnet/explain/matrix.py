@@ -36,7 +36,9 @@ class Links:
 
     rows, cols, weight_index: 1-D int arrays of equal length; entry M[rows[i], cols[i]] receives
     weight.ravel()[weight_index[i]] (entries named twice, possible only with circular or reflect
-    padding on tiny inputs, add up).
+    padding on tiny inputs, add up). shape: (output units, input units), the shape of M.
+
+    What `conv_links` returns; its example shows one.
     """
     rows: np.ndarray
     cols: np.ndarray

@@ -261,6 +261,19 @@ class FieldRow:
     dimension the exact first and last input index of every unit (arrays over the units).
     All are listed per input dimension i, and move along output axis i, or axes[i] when the
     model transposes positions.
+
+    A row of ReceptiveField (rf.row(layer)); region(unit) gives the first and last input index
+    per dimension a unit sees.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> rf = receptive_field(nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2)), (1, 10, 10))
+        >>> row = rf.row(-1)                           # after the pooling (row 0 is the input)
+        >>> row.size, row.jump, row.start, row.output_shape
+        ((4, 4), (2, 2), (0, 0), (4, 4, 4))
+        >>> row.region((1, 0))                         # unit (1, 0): rows 2..5, columns 0..3
+        ((2, 5), (0, 3))
     """
     name: str
     size: tuple

@@ -50,7 +50,8 @@ class Step:
     values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
     group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
     the padding. channels: the input channels the window reads. value: the output element.
-    expression: the sum of products (or max, or mean) written out; str() prefixes y[index].
+    expression: the sum of products (or max, or mean) written out; str() puts the output element
+    in front: y[index] for conv, max_pool[index] or avg_pool[index].
 
     Examples:
         >>> from glassnet.explain import trace

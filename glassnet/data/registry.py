@@ -17,6 +17,22 @@ from .shapes import Shapes
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """What the command line needs to know about a named data set (an entry of DATASETS).
+
+    Attributes:
+        build: the data set class (called with train=...).
+        input_shape: one sample's shape (C, *spatial).
+        default_model: the model `glassnet train` picks for it without --model.
+        description: one line for `glassnet datasets`.
+
+    Examples:
+        >>> from glassnet.data.registry import DATASETS
+        >>> info = DATASETS["mnist1d"]
+        >>> info.build.__name__, info.input_shape, info.default_model
+        ('MNIST1D', (1, 40), 'mnist1d_cnn')
+        >>> list(DATASETS)
+        ['fashion-mnist', 'mnist', 'mnist1d', 'shapes', 'clips']
+    """
     build: type
     input_shape: tuple[int, ...]  # one sample: (C, *spatial)
     default_model: str
@@ -35,7 +51,20 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def resolve_name(name: str) -> str:
-    """'auto' -> 'fashion-mnist' if its files are on this machine, else 'shapes'."""
+    """'auto' -> 'fashion-mnist' if its files are on this machine, else 'shapes'.
+
+    Any other name is returned as it is when DATASETS has it; otherwise a ValueError lists the
+    names there are.
+
+    Examples:
+        >>> from glassnet.data.registry import resolve_name
+        >>> resolve_name("shapes")
+        'shapes'
+        >>> resolve_name("cifar10")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown dataset 'cifar10'; available: auto, fashion-mnist, mnist, mnist1d, shapes, clips
+    """
     if name == "auto":
         try:
             FashionMNIST(train=False, download=False)
@@ -50,7 +79,20 @@ def resolve_name(name: str) -> str:
 def load_dataset(name: str, train: bool = True, root=None, **kwargs):
     """The named data set's training or test split. Fashion-MNIST and MNIST are looked for on
     this machine first and downloaded (with checksum) only when missing; offline, the error says
-    how to get them."""
+    how to get them.
+
+    Args:
+        name: a key of DATASETS, or 'auto' (see resolve_name).
+        train: the training split, else the test split.
+        root: where to look for (and download) the MNIST files first.
+        **kwargs: passed to the data set's class (num_samples=, size=, transform=, download=, ...).
+
+    Examples:
+        >>> from glassnet.data.registry import load_dataset
+        >>> data = load_dataset("shapes", train=False, num_samples=10)
+        >>> data, data[0][0].shape
+        (Shapes(train=False, samples=10, size=28), (1, 28, 28))
+    """
     info = DATASETS[resolve_name(name)]
     if info.build in (FashionMNIST, MNIST):
         return info.build(root=root, train=train, download=kwargs.pop("download", True), **kwargs)

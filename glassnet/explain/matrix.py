@@ -36,7 +36,9 @@ class Links:
 
     rows, cols, weight_index: 1-D int arrays of equal length; entry M[rows[i], cols[i]] receives
     weight.ravel()[weight_index[i]] (entries named twice, possible only with circular or reflect
-    padding on tiny inputs, add up).
+    padding on tiny inputs, add up). shape: (output units, input units), the shape of M.
+
+    What `conv_links` returns; its example shows one.
     """
     rows: np.ndarray
     cols: np.ndarray
@@ -91,6 +93,18 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
     weight_shape (O, C/groups, *k) and input_shape (C, *n), or a bare kernel shape (*k) with a
     spatial input shape (*n). Options as torch.nn.functional.convNd; flip=True is the true
     (kernel-flipped) convolution of seed 001 instead of cross-correlation.
+
+    Returns a Links: rows, cols and weight_index, one entry per (output unit, input unit, weight)
+    triple (taps in the zero padding left out), with the matrix's shape (output units, input
+    units). order: the vectorisation ("C" row-major, or "F", seed 000's column stacking).
+
+    Examples:
+        A 2-tap kernel over 3 inputs: M is 2 x 3, w0 on the diagonal and w1 beside it:
+
+        >>> from glassnet.explain import conv_links
+        >>> links = conv_links((2,), (3,))
+        >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
+        ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
     check_order(order)
     weight_shape, input_shape, _ = _normalise(weight_shape, input_shape)
@@ -185,7 +199,19 @@ class MatrixCounts:
     entries: rows * cols, also the parameter count of a fully connected layer of the same size.
     connections: structural non-zero entries of M = lines in the network diagram.
     zeros: entries - connections. shares: for each weight (array shaped like the weight), how many
-    entries of M it occupies (weight sharing).
+    entries of M it occupies (weight sharing). dense_parameters: entries.
+
+    What `matrix_counts` returns.
+
+    Examples:
+        A 3-tap kernel over 5 inputs: 3 outputs, each weight used once per output:
+
+        >>> from glassnet.explain import matrix_counts
+        >>> c = matrix_counts((3,), (5,))
+        >>> c.parameters, c.input_units, c.output_units, c.entries, c.connections, c.zeros
+        (3, 5, 3, 15, 9, 6)
+        >>> c.shares.tolist()
+        [3, 3, 3]
     """
     parameters: int
     input_units: int
@@ -221,7 +247,19 @@ def matrix_counts(weight_shape, input_shape, **options) -> MatrixCounts:
 
 @dataclass(frozen=True)
 class FoundConvolution:
-    """A convolution equal to a given matrix: weight (O, C, *k) and the layer options."""
+    """A convolution equal to a given matrix: weight (O, C, *k) and the layer options.
+
+    What `find_convolution` returns; matrix(input_shape) rebuilds the matrix, input_shape
+    (C, *n) as the weight expects.
+
+    Examples:
+        >>> from glassnet.explain import find_convolution
+        >>> found = find_convolution([[1, 2, 0, 0], [0, 1, 2, 0], [0, 0, 1, 2]], 4)
+        >>> found.weight.tolist(), found.stride, found.padding, found.dilation
+        ([[[1.0, 2.0]]], (1,), (0,), (1,))
+        >>> found.matrix((1, 4)).tolist()[0]
+        [1.0, 2.0, 0.0, 0.0]
+    """
     weight: np.ndarray
     stride: tuple[int, ...]
     padding: tuple[int, ...]

@@ -261,6 +261,19 @@ class FieldRow:
     dimension the exact first and last input index of every unit (arrays over the units).
     All are listed per input dimension i, and move along output axis i, or axes[i] when the
     model transposes positions.
+
+    A row of ReceptiveField (rf.row(layer)); region(unit) gives the first and last input index
+    per dimension a unit sees.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> rf = receptive_field(nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2)), (1, 10, 10))
+        >>> row = rf.row(-1)                           # after the pooling (row 0 is the input)
+        >>> row.size, row.jump, row.start, row.output_shape
+        ((4, 4), (2, 2), (0, 0), (4, 4, 4))
+        >>> row.region((1, 0))                         # unit (1, 0): rows 2..5, columns 0..3
+        ((2, 5), (0, 3))
     """
     name: str
     size: tuple
@@ -328,7 +341,29 @@ def _row(name: str, f: _Field, shape) -> FieldRow:
 class ReceptiveField:
     """Receptive fields after every layer of a model; rows[0] is the input itself. A row is
     picked by position or by name (a glassnet.nn module's name, e.g. "layers.1"); a Sequential's
-    name picks the row of its last module (aliases)."""
+    name picks the row of its last module (aliases).
+
+    size, jump, start: the last row's (per spatial dimension). region(unit, layer=-1): the
+    first and last input index per dimension that a unit of that layer sees. str() is a table.
+    What `receptive_field` returns.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3))
+        >>> rf = receptive_field(model, (1, 16, 16))
+        >>> rf.size, rf.jump, rf.region((4, 4))       # the last unit sees rows and columns 8..15
+        ((8, 8), (2, 2), ((8, 15), (8, 15)))
+        >>> print(rf)
+        layer                             output shape  size  jump  start
+        -----------------------------------------------------------------
+        input                             (1, 16, 16)   1     1     0
+        0: Conv2d(1 -> 4, k=3, s=1, p=0)  (4, 14, 14)   3     1     0
+        1: MaxPool2d(k=2, s=2)            (4, 7, 7)     4     2     0
+        2: Conv2d(4 -> 4, k=3, s=1, p=0)  (4, 5, 5)     8     2     0
+        >>> rf.row("1").size                          # the row of module "1"
+        (4, 4)
+    """
     rows: tuple[FieldRow, ...]
     input_shape: tuple[int, ...] | None
     aliases: dict = field(default_factory=dict, compare=False)

@@ -49,7 +49,17 @@ class Step:
     window per spatial dimension (window taps at start + j*dilation). inputs, weights: the window
     values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
     group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
-    the padding. channels: the input channels the window reads.
+    the padding. channels: the input channels the window reads. value: the output element.
+    expression: the sum of products (or max, or mean) written out; str() puts the output element
+    in front: y[index] for conv, max_pool[index] or avg_pool[index].
+
+    Examples:
+        >>> from glassnet.explain import trace
+        >>> step = trace([1, 2, 4, 7], [1, -1]).step(1)       # the second output of a 2-tap kernel
+        >>> step.index, step.start, step.inputs.tolist(), step.weights.tolist(), step.value
+        ((0, 1), (1,), [[2.0, 4.0]], [[1.0, -1.0]], -2.0)
+        >>> print(step)
+        y[0, 1] = 2×1 + 4×(-1) = 2 - 4 = -2
     """
     op: str
     index: tuple[int, ...]
@@ -114,6 +124,20 @@ class Trace:
     output: (O, *out) for conv, (C, *out) for pooling. padded: the padded input (C, *padded),
     the grid the windows slide over. weight: (O, C/groups, *k). steps are built on demand:
     trace.step(0, 1, 2) or iter(trace).
+
+    What `trace` returns; str() is every step, one line each.
+
+    Examples:
+        >>> from glassnet.explain import trace
+        >>> t = trace([1, 2, 4, 7], [1, -1])
+        >>> t.output.tolist()
+        [[-1.0, -2.0, -3.0]]
+        >>> print(t)
+        y[0, 0] = 1×1 + 2×(-1) = 1 - 2 = -1
+        y[0, 1] = 2×1 + 4×(-1) = 2 - 4 = -2
+        y[0, 2] = 4×1 + 7×(-1) = 4 - 7 = -3
+        >>> print(trace([[1, 5], [3, 2]], op="max", kernel_size=2).step(0, 0))
+        max_pool[0, 0, 0] = max(1, 5, 3, 2) = 5
     """
     op: str
     x: np.ndarray

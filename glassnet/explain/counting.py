@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..kernels.sizes import (conv_output_size, ntuple, pool_output_size, positive_tuple,
-                             resolve_padding)
+from ..kernels.sizes import (conv_output_size, dilated_extent, ntuple, pool_output_size, positive_tuple,
+                             resolve_padding, tap_positions)
 from ._hooks import is_module, leaf_modules, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
@@ -99,7 +99,7 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1, ceil_m
     for ni, ki, si, (lo, hi), di in zip(n, k, s, pads, d):
         value = pool_output_size(ni, ki, si, (lo, hi), di, ceil_mode) if ceil_mode else \
             conv_output_size(ni, ki, si, (lo, hi), di)
-        span = ni + lo + hi - di * (ki - 1) - 1
+        span = ni + lo + hi - dilated_extent(ki, di)  # the numerator the formula's text shows
         general = "floor((n + 2p - d(k-1) - 1)/s) + 1" if lo == hi else "floor((n + p_lo + p_hi - d(k-1) - 1)/s) + 1"
         rounding = "ceil" if ceil_mode else "floor"
         general = general.replace("floor", rounding)
@@ -116,7 +116,7 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1, ceil_m
 
 def _inside_taps(n: int, k: int, s: int, pad: tuple[int, int], d: int, out: int) -> int:
     """How many (output position, kernel tap) pairs of one dimension land on a real input."""
-    positions = np.arange(out)[:, None] * s - pad[0] + np.arange(k)[None, :] * d  # (out, k)
+    positions = tap_positions(out, k, s, d, pad[0])  # (out, k)
     return int(((positions >= 0) & (positions < n)).sum())
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.sizes import (PADDING_MODES, check_window_fits, output_shape, positive_tuple,
-                             resolve_padding)
+from ..kernels.sizes import (PADDING_MODES, check_window_fits, conv_output_size, dilated_extent, output_shape,
+                             positive_tuple, resolve_padding)
 from ..kernels.windows import pad, sliding_windows
 from .vec import check_order, unvec
 
@@ -269,17 +269,26 @@ class FoundConvolution:
         return conv_matrix(self.weight, input_shape, self.stride, self.padding, self.dilation, order=order)
 
 
+def _dilations(n: int, k: int) -> range:
+    """The dilations tried for k taps over n inputs: each whose window fits in the unpadded input,
+    and one more (its window fits only with padding). One tap has nothing to dilate."""
+    if k == 1:
+        return range(1, 2)
+    fitting = sum(1 for d in range(1, n + 1) if dilated_extent(k, d) <= n)
+    return range(1, fitting + 2)
+
+
 def _candidates(n: int):
-    """(k, s, p, d) for one dimension of size n, smallest kernel first; padding at most 'full'."""
+    """(k, s, p, d, out) for one dimension of size n, smallest kernel first; padding at most 'full'."""
     found = []
     for k in range(1, n + 1):
-        for d in range(1, (n - 1) // max(k - 1, 1) + 2 if k > 1 else 2):
-            for p in range(0, d * (k - 1) + 1):
-                span = n + 2 * p - d * (k - 1) - 1
-                if span < 0:
-                    continue
-                for s in range(1, span + 2):
-                    found.append((k, s, p, d, span // s + 1))
+        for d in _dilations(n, k):
+            for p in range(dilated_extent(k, d)):  # padding 0 .. d (k - 1), 'full' at most
+                # with stride 1 every window position is an output; a larger stride than that
+                # number of positions leaves only the first window, as that stride itself does
+                positions = conv_output_size(n, k, 1, (p, p), d)
+                for s in range(1, positions + 1):
+                    found.append((k, s, p, d, conv_output_size(n, k, s, (p, p), d)))
     found.sort(key=lambda c: (c[0], c[1], c[2], c[3]))
     return found
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.sizes import dilated_extent, tap_positions
 from ._hooks import CONTAINERS, is_module, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
@@ -85,7 +86,7 @@ def _identity(ndim: int, spatial) -> _Field:
 def _source_index(n_in: int, n_out: int, k: int, s: int, d: int, pad: tuple[int, int], mode: str):
     """(n_out, k) input index read by each tap of each output unit along one dimension, -1 where the
     tap falls in zero padding; other padding modes read the real input they copy."""
-    taps = np.arange(n_out)[:, None] * s + np.arange(k)[None, :] * d - pad[0]  # (n_out, k), unpadded coords
+    taps = tap_positions(n_out, k, s, d, pad[0])  # (n_out, k), unpadded coords
     if mode == "zeros":
         return np.where((taps >= 0) & (taps < n_in), taps, -1)
     # pad the index vector itself the way the layer pads its input; ceil_mode windows never use this
@@ -99,7 +100,9 @@ def _window(f: _Field, layer: Layer, spatial_in, spatial_out) -> _Field:
     """A conv or pooling layer: the recurrences for size/jump/start, the taps for lo/hi."""
     pads = layer.pads(spatial_in)
     mode = layer.padding_mode if layer.kind == "conv" else "zeros"  # pooling pads with -inf or zeros
-    affine = tuple(None if a is None else (a[0] - p[0] * a[1], a[1] * s, a[2] + d * (k - 1) * a[1])
+    # (start, jump, size): the module docstring's recurrences, d (k - 1) + 1 being the window's extent
+    affine = tuple(None if a is None else
+                   (a[0] - p[0] * a[1], a[1] * s, a[2] + (dilated_extent(k, d) - 1) * a[1])
                    for a, k, s, d, p in zip(f.affine, layer.kernel_size, layer.stride, layer.dilation, pads))
     if f.lo is None or spatial_out is None:
         return _Field(affine, None, None, dims=f.dims)

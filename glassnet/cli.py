@@ -524,15 +524,27 @@ def cmd_models(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    """Every data set by name: one sample's shape, the default model, and what it holds."""
+    """Every data set by name: one sample's shape, the default model, what it holds, and the
+    training settings `glassnet train` uses on it by default."""
     from .data.registry import DATASETS
+    from .train.runconfig import defaults_for, flag
     rows = [(name, "x".join(map(str, info.input_shape)), info.default_model, info.description)
             for name, info in DATASETS.items()]
     _print_table(("data set", "sample (C x ...)", "default model", "what it holds"), rows)
+    print("\n`glassnet train`'s defaults on each (a flag given on the command line wins; chosen by measurement, "
+          "docs/results.md):\n")
+    flags = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "scheduler", "epochs")
+    rows = [(name, *(_setting(defaults_for(name), f) for f in flags)) for name in DATASETS]
+    _print_table(("data set", *(flag(f) for f in flags)), rows)
     print("\nfashion-mnist and mnist are looked for in $GLASSNET_DATA, ~/.cache/glassnet and "
           "/usr/share/datasets, else downloaded; the others are generated. "
           "--dataset auto: fashion-mnist if found, else shapes.")
     return 0
+
+
+def _setting(settings: dict, name: str) -> str:
+    """One training setting for a table: '-' for a momentum the optimiser does not use."""
+    return "-" if name == "momentum" and settings["optimizer"] != "sgd" else str(settings[name])
 
 
 def _first_sentence(doc: str, limit: int = 70) -> str:

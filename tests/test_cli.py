@@ -338,6 +338,32 @@ def test_datasets_lists_every_data_set_with_its_shape_and_model(capsys):
         assert line.split()[1:3] == ["x".join(map(str, info.input_shape)), info.default_model]
 
 
+def test_datasets_lists_each_data_sets_training_defaults_as_train_uses_them(capsys, tmp_path):
+    from glassnet.data.registry import DATASETS
+    assert main(["datasets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if "--optimizer" in line)
+    flags = lines[header].split()[2:]  # after "data set"
+    assert flags == ["--optimizer", "--lr", "--momentum", "--weight-decay", "--batch-size", "--scheduler", "--epochs"]
+    shown = {line.split()[0]: dict(zip(flags, line.split()[1:])) for line in lines[header + 1:header + 1 + len(DATASETS)]}
+    assert set(shown) == set(DATASETS)
+    # what a run without those flags records (the same settings list, read the other way round)
+    for name in ("mnist1d", "clips"):  # generated: nothing to download
+        out = tmp_path / name
+        assert main(["train", "--dataset", name, "--limit", "40", "--epochs", "1", "--val-split", "0",
+                     "--out", str(out), "--no-progress"]) == 0
+        config = json.loads((out / "metrics.json").read_text())["config"]
+        for flag, value in shown[name].items():
+            key = flag[2:].replace("-", "_")
+            if flag == "--epochs":
+                assert config[key] == 1
+            elif flag == "--momentum" and config["optimizer"] != "sgd":
+                assert value == "-"  # Adam has no momentum to set
+            else:
+                assert str(config[key]) == value, (name, flag)
+        assert config["model"] == DATASETS[name].default_model
+
+
 def test_a_notice_while_kernels_compile_the_first_time(tmp_path):
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     args = ("explain", "equivariance", "--kernel-name", "vertical")

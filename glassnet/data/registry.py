@@ -1,8 +1,9 @@
 """Data sets by name, for the command line and the training scripts.
 
 `load_dataset(name, train)` builds a data set with `.classes`; `DATASETS[name]` tells its input
-shape, the model that suits it and the training settings that train that model well. 'auto' means Fashion-MNIST when its files can be found
-without downloading, otherwise the built-in shapes (which need nothing installed).
+shape, the model that suits it and the training settings that train that model well. 'auto'
+means Fashion-MNIST when its files can be found without downloading, otherwise the built-in
+shapes (which need nothing installed).
 """
 
 from __future__ import annotations

@@ -131,6 +131,9 @@ def _train_settings(args) -> tuple[dict, object]:
     from .train.runconfig import DEFAULTS, merge, parse_val_split
 
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
+
+    def new_run():  # the data set first: its defaults fill in what the flags leave out
+        return merge({**given, "dataset": resolve_name(given.get("dataset", DEFAULTS["dataset"]))}, None, "")
     try:
         if "val_split" in given:
             given["val_split"] = parse_val_split(given["val_split"])
@@ -139,14 +142,12 @@ def _train_settings(args) -> tuple[dict, object]:
         checkpoints = Path(args.out) / "checkpoints"
         if not args.resume:
             _check_new_out(Path(args.out), args.overwrite)
-            settings = merge(given, None, "")
-            return {**settings, "dataset": resolve_name(settings["dataset"])}, False
+            return new_run(), False
         # with "auto" and nothing usable, fit() looks again and says what it skipped
         found = resume_point(checkpoints, args.resume, log=lambda line: args.resume == "auto" or
                              print(line, file=sys.stderr))
         if found is None:  # --resume=auto, nothing usable
-            settings = merge(given, None, "")
-            return {**settings, "dataset": resolve_name(settings["dataset"])}, "auto"
+            return new_run(), "auto"
         return merge(given, read_sidecar(found)["config"], str(found)), found
     except CheckpointError as error:
         hint = "\n--resume=auto starts the run over instead" if "every one was rejected" in str(error) else \
@@ -523,15 +524,27 @@ def cmd_models(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    """Every data set by name: one sample's shape, the default model, and what it holds."""
+    """Every data set by name: one sample's shape, the default model, what it holds, and the
+    training settings `glassnet train` uses on it by default."""
     from .data.registry import DATASETS
+    from .train.runconfig import defaults_for, flag
     rows = [(name, "x".join(map(str, info.input_shape)), info.default_model, info.description)
             for name, info in DATASETS.items()]
     _print_table(("data set", "sample (C x ...)", "default model", "what it holds"), rows)
+    print("\n`glassnet train`'s defaults on each (a flag given on the command line wins; chosen by measurement, "
+          "docs/results.md):\n")
+    flags = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "scheduler", "epochs")
+    rows = [(name, *(_setting(defaults_for(name), f) for f in flags)) for name in DATASETS]
+    _print_table(("data set", *(flag(f) for f in flags)), rows)
     print("\nfashion-mnist and mnist are looked for in $GLASSNET_DATA, ~/.cache/glassnet and "
           "/usr/share/datasets, else downloaded; the others are generated. "
           "--dataset auto: fashion-mnist if found, else shapes.")
     return 0
+
+
+def _setting(settings: dict, name: str) -> str:
+    """One training setting for a table: '-' for a momentum the optimiser does not use."""
+    return "-" if name == "momentum" and settings["optimizer"] != "sgd" else str(settings[name])
 
 
 def _first_sentence(doc: str, limit: int = 70) -> str:
@@ -567,20 +580,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and write a run directory")
     from .train.runconfig import DEFAULTS as D
+    from .train.runconfig import help_default as d  # the default, or "per data set" where data sets differ
     # settings default to None here so that --resume can tell given flags from the recorded ones
-    t.add_argument("--model", help="model name (default: the data set's usual model)")
+    t.add_argument("--model", help=f"model name ({d('model')})")
     t.add_argument("--dataset", help="fashion-mnist, mnist, mnist1d, shapes, clips, or auto (Fashion-MNIST "
                    "if found, else shapes; default auto)")
     t.add_argument("--data", help="directory holding data set files (also $GLASSNET_DATA)")
     t.add_argument("--no-download", action="store_true", help="never download a missing data set")
-    t.add_argument("--epochs", type=int, help=f"passes over the training data (default {D['epochs']})")
+    t.add_argument("--epochs", type=int, help=f"passes over the training data ({d('epochs')})")
     t.add_argument("--batch-size", type=int, help=f"the global batch: under `mpiexec -n N` each of the N "
-                   f"ranks trains on its share of every batch (default {D['batch_size']})")
-    t.add_argument("--lr", type=float, help=f"learning rate (default {D['lr']})")
-    t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help=f"sgd uses Nesterov momentum when --momentum > 0 (default {D['optimizer']})")
-    t.add_argument("--momentum", type=float, help=f"SGD's (Nesterov) momentum (default {D['momentum']})")
-    t.add_argument("--weight-decay", type=float, help=f"default {D['weight_decay']}")
-    t.add_argument("--scheduler", choices=["none", "cosine", "step"], help=f"default {D['scheduler']}")
+                   f"ranks trains on its share of every batch ({d('batch_size')})")
+    t.add_argument("--lr", type=float, help=f"learning rate ({d('lr')})")
+    t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help=f"sgd uses Nesterov momentum when --momentum > 0 ({d('optimizer')})")
+    t.add_argument("--momentum", type=float, help=f"SGD's (Nesterov) momentum ({d('momentum')})")
+    t.add_argument("--weight-decay", type=float, help=d('weight_decay'))
+    t.add_argument("--scheduler", choices=["none", "cosine", "step"], help=d('scheduler'))
     t.add_argument("--augment", action="store_true", default=None, help="random crops with 2 pixels of padding")
     t.add_argument("--seed", type=int, help=f"initial weights, dropout, batch order and the validation split "
                    f"(default {D['seed']})")

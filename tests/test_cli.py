@@ -305,7 +305,11 @@ def test_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    assert "--epochs EPOCHS passes over the training data (default 5)" in out and "learning rate (default 0.05)" in out
+    # the data sets' own defaults differ here (glassnet datasets lists them), and agree on the momentum
+    per_data_set = "(default: per data set, see `glassnet datasets`)"
+    assert f"--epochs EPOCHS passes over the training data {per_data_set}" in out
+    assert f"learning rate {per_data_set}" in out and f"model name {per_data_set}" in out
+    assert "SGD's (Nesterov) momentum (default 0.9)" in out and "(default 0)" in out  # --seed
     assert "run directory (default: runs/latest)" in out and "validation split (default 0)" in out
     assert "Nesterov" in out
     with pytest.raises(SystemExit):
@@ -332,6 +336,32 @@ def test_datasets_lists_every_data_set_with_its_shape_and_model(capsys):
     for name, info in DATASETS.items():
         line = next(line for line in out.splitlines() if line.startswith(name + " "))
         assert line.split()[1:3] == ["x".join(map(str, info.input_shape)), info.default_model]
+
+
+def test_datasets_lists_each_data_sets_training_defaults_as_train_uses_them(capsys, tmp_path):
+    from glassnet.data.registry import DATASETS
+    assert main(["datasets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if "--optimizer" in line)
+    flags = lines[header].split()[2:]  # after "data set"
+    assert flags == ["--optimizer", "--lr", "--momentum", "--weight-decay", "--batch-size", "--scheduler", "--epochs"]
+    shown = {line.split()[0]: dict(zip(flags, line.split()[1:])) for line in lines[header + 1:header + 1 + len(DATASETS)]}
+    assert set(shown) == set(DATASETS)
+    # what a run without those flags records (the same settings list, read the other way round)
+    for name in ("mnist1d", "clips"):  # generated: nothing to download
+        out = tmp_path / name
+        assert main(["train", "--dataset", name, "--limit", "40", "--epochs", "1", "--val-split", "0",
+                     "--out", str(out), "--no-progress"]) == 0
+        config = json.loads((out / "metrics.json").read_text())["config"]
+        for flag, value in shown[name].items():
+            key = flag[2:].replace("-", "_")
+            if flag == "--epochs":
+                assert config[key] == 1
+            elif flag == "--momentum" and config["optimizer"] != "sgd":
+                assert value == "-"  # Adam has no momentum to set
+            else:
+                assert str(config[key]) == value, (name, flag)
+        assert config["model"] == DATASETS[name].default_model
 
 
 def test_a_notice_while_kernels_compile_the_first_time(tmp_path):

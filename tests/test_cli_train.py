@@ -215,3 +215,52 @@ def test_a_resumed_run_removes_temporary_files_of_an_interrupted_final_write(tmp
     from glassnet.serialization import load_metadata
     meta, best = load_metadata(out / "model.safetensors"), load_metadata(out / "best.safetensors")
     assert (meta["model"], meta["dataset"], best["dataset"], best["epoch"]) == ("lenet5", "shapes", "shapes", "1")
+
+
+# ---- the data set's training defaults ---------------------------------------------------------
+
+@pytest.fixture
+def optimizers(monkeypatch):
+    """The (name, lr, momentum, weight decay) of every optimiser `glassnet train` builds."""
+    built, make = [], cli._optimizer
+
+    def recording(name, params, lr, momentum, weight_decay):
+        built.append((name, lr, momentum, weight_decay))
+        return make(name, params, lr, momentum, weight_decay)
+    monkeypatch.setattr(cli, "_optimizer", recording)
+    return built
+
+
+def _mnist1d(out, *args):
+    return main(["train", "--dataset", "mnist1d", "--limit", "120", "--out", str(out), "--no-progress", *args])
+
+
+def test_a_run_takes_its_data_sets_training_defaults_where_no_flag_is_given(tmp_path, optimizers):
+    training = registry.DATASETS["mnist1d"].training
+    assert _mnist1d(tmp_path / "defaults", "--epochs", "1") == 0
+    assert optimizers == [(training["optimizer"], training["lr"], 0.9, training["weight_decay"])]
+    config = json.loads((tmp_path / "defaults" / "metrics.json").read_text())["config"]
+    assert config["model"] == "mnist1d_cnn" and config["batch_size"] == training["batch_size"]
+    assert config["scheduler"] == training["scheduler"] and config["epochs"] == 1
+
+
+def test_a_flag_given_wins_over_the_data_sets_default(tmp_path, optimizers):
+    training = registry.DATASETS["mnist1d"].training
+    assert training["optimizer"] != "sgd" and training["lr"] != 0.2  # else this test shows nothing
+    assert _mnist1d(tmp_path / "run", "--epochs", "1", "--optimizer", "sgd", "--lr", "0.2") == 0
+    assert optimizers == [("sgd", 0.2, 0.9, training["weight_decay"])]
+    config = json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]
+    assert config["batch_size"] == training["batch_size"]  # the settings not given stay the data set's
+
+
+def test_resume_keeps_the_recorded_settings_not_the_data_sets_defaults(tmp_path, optimizers, capsys):
+    out = tmp_path / "run"
+    assert _mnist1d(out, "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05", "--batch-size", "32",
+                    "--scheduler", "none") == 0
+    assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert optimizers == [("sgd", 0.05, 0.9, 0.0)] * 2
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["batch_size"], config["scheduler"], config["epochs"]) == (32, "none", 2)
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--resume", "--optimizer", "adam"]) == 1
+    assert "--optimizer adam conflicts with the run's recorded optimizer sgd" in capsys.readouterr().err

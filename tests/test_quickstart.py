@@ -24,11 +24,23 @@ def test_tiny_run_on_shapes(tmp_path, capsys):
 
 
 def test_quickstart_and_the_command_line_agree(tmp_path, capsys):
-    """Same data, model, optimiser (Nesterov momentum), schedule and seeds: the same losses."""
+    """Same data, model, optimiser (Nesterov momentum), schedule and seeds: the same losses. The
+    command line is given no model or optimiser flag: it takes the data set's defaults."""
     ours = quickstart.main(["--dataset", "shapes", "--epochs", "2", "--limit", "512"])
-    assert glassnet_main(["train", "--dataset", "shapes", "--model", "lenet5", "--epochs", "2", "--limit", "512",
+    assert glassnet_main(["train", "--dataset", "shapes", "--epochs", "2", "--limit", "512",
                           "--out", str(tmp_path / "run"), "--no-progress"]) == 0
     theirs = json.loads((tmp_path / "run" / "metrics.json").read_text())
     for mine, cli in zip(ours["history"], theirs["epochs"], strict=True):
         assert mine["train_loss"] == pytest.approx(cli["train_loss"], rel=1e-5)
         assert mine["val_accuracy"] == pytest.approx(cli["val_accuracy"])
+
+
+@pytest.mark.parametrize("name", [n for n in quickstart.DATASETS_HERE if n != "auto"])
+def test_the_quickstarts_settings_are_the_command_lines_defaults_on_its_data_sets(name):
+    """The quickstart writes SGD with Nesterov momentum, a cosine schedule and no weight decay out
+    in code; the rest of the data set's defaults are its constants."""
+    from glassnet.train.runconfig import defaults_for
+    settings = defaults_for(name)
+    assert (settings["optimizer"], settings["scheduler"], settings["weight_decay"]) == ("sgd", "cosine", 0.0)
+    assert (settings["model"], settings["lr"], settings["momentum"], settings["batch_size"]) == \
+        (quickstart.MODEL, quickstart.LR, quickstart.MOMENTUM, quickstart.BATCH_SIZE)

@@ -46,7 +46,15 @@ _worker_info: WorkerInfo | None = None
 
 def get_worker_info() -> WorkerInfo | None:
     """In a DataLoader worker: its id, num_workers, seed and its own copy of the dataset (to
-    shard an IterableDataset, or seed other libraries in worker_init_fn). None in the main process."""
+    shard an IterableDataset, or seed other libraries in worker_init_fn). None in the main process.
+
+    Examples:
+        >>> from glassnet.data import get_worker_info
+        >>> get_worker_info() is None           # here, in the main process
+        True
+
+        IterableDataset's example shows it sharding a stream across workers.
+    """
     return _worker_info
 
 

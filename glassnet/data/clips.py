@@ -29,6 +29,12 @@ def make_clips(num_samples: int, frames: int = 8, size: int = 16, directions: in
 
     speed ~ U[1, 1.5] pixels per frame, shape radius ~ U[2, 3.5] pixels, contrast ~ U[0.6, 1],
     pixel noise ~ N(0, noise^2).
+
+    Examples:
+        >>> from glassnet.data.clips import make_clips
+        >>> x, y = make_clips(8, frames=4)
+        >>> x.shape, sorted(y.tolist())
+        ((8, 1, 4, 16, 16), [0, 1, 2, 3, 4, 5, 6, 7])
     """
     if directions < 2 or frames < 2:
         raise ValueError(f"clips need at least 2 directions and 2 frames, got directions={directions}, "
@@ -61,6 +67,30 @@ class Clips(ArrayDataset):
 
     train: the training split (seed [seed, 0]) or the test split (seed [seed, 1]).
     num_samples: default 4,000 for training, 1,000 for testing; clips of `frames` x size x size.
+
+    Args:
+        train: the training split, else the test split.
+        transform: a batched transform of the inputs (see ArrayDataset).
+        target_transform: the same for the targets.
+        num_samples: the number of clips, balanced over the directions.
+        frames: frames per clip (T).
+        size: frame side in pixels (H = W).
+        directions: the number of classes, equally spaced angles (0 = right, counter-clockwise).
+        noise: standard deviation of the Gaussian pixel noise.
+        seed: the data set's seed; the same (seed, train) always gives the same clips.
+
+    Shape:
+        dataset[i] -> (x float32 (1, frames, size, size), y int64 direction index), ready for
+        Conv3d.
+
+    Examples:
+        >>> from glassnet.data import Clips
+        >>> data = Clips(num_samples=8, frames=4)
+        >>> x, y = data[0]
+        >>> len(data), x.shape, data.classes[:3]
+        (8, (1, 4, 16, 16), ['0 deg', '45 deg', '90 deg'])
+        >>> sorted(data.targets.tolist())                  # one clip per direction
+        [0, 1, 2, 3, 4, 5, 6, 7]
     """
 
     def __init__(self, train: bool = True, transform=None, target_transform=None, num_samples: int | None = None,

@@ -11,8 +11,9 @@ The structure of one sample is kept and its leaves are stacked along a new first
     tuple, list (any Sequence)  -> a list, collated position by position (PyTorch also turns
                                    tuples into lists)
 
-The one difference from PyTorch is the dtype of arrays and numbers: PyTorch keeps float64 arrays
-(and makes Python floats) float64, glassnet makes them float32, as glassnet.tensor does.
+The one difference from PyTorch is the dtype of arrays and numbers: PyTorch keeps each array's
+dtype (float64 stays float64, uint8 stays uint8) and makes Python floats float64; glassnet makes
+floating data float32 and integer data int64, as glassnet.tensor does. Tensors keep their dtype.
 """
 
 from __future__ import annotations
@@ -42,7 +43,20 @@ def _array_dtype(array: np.ndarray):
 
 
 def default_collate(batch: list):
-    """Stack a list of samples into one batch, keeping the structure of a sample (table above)."""
+    """Stack a list of samples into one batch, keeping the structure of a sample (table above).
+
+    The DataLoader's collate_fn when batching: B samples of shape S -> a Tensor (B, *S).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import default_collate
+        >>> batch = [(np.zeros((1, 28, 28), np.float64), 3), (np.ones((1, 28, 28), np.float64), 7)]
+        >>> x, y = default_collate(batch)                 # a (tuple) sample gives a list
+        >>> x.shape, x.dtype, y.tolist(), y.dtype
+        ((2, 1, 28, 28), dtype('float32'), [3, 7], dtype('int64'))
+        >>> default_collate([{"x": 1.5, "name": "a"}, {"x": 2.5, "name": "b"}])["x"].dtype
+        dtype('float32')
+    """
     if len(batch) == 0:
         raise ValueError("default_collate got an empty list of samples")
     elem = batch[0]
@@ -68,7 +82,15 @@ def default_collate(batch: list):
 
 def default_convert(data):
     """The collate_fn of a loader without batching (batch_size=None): NumPy arrays become Tensors
-    (glassnet.tensor's dtypes), inside dicts, namedtuples and sequences too; the rest is unchanged."""
+    (glassnet.tensor's dtypes), inside dicts, namedtuples and sequences too; the rest is unchanged.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import default_convert
+        >>> out = default_convert({"x": np.zeros(3), "label": 2})
+        >>> type(out["x"]).__name__, out["x"].dtype, out["label"]    # float64 -> float32
+        ('Tensor', dtype('float32'), 2)
+    """
     if isinstance(data, np.ndarray):
         return data if data.dtype.kind in "SaUO" else Tensor._wrap(data.astype(_array_dtype(data), copy=False))
     if isinstance(data, collections.abc.Mapping):

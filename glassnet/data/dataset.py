@@ -66,6 +66,18 @@ class IterableDataset(Dataset):
     The DataLoader reads the stream in order (no sampler, no shuffle). With num_workers > 0 every
     worker iterates its own copy, so `__iter__` should read only its share, found with
     glassnet.data.get_worker_info() (id, num_workers), or each sample comes once per worker.
+
+    Examples:
+        >>> from glassnet.data import DataLoader, IterableDataset, get_worker_info
+        >>> class Numbers(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         info = get_worker_info()        # None in the main process: read everything
+        ...         start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        ...         return iter(range(start, self.n, step))
+        >>> [batch.tolist() for batch in DataLoader(Numbers(5), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
     """
 
     def __iter__(self):
@@ -294,7 +306,18 @@ class ConcatDataset(Dataset):
 
 
 def is_array_backed(dataset) -> bool:
-    """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once."""
+    """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once.
+
+    The DataLoader then reads a batch with one fancy index instead of one __getitem__ per sample;
+    a Subset or a ConcatDataset is array-backed when what it wraps is.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import ArrayDataset, Subset, is_array_backed
+        >>> data = ArrayDataset(np.zeros((4, 2), np.float32), np.arange(4))
+        >>> is_array_backed(data), is_array_backed(Subset(data, [0, 2])), is_array_backed([(0, 1), (2, 3)])
+        (True, True, False)
+    """
     if isinstance(dataset, Subset):
         return is_array_backed(dataset.dataset)
     if isinstance(dataset, ConcatDataset):

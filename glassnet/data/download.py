@@ -32,19 +32,57 @@ CHUNK = 1 << 16
 
 
 class DownloadError(OSError):
-    """A file could not be downloaded and verified; the message says which and why."""
+    """A file could not be downloaded and verified; the message says which and why.
+
+    An OSError, so `except OSError` catches it with the other file errors; download_url's example
+    shows one raised.
+
+    Examples:
+        >>> from glassnet.data import ChecksumError, DownloadError
+        >>> issubclass(DownloadError, OSError), issubclass(ChecksumError, DownloadError)
+        (True, True)
+    """
 
 
 class ChecksumError(DownloadError):
-    """The downloaded bytes do not have the expected SHA-256 (or size)."""
+    """The downloaded bytes do not have the expected SHA-256 (or size).
+
+    Not retried: the server delivered what it has, and it is not the file expected. A
+    DownloadError, so `except DownloadError` catches both; download_url's example shows one raised.
+
+    Examples:
+        >>> from glassnet.data import ChecksumError, DownloadError
+        >>> issubclass(ChecksumError, DownloadError)
+        True
+    """
 
 
 class SizeError(ChecksumError):
-    """The server announced or sent more bytes than the file has."""
+    """The server announced or sent more bytes than the file has.
+
+    A ChecksumError: a server that sends more than the file's size is not serving that file, and
+    the download stops at the first byte too many.
+
+    Examples:
+        >>> from glassnet.data.download import ChecksumError, SizeError
+        >>> issubclass(SizeError, ChecksumError)
+        True
+    """
 
 
 def sha256_file(path) -> str:
-    """The SHA-256 of a file as 64 hex digits, read in 1 MiB pieces (the file is never held whole)."""
+    """The SHA-256 of a file as 64 hex digits, read in 1 MiB pieces (the file is never held whole).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> from glassnet.data.download import sha256_file
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder) / "empty"
+        ...     path.touch()
+        ...     digest = sha256_file(path)
+        >>> digest                    # the SHA-256 of no bytes
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -98,6 +136,39 @@ def download_url(urls, destination, sha256: str, *, size: int, retries: int = 3,
     retries: attempts per URL for network errors and truncated transfers (>= 1).
     backoff: seconds to wait before the k-th retry is k * backoff.
     Returns the destination path; raises ChecksumError (SizeError) or DownloadError otherwise.
+
+    Args:
+        urls: one URL or a list of mirrors serving the same file (http, https, or file).
+        destination: the file to write; its folder is created. It appears only once verified.
+        sha256: the expected SHA-256, 64 hex digits.
+        size: the expected length in bytes (keyword-only, required: it bounds what is read).
+        retries: attempts per URL for network errors and truncated transfers (>= 1).
+        timeout: seconds to wait for the server on each attempt.
+        backoff: the pause before the k-th retry is k * backoff seconds.
+        progress: show a progress bar (needs tqdm).
+
+    Examples:
+        A file:// URL shows the checks without a network:
+
+        >>> import hashlib, pathlib, shutil, tempfile
+        >>> from glassnet.data import ChecksumError, DownloadError, download_url
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> source = folder / "served.bin"
+        >>> _ = source.write_bytes(b"glassnet")
+        >>> digest = hashlib.sha256(b"glassnet").hexdigest()
+        >>> download_url(source.as_uri(), folder / "copy.bin", digest, size=8).read_bytes()
+        b'glassnet'
+        >>> try:
+        ...     download_url(source.as_uri(), folder / "bad.bin", "0" * 64, size=8)
+        ... except ChecksumError as err:
+        ...     print("SHA-256 mismatch" in str(err), (folder / "bad.bin").exists())   # nothing kept
+        True False
+        >>> try:
+        ...     download_url((folder / "missing.bin").as_uri(), folder / "m.bin", digest, size=8, retries=1)
+        ... except DownloadError as err:
+        ...     print(str(err).splitlines()[0])
+        could not download m.bin after 1 attempt(s) per URL:
+        >>> shutil.rmtree(folder)
     """
     urls = [urls] if isinstance(urls, str) else list(urls)
     if retries < 1:

@@ -104,6 +104,23 @@ def read_idx(path, expected_shape=None, *, max_bytes: int = MAX_BYTES, hasher=No
 
     A gzip file is decompressed as it is read, never further than its header's size plus one
     byte, whatever the compressed stream holds.
+
+    Returns an array of the header's shape and type (uint8 for MNIST's images and labels).
+
+    Examples:
+        >>> import numpy as np, pathlib, tempfile
+        >>> from glassnet.data import read_idx, write_idx
+        >>> images = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_idx(pathlib.Path(folder) / "images-idx3-ubyte.gz", images)
+        ...     back = read_idx(path, expected_shape=(None, 3, 3))
+        ...     try:
+        ...         read_idx(path, expected_shape=(None, 28, 28))
+        ...     except ValueError as err:
+        ...         print(str(err).split(": ", 1)[1])       # after the file name
+        expected an array of shape (*, 28, 28), the header says (2, 3, 3)
+        >>> back.shape, back.dtype, bool((back == images).all())
+        ((2, 3, 3), dtype('uint8'), True)
     """
     path = Path(path)
     with open_regular(path, "IDX file") as f:
@@ -124,12 +141,35 @@ def read_idx(path, expected_shape=None, *, max_bytes: int = MAX_BYTES, hasher=No
 
 
 def parse_idx(buf: bytes, name: str = "<bytes>", expected_shape=None, *, max_bytes: int = MAX_BYTES) -> np.ndarray:
-    """Decode IDX bytes (not compressed) into an array; see `read_idx`."""
+    """Decode IDX bytes (not compressed) into an array; see `read_idx`.
+
+    name: how errors name the data (a file name, say).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.idx import parse_idx, to_idx_bytes
+        >>> data = to_idx_bytes(np.array([1, 2, 3], np.uint8))
+        >>> parse_idx(data).tolist()
+        [1, 2, 3]
+        >>> parse_idx(data[:-1], "labels.idx")
+        Traceback (most recent call last):
+        ...
+        ValueError: labels.idx: file truncated: shape (3,) of uint8 needs 11 bytes, found 10
+    """
     return _read_idx_stream(io.BytesIO(buf), name, expected_shape, max_bytes, None, len(buf))
 
 
 def to_idx_bytes(array) -> bytes:
-    """Encode an array as IDX bytes (the inverse of `parse_idx`)."""
+    """Encode an array as IDX bytes (the inverse of `parse_idx`).
+
+    The dtype must be uint8, int8, int16, int32, float32 or float64; values are written big-endian.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.idx import to_idx_bytes
+        >>> to_idx_bytes(np.array([1, 2, 3], np.uint8)).hex(" ")   # magic, size 3, then the values
+        '00 00 08 01 00 00 00 03 01 02 03'
+    """
     array = np.asarray(array)
     codes = {dt.newbyteorder("="): code for code, dt in IDX_TYPES.items()}
     native = array.dtype.newbyteorder("=")
@@ -143,7 +183,21 @@ def to_idx_bytes(array) -> bytes:
 
 
 def write_idx(path, array, compress: bool | None = None) -> Path:
-    """Write `array` as an IDX file; gzip-compressed when `compress` (default: name ends in .gz)."""
+    """Write `array` as an IDX file; gzip-compressed when `compress` (default: name ends in .gz).
+
+    The array's dtype must be one of the IDX types (uint8, int8, int16, int32, float32, float64);
+    the file is written next to `path` and renamed onto it, so `path` is never half-written.
+    Returns `path`.
+
+    Examples:
+        >>> import numpy as np, pathlib, tempfile
+        >>> from glassnet.data import write_idx
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_idx(pathlib.Path(folder) / "images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8))
+        ...     header = path.read_bytes()[:16]
+        >>> header.hex(" ")     # magic 0 0 <uint8> <3 dims>, then the sizes 2, 3, 3 as big-endian uint32
+        '00 00 08 03 00 00 00 02 00 00 00 03 00 00 00 03'
+    """
     path = Path(path)
     data = to_idx_bytes(array)
     if compress if compress is not None else path.suffix == ".gz":

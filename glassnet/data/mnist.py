@@ -35,6 +35,19 @@ from .idx import read_idx
 
 
 class FileInfo(NamedTuple):
+    """The published size and checksums of one IDX file; the classes' `files` tables hold them
+    and their `mirrors` the URLs the .gz files are downloaded from.
+
+    Examples:
+        >>> from glassnet.data import FashionMNIST
+        >>> sorted(FashionMNIST.files)
+        ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte',
+         'train-labels-idx1-ubyte']
+        >>> FashionMNIST.files["t10k-labels-idx1-ubyte"].gz_size      # bytes of t10k-labels-idx1-ubyte.gz
+        5148
+        >>> FashionMNIST.mirrors[-1]
+        'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/'
+    """
     gz_sha256: str  # of the official .gz, checked on download
     sha256: str     # of the uncompressed IDX content, checked on every read
     gz_size: int    # bytes of the official .gz: a download stops past it
@@ -63,7 +76,16 @@ _MNIST_FILES = {
 
 
 def user_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/glassnet`, by default `~/.cache/glassnet`."""
+    """`$XDG_CACHE_HOME/glassnet`, by default `~/.cache/glassnet`.
+
+    MNIST and Fashion-MNIST are downloaded into its `mnist` and `fashion-mnist` folders when no
+    root is given.
+
+    Examples:
+        >>> from glassnet.data.mnist import user_cache_dir
+        >>> user_cache_dir().name
+        'glassnet'
+    """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "glassnet"
 

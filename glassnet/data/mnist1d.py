@@ -50,7 +50,14 @@ RECIPE = dict(num_samples=5000, train_split=0.8, template_len=12, padding=(36, 6
 
 
 def templates() -> np.ndarray:
-    """(10, 12) templates: standardised per digit, shifted to start at 0, divided by 6."""
+    """(10, 12) templates: standardised per digit, shifted to start at 0, divided by 6.
+
+    Examples:
+        >>> from glassnet.data.mnist1d import templates
+        >>> t = templates()
+        >>> t.shape, t[:, 0].tolist() == [0.0] * 10        # every digit starts at 0
+        ((10, 12), True)
+    """
     x = TEMPLATES - TEMPLATES.mean(1, keepdims=True)
     x = x / x.std(1, keepdims=True)
     x = x - x[:, :1]
@@ -136,6 +143,25 @@ class MNIST1D(ArrayDataset):
 
     seed: 42 (the published data set) or any other integer for a fresh draw of the recipe.
     recipe: overrides of RECIPE. Samples: x float32 (1, 40), y int64.
+
+    Args:
+        train: the 4,000 training signals, else the 1,000 test signals.
+        transform: a batched transform of the inputs (see ArrayDataset).
+        target_transform: the same for the targets.
+        seed: the seed of the recipe's random numbers.
+        **recipe: RECIPE entries to change, e.g. num_samples=500 (split 80 / 20 as well).
+
+    Shape:
+        dataset[i] -> (x float32 (1, 40), y int64 digit); a signal for Conv1d.
+
+    Examples:
+        >>> from glassnet.data import MNIST1D
+        >>> train, test = MNIST1D(train=True), MNIST1D(train=False)
+        >>> x, y = train[0]
+        >>> len(train), len(test), x.shape, x.dtype
+        (4000, 1000, (1, 40), dtype('float32'))
+        >>> len(MNIST1D(num_samples=500))                  # a smaller draw of the same recipe
+        400
     """
 
     classes = [str(d) for d in range(10)]

@@ -88,7 +88,16 @@ def _gray(image) -> tuple[np.ndarray, str]:
 
 def resize_area(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Resize a (H, W) float image by area averaging (each output pixel is the mean of the input
-    area it covers, so thin strokes fade instead of vanishing as with nearest neighbour)."""
+    area it covers, so thin strokes fade instead of vanishing as with nearest neighbour).
+
+    shape: (height, width) of the output. Returns float32 (height, width).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.preprocess import resize_area
+        >>> resize_area(np.arange(16, dtype=np.float32).reshape(4, 4), (2, 2)).tolist()   # 2x2 means
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
     from PIL import Image
     height, width = shape
     return np.asarray(Image.fromarray(np.asarray(a, dtype=np.float32))  # mode "F"

@@ -54,7 +54,21 @@ def _bool(value, name: str, error=ValueError) -> bool:
 class Sampler:
     """Base class: subclasses define `__iter__` (indices) and usually `__len__`.
 
-    No default `__len__`, as in PyTorch: `list(sampler)` then falls back to iteration.
+    No default `__len__`, as in PyTorch: `list(sampler)` then falls back to iteration. Pass an
+    instance to DataLoader(sampler=...) to choose which samples it reads, in which order.
+
+    Examples:
+        >>> from glassnet.data import Sampler
+        >>> class EvenFirst(Sampler):           # the even indices, then the odd ones
+        ...     def __init__(self, data_source):
+        ...         self.data_source = data_source
+        ...     def __iter__(self):
+        ...         n = len(self.data_source)
+        ...         return iter([*range(0, n, 2), *range(1, n, 2)])
+        ...     def __len__(self):
+        ...         return len(self.data_source)
+        >>> list(EvenFirst(range(5)))
+        [0, 2, 4, 1, 3]
     """
 
     def __iter__(self) -> Iterator:
@@ -251,6 +265,29 @@ class DistributedSampler(Sampler):
 
     num_replicas / rank default to glassnet.distributed's world size and rank, which needs an
     initialised process group.
+
+    Args:
+        dataset: anything with a length (a dataset).
+        num_replicas: the number of processes (ranks) sharing the epoch.
+        rank: this process's rank, 0 <= rank < num_replicas.
+        shuffle: a new permutation every epoch (seeded by seed + epoch) instead of 0..n-1.
+        seed: the seed shared by all ranks.
+        drop_last: cut the epoch to a multiple of num_replicas instead of padding it.
+
+    len(sampler) = ceil(n / num_replicas) (drop_last: floor), the same on every rank.
+
+    Examples:
+        >>> from glassnet.data import DistributedSampler
+        >>> [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
+        [[0, 2, 4], [1, 3, 0]]
+        >>> [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False, drop_last=True))
+        ...  for r in (0, 1)]
+        [[0, 2], [1, 3]]
+        >>> ranks = [DistributedSampler(range(6), num_replicas=2, rank=r, seed=0) for r in (0, 1)]
+        >>> for s in ranks:
+        ...     s.set_epoch(3)                  # every rank, before each epoch
+        >>> sorted(list(ranks[0]) + list(ranks[1]))   # disjoint shards covering the epoch
+        [0, 1, 2, 3, 4, 5]
     """
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,

@@ -34,6 +34,17 @@ def distance_to_shape(kind: np.ndarray, dy: np.ndarray, dx: np.ndarray, radius: 
     centre; radius: (S,) half-width of the square, half-diagonal of the diamond, radius of the
     circle, half-length of each bar; angle: (S,) direction of the line in radians.
     Returns (S, *grid).
+
+    Examples:
+        Distance to a circle of radius 2 around the centre of a 5x5 grid:
+
+        >>> import numpy as np
+        >>> from glassnet.data.shapes import SHAPE_CLASSES, distance_to_shape
+        >>> g = np.arange(5.0) - 2
+        >>> dy, dx = np.broadcast_arrays(g[None, :, None], g[None, None, :])     # (1, 5, 5) each
+        >>> d = distance_to_shape(np.array([SHAPE_CLASSES.index("circle")]), dy, dx, np.array([2.0]), np.zeros(1))
+        >>> d.shape, d[0, 2].tolist()                     # the middle row: on the circle at +-2
+        ((1, 5, 5), [0.0, 1.0, 2.0, 1.0, 0.0])
     """
     def bar(along, across, r):  # distance to the segment {|along| <= r, across = 0}
         return np.hypot(np.maximum(np.abs(along) - r, 0), across)
@@ -66,7 +77,17 @@ def distance_to_shape(kind: np.ndarray, dy: np.ndarray, dx: np.ndarray, radius: 
 
 
 def stroke(distance: np.ndarray, width: float) -> np.ndarray:
-    """Anti-aliased stroke intensity in [0, 1] for a given distance to the ideal curve."""
+    """Anti-aliased stroke intensity in [0, 1] for a given distance to the ideal curve.
+
+    clip(width / 2 + 1/2 - distance, 0, 1): full ink within width / 2 - 1/2 of the curve, none
+    beyond width / 2 + 1/2, a linear ramp of one pixel between.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.shapes import stroke
+        >>> stroke(np.array([0.0, 0.5, 1.0, 1.5]), width=1.0).tolist()
+        [1.0, 0.5, 0.0, 0.0]
+    """
     return np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
 
 
@@ -76,6 +97,12 @@ def make_shapes(num_samples: int, size: int = 28, noise: float = 0.1, seed: int 
 
     radius ~ U[0.2, 0.4] * size, centre ~ uniform over the positions where the whole shape fits,
     contrast ~ U[0.6, 1], pixel noise ~ N(0, noise^2).
+
+    Examples:
+        >>> from glassnet.data.shapes import make_shapes
+        >>> x, y = make_shapes(10, seed=0)
+        >>> x.shape, x.dtype, y.tolist()
+        ((10, 1, 28, 28), dtype('float32'), [4, 1, 2, 2, 3, 0, 4, 0, 3, 1])
     """
     if not 1 <= classes <= len(SHAPE_CLASSES):
         raise ValueError(f"classes must lie in [1, {len(SHAPE_CLASSES)}], got {classes}")
@@ -104,6 +131,28 @@ class Shapes(ArrayDataset):
 
     train: the training split (seed [seed, 0]) or the test split (seed [seed, 1]), independent draws.
     num_samples: default 4,000 for training, 1,000 for testing. size: image side in pixels.
+
+    Args:
+        train: the training split, else the test split.
+        transform: a batched transform of the inputs (see ArrayDataset).
+        target_transform: the same for the targets.
+        num_samples: the number of images (default 4,000 for training, 1,000 for testing),
+            balanced over the classes.
+        size: image side in pixels (28 by default, as MNIST).
+        noise: standard deviation of the Gaussian pixel noise.
+        seed: the data set's seed; the same (seed, train) always gives the same images.
+
+    Shape:
+        dataset[i] -> (x float32 (1, size, size), y int64 class index into `classes`).
+
+    Examples:
+        >>> from glassnet.data import Shapes
+        >>> data = Shapes(num_samples=10)
+        >>> x, y = data[0]
+        >>> len(data), x.shape, x.dtype, data.classes[y]
+        (10, (1, 28, 28), dtype('float32'), 'line')
+        >>> sorted(data.targets.tolist())                  # balanced: two of each class
+        [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     """
 
     classes = SHAPE_CLASSES

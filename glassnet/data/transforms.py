@@ -33,7 +33,17 @@ def _check_batch(x: np.ndarray, name: str, spatial_dims: int) -> None:
 
 
 class Compose:
-    """Apply transforms one after another: Compose([t1, t2])(x) = t2(t1(x))."""
+    """Apply transforms one after another: Compose([t1, t2])(x) = t2(t1(x)).
+
+    The generator is passed on to each transform that takes one.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> pipeline = T.Compose([T.ToTensor(), T.Normalize(0.5, 0.5)])
+        >>> pipeline(np.array([[[0, 255]]], np.uint8)).tolist()    # (1, 1, 2) -> (1, 1, 1, 2) in [-1, 1]
+        [[[[-1.0, 1.0]]]]
+    """
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
@@ -51,7 +61,15 @@ class Compose:
 class ToTensor:
     """uint8 pixels in [0, 255] -> float32 in [0, 1]; a (B, H, W) batch gets a channel axis
     (B, 1, H, W). Float input is only cast to float32 (not rescaled). Returns an ndarray: the
-    DataLoader turns batches into Tensors."""
+    DataLoader turns batches into Tensors.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> x = T.ToTensor()(np.full((8, 28, 28), 255, np.uint8))
+        >>> x.shape, x.dtype, float(x.max())
+        ((8, 1, 28, 28), dtype('float32'), 1.0)
+    """
 
     def __call__(self, x, generator=None):
         x = np.asarray(x)
@@ -71,6 +89,14 @@ class Normalize:
     """x[:, c] <- (x[:, c] - mean[c]) / std[c] for a batch (B, C, *spatial).
 
     mean, std: one number for all channels or one per channel.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> x = np.ones((2, 3, 4, 4), np.float32)                    # (B, C, H, W)
+        >>> y = T.Normalize(mean=[0.0, 0.5, 1.0], std=[1.0, 0.5, 2.0])(x)
+        >>> y.shape, y.dtype, y[0, :, 0, 0].tolist()
+        ((2, 3, 4, 4), dtype('float32'), [1.0, 1.0, 0.0])
     """
 
     def __init__(self, mean, std):
@@ -124,6 +150,15 @@ class RandomCrop:
     pad_if_needed: pad (evenly) any dimension smaller than `size`.
     fill, padding_mode: 'constant' (with `fill`), 'zeros', 'reflect', 'replicate' (or 'edge'), 'circular'.
     Output: (B, C, *size). Each offset is uniform over all positions the window fits.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> T.RandomCrop(28, padding=4)(np.zeros((8, 1, 28, 28), np.float32)).shape   # shifted by up to 4
+        (8, 1, 28, 28)
+        >>> signals = np.tile(np.arange(5, dtype=np.float32), (3, 1, 1))              # (3, 1, 5): 0 1 2 3 4
+        >>> T.RandomCrop((3,))(signals, generator=np.random.default_rng(0))[:, 0].tolist()
+        [[2.0, 3.0, 4.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
     """
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0.0,
@@ -178,12 +213,26 @@ class _RandomFlip:
 
 
 class RandomHorizontalFlip(_RandomFlip):
-    """Mirror each sample left-right (last axis) with probability p. Shape-preserving."""
+    """Mirror each sample left-right (last axis) with probability p. Shape-preserving.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> T.RandomHorizontalFlip(p=1.0)(np.array([[[[1, 2, 3]]]], np.float32)).tolist()
+        [[[[3.0, 2.0, 1.0]]]]
+    """
     axis = -1
 
 
 class RandomVerticalFlip(_RandomFlip):
-    """Mirror each sample top-bottom (second-last axis) with probability p. Shape-preserving."""
+    """Mirror each sample top-bottom (second-last axis) with probability p. Shape-preserving.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> T.RandomVerticalFlip(p=1.0)(np.array([[[[1], [2], [3]]]], np.float32))[0, 0, :, 0].tolist()
+        [3.0, 2.0, 1.0]
+    """
     axis = -2
 
 
@@ -194,6 +243,15 @@ class RandomTranslation:
         `translate`): dx is drawn uniformly from [-a W, a W] and dy from [-b H, b H], then rounded.
         A positive dx moves the content right, a positive dy down.
     Input (B, C, H, W) -> output (B, C, H, W).
+
+    Examples:
+        Three copies of one row, each moved by its own dx in {-2, ..., 2} (0.4 of the width 5):
+
+        >>> import numpy as np
+        >>> from glassnet.data import transforms as T
+        >>> rows = np.tile(np.arange(1, 6, dtype=np.float32), (3, 1, 1, 1))     # (3, 1, 1, 5): 1 2 3 4 5
+        >>> T.RandomTranslation((0.4, 0))(rows, generator=np.random.default_rng(0))[:, 0, 0].tolist()
+        [[0.0, 1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0, 0.0], [3.0, 4.0, 5.0, 0.0, 0.0]]
     """
 
     def __init__(self, translate, fill: float = 0.0):

@@ -11,6 +11,17 @@ light->dark).
   (the Prewitt diagonals: +1 on one side of the diagonal, -1 on the other);
 - laplacian: the 4-neighbour second difference; gaussian: the binomial 3x3 blur (sums to 1);
   box: the 3x3 mean (sums to 1).
+
+`kernels` maps each name to its kernel (read-only):
+
+>>> from glassnet.explain import kernels
+>>> list(kernels)
+['vertical', 'horizontal', 'sobel_x', 'sobel_y', 'scharr_x', 'scharr_y', 'slash', 'backslash',
+ 'laplacian', 'gaussian', 'box']
+>>> kernels["sobel_x"].tolist()
+[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]
+>>> float(kernels["gaussian"].sum())
+1.0
 """
 
 from __future__ import annotations
@@ -102,6 +113,15 @@ def fixed_conv2d(names=EDGE_KERNELS, in_channels: int = 1, stride=1, padding=0, 
 
     Weight (K, in_channels, 3, 3): each kernel divided by in_channels on every input channel, so
     the layer filters the channel mean (the grey image for an RGB input). No bias.
+
+    Examples:
+        >>> from glassnet.explain.classic import fixed_conv2d
+        >>> layer = fixed_conv2d(["vertical", "horizontal"], in_channels=3)
+        >>> layer.weight.shape, layer.weight.requires_grad
+        ((2, 3, 3, 3), False)
+        >>> import numpy as np
+        >>> bool(np.allclose(layer.weight.numpy()[0].sum(axis=0), kernels["vertical"]))   # a third per channel
+        True
     """
     from .. import nn
     bank = kernel_bank(names)  # (K, 1, 3, 3)

@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..kernels.sizes import (conv_output_size, ntuple, pool_output_size, positive_tuple,
-                             resolve_padding)
+from ..kernels.sizes import (conv_output_size, dilated_extent, ntuple, pool_output_size, positive_tuple,
+                             resolve_padding, tap_positions)
 from ._hooks import is_module, leaf_modules, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
@@ -39,7 +39,23 @@ def _fmt_pad(lo: int, hi: int) -> str:
 
 @dataclass(frozen=True)
 class OutputSize:
-    """Output size per spatial dimension and, for each, the formula with the numbers filled in."""
+    """Output size per spatial dimension and, for each, the formula with the numbers filled in.
+
+    What `output_size` returns. It compares equal to the size (a tuple, a list, or an int for one
+    dimension); int() gives the size of a 1-D one; str() is the formulas, one line per dimension.
+
+    Attributes:
+        size: the output size per spatial dimension.
+        formulas: per dimension, out = floor((n + 2p - d(k-1) - 1)/s) + 1 with the numbers in.
+
+    Examples:
+        >>> from glassnet.explain import output_size
+        >>> o = output_size((28, 28), 5, padding=2)
+        >>> o.size, o == (28, 28)
+        ((28, 28), True)
+        >>> int(output_size(32, 5))                  # LeNet-5's C1: 32x32 -> 28x28
+        28
+    """
     size: tuple[int, ...]
     formulas: tuple[str, ...]
 
@@ -83,7 +99,7 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1, ceil_m
     for ni, ki, si, (lo, hi), di in zip(n, k, s, pads, d):
         value = pool_output_size(ni, ki, si, (lo, hi), di, ceil_mode) if ceil_mode else \
             conv_output_size(ni, ki, si, (lo, hi), di)
-        span = ni + lo + hi - di * (ki - 1) - 1
+        span = ni + lo + hi - dilated_extent(ki, di)  # the numerator the formula's text shows
         general = "floor((n + 2p - d(k-1) - 1)/s) + 1" if lo == hi else "floor((n + p_lo + p_hi - d(k-1) - 1)/s) + 1"
         rounding = "ceil" if ceil_mode else "floor"
         general = general.replace("floor", rounding)
@@ -100,12 +116,33 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1, ceil_m
 
 def _inside_taps(n: int, k: int, s: int, pad: tuple[int, int], d: int, out: int) -> int:
     """How many (output position, kernel tap) pairs of one dimension land on a real input."""
-    positions = np.arange(out)[:, None] * s - pad[0] + np.arange(k)[None, :] * d  # (out, k)
+    positions = tap_positions(out, k, s, d, pad[0])  # (out, k)
     return int(((positions >= 0) & (positions < n)).sum())
 
 
 @dataclass(frozen=True)
 class LayerCount:
+    """The counts of one layer for one sample (the module docstring defines each), a row of Counts.
+
+    Attributes:
+        name: the layer, as the table shows it.
+        input_shape: the per-sample input shape (C, *spatial).
+        output_shape: the per-sample output shape (C', *spatial').
+        parameters: weights and biases to learn.
+        connections: (output unit, input unit) pairs a weight or a window links.
+        multiply_adds: what a direct implementation computes, padding included.
+        dense_parameters: a fully connected layer between the same units, for comparison.
+        output_units: prod(output_shape).
+
+    Examples:
+        LeNet-5's C1: six 5x5 filters on a 32x32 image:
+
+        >>> from glassnet.explain import count
+        >>> from glassnet.explain.layers import conv
+        >>> c1 = count(conv(1, 6, 5), (1, 32, 32))[0]
+        >>> c1.output_shape, c1.parameters, c1.output_units, c1.connections   # 6 * 25 + 6; 4,704 * 25
+        ((6, 28, 28), 156, 4704, 117600)
+    """
     name: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
@@ -121,7 +158,27 @@ class LayerCount:
 
 @dataclass(frozen=True)
 class Counts:
-    """Per-layer counts of a model and their totals. str() is a table."""
+    """Per-layer counts of a model and their totals. str() is a table.
+
+    What `count` returns: a sequence of LayerCount (c[0], len(c), iteration), with the totals
+    parameters, connections, multiply_adds and dense_parameters, and the last layer's
+    output_shape and output_units.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import count
+        >>> c = count(nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2)), (1, 32, 32))
+        >>> print(c)
+        layer                             output shape  parameters  connections  multiply-adds  dense parameters
+        --------------------------------------------------------------------------------------------------------
+        0: Conv2d(1 -> 6, k=5, s=1, p=0)  (6, 28, 28)          156      117,600        117,600         4,821,600
+        1: ReLU                           (6, 28, 28)            0        4,704              0                 0
+        2: MaxPool2d(k=2, s=2)            (6, 14, 14)            0        4,704              0         5,531,904
+        --------------------------------------------------------------------------------------------------------
+        total                             (6, 14, 14)          156      127,008        117,600        10,353,504
+        >>> len(c), c.parameters, c.output_shape
+        (3, 156, (6, 14, 14))
+    """
     layers: tuple[LayerCount, ...]
 
     @property
@@ -174,6 +231,13 @@ def count_layer(layer: Layer, input_shape, output_shape=None) -> LayerCount:
     output_shape, when known from running the layer, is used for layers whose geometry glassnet
     does not describe (adaptive pooling and other shape-changing modules): for those, each input
     unit counts as one connection.
+
+    Examples:
+        >>> from glassnet.explain.counting import count_layer
+        >>> from glassnet.explain.layers import conv
+        >>> c = count_layer(conv(3, 8, 5, stride=2), (3, 32, 32))
+        >>> c.output_shape, c.parameters, c.multiply_adds          # 8 * 3 * 25 + 8; 14 * 14 * 8 * 3 * 25
+        ((8, 14, 14), 608, 117600)
     """
     input_shape = tuple(int(v) for v in input_shape)
     if layer.kind == "pointwise" and output_shape is not None and tuple(output_shape) != input_shape:

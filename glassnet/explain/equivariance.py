@@ -84,6 +84,24 @@ class Equivariance:
     output_shift: the shift T' applied to the output (input shift / total stride);
     aligned: False when the input shift is not a multiple of the total stride, so no exact
     output shift exists and the error is not expected to be 0.
+    transformed_output, output_transformed: the two arrays compared, f(T x) and T' f(x), cut to
+    the compared region (both of one shape).
+    equivariant: aligned and relative_error < 1e-5. str(): a one-line summary.
+
+    What `equivariance` returns.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> from glassnet.explain import equivariance
+        >>> x = np.random.default_rng(0).normal(size=(1, 1, 16, 16)).astype(np.float32)
+        >>> r = equivariance(nn.Conv2d(1, 2, 3), x, shift_by=1)
+        >>> r.equivariant, r.aligned, r.output_shift, r.changed_fraction   # shifted, so every unit changed
+        (True, True, 1, 1.0)
+        >>> r.transformed_output.shape == r.output_transformed.shape
+        True
+        >>> print(equivariance(lambda a: np.maximum(a, 0), x, transform="rotate"))
+        rotate: max |f(Tx) - T'f(x)| = 0 (relative 0)
     """
     transform: str
     error: float

@@ -50,7 +50,15 @@ SEED004_FILTER = _a([
 
 
 def square(size: int = 12, side: int = 6) -> np.ndarray:
-    """A filled bright square of `side` pixels centred on a dark size x size image (seed 003)."""
+    """A filled bright square of `side` pixels centred on a dark size x size image (seed 003).
+
+    Returns float32 (size, size), 1 inside the square and 0 outside.
+
+    Examples:
+        >>> from glassnet.explain.examples import square
+        >>> square(4, 2).tolist()
+        [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    """
     if not 0 < side <= size:
         raise ValueError(f"square needs 0 < side <= size, got side={side}, size={size}")
     img = np.zeros((size, size), dtype=np.float32)
@@ -60,7 +68,15 @@ def square(size: int = 12, side: int = 6) -> np.ndarray:
 
 
 def diamond(size: int = 13, radius: int = 4) -> np.ndarray:
-    """A filled bright diamond |i - c| + |j - c| <= radius on a dark size x size image (seed 003)."""
+    """A filled bright diamond |i - c| + |j - c| <= radius on a dark size x size image (seed 003).
+
+    c = size // 2; returns float32 (size, size).
+
+    Examples:
+        >>> from glassnet.explain.examples import diamond
+        >>> diamond(5, 1).astype(int).tolist()
+        [[0, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]]
+    """
     if not 0 < radius <= size // 2:
         raise ValueError(f"diamond needs 0 < radius <= size // 2, got radius={radius}, size={size}")
     i, j = np.indices((size, size))

@@ -16,6 +16,14 @@ def feature_maps(model, x) -> list[tuple[str, np.ndarray]]:
 
     x: one sample (C, *spatial) or a batch (N, C, *spatial). Layer names are the module paths
     of model.named_modules() ('0', 'features.3', ...) followed by the class name.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> from glassnet.explain.features import feature_maps
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+        >>> [(name, a.shape) for name, a in feature_maps(model, np.zeros((1, 10, 10), np.float32))]
+        [('0: Conv2d', (4, 8, 8)), ('1: ReLU', (4, 8, 8)), ('2: MaxPool2d', (4, 4, 4))]
     """
     from .. import tensor
     x = np.asarray(x, dtype=np.float32)

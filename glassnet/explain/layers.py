@@ -229,7 +229,18 @@ def _channel_links(module) -> int:
 
 
 def as_layer(module) -> Layer:
-    """Describe one module (glassnet.nn or anything with the same attribute names) as a Layer."""
+    """Describe one module (glassnet.nn or anything with the same attribute names) as a Layer.
+
+    The Layer holds the geometry (kernel, stride, padding, dilation, channels) that count and
+    receptive_field read; transposed convolutions are refused.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain.layers import as_layer
+        >>> layer = as_layer(nn.Conv2d(3, 8, 5, stride=2))
+        >>> layer.kind, layer.label(), layer.parameters, layer.output_shape((3, 32, 32))
+        ('conv', 'Conv2d(3 -> 8, k=5, s=2, p=0)', 608, (8, 14, 14))
+    """
     if isinstance(module, Layer):
         return module
     cls = type(module).__name__

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..functional._checks import check_padding_mode
-from ..kernels.sizes import check_window_fits, output_shape, positive_tuple, resolve_padding
+from ..kernels.sizes import (check_window_fits, conv_output_size, dilated_extent, output_shape, positive_tuple,
+                             resolve_padding)
 from ..kernels.windows import pad, sliding_windows
 from .vec import check_order, unvec
 
@@ -36,7 +37,9 @@ class Links:
 
     rows, cols, weight_index: 1-D int arrays of equal length; entry M[rows[i], cols[i]] receives
     weight.ravel()[weight_index[i]] (entries named twice, possible only with circular or reflect
-    padding on tiny inputs, add up).
+    padding on tiny inputs, add up). shape: (output units, input units), the shape of M.
+
+    What `conv_links` returns; its example shows one.
     """
     rows: np.ndarray
     cols: np.ndarray
@@ -91,6 +94,18 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
     weight_shape (O, C/groups, *k) and input_shape (C, *n), or a bare kernel shape (*k) with a
     spatial input shape (*n). Options as torch.nn.functional.convNd; flip=True is the true
     (kernel-flipped) convolution of seed 001 instead of cross-correlation.
+
+    Returns a Links: rows, cols and weight_index, one entry per (output unit, input unit, weight)
+    triple (taps in the zero padding left out), with the matrix's shape (output units, input
+    units). order: the vectorisation ("C" row-major, or "F", seed 000's column stacking).
+
+    Examples:
+        A 2-tap kernel over 3 inputs: M is 2 x 3, w0 on the diagonal and w1 beside it:
+
+        >>> from glassnet.explain import conv_links
+        >>> links = conv_links((2,), (3,))
+        >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
+        ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
     check_order(order)
     weight_shape, input_shape, _ = _normalise(weight_shape, input_shape)
@@ -184,7 +199,19 @@ class MatrixCounts:
     entries: rows * cols, also the parameter count of a fully connected layer of the same size.
     connections: structural non-zero entries of M = lines in the network diagram.
     zeros: entries - connections. shares: for each weight (array shaped like the weight), how many
-    entries of M it occupies (weight sharing).
+    entries of M it occupies (weight sharing). dense_parameters: entries.
+
+    What `matrix_counts` returns.
+
+    Examples:
+        A 3-tap kernel over 5 inputs: 3 outputs, each weight used once per output:
+
+        >>> from glassnet.explain import matrix_counts
+        >>> c = matrix_counts((3,), (5,))
+        >>> c.parameters, c.input_units, c.output_units, c.entries, c.connections, c.zeros
+        (3, 5, 3, 15, 9, 6)
+        >>> c.shares.tolist()
+        [3, 3, 3]
     """
     parameters: int
     input_units: int
@@ -220,7 +247,19 @@ def matrix_counts(weight_shape, input_shape, **options) -> MatrixCounts:
 
 @dataclass(frozen=True)
 class FoundConvolution:
-    """A convolution equal to a given matrix: weight (O, C, *k) and the layer options."""
+    """A convolution equal to a given matrix: weight (O, C, *k) and the layer options.
+
+    What `find_convolution` returns; matrix(input_shape) rebuilds the matrix, input_shape
+    (C, *n) as the weight expects.
+
+    Examples:
+        >>> from glassnet.explain import find_convolution
+        >>> found = find_convolution([[1, 2, 0, 0], [0, 1, 2, 0], [0, 0, 1, 2]], 4)
+        >>> found.weight.tolist(), found.stride, found.padding, found.dilation
+        ([[[1.0, 2.0]]], (1,), (0,), (1,))
+        >>> found.matrix((1, 4)).tolist()[0]
+        [1.0, 2.0, 0.0, 0.0]
+    """
     weight: np.ndarray
     stride: tuple[int, ...]
     padding: tuple[int, ...]
@@ -230,17 +269,26 @@ class FoundConvolution:
         return conv_matrix(self.weight, input_shape, self.stride, self.padding, self.dilation, order=order)
 
 
+def _dilations(n: int, k: int) -> range:
+    """The dilations tried for k taps over n inputs: each whose window fits in the unpadded input,
+    and one more (its window fits only with padding). One tap has nothing to dilate."""
+    if k == 1:
+        return range(1, 2)
+    fitting = sum(1 for d in range(1, n + 1) if dilated_extent(k, d) <= n)
+    return range(1, fitting + 2)
+
+
 def _candidates(n: int):
-    """(k, s, p, d) for one dimension of size n, smallest kernel first; padding at most 'full'."""
+    """(k, s, p, d, out) for one dimension of size n, smallest kernel first; padding at most 'full'."""
     found = []
     for k in range(1, n + 1):
-        for d in range(1, (n - 1) // max(k - 1, 1) + 2 if k > 1 else 2):
-            for p in range(0, d * (k - 1) + 1):
-                span = n + 2 * p - d * (k - 1) - 1
-                if span < 0:
-                    continue
-                for s in range(1, span + 2):
-                    found.append((k, s, p, d, span // s + 1))
+        for d in _dilations(n, k):
+            for p in range(dilated_extent(k, d)):  # padding 0 .. d (k - 1), 'full' at most
+                # with stride 1 every window position is an output; a larger stride than that
+                # number of positions leaves only the first window, as that stride itself does
+                positions = conv_output_size(n, k, 1, (p, p), d)
+                for s in range(1, positions + 1):
+                    found.append((k, s, p, d, conv_output_size(n, k, s, (p, p), d)))
     found.sort(key=lambda c: (c[0], c[1], c[2], c[3]))
     return found
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.sizes import dilated_extent, tap_positions
 from ._hooks import CONTAINERS, is_module, run_with_hooks
 from .layers import Layer, as_layer, as_layers
 
@@ -85,7 +86,7 @@ def _identity(ndim: int, spatial) -> _Field:
 def _source_index(n_in: int, n_out: int, k: int, s: int, d: int, pad: tuple[int, int], mode: str):
     """(n_out, k) input index read by each tap of each output unit along one dimension, -1 where the
     tap falls in zero padding; other padding modes read the real input they copy."""
-    taps = np.arange(n_out)[:, None] * s + np.arange(k)[None, :] * d - pad[0]  # (n_out, k), unpadded coords
+    taps = tap_positions(n_out, k, s, d, pad[0])  # (n_out, k), unpadded coords
     if mode == "zeros":
         return np.where((taps >= 0) & (taps < n_in), taps, -1)
     # pad the index vector itself the way the layer pads its input; ceil_mode windows never use this
@@ -99,7 +100,9 @@ def _window(f: _Field, layer: Layer, spatial_in, spatial_out) -> _Field:
     """A conv or pooling layer: the recurrences for size/jump/start, the taps for lo/hi."""
     pads = layer.pads(spatial_in)
     mode = layer.padding_mode if layer.kind == "conv" else "zeros"  # pooling pads with -inf or zeros
-    affine = tuple(None if a is None else (a[0] - p[0] * a[1], a[1] * s, a[2] + d * (k - 1) * a[1])
+    # (start, jump, size): the module docstring's recurrences, d (k - 1) + 1 being the window's extent
+    affine = tuple(None if a is None else
+                   (a[0] - p[0] * a[1], a[1] * s, a[2] + (dilated_extent(k, d) - 1) * a[1])
                    for a, k, s, d, p in zip(f.affine, layer.kernel_size, layer.stride, layer.dilation, pads))
     if f.lo is None or spatial_out is None:
         return _Field(affine, None, None, dims=f.dims)
@@ -261,6 +264,19 @@ class FieldRow:
     dimension the exact first and last input index of every unit (arrays over the units).
     All are listed per input dimension i, and move along output axis i, or axes[i] when the
     model transposes positions.
+
+    A row of ReceptiveField (rf.row(layer)); region(unit) gives the first and last input index
+    per dimension a unit sees.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> rf = receptive_field(nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2)), (1, 10, 10))
+        >>> row = rf.row(-1)                           # after the pooling (row 0 is the input)
+        >>> row.size, row.jump, row.start, row.output_shape
+        ((4, 4), (2, 2), (0, 0), (4, 4, 4))
+        >>> row.region((1, 0))                         # unit (1, 0): rows 2..5, columns 0..3
+        ((2, 5), (0, 3))
     """
     name: str
     size: tuple
@@ -328,7 +344,29 @@ def _row(name: str, f: _Field, shape) -> FieldRow:
 class ReceptiveField:
     """Receptive fields after every layer of a model; rows[0] is the input itself. A row is
     picked by position or by name (a glassnet.nn module's name, e.g. "layers.1"); a Sequential's
-    name picks the row of its last module (aliases)."""
+    name picks the row of its last module (aliases).
+
+    size, jump, start: the last row's (per spatial dimension). region(unit, layer=-1): the
+    first and last input index per dimension that a unit of that layer sees. str() is a table.
+    What `receptive_field` returns.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.explain import receptive_field
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3))
+        >>> rf = receptive_field(model, (1, 16, 16))
+        >>> rf.size, rf.jump, rf.region((4, 4))       # the last unit sees rows and columns 8..15
+        ((8, 8), (2, 2), ((8, 15), (8, 15)))
+        >>> print(rf)
+        layer                             output shape  size  jump  start
+        -----------------------------------------------------------------
+        input                             (1, 16, 16)   1     1     0
+        0: Conv2d(1 -> 4, k=3, s=1, p=0)  (4, 14, 14)   3     1     0
+        1: MaxPool2d(k=2, s=2)            (4, 7, 7)     4     2     0
+        2: Conv2d(4 -> 4, k=3, s=1, p=0)  (4, 5, 5)     8     2     0
+        >>> rf.row("1").size                          # the row of module "1"
+        (4, 4)
+    """
     rows: tuple[FieldRow, ...]
     input_shape: tuple[int, ...] | None
     aliases: dict = field(default_factory=dict, compare=False)

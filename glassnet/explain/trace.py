@@ -49,7 +49,17 @@ class Step:
     window per spatial dimension (window taps at start + j*dilation). inputs, weights: the window
     values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
     group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
-    the padding. channels: the input channels the window reads.
+    the padding. channels: the input channels the window reads. value: the output element.
+    expression: the sum of products (or max, or mean) written out; str() puts the output element
+    in front: y[index] for conv, max_pool[index] or avg_pool[index].
+
+    Examples:
+        >>> from glassnet.explain import trace
+        >>> step = trace([1, 2, 4, 7], [1, -1]).step(1)       # the second output of a 2-tap kernel
+        >>> step.index, step.start, step.inputs.tolist(), step.weights.tolist(), step.value
+        ((0, 1), (1,), [[2.0, 4.0]], [[1.0, -1.0]], -2.0)
+        >>> print(step)
+        y[0, 1] = 2×1 + 4×(-1) = 2 - 4 = -2
     """
     op: str
     index: tuple[int, ...]
@@ -114,6 +124,20 @@ class Trace:
     output: (O, *out) for conv, (C, *out) for pooling. padded: the padded input (C, *padded),
     the grid the windows slide over. weight: (O, C/groups, *k). steps are built on demand:
     trace.step(0, 1, 2) or iter(trace).
+
+    What `trace` returns; str() is every step, one line each.
+
+    Examples:
+        >>> from glassnet.explain import trace
+        >>> t = trace([1, 2, 4, 7], [1, -1])
+        >>> t.output.tolist()
+        [[-1.0, -2.0, -3.0]]
+        >>> print(t)
+        y[0, 0] = 1×1 + 2×(-1) = 1 - 2 = -1
+        y[0, 1] = 2×1 + 4×(-1) = 2 - 4 = -2
+        y[0, 2] = 4×1 + 7×(-1) = 4 - 7 = -3
+        >>> print(trace([[1, 5], [3, 2]], op="max", kernel_size=2).step(0, 0))
+        max_pool[0, 0, 0] = max(1, 5, 3, 2) = 5
     """
     op: str
     x: np.ndarray
@@ -206,83 +230,120 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups:
     if x.dtype.kind not in "f":
         x = x.astype(np.float64)
     if op == "conv":
-        if weight is None:
-            raise ValueError("trace(op='conv') needs a weight")
-        w = _as_array(weight).astype(x.dtype)
-        if not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise ValueError(f"groups must be a positive int, got {groups!r}")
-        if w.ndim == x.ndim and groups == 1:
-            # Either a bare kernel on a bare input, or one (C, *k) filter on a (C, *n) input. 1-D and
-            # 2-D arrays are read as a bare signal or image (pass w[None] for one multi-channel 1-D
-            # filter); 3-D ones as (C, *k) when the channel counts agree.
-            if x.ndim <= 2 or x.shape[0] != w.shape[0]:
-                x, w = x[None], w[None, None]  # (1, *n), (1, 1, *k)
-            else:
-                w = w[None]  # (1, C, *k)
-        if x.shape[0] % groups:
-            raise ValueError(f"trace: the input's {x.shape[0]} channels (input shape {x.shape}) are not "
-                             f"divisible by groups={groups}")
-        if w.ndim != x.ndim + 1 or w.shape[1] * groups != x.shape[0]:
-            per_group = "" if groups == 1 else f" (C/groups = {x.shape[0]}/{groups})"
-            raise ValueError(f"trace expected a weight of shape (O, {x.shape[0] // groups}, *k){per_group} for an "
-                             f"input of shape {x.shape}, got {w.shape}")
-        if w.shape[0] % groups:
-            raise ValueError(f"trace: the weight's {w.shape[0]} filters (weight shape {w.shape}) are not "
-                             f"divisible by groups={groups}")
-        if flip:
-            w = w[(Ellipsis,) + (slice(None, None, -1),) * (w.ndim - 2)]
-        k = tuple(w.shape[2:])
-        stride = 1 if stride is None else stride
-    else:
-        if kernel_size is None:
-            raise ValueError(f"trace(op={op!r}) needs a kernel_size")
-        if groups != 1:
-            raise ValueError(f"groups is an option of a convolution, not of op={op!r} pooling")
-        if isinstance(kernel_size, (tuple, list)):
-            nd = len(kernel_size)
-        else:
-            nd = x.ndim - 1 if x.ndim == 3 else x.ndim
-        if x.ndim == nd:
-            x = x[None]  # (1, *n)
-        k = positive_tuple(kernel_size, nd, "kernel_size")
-        stride = k if stride is None else stride
-        w = None
-    nd = len(k)
-    s = positive_tuple(stride, nd, "stride")
-    d = positive_tuple(dilation, nd, "dilation")
-    spatial = x.shape[1:]
+        return _trace_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, order, flip)
+    x, k = _pool_input(x, op, kernel_size, groups)
+    trace_pool = _trace_max_pool if op == "max" else _trace_avg_pool
+    return trace_pool(x, k, k if stride is None else stride, padding, dilation, order, count_include_pad)
+
+
+def _geometry(spatial, k, stride, padding, dilation):
+    """(stride, dilation, pads) as tuples, after checking that the window fits the padded input."""
+    s = positive_tuple(stride, len(k), "stride")
+    d = positive_tuple(dilation, len(k), "dilation")
     pads = resolve_padding(padding, k, s, d, spatial)
     check_window_fits(spatial, k, pads, d)
-    ones = np.ones(x.shape, dtype=bool)
-    inside = pad(ones[None], pads, "constant", value=False)[0]  # (C, *padded): True on real inputs
-    if op == "max":
-        padded = pad(x[None], pads, "constant", value=-np.inf)[0]
-        out = tuple(pool_output_size(n, kk, ss, p, dd) for n, kk, ss, p, dd in zip(spatial, k, s, pads, d))
-    elif op == "avg":
-        padded = pad(x[None], pads, "zeros")[0]
-        out = tuple(pool_output_size(n, kk, ss, p, dd) for n, kk, ss, p, dd in zip(spatial, k, s, pads, d))
+    return s, d, pads
+
+
+def _real_inputs(x, pads) -> np.ndarray:
+    """(C, *padded) bool: True on the input's own entries, False in the padding around them."""
+    return pad(np.ones(x.shape, dtype=bool)[None], pads, "constant", value=False)[0]
+
+
+def _conv_operands(x, weight, groups, flip):
+    """x as (C, *n) and weight as (O, C/groups, *k) (kernel rotated with flip), from the shapes
+    trace accepts, with errors that name the shapes expected."""
+    if weight is None:
+        raise ValueError("trace(op='conv') needs a weight")
+    w = _as_array(weight).astype(x.dtype)
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    if w.ndim == x.ndim and groups == 1:
+        # Either a bare kernel on a bare input, or one (C, *k) filter on a (C, *n) input. 1-D and
+        # 2-D arrays are read as a bare signal or image (pass w[None] for one multi-channel 1-D
+        # filter); 3-D ones as (C, *k) when the channel counts agree.
+        if x.ndim <= 2 or x.shape[0] != w.shape[0]:
+            x, w = x[None], w[None, None]  # (1, *n), (1, 1, *k)
+        else:
+            w = w[None]  # (1, C, *k)
+    if x.shape[0] % groups:
+        raise ValueError(f"trace: the input's {x.shape[0]} channels (input shape {x.shape}) are not "
+                         f"divisible by groups={groups}")
+    if w.ndim != x.ndim + 1 or w.shape[1] * groups != x.shape[0]:
+        per_group = "" if groups == 1 else f" (C/groups = {x.shape[0]}/{groups})"
+        raise ValueError(f"trace expected a weight of shape (O, {x.shape[0] // groups}, *k){per_group} for an "
+                         f"input of shape {x.shape}, got {w.shape}")
+    if w.shape[0] % groups:
+        raise ValueError(f"trace: the weight's {w.shape[0]} filters (weight shape {w.shape}) are not "
+                         f"divisible by groups={groups}")
+    if flip:
+        w = w[(Ellipsis,) + (slice(None, None, -1),) * (w.ndim - 2)]
+    return x, w
+
+
+def _trace_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, order, flip) -> Trace:
+    """y[o, *i] = sum over the group's channels c and taps j of w[o, c, *j] x_padded[c, *(i s + j d)] + b[o]."""
+    x, w = _conv_operands(x, weight, groups, flip)
+    k = tuple(w.shape[2:])
+    nd = len(k)
+    s, d, pads = _geometry(x.shape[1:], k, 1 if stride is None else stride, padding, dilation)
+    inside = _real_inputs(x, pads)
+    padded = pad(x[None], pads, padding_mode)[0]
+    if padding_mode != "zeros":
+        inside = np.ones(padded.shape, dtype=bool)  # copied border values are real inputs
+    windows = sliding_windows(padded[None], k, s, d, output_shape(x.shape[1:], k, s, pads, d))[0]  # (C, *out, *k)
+    # sum over the group's (C/groups, *k) of window * kernel, for every filter of the group
+    per_in, per_out = x.shape[0] // groups, w.shape[0] // groups
+    y = np.concatenate([np.tensordot(w[g * per_out:(g + 1) * per_out], windows[g * per_in:(g + 1) * per_in],
+                                     axes=([1] + list(range(2, 2 + nd)), [0] + list(range(1 + nd, 1 + 2 * nd))))
+                        for g in range(groups)])  # (O, *out)
+    b = None if bias is None else _as_array(bias).astype(x.dtype).reshape(-1)  # (O,)
+    if b is not None:
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"trace expected a bias of shape ({w.shape[0]},), got {b.shape}")
+        y = y + b.reshape((-1,) + (1,) * nd)  # (O, 1, ..., 1) against (O, *out)
+    return Trace("conv", x, padded, inside, w, b, y, pads, k, s, d, order, True, groups)
+
+
+def _pool_input(x, op, kernel_size, groups):
+    """x as (C, *n) and kernel_size as a tuple; an int kernel_size means x is (*n) for a 1-D or
+    2-D x and (C, H, W) for a 3-D x."""
+    if kernel_size is None:
+        raise ValueError(f"trace(op={op!r}) needs a kernel_size")
+    if groups != 1:
+        raise ValueError(f"groups is an option of a convolution, not of op={op!r} pooling")
+    if isinstance(kernel_size, (tuple, list)):
+        nd = len(kernel_size)
     else:
-        padded = pad(x[None], pads, padding_mode)[0]
-        if padding_mode != "zeros":
-            inside = np.ones(padded.shape, dtype=bool)  # copied border values are real inputs
-        out = output_shape(spatial, k, s, pads, d)
-    windows = sliding_windows(padded[None], k, s, d, out)[0]  # (C, *out, *k)
-    axes_k = tuple(range(1 + nd, 1 + 2 * nd))
-    if op == "conv":
-        # sum over the group's (C/groups, *k) of window * kernel, for every filter of the group
-        per_in, per_out = x.shape[0] // groups, w.shape[0] // groups
-        y = np.concatenate([np.tensordot(w[g * per_out:(g + 1) * per_out], windows[g * per_in:(g + 1) * per_in],
-                                         axes=([1] + list(range(2, 2 + nd)), [0] + list(axes_k)))
-                            for g in range(groups)])  # (O, *out)
-        b = None if bias is None else _as_array(bias).astype(x.dtype).reshape(-1)  # (O,)
-        if b is not None:
-            if b.shape != (w.shape[0],):
-                raise ValueError(f"trace expected a bias of shape ({w.shape[0]},), got {b.shape}")
-            y = y + b.reshape((-1,) + (1,) * nd)  # (O, 1, ..., 1) against (O, *out)
-    elif op == "max":
-        y, b = windows.max(axis=axes_k), None  # (C, *out)
-    else:
-        mask = sliding_windows(inside[None], k, s, d, out)[0]
-        divisor = np.prod(k) if count_include_pad else mask.sum(axis=axes_k)
-        y, b = windows.sum(axis=axes_k) / divisor, None  # (C, *out)
-    return Trace(op, x, padded, inside, w, b, y, pads, k, s, d, order, count_include_pad, groups)
+        nd = x.ndim - 1 if x.ndim == 3 else x.ndim
+    if x.ndim == nd:
+        x = x[None]  # (1, *n)
+    return x, positive_tuple(kernel_size, nd, "kernel_size")
+
+
+def _pool_windows(padded, spatial, k, s, d, pads) -> np.ndarray:
+    """(C, *out, *k): the pooling windows of every channel."""
+    out = tuple(pool_output_size(n, kk, ss, p, dd) for n, kk, ss, p, dd in zip(spatial, k, s, pads, d))
+    return sliding_windows(padded[None], k, s, d, out)[0]
+
+
+def _trace_max_pool(x, k, stride, padding, dilation, order, count_include_pad) -> Trace:
+    """y[c, *i] = max over taps j of x_padded[c, *(i s + j d)], the padding being -inf."""
+    s, d, pads = _geometry(x.shape[1:], k, stride, padding, dilation)
+    padded = pad(x[None], pads, "constant", value=-np.inf)[0]
+    windows = _pool_windows(padded, x.shape[1:], k, s, d, pads)  # (C, *out, *k)
+    y = windows.max(axis=tuple(range(1 + len(k), 1 + 2 * len(k))))  # (C, *out)
+    return Trace("max", x, padded, _real_inputs(x, pads), None, None, y, pads, k, s, d, order, count_include_pad)
+
+
+def _trace_avg_pool(x, k, stride, padding, dilation, order, count_include_pad) -> Trace:
+    """y[c, *i] = (sum over taps j of x_padded[c, *(i s + j d)]) / prod(k), or / the number of
+    taps on real inputs without count_include_pad."""
+    s, d, pads = _geometry(x.shape[1:], k, stride, padding, dilation)
+    inside = _real_inputs(x, pads)
+    padded = pad(x[None], pads, "zeros")[0]
+    axes_k = tuple(range(1 + len(k), 1 + 2 * len(k)))
+    windows = _pool_windows(padded, x.shape[1:], k, s, d, pads)  # (C, *out, *k)
+    divisor = np.prod(k) if count_include_pad else _pool_windows(inside, x.shape[1:], k, s, d, pads).sum(axis=axes_k)
+    y = windows.sum(axis=axes_k) / divisor  # (C, *out)
+    return Trace("avg", x, padded, inside, None, None, y, pads, k, s, d, order, count_include_pad)

@@ -118,6 +118,30 @@ def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mod
     out_i = floor((in_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1 and
     y[n, co, o] = b[co] + sum_{c, kk} w[co, c, kk] xp[n, c, o*s + kk*d] (cross-correlation, as in
     PyTorch); flip=True rotates the kernel by 180 degrees first (true convolution).
+
+    Args:
+        x: input (N, C_in, *in), or unbatched (C_in, *in).
+        w: weight (C_out, C_in / groups, *k); its number of dimensions sets D.
+        bias: (C_out,) or None.
+        stride: an int, or one int per spatial dimension.
+        dilation: an int, or one int per spatial dimension.
+        padding: an int, one int per dimension, one (low, high) pair per dimension, 'valid',
+            'same' or 'full'.
+        groups: split the channels into this many independent convolutions.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        flip: rotate the kernel by 180 degrees (the lectures' convolution) instead of
+            cross-correlating (PyTorch's conv).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2, 4, 7]]], dtype=np.float32))   # (1, 1, 4): D = 1
+        >>> w = glassnet.tensor(np.array([[[1, 2]]], dtype=np.float32))
+        >>> F.conv(x, w).tolist(), F.conv(x, w, flip=True).tolist()   # 1*1 + 2*2, ...; 2*1 + 1*2, ...
+        ([[[5.0, 10.0, 18.0]]], [[[4.0, 8.0, 15.0]]])
+        >>> y = F.conv(glassnet.ones(1, 1, 3, 3, 3, 3), glassnet.ones(1, 1, 2, 2, 2, 2))   # D = 4
+        >>> y.shape, float(y.numpy().max())                                # each output sums 2^4 ones
+        ((1, 1, 2, 2, 2, 2), 16.0)
     """
     return _conv(x, w, bias, stride, padding, dilation, groups, padding_mode, flip, None, "conv")
 

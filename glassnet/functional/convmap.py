@@ -72,6 +72,19 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
 
     input (N, in_maps, *in), weight (connections, *k), bias (out_maps,) or None,
     table (out_maps, in_maps) of 0/1 -> (N, out_maps, *out). An all-ones table is conv.
+
+    In the notation of lecture 003: Z^h = sum over l in C^h of W^(h,l) * A^l, where C^h is the
+    set of input maps l with table[h, l] = 1. stride, padding, dilation and padding_mode as in
+    conv2d; the number of spatial dimensions comes from the input.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> table = np.array([[1, 1, 0], [0, 1, 1]])        # map 0 <- inputs 0, 1; map 1 <- inputs 1, 2
+        >>> x = glassnet.tensor(np.array([1, 2, 4], dtype=np.float32).reshape(1, 3, 1, 1))
+        >>> w = glassnet.ones(4, 1, 1)                      # one 1x1 kernel per connection
+        >>> F.conv_map(x, w, table=table).numpy().ravel().tolist()   # 1 + 2, 2 + 4
+        [3.0, 6.0]
     """
     table = check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
     check_padding_mode(padding_mode, "conv_map")

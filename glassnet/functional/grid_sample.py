@@ -49,7 +49,25 @@ class GridSample(Function):
 
 def affine_grid(theta, size, align_corners: bool | None = None):
     """Sampling grid (N, H, W, 2) for theta (N, 2, 3) and size (N, C, H, W), or (N, D, H, W, 3)
-    for theta (N, 3, 4) and size (N, C, D, H, W): each output position's source point in [-1, 1]."""
+    for theta (N, 3, 4) and size (N, C, D, H, W): each output position's source point in [-1, 1].
+
+    Output position (x, y) in normalised coordinates (-1 and 1 the outer edges of the corner
+    pixels, or their centres with align_corners=True) reads from theta @ (x, y, 1).
+
+    Args:
+        theta: affine matrices (N, 2, 3) for 2-D, (N, 3, 4) for 3-D.
+        size: the output's size (N, C, H, W) or (N, C, D, H, W); C is not used.
+        align_corners: None or False: -1 and 1 are the outer edges of the corner pixels;
+            True: their centres.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> identity = glassnet.tensor(np.array([[[1, 0, 0], [0, 1, 0]]], dtype=np.float32))
+        >>> grid = F.affine_grid(identity, (1, 1, 2, 2))
+        >>> grid.shape, grid.numpy()[0, 0].tolist()        # the top row's two pixel centres (x, y)
+        ((1, 2, 2, 2), [[-0.5, -0.5], [0.5, -0.5]])
+    """
     name = "affine_grid"
     check_float_input(name, theta)
     size = tuple(int(s) for s in size)
@@ -65,7 +83,30 @@ def affine_grid(theta, size, align_corners: bool | None = None):
 
 
 def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners: bool | None = None):
-    """Read input (N, C, H, W) at the points grid (N, Ho, Wo, 2) (x, y in [-1, 1]) -> (N, C, Ho, Wo)."""
+    """Read input (N, C, H, W) at the points grid (N, Ho, Wo, 2) (x, y in [-1, 1]) -> (N, C, Ho, Wo).
+
+    y[n, c, i, j] = input[n, c] interpolated at grid[n, i, j] = (x, y): x runs along W, y along H,
+    -1 and 1 are the outer edges of the corner pixels (align_corners False or None) or their
+    centres (True).
+
+    Args:
+        input: (N, C, H, W), float.
+        grid: (N, H_out, W_out, 2), the input's dtype.
+        mode: 'bilinear' (differentiable in input and grid) or 'nearest'.
+        padding_mode: what points outside the input read: 'zeros', 'border' (the nearest edge
+            pixel) or 'reflection' (mirrored back inside).
+        align_corners: as in affine_grid.
+
+    Examples:
+        Mirror an image left to right (x -> -x):
+
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[[0, 1], [2, 3]]]], dtype=np.float32))      # (1, 1, 2, 2)
+        >>> mirror = glassnet.tensor(np.array([[[-1, 0, 0], [0, 1, 0]]], dtype=np.float32))
+        >>> F.grid_sample(x, F.affine_grid(mirror, (1, 1, 2, 2))).tolist()
+        [[[[1.0, 0.0], [3.0, 2.0]]]]
+    """
     name = "grid_sample"
     check_float_input(name, input)
     check_float_input(name, grid)

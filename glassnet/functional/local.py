@@ -48,6 +48,17 @@ def tiled_conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups
 
     input (N, C, *in), weight (*tiles, O, C/groups, *k), bias (O,) or (*tiles, O) -> (N, O, *out).
     tiles = (1, ..., 1) is conv; tiles = output size is locally_connected.
+    Arguments otherwise as conv2d (stride, padding, dilation, groups, padding_mode).
+
+    Examples:
+        Two kernels, (1, 0) and (0, 1), taking turns along a 1-D input:
+
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2, 4, 7, 11]]], dtype=np.float32))   # (1, 1, 5)
+        >>> w = glassnet.tensor(np.array([[[[1, 0]]], [[[0, 1]]]], dtype=np.float32))   # (2, 1, 1, 2)
+        >>> F.tiled_conv(x, w).tolist()               # x0, x2, x2, x4
+        [[[1.0, 4.0, 4.0, 11.0]]]
     """
     _nd(weight, "tiled_conv")
     check_padding_mode(padding_mode, "tiled_conv")
@@ -61,6 +72,18 @@ def locally_connected(input, weight, bias=None, stride=1, padding=0, dilation=1,
 
     y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias
     input (N, C, *in), weight (*out, O, C/groups, *k), bias (O,) or (*out, O) -> (N, O, *out).
+    Arguments otherwise as conv2d (stride, padding, dilation, groups, padding_mode); the
+    weight's grid *out must be the output size they give.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2, 4]]], dtype=np.float32))              # (1, 1, 3)
+        >>> w = glassnet.tensor(np.array([[[[1, 0]]], [[[0, 1]]]], dtype=np.float32))    # (2, 1, 1, 2)
+        >>> F.locally_connected(x, w).tolist()        # position 0 reads x0, position 1 reads x2
+        [[[1.0, 4.0]]]
+        >>> F.locally_connected(glassnet.ones(8, 3, 6, 6), glassnet.ones(4, 4, 16, 3, 3, 3)).shape
+        (8, 16, 4, 4)
     """
     nd = _nd(weight, "locally_connected")
     check_padding_mode(padding_mode, "locally_connected")

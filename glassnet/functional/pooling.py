@@ -108,10 +108,25 @@ def max_pool_nd(input, nd, kernel_size, stride, padding, dilation, ceil_mode, re
 
 
 def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max pooling of (N, C, *spatial) over D = len(kernel_size) spatial dims (D = ndim - 2 for an int).
+    """Max pooling of (N, C, *spatial) over its D = ndim - 2 spatial dims (a tuple kernel_size
+    has D entries).
 
     out = floor((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1 per dimension (ceil with ceil_mode);
     padding (an int, a tuple, or (low, high) pairs) is -inf and at most kernel_size // 2.
+    stride defaults to kernel_size; return_indices also returns each maximum's flat index into
+    its input plane's spatial dims, as max_pool2d does.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.max_pool(x, (2, 2)).tolist()                  # D = 2: max_pool2d
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+        >>> y, indices = F.max_pool(x, 2, return_indices=True)
+        >>> indices.tolist()                                # flat positions in the 4 x 4 plane
+        [[[[5, 7], [13, 15]]]]
+        >>> F.max_pool(glassnet.ones(1, 1, 4, 4, 4, 4), 2).shape   # an int: D = ndim - 2 = 4
+        (1, 1, 2, 2, 2, 2)
     """
     nd = _rank(kernel_size, input, "max_pool")
     return max_pool_nd(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
@@ -192,11 +207,24 @@ def avg_pool_nd(input, nd, kernel_size, stride, padding, ceil_mode, count_includ
 
 def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
-    """Average pooling of (N, C, *spatial) over D = len(kernel_size) spatial dims.
+    """Average pooling of (N, C, *spatial) over its D = ndim - 2 spatial dims (a tuple
+    kernel_size has D entries).
 
     y = (sum over the window, padding counting 0) / divisor, where divisor = divisor_override if
     given, else the window positions inside the padded input (count_include_pad=True) or inside
-    the input only (False). Output size as in max_pool with dilation 1.
+    the input only (False). Output size as in max_pool with dilation 1; stride defaults to
+    kernel_size.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.avg_pool(x, (2, 2)).tolist()                  # D = 2: avg_pool2d
+        [[[[2.5, 4.5], [10.5, 12.5]]]]
+        >>> F.avg_pool(x, (2, 2), divisor_override=1).tolist()   # sum pooling
+        [[[[10.0, 18.0], [42.0, 50.0]]]]
+        >>> F.avg_pool(glassnet.ones(1, 1, 4, 4, 4, 4), 2).shape   # an int: D = ndim - 2 = 4
+        (1, 1, 2, 2, 2, 2)
     """
     nd = _rank(kernel_size, input, "avg_pool")
     return avg_pool_nd(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,

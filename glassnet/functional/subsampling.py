@@ -42,6 +42,16 @@ def subsampling(input, weight, bias=None, kernel_size=2, stride=None, padding=0)
 
     input (N, C, *in), weight (C,), bias (C,) or None -> (N, C, *out); stride defaults to
     kernel_size, padding is zeros. weight = 1/prod(k), bias = 0 gives avg_pool.
+
+    Lecture 003's average pooling z_ij = (sum of the r x c window) w, with a bias added.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> import glassnet.functional as F
+        >>> x = glassnet.tensor(np.array([[[1, 2, 3, 4]]], dtype=np.float32))        # (1, 1, 4)
+        >>> weight, bias = glassnet.tensor([0.5]), glassnet.tensor([1.0])
+        >>> F.subsampling(x, weight, bias, kernel_size=2).tolist()    # 0.5 * 3 + 1, 0.5 * 7 + 1
+        [[[2.5, 4.5]]]
     """
     _check("subsampling", input, weight, bias)
     return Subsampling.apply(input, weight, bias, kernel_size=kernel_size, stride=stride, padding=padding)

@@ -119,6 +119,14 @@ def conv_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1) -
     return (n + pad[0] + pad[1] - dilated_extent(k, d)) // s + 1
 
 
+def tap_positions(out: int, k: int, s: int, d: int = 1, pad_lo: int = 0) -> np.ndarray:
+    """(out, k) int array: the input position that tap j of window i reads, i s + j d - p_lo.
+
+    Positions below 0 or from n on fall in the padding (what they read there depends on the
+    padding mode)."""
+    return np.arange(out)[:, None] * s + np.arange(k)[None, :] * d - pad_lo  # (out, k)
+
+
 def pool_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1,
                      ceil_mode: bool = False) -> int:
     """Pooling output size; with ceil_mode the last window may hang over the end, but (as in

@@ -9,8 +9,8 @@ integer or float64 inputs are refused with a TypeError naming both dtypes, never
 A wrong shape gives a ValueError naming the module, e.g. "Conv2d(3 -> 16) expected input of
 shape (N, 3, H, W), got (8, 1, 28, 28) (1 channels instead of 3)".
 
-Beside torch's layers, the ones the lectures describe and PyTorch lacks: LocallyConnected*,
-TiledConv*, ConvMap* (connection tables, see nn.tables), Subsampling*, P4LiftConv2d/P4Conv2d/P4Pool.
+Beside torch's layers, the ones the lectures describe and PyTorch lacks: `LocallyConnected*`,
+`TiledConv*`, `ConvMap*` (connection tables, see nn.tables), `Subsampling*`, P4LiftConv2d/P4Conv2d/P4Pool.
 """
 
 from . import functional, init, parallel, parameter, tables, utils  # functional: alias of glassnet.functional

@@ -42,7 +42,7 @@ class LeakyReLU(Module):
         inplace: accepted for PyTorch compatibility; the result is always a new tensor.
 
     Shape:
-        input (*) -> output (*), the same shape.
+        input `(*)` -> output `(*)`, the same shape.
 
     Examples:
         >>> import glassnet
@@ -71,7 +71,7 @@ class ELU(Module):
         inplace: accepted for PyTorch compatibility; the result is always a new tensor.
 
     Shape:
-        input (*) -> output (*), the same shape.
+        input `(*)` -> output `(*)`, the same shape.
 
     Examples:
         >>> import glassnet
@@ -96,7 +96,7 @@ class Sigmoid(Module):
     sigmoid(x) * (1 - sigmoid(x)).
 
     Shape:
-        input (*) -> output (*), the same shape.
+        input `(*)` -> output `(*)`, the same shape.
 
     Examples:
         >>> import glassnet
@@ -162,7 +162,7 @@ class LogSoftmax(Module):
             follows PyTorch's legacy rule: 0 for 0-, 1- and 3-d inputs, else 1.
 
     Shape:
-        input (*) -> output (*), the same shape.
+        input `(*)` -> output `(*)`, the same shape.
 
     Examples:
         >>> import glassnet

@@ -98,13 +98,44 @@ class _ConvBase(Module):
 
 
 class ConvNd(_ConvBase):
-    """Convolution over num_spatial_dims spatial dimensions (1, 2, 3 or more).
+    """Convolution over num_spatial_dims spatial dimensions (1, 2, 3 or more): the one class
+    behind Conv1d, Conv2d and Conv3d, which only fix num_spatial_dims (seed 004: the same sum in
+    every dimension). Like them a cross-correlation, unless flip=True.
 
-    Input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> (N, out_channels,
-    *out). padding: an int, one int per dimension, one (low, high) pair per dimension, or
-    'valid', 'same' (output size ceil(n / stride), also with stride > 1), 'full'.
-    padding_mode: 'zeros', 'reflect', 'replicate', 'circular'. flip=True computes a true
-    convolution (kernel rotated by 180 degrees) instead of PyTorch's cross-correlation.
+    out[n, o] = bias[o] + sum over c in o's group and kernel offsets j of
+    weight[o, c, j] * x_padded[n, c, stride * i + dilation * j]
+
+    Args:
+        num_spatial_dims: D, the number of spatial dimensions (1 or more).
+        in_channels: channels C of the input.
+        out_channels: filters, the channels of the output.
+        kernel_size: an int or D ints.
+        stride: window step, an int or D ints.
+        padding: an int, D ints, D (low, high) pairs, or 'valid', 'same' (output size
+            ceil(n / stride), also with stride > 1) or 'full'.
+        dilation: spacing of the kernel's taps, an int or D ints.
+        groups: in_channels and out_channels split into this many independent groups.
+        bias: learn one bias per filter.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        flip: a true convolution (the kernel rotated by 180 degrees), as the lectures write it.
+
+    Shape:
+        input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> output
+        (N, out_channels, *out), each output size
+        floor((size + pad_low + pad_high - dilation * (kernel - 1) - 1) / stride) + 1.
+        weight: (out_channels, in_channels / groups, *kernel_size); bias: (out_channels,); both
+        initialised as PyTorch does (kaiming_uniform_ with a = sqrt(5)).
+
+    Examples:
+        A 4-D convolution, which PyTorch has no layer for:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> conv = nn.ConvNd(4, 1, 2, 3)
+        >>> conv.weight.shape
+        (2, 1, 3, 3, 3, 3)
+        >>> conv(glassnet.zeros(8, 1, 5, 6, 7, 8)).shape
+        (8, 2, 3, 4, 5, 6)
     """
 
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,
@@ -256,11 +287,38 @@ class Conv3d(ConvNd):
 
 class ConvTransposeNd(_ConvBase):
     """Transposed convolution (the input gradient of convolution, seed 003) over
-    num_spatial_dims = 1, 2 or 3 spatial dimensions. Output size per dimension:
-    (n - 1) s - (p_lo + p_hi) + d (k - 1) + output_padding + 1.
+    num_spatial_dims = 1, 2 or 3 spatial dimensions: the class behind ConvTranspose1d/2d/3d.
+    Each input value scatters weight * value over a window of the output:
+
+    out[n, o, stride * i + dilation * j - pad_low] += weight[c, o, j] * x[n, c, i]  (plus bias[o])
 
     forward(input, output_size=None): output_size picks the output_padding that gives that size
     (several sizes map to the same input when stride > 1), as in PyTorch.
+
+    in_channels, out_channels, kernel_size, stride, padding, groups, bias and dilation are as in
+    ConvNd (padding removes rows from the output instead of adding them to the input).
+
+    Args:
+        num_spatial_dims: D, 1, 2 or 3.
+        output_padding: extra size on the high side, smaller than stride or dilation; or pass
+            output_size to forward().
+        padding_mode: 'zeros' only, as in PyTorch.
+
+    Shape:
+        input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> output
+        (N, out_channels, *out), each output size
+        (size - 1) * stride - pad_low - pad_high + dilation * (kernel - 1) + output_padding + 1.
+        weight: (in_channels, out_channels / groups, *kernel_size).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> up = nn.ConvTransposeNd(2, 6, 1, 3, stride=2)
+        >>> up.weight.shape
+        (6, 1, 3, 3)
+        >>> x = glassnet.zeros(8, 6, 3, 3)
+        >>> up(x).shape, up(x, output_size=(8, 8)).shape      # 7 or 8 both give back 3
+        ((8, 1, 7, 7), (8, 1, 8, 8))
     """
 
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size,

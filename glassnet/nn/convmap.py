@@ -30,9 +30,43 @@ __all__ = ["ConvMapNd", "ConvMap1d", "ConvMap2d", "ConvMap3d"]
 
 
 class ConvMapNd(Module):
-    """y[n, i] = sum over input maps j with table[i, j] of (weight of pair (i, j)) * x[n, j] + bias[i].
+    """Convolution through a connection table over num_spatial_dims spatial dimensions: output
+    map h sums the convolutions of only the input maps its row of the table names (seed 003):
 
-    Input (N, in_channels, *in) or unbatched -> (N, out_channels, *out), out as for ConvNd.
+    Z^{m,h} = sum over l in C^{m,h} of W^{m,(h,l)} (*) A^{m-1,l}  + b_h,
+
+    C^{m,h} = {l : table[h, l]}. Like ConvNd, (*) is PyTorch's cross-correlation.
+
+    Args:
+        num_spatial_dims: D, the number of spatial dimensions (1 or more).
+        in_channels: input feature maps.
+        out_channels: output feature maps.
+        kernel_size: an int or D ints.
+        stride: window step, an int or D ints.
+        padding: an int, D ints, D (low, high) pairs, or 'valid', 'same' or 'full'.
+        dilation: spacing of the kernel's taps, an int or D ints.
+        bias: learn one bias per output map.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        table: keyword only, (out_channels, in_channels) of bools or 0/1 (glassnet.nn.tables
+            builds the usual ones); kept as the buffer `table`.
+
+    Shape:
+        input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> output
+        (N, out_channels, *out), out as for ConvNd. weight: (connections, *kernel_size), one
+        kernel per True entry of the table in row-major order; bias: (out_channels,).
+
+    Examples:
+        The one-to-one table (depthwise): each output map is its own input map times its kernel:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> from glassnet.nn import tables
+        >>> conv = nn.ConvMapNd(1, 2, 2, 1, table=tables.one_to_one(2), bias=False)
+        >>> conv.weight.shape                   # (connections, k)
+        (2, 1)
+        >>> conv.weight.data[:, 0] = [2.0, 3.0]
+        >>> conv(glassnet.tensor([[[1.0, 2.0], [10.0, 20.0]]])).tolist()
+        [[[2.0, 4.0], [30.0, 60.0]]]
     """
 
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
@@ -95,7 +129,27 @@ class ConvMapNd(Module):
 
 
 class ConvMap1d(ConvMapNd):
-    """ConvMapNd over (N, C, L)."""
+    """ConvMapNd over (N, C, L): each output map reads only the input maps its row of the
+    connection table names. Arguments as ConvMapNd's, without num_spatial_dims.
+
+    Z^{h} = sum over l in C^{h} of W^{(h,l)} (*) A^{l} + b_h, C^{h} = {l : table[h, l]}
+
+    Shape:
+        input (N, in_channels, L) or unbatched (in_channels, L) -> output (N, out_channels,
+        L_out), L_out as for Conv1d. weight: (connections, k); bias: (out_channels,).
+
+    Examples:
+        Every output map reads 2 of the 3 input maps, chosen at random:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> from glassnet.nn import tables
+        >>> conv = nn.ConvMap1d(3, 4, 5, table=tables.random(3, 4, fan_in=2, seed=0))
+        >>> conv.weight.shape                   # 4 maps x 2 inputs = 8 kernels
+        (8, 5)
+        >>> conv(glassnet.zeros(2, 3, 20)).shape
+        (2, 4, 16)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  bias: bool = True, padding_mode: str = "zeros", *, table):
@@ -105,7 +159,15 @@ class ConvMap1d(ConvMapNd):
 
 class ConvMap2d(ConvMapNd):
     """ConvMapNd over (N, C, H, W): each output map reads only the input maps its row of the
-    connection table names (LeNet-5's C3 layer, LeCun et al. 1998, table I).
+    connection table names (LeNet-5's C3 layer, LeCun et al. 1998, table I). Arguments as
+    ConvMapNd's, without num_spatial_dims.
+
+    Z^{h} = sum over l in C^{h} of W^{(h,l)} (*) A^{l} + b_h, C^{h} = {l : table[h, l]}
+
+    Shape:
+        input (N, in_channels, H, W) or unbatched (in_channels, H, W) -> output
+        (N, out_channels, H_out, W_out), sizes as for Conv2d. weight: (connections, kH, kW);
+        bias: (out_channels,).
 
     Examples:
         >>> import glassnet
@@ -125,7 +187,26 @@ class ConvMap2d(ConvMapNd):
 
 
 class ConvMap3d(ConvMapNd):
-    """ConvMapNd over (N, C, D, H, W)."""
+    """ConvMapNd over (N, C, D, H, W): each output map reads only the input maps its row of the
+    connection table names. Arguments as ConvMapNd's, without num_spatial_dims.
+
+    Z^{h} = sum over l in C^{h} of W^{(h,l)} (*) A^{l} + b_h, C^{h} = {l : table[h, l]}
+
+    Shape:
+        input (N, in_channels, D, H, W) or unbatched (in_channels, D, H, W) -> output
+        (N, out_channels, D_out, H_out, W_out), sizes as for Conv3d. weight: (connections, kD,
+        kH, kW); bias: (out_channels,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> from glassnet.nn import tables
+        >>> conv = nn.ConvMap3d(2, 2, 3, table=tables.full(2, 2))   # full: an ordinary Conv3d
+        >>> conv.weight.shape
+        (4, 3, 3, 3)
+        >>> conv(glassnet.zeros(2, 2, 5, 5, 5)).shape
+        (2, 2, 3, 3, 3)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  bias: bool = True, padding_mode: str = "zeros", *, table):

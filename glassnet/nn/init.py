@@ -40,7 +40,23 @@ def _rng(generator) -> np.random.Generator:
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The factor that keeps activations' variance steady through a nonlinearity (torch's table)."""
+    """The factor that keeps activations' variance steady through a nonlinearity (torch's table),
+    used as `gain` by the xavier_* and kaiming_* functions.
+
+    1 for linear, conv1d/2d/3d, conv_transpose1d/2d/3d and sigmoid; 5/3 for tanh; sqrt(2) for relu;
+    sqrt(2 / (1 + negative_slope^2)) for leaky_relu (slope `param`, 0.01 by default); 3/4 for selu.
+
+    Args:
+        nonlinearity: the function's name, as in torch.nn.functional.
+        param: leaky_relu's negative slope.
+
+    Examples:
+        >>> from glassnet.nn import init
+        >>> init.calculate_gain("relu"), init.calculate_gain("tanh")
+        (1.4142135623730951, 1.6666666666666667)
+        >>> round(init.calculate_gain("leaky_relu", 0.2), 4)     # sqrt(2 / 1.04)
+        1.3868
+    """
     if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                         "conv_transpose2d", "conv_transpose3d", "sigmoid"):
         return 1.0
@@ -74,18 +90,67 @@ def _fan(tensor, mode: str) -> int:
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
-    """U(a, b)."""
+    """Fill tensor in place with draws from U(a, b); returns it.
+
+    Args:
+        tensor: a Tensor or ndarray of any shape.
+        a: the lower bound.
+        b: the upper bound.
+        generator: a numpy Generator; None draws from glassnet's default generator
+            (glassnet.manual_seed makes it repeatable).
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.uniform_(glassnet.zeros(1000), -0.5, 0.5, generator=rng)
+        >>> -0.5 <= w.min().item() < w.max().item() < 0.5
+        True
+    """
     return _fill(tensor, _rng(generator).uniform(a, b, _array(tensor).shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
-    """N(mean, std^2)."""
+    """Fill tensor in place with draws from N(mean, std^2); returns it.
+
+    Args:
+        tensor: a Tensor or ndarray of any shape.
+        mean: the mean.
+        std: the standard deviation.
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.normal_(glassnet.zeros(10000), 2.0, 0.5, generator=rng)
+        >>> abs(w.mean().item() - 2.0) < 0.02, abs(w.std().item() - 0.5) < 0.02
+        (True, True)
+    """
     return _fill(tensor, _rng(generator).normal(mean, std, _array(tensor).shape))
 
 
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
-    """N(mean, std^2) restricted to [a, b] (inverse-CDF sampling, as torch)."""
+    """Fill tensor in place with draws from N(mean, std^2) restricted to [a, b] (inverse-CDF
+    sampling, as torch); returns it.
+
+    Args:
+        tensor: a Tensor or ndarray of any shape.
+        mean: the mean of the normal distribution before truncation.
+        std: its standard deviation.
+        a: the lower cut-off (an absolute value, not in units of std).
+        b: the upper cut-off.
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.trunc_normal_(glassnet.zeros(10000), std=1.0, a=-1.0, b=1.0, generator=rng)
+        >>> -1.0 <= w.min().item() < w.max().item() <= 1.0
+        True
+    """
     from scipy.special import erf, erfinv
     lo, hi = (1 + erf((a - mean) / (std * math.sqrt(2)))) / 2, (1 + erf((b - mean) / (std * math.sqrt(2)))) / 2
     u = _rng(generator).uniform(2 * lo - 1, 2 * hi - 1, _array(tensor).shape)
@@ -105,17 +170,40 @@ def constant_(tensor, val: float):
 
 
 def ones_(tensor):
-    """Fill tensor with 1, in place; returns it."""
+    """Fill tensor with 1, in place; returns it.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet.nn import init
+        >>> init.ones_(glassnet.zeros(3)).tolist()
+        [1.0, 1.0, 1.0]
+    """
     return _fill(tensor, 1)
 
 
 def zeros_(tensor):
-    """Fill tensor with 0, in place; returns it (e.g. a bias before training)."""
+    """Fill tensor with 0, in place; returns it (e.g. a bias before training).
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.nn import init
+        >>> layer = nn.Linear(4, 2)
+        >>> init.zeros_(layer.bias).tolist()
+        [0.0, 0.0]
+    """
     return _fill(tensor, 0)
 
 
 def eye_(tensor):
-    """The identity matrix (2-D tensors only)."""
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, also when it is not
+    square), in place; returns it. A Linear layer so initialised passes its first inputs through.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet.nn import init
+        >>> init.eye_(glassnet.zeros(2, 3)).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     shape = _array(tensor).shape
     if len(shape) != 2:
         raise ValueError(f"eye_ needs a 2-D tensor, got shape {shape}")
@@ -123,22 +211,71 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
-    """Glorot: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot (Glorot & Bengio 2010): fill tensor in place with draws from U(-a, a),
+    a = gain * sqrt(6 / (fan_in + fan_out)); returns it.
+
+    Args:
+        tensor: at least 2-D, (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k).
+        gain: a factor, e.g. calculate_gain("tanh").
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.xavier_uniform_(glassnet.zeros(100, 50), generator=rng)
+        >>> a = (6 / (50 + 100)) ** 0.5                   # 0.2
+        >>> 0.95 * a < w.abs().max().item() <= a
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
-    """Glorot: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot (Glorot & Bengio 2010): fill tensor in place with draws from N(0, std^2),
+    std = gain * sqrt(2 / (fan_in + fan_out)); returns it.
+
+    Args:
+        tensor: at least 2-D, (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k).
+        gain: a factor, e.g. calculate_gain("tanh").
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.xavier_normal_(glassnet.zeros(100, 50), generator=rng)
+        >>> abs(w.std().item() - (2 / (50 + 100)) ** 0.5) < 0.005
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator=None):
-    """He: U(-bound, bound), bound = gain * sqrt(3 / fan). With a = sqrt(5) (what Conv and Linear
-    use by default) this is U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    """He (He et al. 2015): fill tensor in place with draws from U(-bound, bound),
+    bound = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a); returns it. With
+    a = sqrt(5) (what Conv and Linear use by default) this is U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    Args:
+        tensor: at least 2-D, (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k).
+        a: the negative slope of the leaky_relu that follows.
+        mode: 'fan_in' keeps the forward variance, 'fan_out' the backward one.
+        nonlinearity: 'relu' or 'leaky_relu' (the default), or any name calculate_gain knows.
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.kaiming_uniform_(glassnet.zeros(64, 3, 3, 3), nonlinearity="relu", generator=rng)
+        >>> bound = 2 ** 0.5 * (3 / 27) ** 0.5           # fan_in = 3 * 3 * 3
+        >>> 0.95 * bound < w.abs().max().item() <= bound
+        True
+    """
     if 0 in _array(tensor).shape:  # nothing to fill, and the fan may be 0: a no-op, as in torch
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -148,7 +285,24 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity:
 
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator=None):
-    """He: N(0, std^2), std = gain / sqrt(fan)."""
+    """He (He et al. 2015): fill tensor in place with draws from N(0, std^2),
+    std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a); returns it.
+
+    Args:
+        tensor: at least 2-D, (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k).
+        a: the negative slope of the leaky_relu that follows.
+        mode: 'fan_in' keeps the forward variance, 'fan_out' the backward one.
+        nonlinearity: 'relu' or 'leaky_relu' (the default), or any name calculate_gain knows.
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.kaiming_normal_(glassnet.zeros(256, 128), nonlinearity="relu", generator=rng)
+        >>> abs(w.std().item() - (2 / 128) ** 0.5) < 0.005    # std sqrt(2) / sqrt(fan_in) = 0.125
+        True
+    """
     if 0 in _array(tensor).shape:  # nothing to fill, and the fan may be 0: a no-op, as in torch
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -180,8 +334,24 @@ def default_uniform_(weight, bias=None, fan_in: int | None = None, generator=Non
 
 
 def orthogonal_(tensor, gain: float = 1.0, generator=None):
-    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, times gain; a
-    tensor of more than 2 dimensions is treated as (shape[0], rest)."""
+    """Fill tensor in place with a (semi-)orthogonal matrix from the QR decomposition of a
+    Gaussian one, times gain (Saxe et al. 2013); returns it. A tensor of more than 2 dimensions
+    is treated as (shape[0], rest). With fewer rows than columns the rows are orthonormal,
+    otherwise the columns.
+
+    Args:
+        tensor: at least 2-D.
+        gain: the factor.
+        generator: a numpy Generator; None draws from glassnet's default generator.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> rng = np.random.default_rng(0)            # or leave out: glassnet's default generator
+        >>> w = init.orthogonal_(glassnet.zeros(3, 5), generator=rng).numpy()
+        >>> np.allclose(w @ w.T, np.eye(3), atol=1e-6)
+        True
+    """
     shape = _array(tensor).shape
     if len(shape) < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dimensions, got shape {shape}")

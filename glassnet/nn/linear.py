@@ -21,7 +21,7 @@ class Identity(Module):
         **kwargs: accepted and ignored, as PyTorch does.
 
     Shape:
-        input (*) -> output (*), the same tensor.
+        input `(*)` -> output `(*)`, the same tensor.
 
     Examples:
         >>> import glassnet
@@ -50,7 +50,7 @@ class Linear(Module):
         dtype: the parameters' dtype (default float32).
 
     Shape:
-        input (*, in_features) -> output (*, out_features). weight (out_features, in_features)
+        input `(*, in_features)` -> output `(*, out_features)`. weight (out_features, in_features)
         ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's kaiming_uniform_(a=sqrt(5))),
         bias (out_features,) from the same range.
 
@@ -96,7 +96,7 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default,
+    """Merge dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C * H * W) by default,
     the step between the last feature maps and the first Linear layer (row-major order, as
     PyTorch, so weights carry over).
 
@@ -132,7 +132,7 @@ class Unflatten(Module):
             entry may be -1, inferred).
 
     Shape:
-        input (*, S, *) -> output (*, *unflattened_size, *), with S = prod(unflattened_size).
+        input `(*, S, *)` -> output `(*, *unflattened_size, *)`, with S = prod(unflattened_size).
 
     Examples:
         >>> import glassnet

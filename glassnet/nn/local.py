@@ -85,11 +85,46 @@ class _UnsharedConvNd(Module):
 
 
 class LocallyConnectedNd(_UnsharedConvNd):
-    """Locally connected layer over num_spatial_dims spatial dimensions.
+    """Locally connected layer (seed 001's unshared convolution) over num_spatial_dims spatial
+    dimensions: ConvNd's connections with a separate kernel at every output position p.
 
     y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias[p, o]
-    Input (N, in_channels, *input_size) or unbatched -> (N, out_channels, *out) with
-    out_i = floor((input_size_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1.
+
+    Args:
+        num_spatial_dims: D, the number of spatial dimensions (1 or more).
+        in_channels: channels C of the input.
+        out_channels: filters at each position, the channels of the output.
+        kernel_size: an int or D ints.
+        stride: window step, an int or D ints.
+        padding: an int, D ints, D (low, high) pairs, or 'valid', 'same' or 'full'.
+        dilation: spacing of the kernel's taps, an int or D ints.
+        groups: in_channels and out_channels split into this many independent groups.
+        bias: learn a bias.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        input_size: keyword only, an int or D ints: the spatial size the layer is built for (the
+            number of kernels depends on it); other sizes are refused.
+        bias_mode: keyword only, 'position' (one bias per position and filter, the default) or
+            'channel' (one per filter, shared as in a convolution).
+
+    Shape:
+        input `(N, in_channels, *input_size)` or unbatched `(in_channels, *input_size)` -> output
+        `(N, out_channels, *out)`, out_i = floor((input_size_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1.
+        weight: `(*out, out_channels, in_channels / groups, *kernel_size)`; bias:
+        `(*out, out_channels)`, or (out_channels,) with bias_mode='channel'.
+
+    Examples:
+        Three positions, each with its own kernel of 3 taps; with every tap 1 each output is a
+        window's sum:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> local = nn.LocallyConnectedNd(1, 1, 1, 3, input_size=5)
+        >>> local.weight.shape                  # (L_out, out, in, k)
+        (3, 1, 1, 3)
+        >>> local.weight.data[...] = 1.0
+        >>> local.bias.data[...] = 0.0
+        >>> local(glassnet.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]])).tolist()
+        [[[6.0, 9.0, 12.0]]]
     """
 
     def __init__(self, num_spatial_dims: int, in_channels: int, out_channels: int, kernel_size, stride=1,
@@ -116,7 +151,26 @@ class LocallyConnectedNd(_UnsharedConvNd):
 
 
 class LocallyConnected1d(LocallyConnectedNd):
-    """LocallyConnectedNd over (N, C, L)."""
+    """LocallyConnectedNd over (N, C, L): a Conv1d without weight sharing, one kernel per output
+    position. Arguments as LocallyConnectedNd's, without num_spatial_dims.
+
+    y[n, o, i] = sum_{c, j} weight[i, o, c, j] x_padded[n, c, i stride + j dilation] + bias[i, o]
+
+    Shape:
+        input (N, in_channels, L) or unbatched (in_channels, L), L = input_size -> output
+        (N, out_channels, L_out), L_out as for Conv1d. weight: (L_out, out_channels,
+        in_channels / groups, k); bias: (L_out, out_channels), or (out_channels,) with
+        bias_mode='channel'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> local = nn.LocallyConnected1d(2, 3, 5, input_size=20)
+        >>> local.weight.shape, local.bias.shape
+        ((16, 3, 2, 5), (16, 3))
+        >>> local(glassnet.zeros(4, 2, 20)).shape
+        (4, 3, 16)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,
@@ -128,6 +182,15 @@ class LocallyConnected1d(LocallyConnectedNd):
 class LocallyConnected2d(LocallyConnectedNd):
     """LocallyConnectedNd over (N, C, H, W): a convolution without weight sharing, one kernel per
     output position (the lectures' middle ground between a dense layer and a convolution).
+    Arguments as LocallyConnectedNd's, without num_spatial_dims.
+
+    y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias[p, o]
+
+    Shape:
+        input (N, in_channels, H, W) or unbatched (in_channels, H, W), (H, W) = input_size ->
+        output (N, out_channels, H_out, W_out), sizes as for Conv2d. weight: (H_out, W_out,
+        out_channels, in_channels / groups, kH, kW); bias: (H_out, W_out, out_channels), or
+        (out_channels,) with bias_mode='channel'.
 
     Examples:
         Same connections as Conv2d(1, 4, 5), but 576 times the weights on a 28 x 28 input:
@@ -151,7 +214,26 @@ class LocallyConnected2d(LocallyConnectedNd):
 
 
 class LocallyConnected3d(LocallyConnectedNd):
-    """LocallyConnectedNd over (N, C, D, H, W)."""
+    """LocallyConnectedNd over (N, C, D, H, W): a Conv3d without weight sharing, one kernel per
+    output position. Arguments as LocallyConnectedNd's, without num_spatial_dims.
+
+    y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias[p, o]
+
+    Shape:
+        input (N, in_channels, D, H, W) or unbatched (in_channels, D, H, W), (D, H, W) =
+        input_size -> output (N, out_channels, D_out, H_out, W_out), sizes as for Conv3d.
+        weight: (D_out, H_out, W_out, out_channels, in_channels / groups, kD, kH, kW); bias:
+        (D_out, H_out, W_out, out_channels), or (out_channels,) with bias_mode='channel'.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> local = nn.LocallyConnected3d(1, 2, 3, input_size=(4, 6, 6))
+        >>> local.weight.shape
+        (2, 4, 4, 2, 1, 3, 3, 3)
+        >>> local(glassnet.zeros(5, 1, 4, 6, 6)).shape
+        (5, 2, 2, 4, 4)
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *, input_size,

@@ -92,7 +92,7 @@ class MSELoss(_Loss):
         reduction: 'mean', 'sum' or 'none' (one loss per element).
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet
@@ -120,7 +120,7 @@ class BCEWithLogitsLoss(_Loss):
             dimension); above 1 it favours recall.
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet
@@ -152,7 +152,7 @@ class BCELoss(_WeightedLoss):
         reduction: 'mean', 'sum' or 'none' (one loss per element).
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet
@@ -179,7 +179,7 @@ class L1Loss(_Loss):
         reduction: 'mean', 'sum' or 'none' (one loss per element).
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet
@@ -207,7 +207,7 @@ class SmoothL1Loss(_Loss):
         beta: where the quadratic part ends, >= 0 (0 is L1Loss).
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet
@@ -235,7 +235,7 @@ class HuberLoss(_Loss):
         delta: where the quadratic part ends, > 0.
 
     Shape:
-        input (*) and target of the same shape -> a scalar, or (*) with reduction='none'.
+        input `(*)` and target of the same shape -> a scalar, or `(*)` with reduction='none'.
 
     Examples:
         >>> import glassnet

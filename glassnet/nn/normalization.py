@@ -5,9 +5,9 @@ and their gradients are in glassnet.kernels.group_norm and kernels.local_respons
 Parameters and buffers have torch's names, shapes, defaults and state_dict keys:
 - LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True): weight (ones),
   bias (zeros) of shape normalized_shape.
-- GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True): weight (ones),
+- `GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)`: weight (ones),
   bias (zeros), (C,).
-- InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+- `InstanceNorm*d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False)`:
   BatchNorm's parameters and buffers (weight, bias, running_mean, running_var,
   num_batches_tracked), present only when affine / track_running_stats.
 All take torch's device= (the CPU only) and dtype= keywords.
@@ -205,8 +205,35 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    """AlexNet's normalisation across `size` neighbouring channels:
-    y_c = x_c / (k + alpha / size * sum of x^2 over the window)^beta. Input (N, C, *)."""
+    """AlexNet's normalisation across `size` neighbouring channels (Krizhevsky et al. 2012):
+    each value is divided by a power of the energy of the channels around it, at the same
+    position. PyTorch's LocalResponseNorm:
+
+    y[n, c] = x[n, c] / (k + alpha / size * sum over c' in window(c) of x[n, c']^2)^beta
+
+    window(c) = c - floor(size / 2), ..., c + floor((size - 1) / 2), cut at the first and last
+    channel (the missing channels count as zeros, and the sum is still divided by size).
+
+    Args:
+        size: the number of neighbouring channels in the window.
+        alpha: the multiplier of the window's mean square.
+        beta: the exponent.
+        k: the additive constant.
+
+    Shape:
+        input (N, C, *) -> same shape. No parameters.
+
+    Examples:
+        With k = alpha = beta = 1 and size 2, channel c is divided by
+        1 + (x[c-1]^2 + x[c]^2) / 2: 1 / 1.5, 2 / 3.5 and 3 / 7.5.
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> norm = nn.LocalResponseNorm(2, alpha=1.0, beta=1.0, k=1.0)
+        >>> y = norm(glassnet.tensor([[[1.0], [2.0], [3.0]]]))   # (N, C, L) = (1, 3, 1)
+        >>> [round(v, 4) for v in y.flatten().tolist()]
+        [0.6667, 0.5714, 0.4]
+    """
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
         super().__init__()

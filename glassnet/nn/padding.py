@@ -103,7 +103,21 @@ class ReflectionPad3d(_PadNd):
     """Mirror the last three dimensions (edge not repeated): (N, C, D, H, W) or (C, D, H, W).
 
     Args:
-        padding: an int for every side, or (left, right, top, bottom, front, back).
+        padding: an int for every side, or (left, right, top, bottom, front, back); each
+            smaller than the dimension it pads.
+
+    Shape:
+        input (N, C, D, H, W) or (C, D, H, W) -> output
+        (N, C, D + front + back, H + top + bottom, W + left + right), or the same without N.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.ReflectionPad3d(1)(glassnet.zeros(2, 3, 4, 4, 4)).shape
+        (2, 3, 6, 6, 6)
+        >>> x = glassnet.tensor([1.0, 2.0]).reshape(1, 1, 2, 1, 1)   # D = 2
+        >>> nn.ReflectionPad3d((0, 0, 0, 0, 1, 1))(x).flatten().tolist()
+        [2.0, 1.0, 2.0, 1.0]
     """
     _dims, _mode = 3, "reflect"
 
@@ -129,6 +143,17 @@ class ReplicationPad2d(_PadNd):
 
     Args:
         padding: an int for every side, or (left, right, top, bottom).
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output
+        (N, C, H + top + bottom, W + left + right), or the same without N.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> nn.ReplicationPad2d(1)(x).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]]]
     """
     _dims, _mode = 2, "replicate"
 
@@ -138,6 +163,18 @@ class ReplicationPad3d(_PadNd):
 
     Args:
         padding: an int for every side, or (left, right, top, bottom, front, back).
+
+    Shape:
+        input (N, C, D, H, W) or (C, D, H, W) -> output
+        (N, C, D + front + back, H + top + bottom, W + left + right), or the same without N.
+
+    Examples:
+        The padding tuple starts with the last dimension (W), as F.pad reads it:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.ReplicationPad3d((1, 1, 2, 2, 0, 3))(glassnet.zeros(2, 3, 4, 4, 4)).shape
+        (2, 3, 7, 8, 6)
     """
     _dims, _mode = 3, "replicate"
 
@@ -163,6 +200,20 @@ class CircularPad2d(_PadNd):
 
     Args:
         padding: an int for every side, or (left, right, top, bottom).
+
+    Shape:
+        input (N, C, H, W) or (C, H, W) -> output
+        (N, C, H + top + bottom, W + left + right), or the same without N.
+
+    Examples:
+        One column on the left (the last column wrapped round) and one row at the bottom (the
+        first row):
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> nn.CircularPad2d((1, 0, 0, 1))(x).tolist()
+        [[[[2.0, 1.0, 2.0], [4.0, 3.0, 4.0], [2.0, 1.0, 2.0]]]]
     """
     _dims, _mode = 2, "circular"
 
@@ -172,6 +223,16 @@ class CircularPad3d(_PadNd):
 
     Args:
         padding: an int for every side, or (left, right, top, bottom, front, back).
+
+    Shape:
+        input (N, C, D, H, W) or (C, D, H, W) -> output
+        (N, C, D + front + back, H + top + bottom, W + left + right), or the same without N.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.CircularPad3d(1)(glassnet.zeros(3, 4, 4, 4)).shape     # unbatched
+        (3, 6, 6, 6)
     """
     _dims, _mode = 3, "circular"
 
@@ -199,6 +260,16 @@ class ConstantPad2d(_ConstantPadNd):
     Args:
         padding: an int for every side, or (left, right, top, bottom).
         value: the fill value.
+
+    Shape:
+        input `(*, H, W)` -> output `(*, H + top + bottom, W + left + right)`.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> x = glassnet.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> nn.ConstantPad2d((0, 1, 1, 0), 9.0)(x).tolist()      # right and top
+        [[[[9.0, 9.0, 9.0], [1.0, 2.0, 9.0], [3.0, 4.0, 9.0]]]]
     """
     _dims = 2
 
@@ -209,6 +280,18 @@ class ConstantPad3d(_ConstantPadNd):
     Args:
         padding: an int for every side, or (left, right, top, bottom, front, back).
         value: the fill value.
+
+    Shape:
+        input `(*, D, H, W)` -> output `(*, D + front + back, H + top + bottom, W + left + right)`.
+
+    Examples:
+        One zero surrounded by 26 values of 3.5:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.ConstantPad3d(1, 3.5)(glassnet.zeros(1, 1, 1, 1, 1))
+        >>> y.shape, y.sum().item()
+        ((1, 1, 3, 3, 3), 91.0)
     """
     _dims = 3
 
@@ -257,6 +340,16 @@ class ZeroPad3d(_ZeroPad, ConstantPad3d):
 
     Args:
         padding: an int for every side, or (left, right, top, bottom, front, back).
+
+    Shape:
+        input `(*, D, H, W)` -> output `(*, D + front + back, H + top + bottom, W + left + right)`.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> y = nn.ZeroPad3d((0, 0, 0, 0, 1, 1))(glassnet.ones(1, 1, 2, 2, 2))   # depth only
+        >>> y.shape, y.sum().item()
+        ((1, 1, 4, 2, 2), 8.0)
     """
 
 

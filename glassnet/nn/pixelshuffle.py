@@ -9,7 +9,7 @@ from .module import Module
 
 
 class PixelShuffle(Module):
-    """(*, C * r^2, H, W) -> (*, C, H * r, W * r): the sub-pixel upsampling of super-resolution
+    """`(*, C * r^2, H, W)` -> `(*, C, H * r, W * r)`: the sub-pixel upsampling of super-resolution
     nets, out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]: PyTorch's PixelShuffle.
 
     Args:
@@ -34,7 +34,7 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H * r, W * r) -> (*, C * r^2, H, W), the inverse of PixelShuffle: each r x r block
+    """`(*, C, H * r, W * r)` -> `(*, C * r^2, H, W)`, the inverse of PixelShuffle: each r x r block
     of pixels becomes r^2 channels. PyTorch's PixelUnshuffle.
 
     Args:

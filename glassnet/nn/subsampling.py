@@ -25,8 +25,36 @@ __all__ = ["SubsamplingNd", "Subsampling1d", "Subsampling2d", "Subsampling3d"]
 
 
 class SubsamplingNd(Module):
-    """Input (N, in_channels, *in) or unbatched -> (N, in_channels, *out),
-    out_i = floor((in_i + 2 padding_i - k_i) / stride_i) + 1 (stride defaults to kernel_size)."""
+    """Trainable subsampling over num_spatial_dims spatial dimensions: the sum of each window
+    times one trainable coefficient per channel, plus one bias per channel (seed 003's average
+    pooling with a weight, in 2-D z_{i,j} = {sum_{k=1}^{r} sum_{l=1}^{c} v_{r(i-1)+k, c(j-1)+l}} w):
+
+    y[n, c, p] = weight[c] * sum_{j in window p} x[n, c, j] + bias[c]
+
+    Args:
+        num_spatial_dims: D, the number of spatial dimensions (1 or more).
+        in_channels: channels C (the output has as many).
+        kernel_size: the window, an int or D ints.
+        stride: window step, an int or D ints; None (the default) is kernel_size, windows that
+            do not overlap.
+        padding: zeros added on both sides, an int or D ints.
+        bias: learn one bias per channel.
+
+    Shape:
+        input (N, in_channels, *spatial) or unbatched (in_channels, *spatial) -> output
+        (N, in_channels, *out), out_i = floor((in_i + 2 padding_i - k_i) / stride_i) + 1.
+        weight: (in_channels,); bias: (in_channels,).
+
+    Examples:
+        With weight 1/2 and no bias, windows of 2 are averaged (the leftover 9 is dropped):
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> pool = nn.SubsamplingNd(1, 1, 2, bias=False)
+        >>> pool.weight.data[...] = 0.5
+        >>> pool(glassnet.tensor([[[1.0, 3.0, 5.0, 7.0, 9.0]]])).tolist()
+        [[[2.0, 6.0]]]
+    """
 
     def __init__(self, num_spatial_dims: int, in_channels: int, kernel_size, stride=None, padding=0,
                  bias: bool = True):
@@ -64,7 +92,21 @@ class SubsamplingNd(Module):
 
 
 class Subsampling1d(SubsamplingNd):
-    """SubsamplingNd over (N, C, L)."""
+    """SubsamplingNd over (N, C, L): the sum of each window times one trainable coefficient per
+    channel, plus one bias per channel. Arguments as SubsamplingNd's, without num_spatial_dims.
+
+    y[n, c, i] = weight[c] * sum_{j < k} x[n, c, i stride + j] + bias[c]
+
+    Shape:
+        input (N, C, L) or unbatched (C, L) -> output (N, C, L_out),
+        L_out = floor((L + 2 padding - k) / stride) + 1. weight, bias: (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Subsampling1d(3, 2)(glassnet.zeros(4, 3, 10)).shape
+        (4, 3, 5)
+    """
 
     def __init__(self, in_channels: int, kernel_size, stride=None, padding=0, bias: bool = True):
         super().__init__(1, in_channels, kernel_size, stride, padding, bias)
@@ -72,7 +114,14 @@ class Subsampling1d(SubsamplingNd):
 
 class Subsampling2d(SubsamplingNd):
     """SubsamplingNd over (N, C, H, W): LeNet-5's S2/S4 layers, the sum of each window times one
-    trainable coefficient per channel, plus one bias per channel.
+    trainable coefficient per channel, plus one bias per channel. Arguments as SubsamplingNd's,
+    without num_spatial_dims.
+
+    z_{i,j} = {sum_{k=1}^{r} sum_{l=1}^{c} v_{r(i-1)+k, c(j-1)+l}} w + b  (per channel, seed 003)
+
+    Shape:
+        input (N, C, H, W) or unbatched (C, H, W) -> output (N, C, H_out, W_out), each
+        floor((size + 2 padding - k) / stride) + 1. weight, bias: (C,).
 
     Examples:
         >>> import glassnet
@@ -89,7 +138,22 @@ class Subsampling2d(SubsamplingNd):
 
 
 class Subsampling3d(SubsamplingNd):
-    """SubsamplingNd over (N, C, D, H, W)."""
+    """SubsamplingNd over (N, C, D, H, W): the sum of each window times one trainable coefficient
+    per channel, plus one bias per channel. Arguments as SubsamplingNd's, without
+    num_spatial_dims.
+
+    y[n, c, p] = weight[c] * sum_{j in window p} x[n, c, j] + bias[c]
+
+    Shape:
+        input (N, C, D, H, W) or unbatched (C, D, H, W) -> output (N, C, D_out, H_out, W_out),
+        each floor((size + 2 padding - k) / stride) + 1. weight, bias: (C,).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> nn.Subsampling3d(3, 2)(glassnet.zeros(4, 3, 4, 6, 6)).shape
+        (4, 3, 2, 3, 3)
+    """
 
     def __init__(self, in_channels: int, kernel_size, stride=None, padding=0, bias: bool = True):
         super().__init__(3, in_channels, kernel_size, stride, padding, bias)

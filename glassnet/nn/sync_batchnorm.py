@@ -72,8 +72,40 @@ class SyncBatchNormFunction(Function):
 
 
 class SyncBatchNorm(_BatchNorm):
-    """torch.nn.SyncBatchNorm: BatchNorm over the global batch in training; in evaluation it
-    uses the running statistics, like BatchNorm. Any number of spatial dimensions."""
+    """torch.nn.SyncBatchNorm: BatchNorm over the global batch in training, the statistics
+    summed over every rank of the process group (the module docstring gives forward and
+    backward); in evaluation it uses the running statistics, like BatchNorm. With one process,
+    or before init_process_group, it is BatchNorm. Any number of spatial dimensions.
+
+        y = gamma (x - mu) / sqrt(var + eps) + beta,  mu and var over all ranks' (N, *) values
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance before the square root.
+        momentum: how far the running statistics move towards each global batch's; None for a
+            cumulative average.
+        affine: learn a per-channel weight gamma (ones) and bias beta (zeros).
+        track_running_stats: keep running_mean and running_var for eval mode.
+        process_group: accepted for PyTorch's signature; the statistics are summed over the one
+            process group of glassnet.distributed.
+
+    Shape:
+        input (N, C, *) -> output of the same shape; weight, bias, running_mean, running_var: (C,).
+
+    Examples:
+        convert_sync_batchnorm swaps every BatchNorm of a model for a SyncBatchNorm (with the
+        same values); in one process the layer normalises with the batch's own statistics:
+
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
+        >>> type(nn.SyncBatchNorm.convert_sync_batchnorm(model)[1]).__name__
+        'SyncBatchNorm'
+        >>> bn = nn.SyncBatchNorm(2)
+        >>> y = bn(glassnet.tensor([[1.0, 10.0], [3.0, 30.0]]))
+        >>> [[round(v, 3) for v in row] for row in y.tolist()]
+        [[-1.0, -1.0], [1.0, 1.0]]
+    """
 
     _spatial_dims = (0, 1, 2, 3)
 

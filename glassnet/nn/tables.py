@@ -21,6 +21,14 @@ def lenet5_c3() -> np.ndarray:
     quadruple, maps 12-14 the discontinuous quadruples {0,1,3,4}, {1,2,4,5}, {0,2,3,5}, and map 15
     all six: 60 connections, so with 5x5 kernels and one bias per map C3 has 60*25 + 16 = 1,516
     trainable parameters, as the paper states.
+
+    Examples:
+        >>> from glassnet.nn import tables
+        >>> table = tables.lenet5_c3()
+        >>> table.shape, int(table.sum())
+        ((16, 6), 60)
+        >>> table[0].nonzero()[0].tolist(), bool(table[15].all())    # C3's first and last maps
+        ([0, 1, 2], True)
     """
     inputs = ([[(j + i) % 6 for i in range(3)] for j in range(6)]
               + [[(j + i) % 6 for i in range(4)] for j in range(6)]
@@ -32,12 +40,24 @@ def lenet5_c3() -> np.ndarray:
 
 
 def full(in_maps: int, out_maps: int) -> np.ndarray:
-    """Every input map feeds every output map: (out_maps, in_maps) of True (ordinary convolution)."""
+    """Every input map feeds every output map: (out_maps, in_maps) of True (ordinary convolution).
+
+    Examples:
+        >>> from glassnet.nn import tables
+        >>> tables.full(2, 3).astype(int).tolist()       # in_maps=2, out_maps=3: shape (3, 2)
+        [[1, 1], [1, 1], [1, 1]]
+    """
     return np.ones((out_maps, in_maps), dtype=bool)
 
 
 def one_to_one(n: int) -> np.ndarray:
-    """Output map i reads input map i only: the (n, n) identity (depthwise convolution)."""
+    """Output map i reads input map i only: the (n, n) identity (depthwise convolution).
+
+    Examples:
+        >>> from glassnet.nn import tables
+        >>> tables.one_to_one(3).astype(int).tolist()
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    """
     return np.eye(n, dtype=bool)
 
 
@@ -46,6 +66,12 @@ def random(in_maps: int, out_maps: int, fan_in: int, seed: int | None = None) ->
 
     seed: an int for a fixed table; None draws from glassnet's default generator
     (glassnet.manual_seed makes it repeatable).
+
+    Examples:
+        >>> from glassnet.nn import tables
+        >>> table = tables.random(6, 4, fan_in=2, seed=0)
+        >>> table.shape, table.sum(axis=1).tolist()     # every output map reads 2 of the 6
+        ((4, 6), [2, 2, 2, 2])
     """
     if not 1 <= fan_in <= in_maps:
         raise ValueError(f"fan_in must be between 1 and in_maps={in_maps}, got {fan_in}")

@@ -26,7 +26,7 @@ import numpy as np
 from .. import nn
 from ..functional.convmap import _dense_bank
 from ..kernels.p4 import group_filters, lift_filters
-from ..kernels.sizes import ntuple, resolve_padding
+from ..kernels.sizes import ntuple, resolve_padding, transposed_full_size
 from ..nn.activation import _softmax_dim
 from ..nn.local import _UnsharedConvNd
 from .errors import OnnxError
@@ -96,7 +96,7 @@ def conv_transpose(g, m, name, x, xt, yt):
     if m.bias is not None:
         inputs.append(g.constant(m.bias.data, f"{name}.bias"))
     # the traced output size decides output_padding, as forward(output_size=...) may have
-    smallest = [(xt.shape[2 + i] - 1) * m.stride[i] - lo - hi + m.dilation[i] * (m.kernel_size[i] - 1) + 1
+    smallest = [transposed_full_size(xt.shape[2 + i], m.kernel_size[i], m.stride[i], m.dilation[i]) - lo - hi
                 for i, (lo, hi) in enumerate(pads)]
     output_padding = [yt.shape[2 + i] - smallest[i] for i in range(n)]
     return g.node("ConvTranspose", inputs, f"{name}/ConvTranspose", kernel_shape=list(m.kernel_size),

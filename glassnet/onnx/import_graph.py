@@ -9,12 +9,12 @@ operations between layers, and the table of all of them).
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from .. import nn
+from ..kernels.sizes import resolve_padding
 from ..tensor import Tensor
 from .errors import OnnxError
 from .graph_module import OnnxModel, Step
@@ -127,12 +127,9 @@ class GraphBuilder:
         if len(spatial) != nd or None in spatial:
             raise self.error(node, f"auto_pad={auto} needs the input's spatial size, which shape inference "
                                    f"could not find")
-        pairs = []
-        for n, k, s, d in zip(spatial, kernel, strides, dilations):
-            total = max((math.ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)
-            small, large = total // 2, total - total // 2
-            pairs.append((small, large) if auto == "SAME_UPPER" else (large, small))
-        return tuple(pairs)
+        # padding='same' puts the odd extra on the high side, as SAME_UPPER does; SAME_LOWER on the low side
+        pairs = resolve_padding("same", tuple(kernel), tuple(strides), tuple(dilations), tuple(spatial))
+        return pairs if auto == "SAME_UPPER" else tuple((high, low) for low, high in pairs)
 
 
 def attributes(node) -> dict:

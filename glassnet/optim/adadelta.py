@@ -20,6 +20,34 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Adadelta(Optimizer):
+    """Adadelta: PyTorch's Adadelta, update rule in the module docstring. Each weight's step is
+    the root mean square of its past updates over that of its past gradients, so no learning
+    rate has to be tuned (lr = 1 scales the step as is).
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: factor on the computed step (1: the step as the formula gives it).
+        rho: decay rate of both running averages (v of g^2, u of the squared updates).
+        eps: added inside both square roots; sqrt(eps) also sets the size of the first steps.
+        weight_decay: L2 penalty factor, added to the gradient.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.Adadelta(layer.parameters())
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2
+        >>> opt.step()
+        >>> round(1 - layer.weight.item(), 6)   # sqrt(eps) / sqrt(0.1 * 2^2 + eps) * 2: a tiny first step
+        0.003162
+    """
+
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False):

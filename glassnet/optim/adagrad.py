@@ -20,6 +20,34 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Adagrad(Optimizer):
+    """Adagrad: PyTorch's Adagrad, update rule in the module docstring. Each weight's step is
+    divided by the root of the sum of its squared gradients so far.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        lr_decay: the learning rate at step t is lr / (1 + (t - 1) lr_decay).
+        weight_decay: L2 penalty factor, added to the gradient.
+        initial_accumulator_value: the starting value of the sum s of squared gradients.
+        eps: added to the denominator, against division by zero.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic);
+            no effect here.
+        fused: the same as foreach (foreach=True with fused=True is refused, as in PyTorch).
+        maximize: ascend instead of descend.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.Adagrad(layer.parameters(), lr=0.1)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2, s = 4
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                         # 1 - 0.1 * 2 / sqrt(4)
+        0.9
+    """
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None):

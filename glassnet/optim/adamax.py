@@ -18,6 +18,33 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Adamax(Optimizer):
+    """Adamax: PyTorch's Adamax, update rule in the module docstring. Adam with the running
+    maximum of |g| in place of the root mean square.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        betas: decay rates (beta1, beta2) of the first moment m and of the maximum u.
+        eps: added to |g| before the maximum, against division by zero.
+        weight_decay: L2 penalty factor, added to the gradient.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.Adamax(layer.parameters(), lr=0.01)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2: m = 0.2, u = 2
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                         # 1 - 0.01 / 0.1 * 0.2 / 2
+        0.99
+    """
+
     def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):

@@ -20,6 +20,39 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class NAdam(Optimizer):
+    """NAdam: PyTorch's NAdam, update rule in the module docstring. Adam whose step looks ahead
+    along the momentum, as Nesterov momentum does for SGD, with a momentum that warms up over the
+    first steps (momentum_decay).
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        betas: decay rates (beta1, beta2) of the first and second moments.
+        eps: added to the denominator, against division by zero.
+        weight_decay: weight-decay factor (an L2 penalty, or decoupled as in AdamW).
+        momentum_decay: psi in mu_t = beta1 (1 - 0.96^(t psi) / 2).
+        decoupled_weight_decay: decay the weights directly (AdamW's way) instead of adding
+            weight_decay * p to the gradient.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.NAdam(layer.parameters(), lr=0.01)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2: m = 0.2, d = 2
+        >>> opt.step()
+        >>> mu1, mu2 = (0.9 * (1 - 0.96 ** (t * 0.004) / 2) for t in (1, 2))
+        >>> step = 0.01 * (2 / 2 + mu2 / (1 - mu1 * mu2) * 0.2 / 2)   # Adam's lr, plus a look-ahead along m
+        >>> round(layer.weight.item(), 6) == round(1 - step, 6), round(layer.weight.item(), 4)
+        (True, 0.9894)
+    """
+
     def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,

@@ -20,6 +20,36 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class RAdam(Optimizer):
+    """RAdam: PyTorch's RAdam, update rule in the module docstring. Adam that takes plain momentum
+    steps until enough steps have passed for the variance estimate v to be trusted (rho_t > 5,
+    the sixth step with the default betas), then rescales Adam's step by r.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        betas: decay rates (beta1, beta2) of the first and second moments.
+        eps: added to the denominator, against division by zero.
+        weight_decay: weight-decay factor (an L2 penalty, or decoupled as in AdamW).
+        decoupled_weight_decay: decay the weights directly (AdamW's way) instead of adding
+            weight_decay * p to the gradient.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.RAdam(layer.parameters(), lr=0.01)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)   # the first step is plain momentum: 1 - lr * m_hat = 1 - 0.01 * 2
+        0.98
+    """
+
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False):

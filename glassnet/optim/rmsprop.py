@@ -19,6 +19,35 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class RMSprop(Optimizer):
+    """RMSprop: PyTorch's RMSprop, update rule in the module docstring. Each weight's gradient is
+    divided by the root of a running mean of its squares.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: learning rate.
+        alpha: decay rate of the running mean v of g^2.
+        eps: added to the denominator, against division by zero.
+        weight_decay: L2 penalty factor, added to the gradient.
+        momentum: factor of the momentum buffer b (0: none).
+        centered: divide by the estimated standard deviation sqrt(v - m^2) instead of sqrt(v).
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.RMSprop(layer.parameters(), lr=0.01)
+        >>> (layer(glassnet.ones(1, 1)) ** 2).sum().backward()   # gradient 2: v = 0.01 * 4
+        >>> opt.step()
+        >>> round(layer.weight.item(), 6)                         # 1 - 0.01 * 2 / sqrt(0.04)
+        0.9
+    """
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False):

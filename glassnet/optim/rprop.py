@@ -20,6 +20,36 @@ from .optimizer import Optimizer, _closure_loss, _params_with_grad
 
 
 class Rprop(Optimizer):
+    """Rprop: PyTorch's Rprop, update rule in the module docstring. Each weight moves by its own
+    step size against the sign of its gradient; the step grows while the sign stays and shrinks
+    when it flips.
+
+    Args:
+        params: model.parameters(), or a list of parameter-group dicts.
+        lr: the starting step size of every weight.
+        etas: (eta_minus, eta_plus), the factors that shrink and grow a step;
+            0 < eta_minus < 1 < eta_plus.
+        step_sizes: (step_min, step_max), the bounds of a step size.
+        foreach: accepted for PyTorch compatibility (how PyTorch batches the same arithmetic); no
+            effect here.
+        capturable: CUDA graphs; glassnet runs on the CPU only, so True is refused with an error.
+        differentiable: autograd through the update; glassnet does not run it, so True is refused.
+        maximize: ascend instead of descend.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn, optim
+        >>> layer = nn.Linear(1, 1, bias=False)
+        >>> _ = nn.init.constant_(layer.weight, 1.0)
+        >>> opt = optim.Rprop(layer.parameters(), lr=0.01)
+        >>> for _ in range(2):                   # the gradient 2w stays positive: steps 0.01, 0.012
+        ...     opt.zero_grad()
+        ...     (layer(glassnet.ones(1, 1)) ** 2).sum().backward()
+        ...     opt.step()
+        >>> round(layer.weight.item(), 6)        # 1 - 0.01 - 0.01 * 1.2
+        0.978
+    """
+
     def __init__(self, params, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False):

@@ -14,16 +14,16 @@ epoch in progress, the early-stopping counter and the best result so far are all
 (Bit-identical also needs the kernels to give the same bytes at every step: their sums over the
 batch are added in fixed blocks in a fixed order, so they do at any thread count and load.) A Ctrl-C finishes the current
 step, writes a checkpoint and raises TrainingInterrupted.
+
+The loop here is only the training: fit() runs the epochs, train_one_epoch() the steps. What
+lets it stop and continue (the counters, the running metrics, the best result, the checkpoint
+writes and the Ctrl-C flag) is kept by a `Bookkeeping` object, in bookkeeping.py.
 """
 
 from __future__ import annotations
 
 import math
-import signal
 import sys
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +32,9 @@ from tqdm import tqdm
 from .. import functional as F
 from ..autograd import no_grad
 from ..nn.utils import clip_grad_norm_
-from .checkpoint import (CheckpointError, TrainState, clean_leftovers, has_checkpoint_files, load_checkpoint,
-                         resume_point, save_checkpoint)
+from .bookkeeping import Bookkeeping
 from .metrics import accuracy, confusion_matrix
-from .parallel import global_sums, unwrap, world
+from .parallel import unwrap, world
 
 
 class TrainingDiverged(RuntimeError):
@@ -48,27 +47,6 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, checkpoint: Path, epoch: int, step: int):
         super().__init__(f"interrupted in epoch {epoch + 1} after step {step}; checkpoint {checkpoint}")
         self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
-
-
-@contextmanager
-def _interrupt_between_steps():
-    """While active, a first Ctrl-C (SIGINT) only sets a flag that the loop reads between steps;
-    a second one interrupts at once as usual. Yields the flag's reader."""
-    flag = threading.Event()
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield flag.is_set  # not ours to take over (another thread, or a handler someone installed)
-        return
-
-    def handler(signum, frame):  # no printing here: it could land inside another print
-        flag.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield flag.is_set
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def evaluate(model, loader, loss_fn=F.cross_entropy, num_classes: int | None = None) -> dict:
@@ -110,134 +88,79 @@ def fit(model, optimizer, train_loader, *, epochs: int, val_loader=None, loss_fn
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    checkpoints = Path(out_dir) / "checkpoints" if out_dir is not None else None
     ranks = world()  # (rank, size) when training data-parallel on MPI ranks (train/parallel.py)
-    main_rank = ranks is None or ranks[0] == 0
-    if not main_rank:
+    if ranks is not None and ranks[0] != 0:
         progress, log = False, (lambda *args, **kwargs: None)  # rank 0 alone reports
     net = unwrap(model)  # what checkpoints hold: the same state_dict at any number of ranks
-    state = TrainState()
-    if checkpoints is not None and main_rank:
-        for name in clean_leftovers(checkpoints):
-            log(f"removed {name}, left by an interrupted checkpoint write")
-    if resume is not False:
-        if checkpoints is None:
-            raise ValueError("resume needs the out_dir that holds the run's checkpoints")
-        found = Path(resume) if resume is not True and resume != "auto" else resume_point(checkpoints, resume, log)
-        if found is not None:
-            state, _ = load_checkpoint(found, model=net, optimizer=optimizer, scheduler=scheduler,
-                                       loader=train_loader)
-            if state.epoch > epochs:
-                raise CheckpointError(f"{found}: has {state.epoch} epochs done, more than the {epochs} asked for")
-            log(f"resumed from {found.name} (epoch {state.epoch}, step {state.step})")
-    elif checkpoints is not None and has_checkpoint_files(checkpoints):
-        raise CheckpointError(f"{checkpoints} already holds checkpoints of a run: resume=True continues "
-                              "it; remove them to start a new run there")
-
-    def checkpoint():
-        if checkpoints is not None and main_rank:  # every rank holds the same state
-            return save_checkpoint(checkpoints, model=net, optimizer=optimizer, state=state,
-                                   scheduler=scheduler, loader=train_loader, config=config)
-
-    with (_interrupt_between_steps() if checkpoints is not None else _never()) as interrupted:
-        for epoch in range(state.epoch, epochs):
-            if patience is not None and state.epochs_without_improvement >= patience:
+    # counters, history, best result, checkpoints and Ctrl-C: bookkeeping.py
+    book = Bookkeeping(net, optimizer, train_loader, scheduler=scheduler, out_dir=out_dir, config=config,
+                       ranks=ranks, log=log)
+    book.open(resume, epochs)  # a new run, or the state of the newest usable checkpoint
+    with book.ctrl_c():
+        for epoch in range(book.state.epoch, epochs):
+            if book.out_of_patience(patience):
                 break  # a resumed run that had already stopped early
-            position = train_loader.state_dict()
-            mid_epoch = bool(state.extra)  # the checkpoint was written in the middle of this epoch
-            if mid_epoch and position["epoch"] != epoch:
-                raise CheckpointError(f"the checkpoint's data loader is in epoch {position['epoch'] + 1}, "
-                                      f"its training state in epoch {epoch + 1}")
-            if not mid_epoch:
-                train_loader.set_epoch(epoch)  # order and augmentation of this epoch, from the seed
-                state.extra = {"loss_sum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}
-            model.train()
-            start = time.perf_counter()
-            # one iterator per epoch, made here: the loader's position is tied to the iterator it hands out
-            bar = tqdm(iter(train_loader), desc=f"epoch {epoch + 1}/{epochs}", disable=not progress,
-                       initial=position["batch"] if mid_epoch else 0, total=len(train_loader),
-                       unit="batch", leave=False, dynamic_ncols=True,
-                       mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets a line every 5 s
-            run = state.extra
-            for x, y in bar:
-                logits = model(x)
-                loss = loss_fn(logits, y)
-                loss_value = float(loss.item())
-                if not math.isfinite(loss_value):
-                    raise TrainingDiverged(f"loss became {loss_value} at step {state.step + 1} (epoch "
-                                           f"{epoch + 1}); the newest checkpoint holds the last good state")
-                optimizer.zero_grad()
-                # on several ranks, a rank's loss counts by its share of the global batch (parallel.py)
-                (loss if ranks is None else loss * train_loader.weight).backward()
-                if grad_clip is not None:
-                    norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
-                    if not math.isfinite(norm):
-                        raise TrainingDiverged(f"gradient norm became {norm} at step {state.step + 1}")
-                optimizer.step()
-                state.step += 1
-
-                # running metrics of this epoch, kept in the state so a mid-epoch resume continues them
-                counts = [loss_value * len(y), int((logits.data.argmax(axis=1) == y.data).sum()), len(y),
-                          interrupted()]
-                if ranks is not None:  # summed over the ranks: the global batch's, and any rank's Ctrl-C
-                    total = global_sums(counts)
-                    counts = [float(total[0]), int(total[1]), int(total[2]), bool(total[3])]
-                run["loss_sum"] += counts[0]
-                run["correct"] += counts[1]
-                run["seen"] += counts[2]
-                elapsed = run["seconds"] + time.perf_counter() - start
-                # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
-                # out on every step (into a log file that was one line per batch)
-                bar.set_postfix(loss=f"{run['loss_sum'] / run['seen']:.4f}",
-                                acc=f"{run['correct'] / run['seen']:.3f}",
-                                samples_s=f"{run['seen'] / max(elapsed, 1e-9):.0f}", refresh=False)
-                last_batch = train_loader.state_dict()["batch"] == len(train_loader)  # the epoch's end checkpoints next
-                stop_now = bool(counts[3])
-                if stop_now or (checkpoint_every and state.step % checkpoint_every == 0 and not last_batch):
-                    run["seconds"], start = elapsed, time.perf_counter()  # the epoch's time so far travels along
-                    if stop_now:
-                        log(f"Ctrl-C: writing a checkpoint after step {state.step} (Ctrl-C again to stop at once)")
-                    path = checkpoint()
-                    if stop_now:
-                        bar.close()
-                        raise TrainingInterrupted(path, epoch, state.step)
-            bar.close()
+            train_one_epoch(model, optimizer, train_loader, loss_fn, book, epoch, epochs, grad_clip=grad_clip,
+                            checkpoint_every=checkpoint_every, progress=progress)
             if scheduler is not None:
                 scheduler.step()
 
-            record = {"epoch": epoch + 1, "train_loss": run["loss_sum"] / max(run["seen"], 1),
-                      "train_accuracy": run["correct"] / max(run["seen"], 1),
-                      "seconds": run["seconds"] + time.perf_counter() - start}
+            record = book.epoch_record(epoch)
             if val_loader is not None:
                 val = evaluate(net, val_loader, loss_fn)
                 record.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
-            state.history.append(record)
-            state.epoch = epoch + 1
+            book.end_epoch(record)
             log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+            if val_loader is not None and book.new_best(record) and on_improvement is not None:
+                on_improvement(net, record)
 
-            if val_loader is not None:
-                if state.best_metric is None or record["val_accuracy"] > state.best_metric:
-                    state.best_metric, state.best_epoch = record["val_accuracy"], epoch + 1
-                    state.epochs_without_improvement = 0
-                    if on_improvement is not None:
-                        on_improvement(net, record)
-                else:
-                    state.epochs_without_improvement += 1
-            stop = patience is not None and state.epochs_without_improvement >= patience
-            state.extra = {}
-            path = checkpoint()
-            stop_now = interrupted()
-            if ranks is not None:
-                stop_now = global_sums([stop_now])[0] > 0  # every rank stops together
-            if stop_now:
-                raise TrainingInterrupted(path, epoch, state.step)
-            if stop:
+            path = book.checkpoint_epoch_end()
+            if book.stop_asked:
+                raise TrainingInterrupted(path, epoch, book.state.step)
+            if book.out_of_patience(patience):
                 log(f"early stopping: no improvement in validation accuracy for {patience} epochs "
-                    f"(best {state.best_metric:.4f} after epoch {state.best_epoch})")
+                    f"(best {book.state.best_metric:.4f} after epoch {book.state.best_epoch})")
                 break
-    return state.history
+    return book.state.history
 
 
-@contextmanager
-def _never():
-    yield lambda: False
+def train_one_epoch(model, optimizer, loader, loss_fn, book: Bookkeeping, epoch: int, epochs: int, *,
+                    grad_clip: float | None = None, checkpoint_every: int | None = None,
+                    progress: bool = True) -> None:
+    """One pass over the training data: forward, loss, backward and an optimiser step per batch.
+
+    `book` counts the steps, keeps the epoch's running metrics and writes the checkpoints due
+    within the epoch (every `checkpoint_every` steps, and after a Ctrl-C, which then raises
+    TrainingInterrupted)."""
+    done = book.begin_epoch(epoch)  # batches of this epoch taken before a resume
+    model.train()
+    # one iterator per epoch, made here: the loader's position is tied to the iterator it hands out
+    bar = tqdm(iter(loader), desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, initial=done,
+               total=len(loader), unit="batch", leave=False, dynamic_ncols=True,
+               mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log file gets a line every 5 s
+    for x, y in bar:
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(f"loss became {loss_value} at step {book.state.step + 1} (epoch "
+                                   f"{epoch + 1}); the newest checkpoint holds the last good state")
+        optimizer.zero_grad()
+        # on several ranks, a rank's loss counts by its share of the global batch (parallel.py)
+        (loss if book.ranks is None else loss * loader.weight).backward()
+        if grad_clip is not None:
+            norm = float(clip_grad_norm_(model.parameters(), grad_clip))  # a 0-d Tensor, as in torch
+            if not math.isfinite(norm):
+                raise TrainingDiverged(f"gradient norm became {norm} at step {book.state.step + 1}")
+        optimizer.step()
+        book.step_taken(loss_value, logits, y)
+
+        # refresh=False: shown at the bar's next timed refresh (mininterval above), not written
+        # out on every step (into a log file that was one line per batch)
+        bar.set_postfix(**book.running_metrics(), refresh=False)
+        if book.checkpoint_due(checkpoint_every):
+            path = book.checkpoint_mid_epoch()
+            if book.stop_asked:
+                bar.close()
+                raise TrainingInterrupted(path, epoch, book.state.step)
+    bar.close()

@@ -1,5 +1,9 @@
 """The configuration of a `glassnet train` run: its defaults, its checks, and resume's rule.
 
+Each setting comes from the first of: the flag on the command line; on `--resume`, the value the
+run recorded; the data set's own default (its model and the training settings that suit it,
+data/registry.py); the global DEFAULTS below.
+
 Every setting that changes the trained weights is recorded in each checkpoint. On `--resume`,
 a setting not given on the command line comes from the checkpoint, and one given with another
 value than the recorded one is an error naming both: a resumed run is the same run, continued.
@@ -11,7 +15,9 @@ from __future__ import annotations
 
 import math
 
-# flag name (without "--", "_" for "-") -> default
+from ..data.registry import DATASETS
+
+# flag name (without "--", "_" for "-") -> default, where the data set sets none
 DEFAULTS = {
     "model": None,          # None: the data set's usual model
     "dataset": "auto",
@@ -60,7 +66,7 @@ def _is_number(v) -> bool:
 # setting -> (test, what it must be)
 _RULES = {
     "model": (lambda v: v is None or isinstance(v, str), "a model name"),
-    "dataset": (lambda v: isinstance(v, str), "a data set name"),
+    "dataset": (lambda v: v == "auto" or v in DATASETS, "one of auto, " + ", ".join(DATASETS)),
     "epochs": (lambda v: _is_int(v) and 1 <= v <= 1_000_000, "a number of epochs from 1 to 1,000,000 "
                "(passes over the training data)"),
     "batch_size": (lambda v: _is_int(v) and v >= 1, "a positive number of samples per step"),
@@ -87,11 +93,33 @@ def check(settings: dict, source: str = "") -> None:
             raise ValueError(f"{where} must be {expected}, got {settings.get(name)!r}")
 
 
+def defaults_for(dataset: str) -> dict:
+    """The defaults of a run on `dataset`: its default model and training settings over the
+    global DEFAULTS. 'auto' (a name not yet resolved) has the global ones."""
+    info = DATASETS.get(dataset)
+    if info is None:
+        return {**DEFAULTS, "dataset": dataset}
+    return {**DEFAULTS, "model": info.default_model, **info.training, "dataset": dataset}
+
+
+def per_dataset(name: str) -> bool:
+    """Whether the default of setting `name` differs from one data set to another."""
+    return len({repr(defaults_for(d)[name]) for d in DATASETS}) > 1
+
+
+def help_default(name: str) -> str:
+    """The default of setting `name` as --help words it."""
+    if per_dataset(name):
+        return "default: per data set, see `glassnet datasets`"
+    return f"default {defaults_for(next(iter(DATASETS)))[name]}"
+
+
 def merge(given: dict, recorded: dict | None, source: str) -> dict:
-    """The run's settings: `given` (flags on the command line) over the defaults for a new run;
-    for a resumed run the `recorded` ones, with any given flag that differs an error."""
+    """The run's settings: `given` (flags on the command line) over the data set's defaults for
+    a new run; for a resumed run over the `recorded` ones, with any given flag that differs an
+    error. (A new run names its data set, resolved from 'auto', in `given`.)"""
     if recorded is None:
-        settings = {**DEFAULTS, **given}
+        settings = {**defaults_for(given.get("dataset", DEFAULTS["dataset"])), **given}
         check(settings)
         return settings
     recorded = {k: recorded[k] for k in DEFAULTS if k in recorded}
@@ -101,7 +129,8 @@ def merge(given: dict, recorded: dict | None, source: str) -> dict:
             raise ValueError(f"{flag(name)} {value} conflicts with the run's recorded {name.replace('_', ' ')} "
                              f"{recorded[name]} ({source}): leave it out to continue the run as it was, "
                              f"or start a new run with another --out")
-    settings = {**DEFAULTS, **given, **recorded}
+    dataset = {**DEFAULTS, **given, **recorded}["dataset"]
+    settings = {**defaults_for(dataset), **given, **recorded}
     check(settings)
     return settings
 

@@ -24,8 +24,25 @@ def _vector_norm(a: np.ndarray, norm_type: float) -> np.ndarray:
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: bool | None = None) -> Tensor:
-    """The norm of the norms of the tensors: the norm they would have as one concatenated vector
-    (a 0-d Tensor). tensors: gradients (arrays or Tensors)."""
+    """The norm of the norms of the tensors: the norm they would have as one concatenated vector,
+    ||(||g_1||_p, ..., ||g_n||_p)||_p = ||concat(g_1, ..., g_n)||_p, as a 0-d Tensor
+    (torch.nn.utils.get_total_norm).
+
+    Args:
+        tensors: gradients (arrays or Tensors), or one of them.
+        norm_type: p; float('inf') for the largest absolute value.
+        error_if_nonfinite: raise a RuntimeError when the norm is inf or nan.
+        foreach: accepted for PyTorch's signature; no effect.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> grads = [np.array([3.0, 4.0]), np.array([12.0])]
+        >>> nn.utils.get_total_norm(grads).item()                          # sqrt(9 + 16 + 144)
+        13.0
+        >>> nn.utils.get_total_norm(grads, norm_type=float("inf")).item()
+        12.0
+    """
     arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in _tensors(tensors)]
     norm_type = float(norm_type)
     if not arrays:
@@ -39,7 +56,26 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach: bool | None = None) -> None:
-    """grad <- grad * min(max_norm / (total_norm + 1e-6), 1) for every parameter's gradient."""
+    """Scale every parameter's gradient in place by one factor,
+    grad <- grad * min(max_norm / (total_norm + 1e-6), 1), given the total norm (from
+    get_total_norm): the second half of clip_grad_norm_ (torch.nn.utils.clip_grads_with_norm_).
+
+    Args:
+        parameters: a Tensor or an iterable of them; those without .grad are skipped.
+        max_norm: the largest total norm allowed.
+        total_norm: the gradients' total norm (a number or a 0-d Tensor).
+        foreach: accepted for PyTorch's signature; no effect.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> layer = nn.Linear(2, 1, bias=False)
+        >>> layer.weight.grad = np.array([[3.0, 4.0]], dtype=np.float32)
+        >>> total = nn.utils.get_total_norm([layer.weight.grad])
+        >>> nn.utils.clip_grads_with_norm_(layer.parameters(), 2.5, total)   # halves it
+        >>> [round(g, 4) for g in layer.weight.grad[0].tolist()]
+        [1.5, 2.0]
+    """
     grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
     if not grads:
         return
@@ -56,6 +92,26 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
 
     One scale for all parameters keeps the direction of the full gradient; clipping each
     parameter on its own would change it.
+
+        g <- g * min(max_norm / (||g||_p + 1e-6), 1),  ||g||_p over all gradients together
+
+    Args:
+        parameters: a Tensor or an iterable of them; those without .grad are skipped.
+        max_norm: the largest total norm allowed.
+        norm_type: p; float('inf') for the largest absolute value.
+        error_if_nonfinite: raise a RuntimeError when the total norm is inf or nan.
+        foreach: accepted for PyTorch's signature; no effect.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer.weight.grad = np.array([[3.0, 4.0]], dtype=np.float32)
+        >>> layer.bias.grad = np.array([0.0], dtype=np.float32)
+        >>> nn.utils.clip_grad_norm_(layer.parameters(), max_norm=1.0)      # the norm before
+        tensor(5.)
+        >>> [round(g, 4) for g in layer.weight.grad[0].tolist()]          # now of norm 1
+        [0.6, 0.8]
     """
     parameters = _tensors(parameters)
     total = get_total_norm([p.grad for p in parameters if p.grad is not None], norm_type, error_if_nonfinite)

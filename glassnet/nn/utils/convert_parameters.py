@@ -12,7 +12,21 @@ from ...tensor import Tensor
 
 def parameters_to_vector(parameters) -> Tensor:
     """The parameters flattened and concatenated in order: a 1-D Tensor in the graph (its
-    gradient flows back to each parameter, as torch's)."""
+    gradient flows back to each parameter, as torch's).
+
+    Args:
+        parameters: a Tensor or an iterable of them (e.g. model.parameters()).
+
+    Shape:
+        parameters of shapes s_1, ..., s_n -> (sum of prod(s_i),).
+
+    Examples:
+        >>> from glassnet import nn
+        >>> layer = nn.Linear(3, 2)                  # weight (2, 3), bias (2,)
+        >>> vector = nn.utils.parameters_to_vector(layer.parameters())
+        >>> vector.shape, vector.tolist()[6:] == layer.bias.tolist()
+        ((8,), True)
+    """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     if not params:
         raise ValueError("parameters_to_vector got no parameters")
@@ -21,7 +35,20 @@ def parameters_to_vector(parameters) -> Tensor:
 
 def vector_to_parameters(vec, parameters) -> None:
     """Copy consecutive slices of the 1-D vec into the parameters, in order (not recorded in the
-    graph). vec must have exactly as many elements as the parameters together."""
+    graph): the inverse of parameters_to_vector.
+
+    Args:
+        vec: a 1-D Tensor with exactly as many elements as the parameters together, of their dtype.
+        parameters: a Tensor or an iterable of them (e.g. model.parameters()).
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> nn.utils.vector_to_parameters(glassnet.tensor([1.0, 2.0, 3.0]), layer.parameters())
+        >>> layer.weight.tolist(), layer.bias.tolist()
+        ([[1.0, 2.0]], [3.0])
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters expected vec as a Tensor, got {type(vec).__name__}")
     if vec.ndim != 1:

@@ -39,9 +39,29 @@ class PadSequence(Function):
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:
-    """sequences: tensors of shape (L_i, *) with the same trailing shape and dtype.
-    Returns (T, B, *) with T = max L_i, or (B, T, *) when batch_first; positions past a sequence's
-    end hold padding_value (before its start when padding_side='left')."""
+    """Stack sequences of different lengths into one padded batch (torch.nn.utils.rnn.pad_sequence);
+    the gradient hands each sequence its slice.
+
+    Args:
+        sequences: a list of B tensors of shape (L_i, *), of one trailing shape and dtype.
+        batch_first: return (B, T, *) instead of (T, B, *).
+        padding_value: the value of the positions past a sequence's end.
+        padding_side: 'right' (the default) pads after each sequence, 'left' before it.
+
+    Shape:
+        (L_i, *) each -> (T, B, *), or (B, T, *) when batch_first, T = max L_i.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet.nn.utils.rnn import pad_sequence
+        >>> a, b = glassnet.tensor([1.0, 2.0, 3.0]), glassnet.tensor([4.0])
+        >>> pad_sequence([a, b], batch_first=True).tolist()
+        [[1.0, 2.0, 3.0], [4.0, 0.0, 0.0]]
+        >>> pad_sequence([a, b], batch_first=True, padding_side="left", padding_value=-1.0).tolist()
+        [[1.0, 2.0, 3.0], [-1.0, -1.0, 4.0]]
+        >>> pad_sequence([glassnet.ones(3, 5), glassnet.ones(2, 5)]).shape     # (T, B, *)
+        (3, 2, 5)
+    """
     name = "pad_sequence"
     if isinstance(sequences, Tensor):
         sequences = list(sequences)  # a tensor is read as the sequence of its rows, as torch does

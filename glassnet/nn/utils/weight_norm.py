@@ -24,7 +24,21 @@ def _norm_axes(ndim: int, dim: int) -> tuple[int, ...]:
 
 
 def norm_except_dim(v: np.ndarray, dim: int) -> np.ndarray:
-    """||v|| over every axis but dim, keeping dims of size 1 (a 0-d array for dim = -1)."""
+    """||v|| over every axis but dim, keeping dims of size 1 (a 0-d array, the norm of all of v,
+    for dim = -1): the magnitude g that weight_norm starts from. Works on ndarrays; unlike
+    torch.norm_except_dim(v, pow, dim) it has no pow (always the 2-norm).
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.nn.utils.weight_norm import norm_except_dim
+        >>> v = np.array([[3.0, 4.0], [0.0, 0.0]])
+        >>> norm_except_dim(v, 0).tolist()              # one norm per row
+        [[5.0], [0.0]]
+        >>> norm_except_dim(v, 1).tolist()              # one per column
+        [[3.0, 4.0]]
+        >>> float(norm_except_dim(v, -1))               # all of v
+        5.0
+    """
     axes = _norm_axes(v.ndim, dim)
     return np.sqrt(np.sum(v * v, axis=axes, keepdims=dim != -1))
 
@@ -48,7 +62,7 @@ class WeightNormFunction(Function):
 
 
 class WeightNorm:
-    """The forward pre-hook that recomputes module.<name> from <name>_g and <name>_v."""
+    """The forward pre-hook that recomputes `module.<name>` from `<name>_g` and `<name>_v`."""
 
     def __init__(self, name: str, dim: int):
         self.name, self.dim = name, dim
@@ -62,7 +76,34 @@ class WeightNorm:
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
-    """Split module.<name> into <name>_g and <name>_v (see the module docstring); returns module."""
+    """Split `module.<name>` into a magnitude `<name>_g` and a direction `<name>_v`, and recompute
+
+        w = g * v / ||v||   (the norm over every dimension but dim)
+
+    before every forward (Salimans & Kingma 2016; torch.nn.utils.weight_norm). At first g = ||w||
+    and v = w, so the layer computes the same; training then updates g and v. Returns module.
+
+    Args:
+        module: the layer holding the parameter.
+        name: the parameter's name.
+        dim: the dimension that keeps one magnitude per slice (0: one per output unit); None
+            for one magnitude for the whole tensor.
+
+    Shape:
+        `<name>_v`: the parameter's shape; `<name>_g`: size 1 in every dimension but dim.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> layer = nn.utils.weight_norm(nn.Linear(3, 2))
+        >>> list(layer.state_dict()), layer.weight_g.shape
+        (['bias', 'weight_g', 'weight_v'], (2, 1))
+        >>> layer.weight_v.data[...] = [[3.0, 4.0, 0.0], [0.0, 0.0, 2.0]]
+        >>> layer.weight_g.data[...] = [[10.0], [1.0]]
+        >>> y = layer(glassnet.zeros(1, 3))              # recomputes the weight
+        >>> layer.weight.tolist()                       # rows of norm 10 and 1
+        [[6.0, 8.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     from ..lazy import is_lazy
 
     for hook in module._forward_pre_hooks.values():
@@ -89,7 +130,15 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Fold <name>_g and <name>_v back into one parameter <name>; returns module."""
+    """Fold `<name>_g` and `<name>_v` back into one parameter `<name>` = g * v / ||v|| and remove the
+    hook weight_norm added (torch.nn.utils.remove_weight_norm); returns module.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> layer = nn.utils.weight_norm(nn.Linear(3, 2))
+        >>> list(nn.utils.remove_weight_norm(layer).state_dict())
+        ['bias', 'weight']
+    """
     for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, WeightNorm) and hook.name == name:
             break

@@ -19,6 +19,9 @@ reverse topological order, so a tensor used twice (a DAG, not just a chain) rece
 its gradients before it passes them on.
 
 Keyword arguments of `apply` are options (stride, padding, ...), never differentiated.
+
+This module sits below tensor.py and never imports it: the tape knows a tensor only as a
+`TensorBase`, the part of glassnet.Tensor that recording and backward read and write.
 """
 
 from __future__ import annotations
@@ -80,14 +83,32 @@ def enable_grad():
         set_grad_enabled(previous)
 
 
+class TensorBase:
+    """What the tape knows of a tensor. glassnet.Tensor (tensor.py) derives from this class and
+    adds everything a user calls; the tape reads and writes only these:
+
+        data            the ndarray
+        requires_grad   whether a gradient is wanted
+        grad_fn         the Node that made it (None for a leaf), _output_index its output there
+        _version        bumped by every in-place change (the saved-tensor check in backward)
+        _accumulate(g)  add g into .grad (a leaf); _run_post_accumulate_hooks() after that
+
+    and Function.apply makes its outputs with result_class._wrap(array, requires_grad).
+    """
+
+    # The class Function.apply wraps its outputs in: glassnet.Tensor, set by tensor.py right below
+    # its class (PyTorch's autograd engine is handed torch.Tensor the same way when torch starts).
+    result_class: type[TensorBase]
+
+
 class Node:
     """What one application of a Function leaves in the graph (the `ctx` of forward/backward)."""
 
     def __init__(self, function: type[Function], inputs: tuple):
         self.function = function
         self.inputs = inputs  # the positional arguments; Tensors among them are graph parents
-        self.needs_input_grad = tuple(getattr(a, "requires_grad", False) for a in inputs)
-        self.input_versions = tuple(getattr(a, "_version", 0) for a in inputs)
+        self.needs_input_grad = tuple(isinstance(a, TensorBase) and a.requires_grad for a in inputs)
+        self.input_versions = tuple(a._version if isinstance(a, TensorBase) else 0 for a in inputs)
         self.saved: tuple = ()
         self.non_differentiable: set[int] = set()
         self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
@@ -112,7 +133,7 @@ class Node:
         without retain_graph has freed this part of the graph."""
         pairs = []
         for parent in self.inputs:
-            if not hasattr(parent, "grad_fn"):
+            if not isinstance(parent, TensorBase):
                 continue  # options and arrays are not graph inputs
             if parent.grad_fn is not None:
                 pairs.append((parent.grad_fn, parent._output_index))
@@ -151,19 +172,17 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor
-
-        arrays = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        arrays = tuple(a.data if isinstance(a, TensorBase) else a for a in args)
         ctx = Node(cls, args)
         raw = cls.forward(ctx, *arrays, **kwargs)
         outputs = raw if isinstance(raw, tuple) else (raw,)
         track = is_grad_enabled() and any(ctx.needs_input_grad)
-        results = []
+        results, wrap = [], TensorBase.result_class._wrap
         for i, out in enumerate(outputs):
             out = np.asarray(out)
             # integer and bool outputs (indices, casts to int) never carry a gradient
             differentiable = track and i not in ctx.non_differentiable and out.dtype.kind == "f"
-            t = Tensor._wrap(out, requires_grad=differentiable)
+            t = wrap(out, requires_grad=differentiable)
             if differentiable:
                 t.grad_fn, t._output_index = ctx, i
             results.append(t)
@@ -187,7 +206,7 @@ def _topological_order(root: Node) -> list[Node]:
         seen.add(id(node))
         stack.append((node, True))
         for parent in node.inputs:
-            fn = getattr(parent, "grad_fn", None)
+            fn = parent.grad_fn if isinstance(parent, TensorBase) else None
             if fn is not None and id(fn) not in seen:
                 stack.append((fn, False))
     return order[::-1]
@@ -197,7 +216,7 @@ def _check_saved_inputs_unchanged(node: Node) -> None:
     """PyTorch's version check: an input changed in place (x += 1, x[i] = v, zero_()) after the
     forward pass must not be one whose data backward reads, or the gradient would be silently wrong."""
     for i, (parent, version) in enumerate(zip(node.inputs, node.input_versions)):
-        if getattr(parent, "_version", 0) != version and any(
+        if isinstance(parent, TensorBase) and parent._version != version and any(
                 isinstance(s, np.ndarray) and np.may_share_memory(s, parent.data) for s in node.saved):
             raise RuntimeError(f"input {i} of {node.name} (shape {parent.shape}) was changed in place after "
                                "the forward pass whose backward needs it; change a copy (clone()) instead")
@@ -219,7 +238,8 @@ def _hooked_leaf_uses(order: list[Node]) -> dict[int, list]:
     uses: dict[int, list] = {}
     for node in order:
         for parent in node.inputs:
-            if getattr(parent, "_post_accumulate_hooks", None) and parent.grad_fn is None:
+            if isinstance(parent, TensorBase) and getattr(parent, "_post_accumulate_hooks", None) \
+                    and parent.grad_fn is None:
                 uses.setdefault(id(parent), [0, parent])[0] += 1
     return uses
 
@@ -235,18 +255,16 @@ def _one_use_done(uses: dict[int, list], leaf) -> None:
 
 def backward(tensor, gradient: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(tensor)/d(leaf) * gradient into every leaf's .grad."""
-    from .tensor import Tensor
-
     previous_callbacks, _state.callbacks = getattr(_state, "callbacks", None), []
     try:
-        _backward(tensor, gradient, retain_graph, Tensor)
+        _backward(tensor, gradient, retain_graph)
         for callback in _state.callbacks:
             callback()
     finally:
         _state.callbacks = previous_callbacks
 
 
-def _backward(tensor, gradient, retain_graph, Tensor) -> None:
+def _backward(tensor, gradient, retain_graph) -> None:
     if tensor.grad_fn is None:  # a leaf: the gradient of a tensor w.r.t. itself
         tensor._accumulate(gradient)
         tensor._run_post_accumulate_hooks()
@@ -276,7 +294,7 @@ def _backward(tensor, gradient, retain_graph, Tensor) -> None:
             raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
                                f"{len(node.inputs)} inputs")
         for parent, g in zip(node.inputs, input_grads):
-            if not isinstance(parent, Tensor) or not parent.requires_grad:
+            if not isinstance(parent, TensorBase) or not parent.requires_grad:
                 continue
             if g is not None:
                 if g.shape != parent.shape:

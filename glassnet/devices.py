@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .autograd import TensorBase
+
 # the device types PyTorch's parser accepts (torch/csrc/Device.cpp); only "cpu" holds data here
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
           "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
@@ -84,7 +86,7 @@ def to_arguments(args, dtype=None, device=None):
     """(dtype, device) from the positional forms of torch's .to(): a device (or a string naming
     one), a dtype, or a tensor whose dtype to take; keywords given as dtype= / device= win."""
     for arg in args:
-        if hasattr(arg, "grad_fn"):  # a Tensor (without importing tensor.py, which imports this)
+        if isinstance(arg, TensorBase):  # a Tensor (tensor.py imports this module, not the reverse)
             dtype = arg.dtype if dtype is None else dtype
         elif is_device(arg):
             device = arg if device is None else device

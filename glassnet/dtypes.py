@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd import TensorBase
+
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -61,3 +63,12 @@ def is_floating_point(input) -> bool:
 
 finfo = np.finfo
 iinfo = np.iinfo
+
+
+def check_float_input(name: str, input) -> None:
+    """Integer and bool inputs are refused, never converted: float32, or float64 for gradient
+    checks. `input` is a Tensor, an ndarray or anything np.asarray accepts."""
+    data = input.data if isinstance(input, TensorBase) else np.asarray(input)
+    if data.dtype.kind != "f":
+        raise TypeError(f"{name} expected a floating-point input (float32 or float64), got dtype "
+                        f"{data.dtype} of shape {data.shape}; convert it with .float()")

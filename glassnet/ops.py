@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .autograd import Function
+from .autograd import Function, TensorBase
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -603,7 +603,7 @@ class Where(Function):
 
 
 def _is_tensor(x) -> bool:
-    return hasattr(x, "grad_fn")  # glassnet.Tensor, without importing it (tensor.py imports ops)
+    return isinstance(x, TensorBase)  # glassnet.Tensor (tensor.py imports this module, not the reverse)
 
 
 def _same_float_dtype(name: str, items) -> None:

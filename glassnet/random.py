@@ -1,34 +1,14 @@
-"""One seeded random generator for everything random in glassnet (initialisation, dropout,
-shuffling defaults), so `glassnet.manual_seed(s)` makes a run repeatable."""
+"""Random Tensors (randn, rand, randint, randperm, normal, ...) drawn from glassnet's one seeded
+generator (glassnet/generator.py, whose manual_seed, default_generator, get_rng_state and
+set_rng_state are named here too), so `glassnet.manual_seed(s)` makes a run repeatable."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .devices import check_device
+from .generator import _generator, default_generator, get_rng_state, manual_seed, set_rng_state  # noqa: F401
 from .tensor import Tensor, _size, float32
-
-_generator = np.random.default_rng(0)
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the generator in place (as torch.manual_seed does), so that code which fetched it
-    earlier with default_generator() follows the new seed too. Same stream as default_rng(seed)."""
-    _generator.bit_generator.state = np.random.PCG64(seed).state
-    return _generator
-
-
-def default_generator() -> np.random.Generator:
-    return _generator
-
-
-def get_rng_state() -> dict:
-    """The generator's full state as plain JSON-able data (for checkpoints)."""
-    return _generator.bit_generator.state
-
-
-def set_rng_state(state: dict) -> None:
-    _generator.bit_generator.state = state
 
 
 def _draw(sample, size, dtype, device, requires_grad, generator) -> Tensor:

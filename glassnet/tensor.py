@@ -15,12 +15,15 @@ dtype policy (the same everywhere in glassnet):
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-from . import ops
-from .autograd import Function, backward, is_grad_enabled
+from . import activations, ops
+from .autograd import Function, TensorBase, backward, is_grad_enabled
 from .devices import CPU, check_device, to_arguments
 from .dtypes import as_dtype, float32, float64, int64, type_name
+from .generator import default_generator
 from .tensordata import as_tensor_data
 
 
@@ -45,7 +48,7 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor:
+class Tensor(TensorBase):
     __array_priority__ = 100  # make ndarray (op) Tensor defer to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -211,7 +214,6 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep .grad on a non-leaf tensor after backward (for inspecting intermediate maps)."""
-        import weakref
         if self.grad_fn is not None:
             self.grad_fn.retained[self._output_index] = weakref.ref(self)
 
@@ -267,11 +269,9 @@ class Tensor:
         return self._write("copy_", np.broadcast_to(src.data if isinstance(src, Tensor) else src, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        from .random import default_generator
         return self._write("normal_", (generator or default_generator()).normal(mean, std, self.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        from .random import default_generator
         return self._write("uniform_", (generator or default_generator()).uniform(a, b, self.shape))
 
     def clamp_(self, min=None, max=None) -> Tensor:
@@ -484,12 +484,16 @@ class Tensor:
     def matmul(self, other): return self @ other
 
     def mm(self, mat2):
-        from .tensor_functions import mm  # that module imports this one
-        return mm(self, mat2)
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise ValueError(f"mm expected 2-D tensors, got shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return self @ mat2
 
     def bmm(self, mat2):
-        from .tensor_functions import bmm
-        return bmm(self, mat2)
+        """Batched matrix product (b, n, k) @ (b, k, m) -> (b, n, m); only 3-D tensors, as in torch."""
+        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise ValueError(f"bmm expected tensors of shapes (b, n, k) and (b, k, m), got {tuple(self.shape)} "
+                             f"and {tuple(mat2.shape)}")
+        return self @ mat2
 
     def neg(self): return -self
     negative = neg
@@ -578,25 +582,12 @@ class Tensor:
             return (self * self).sum(dim, keepdim).sqrt()
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def relu(self):
-        from .functional import relu
-        return relu(self)
-
-    def sigmoid(self):
-        from .functional import sigmoid
-        return sigmoid(self)
-
-    def tanh(self):
-        from .functional import tanh
-        return tanh(self)
-
-    def softmax(self, dim: int, dtype=None):
-        from .functional import softmax
-        return softmax(self, dim, dtype=dtype)
-
-    def log_softmax(self, dim: int, dtype=None):
-        from .functional import log_softmax
-        return log_softmax(self, dim, dtype=dtype)
+    # one implementation with F.relu and friends, one layer down (activations.py)
+    def relu(self): return activations.relu(self)
+    def sigmoid(self): return activations.sigmoid(self)
+    def tanh(self): return activations.tanh(self)
+    def softmax(self, dim: int, dtype=None): return activations.softmax(self, dim, dtype)
+    def log_softmax(self, dim: int, dtype=None): return activations.log_softmax(self, dim, dtype)
 
     # ---- reductions ----
     # dim=/keepdim= as in PyTorch; NumPy's axis=/keepdims= are accepted too, as PyTorch does
@@ -757,6 +748,9 @@ class Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         shape = tuple(self.shape[i - len(shape) + self.ndim] if n == -1 else n for i, n in enumerate(shape))
         return ops.Expand.apply(self, shape)
+
+
+TensorBase.result_class = Tensor  # what Function.apply wraps its outputs in (autograd.py)
 
 
 def _scaled(other, alpha):

@@ -26,23 +26,9 @@ _NAMES = ["exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid",
           "permute", "t", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "maximum", "minimum",
           "softmax", "log_softmax", "add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge",
           "equal", "numel", "norm", "masked_fill", "all", "any", "subtract", "multiply", "divide", "gather", "topk",
-          "sinh", "cosh", "log1p"]
+          "sinh", "cosh", "log1p", "mm", "bmm"]
 # one module-level function per name, bound here so that `from .tensor_functions import *` finds them
 globals().update({name: _method(name) for name in _NAMES})
-
-
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Batched matrix product (b, n, k) @ (b, k, m) -> (b, n, m); only 3-D tensors, as in torch."""
-    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise ValueError(f"bmm expected tensors of shapes (b, n, k) and (b, k, m), got {tuple(input.shape)} "
-                         f"and {tuple(mat2.shape)}")
-    return input @ mat2
-
-
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    if input.ndim != 2 or mat2.ndim != 2:
-        raise ValueError(f"mm expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
-    return input @ mat2
 
 
 def meshgrid(*tensors, indexing: str = "ij"):
@@ -75,4 +61,4 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
     return bool(np.allclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-__all__ = _NAMES + ["bmm", "mm", "meshgrid", "allclose", "is_floating_point"]
+__all__ = _NAMES + ["meshgrid", "allclose", "is_floating_point"]

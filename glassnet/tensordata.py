@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd import TensorBase
+from .generator import default_generator
+
 
 def _array(value):
-    return np.asarray(value.data if hasattr(value, "grad_fn") else value)
+    return np.asarray(value.data if isinstance(value, TensorBase) else value)
 
 
 class TensorData(np.ndarray):
@@ -46,13 +49,11 @@ class TensorData(np.ndarray):
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None):
-        from .random import default_generator
         rng = generator or default_generator()
         self[...] = rng.normal(mean, std, self.shape)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None):
-        from .random import default_generator
         rng = generator or default_generator()
         self[...] = rng.uniform(a, b, self.shape)
         return self
@@ -89,8 +90,7 @@ class TensorData(np.ndarray):
 
     def detach(self):
         """A Tensor sharing this memory (torch's .data.detach())."""
-        from .tensor import Tensor
-        return Tensor._wrap(self)
+        return TensorBase.result_class._wrap(self)  # glassnet.Tensor, which imports this module
 
     def clone(self):
         return self.copy()

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.sizes import (PADDING_MODES, conv_output_size, pool_output_size, positive_tuple,
-                             resolve_padding)
+from ..functional._checks import check_padding_mode, shape_text
+from ..kernels.sizes import conv_output_size, pool_output_size, positive_tuple, resolve_padding
 
 KINDS = ("conv", "max_pool", "avg_pool", "linear", "flatten", "pointwise")
 
@@ -98,8 +98,8 @@ class Layer:
                              f"sizes), got {input_shape}")
         channels, spatial = input_shape[0], input_shape[1:]
         if self.kind == "conv" and channels != self.in_channels:
-            raise ValueError(f"{self.label()} expected input of shape ({self.in_channels}, "
-                             f"{spatial_names(self.ndim)}), got {input_shape}")
+            raise ValueError(f"{self.label()} expected input of shape "
+                             f"{shape_text(self.ndim, self.in_channels, batched=False)}, got {input_shape}")
         pads = self.pads(spatial)
         if self.kind == "conv":
             out = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
@@ -112,11 +112,6 @@ class Layer:
                              f"window {self.kernel_size} is larger than the padded input")
         channels = self.out_channels if self.kind == "conv" else channels
         return (channels,) + out
-
-
-def spatial_names(ndim: int) -> str:
-    """'L', 'H, W', 'D, H, W': the usual letters for ndim spatial sizes, for error messages."""
-    return {1: "L", 2: "H, W", 3: "D, H, W"}.get(ndim, ", ".join(f"n{i + 1}" for i in range(ndim)))
 
 
 def _short(t):
@@ -140,8 +135,7 @@ def conv(in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, 
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                          f"divisible by groups ({groups})")
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    check_padding_mode(padding_mode)
     return Layer("conv", positive_tuple(kernel_size, ndim, "kernel_size"), positive_tuple(stride, ndim, "stride"),
                  padding, positive_tuple(dilation, ndim, "dilation"), in_channels, out_channels, groups, bias,
                  padding_mode, name=name)

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.sizes import (PADDING_MODES, check_window_fits, conv_output_size, dilated_extent, output_shape,
-                             positive_tuple, resolve_padding)
+from ..functional._checks import check_padding_mode
+from ..kernels.sizes import (check_window_fits, conv_output_size, dilated_extent, output_shape, positive_tuple,
+                             resolve_padding)
 from ..kernels.windows import pad, sliding_windows
 from .vec import check_order, unvec
 
@@ -115,8 +116,7 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
         raise ValueError(f"weight of shape {tuple(weight_shape)} with groups={groups} expects an input of shape "
                          f"({group_channels * groups}, *spatial) and out_channels divisible by {groups}; "
                          f"got input {tuple(input_shape)}")
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    check_padding_mode(padding_mode)
     stride = positive_tuple(stride, nd, "stride")
     dilation = positive_tuple(dilation, nd, "dilation")
     pads = resolve_padding(padding, k, stride, dilation, n)

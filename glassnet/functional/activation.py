@@ -1,8 +1,10 @@
 """Activation functions with torch.nn.functional's names and signatures.
 
-Each Function calls the NumPy kernels of glassnet.kernels.activation (where the derivations
-are written out) and saves only what its backward needs: the output for ReLU, sigmoid, tanh,
-softmax and log-softmax, the input for leaky ReLU and ELU.
+relu, sigmoid, tanh, softmax and log_softmax are Tensor methods as well (x.relu()), so their
+Functions live one layer down, in glassnet/activations.py, which both spellings call. Leaky ReLU
+and ELU are defined here. Each Function calls the NumPy kernels of glassnet.kernels.activation
+(where the derivations are written out) and saves only what its backward needs: the output for
+ReLU, sigmoid, tanh, softmax and log-softmax, the input for leaky ReLU and ELU.
 
 Inputs must be floating point (float32, or float64 for gradient checks); the result has the
 input's dtype. `inplace=True` is accepted for PyTorch compatibility but behaves exactly like
@@ -11,8 +13,7 @@ input's dtype. `inplace=True` is accepted for PyTorch compatibility but behaves 
 
 from __future__ import annotations
 
-import numpy as np
-
+from .. import activations
 from ..autograd import Function
 from ..dispatch import kernels
 from ._checks import check_float_input
@@ -20,42 +21,6 @@ from ._checks import check_float_input
 K = kernels("activation")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "log_softmax"]
-
-
-def _check_dim(name: str, input, dim) -> int:
-    """dim as an index in [0, ndim); a 0-d input takes dim 0 or -1, as in PyTorch."""
-    ndim = max(len(input.shape), 1)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{name} expected an integer dim, got {dim!r}")
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{name} expected dim in [{-ndim}, {ndim - 1}] for an input of shape "
-                         f"{tuple(input.shape)}, got dim={dim}")
-    return int(dim) % ndim
-
-
-def _along(function, name: str, input, dim, dtype):
-    """Apply softmax or log-softmax along dim; dtype= casts the input first, as in PyTorch
-    (asked for explicitly, so not a silent upcast). A 0-d input is treated as one element."""
-    check_float_input(name, input)
-    d = _check_dim(name, input, dim)
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.ndim == 0:
-        return function.apply(input.reshape(1), dim=0).reshape(())
-    return function.apply(input, dim=d)
-
-
-class ReLU(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = K.relu_forward(x)
-        ctx.save_for_backward(y)  # y > 0 is the mask: no separate mask array
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved
-        return K.relu_backward(dy, y)
 
 
 def relu(input, inplace: bool = False):
@@ -67,8 +32,7 @@ def relu(input, inplace: bool = False):
         >>> F.relu(glassnet.tensor([-2.0, 0.5])).tolist()
         [0.0, 0.5]
     """
-    check_float_input("relu", input)
-    return ReLU.apply(input)
+    return activations.relu(input)
 
 
 class LeakyReLU(Function):
@@ -135,19 +99,6 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     return ELU.apply(input, alpha=float(alpha))
 
 
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = K.sigmoid_forward(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved
-        return K.sigmoid_backward(dy, y)
-
-
 def sigmoid(input):
     """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*). The
     gradient is sigmoid(input) * (1 - sigmoid(input)).
@@ -158,21 +109,7 @@ def sigmoid(input):
         >>> [round(v, 4) for v in F.sigmoid(glassnet.tensor([-1000.0, 0.0, 1000.0])).tolist()]
         [0.0, 0.5, 1.0]
     """
-    check_float_input("sigmoid", input)
-    return Sigmoid.apply(input)
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = K.tanh_forward(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved
-        return K.tanh_backward(dy, y)
+    return activations.sigmoid(input)
 
 
 def tanh(input):
@@ -185,22 +122,7 @@ def tanh(input):
         >>> [round(v, 4) for v in F.tanh(glassnet.tensor([-1.0, 0.0, 1.0])).tolist()]
         [-0.7616, 0.0, 0.7616]
     """
-    check_float_input("tanh", input)
-    return Tanh.apply(input)
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = K.softmax_forward(x, dim)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved
-        return K.softmax_backward(dy, y, ctx.dim)
+    return activations.tanh(input)
 
 
 def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
@@ -219,21 +141,7 @@ def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
         >>> [[round(v, 4) for v in row] for row in p.tolist()]
         [[0.5, 0.5], [0.0, 1.0]]
     """
-    return _along(Softmax, "softmax", input, dim, dtype)
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = K.log_softmax_forward(x, dim)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved
-        return K.log_softmax_backward(dy, y, ctx.dim)
+    return activations.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
@@ -252,4 +160,4 @@ def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
         >>> [round(v, 4) for v in out.tolist()[0]]
         [-1000.0, 0.0]
     """
-    return _along(LogSoftmax, "log_softmax", input, dim, dtype)
+    return activations.log_softmax(input, dim, dtype)

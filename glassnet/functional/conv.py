@@ -11,7 +11,9 @@ dilation=1), weight (C_in, C_out / groups, *k) as in PyTorch.
 
 Inputs may be batched (N, C, *spatial) or, as in PyTorch, unbatched (C, *spatial). input, weight
 and bias must share one floating dtype: integer inputs, or float64 meeting float32 weights, are
-refused with a TypeError (never converted). The formulas and their derivation are in
+refused with a TypeError (never converted). The arguments are checked here, once per call, and
+the kernels trust them; nn's layers, which check theirs when they are built, come in through
+apply_conv and apply_conv_transpose instead. The formulas and their derivation are in
 glassnet.kernels.conv.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..dispatch import kernels
-from ..kernels.sizes import PADDING_MODES
+from ._checks import check_conv_args, check_padding_mode, shape_text
 
 K = kernels("conv")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -64,26 +66,49 @@ class ConvTransposeNd(Function):
         return (dx, dw, db) if ctx.has_bias else (dx, dw)
 
 
-def _apply(function, name: str, nd: int | None, input, weight, bias, transposed: bool, **options):
-    """Validate (clear errors naming what was expected and what came), add a batch axis to
-    unbatched input, and apply the Function."""
+def _check(name: str, nd: int | None, input, weight, bias, transposed: bool, **options):
+    """Check the arguments of a functional call (clear errors naming what was expected and what
+    came); returns the input as a batch (N, C, *spatial) and whether it came unbatched."""
     w_shape, x_shape = tuple(weight.shape), tuple(input.shape)
     if nd is not None and len(w_shape) != nd + 2:
         layout = "(C_in, C_out/groups, *kernel_size)" if transposed else "(C_out, C_in/groups, *kernel_size)"
         raise ValueError(f"{name} expected a {nd + 2}-D weight {layout}, got shape {w_shape}")
+    if "padding_mode" in options:
+        check_padding_mode(options["padding_mode"], name)
     unbatched = len(x_shape) == len(w_shape) - 1
     if unbatched:
         c_in = w_shape[0] if transposed else w_shape[1] * options["groups"]
         if x_shape[0] != c_in:
-            pattern = K._shape_pattern(c_in, len(w_shape) - 2)
-            raise ValueError(f"{name} expected input with {c_in} channels {pattern}, or unbatched "
-                             f"({c_in}, {pattern[pattern.index(str(c_in)) + len(str(c_in)) + 2:]} for weight "
-                             f"{w_shape}, got {x_shape}")
+            spatial = len(w_shape) - 2
+            raise ValueError(f"{name} expected input with {c_in} channels {shape_text(spatial, c_in)}, or unbatched "
+                             f"{shape_text(spatial, c_in, batched=False)} for weight {w_shape}, got {x_shape}")
         input = input[None]  # (1, C, *spatial)
-    K.check_conv_args(tuple(input.shape), input.dtype, w_shape, weight.dtype, bias, options["stride"],
-                      options["dilation"], options["groups"], name, transposed=transposed)
-    y = function.apply(input, weight, **options) if bias is None else function.apply(input, weight, bias, **options)
+    check_conv_args(tuple(input.shape), input.dtype, w_shape, weight.dtype, bias, options["stride"],
+                    options["dilation"], options["groups"], name, transposed=transposed)
+    return input, unbatched
+
+
+def _checked(function, name: str, nd: int | None, input, weight, bias, transposed: bool, **options):
+    """Check the call's arguments, add a batch axis to unbatched input, and apply the Function."""
+    input, unbatched = _check(name, nd, input, weight, bias, transposed, **options)
+    y = _run(function, input, weight, bias, options)
     return y[0] if unbatched else y
+
+
+def _run(function, input, weight, bias, options):
+    return function.apply(input, weight, **options) if bias is None else function.apply(input, weight, bias, **options)
+
+
+def apply_conv(input, weight, bias=None, **options):
+    """ConvNd on arguments that are already checked: nn.ConvNd checks its constructor's arguments
+    once and its input at each call, then comes here (conv and conv1d/2d/3d check every call).
+    input (N, C_in, *spatial); options as conv's, stride/dilation/padding normalised or not."""
+    return _run(ConvNd, input, weight, bias, options)
+
+
+def apply_conv_transpose(input, weight, bias=None, **options):
+    """ConvTransposeNd on checked arguments (nn.ConvTransposeNd's path; see apply_conv)."""
+    return _run(ConvTransposeNd, input, weight, bias, options)
 
 
 def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", flip=False):
@@ -122,9 +147,7 @@ def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mod
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, flip, nd, name):
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"{name} expected padding_mode in {PADDING_MODES}, got {padding_mode!r}")
-    return _apply(ConvNd, name, nd, input, weight, bias, False, stride=stride, padding=padding,
+    return _checked(ConvNd, name, nd, input, weight, bias, False, stride=stride, padding=padding,
                   dilation=dilation, groups=groups, padding_mode=padding_mode, flip=flip)
 
 
@@ -179,7 +202,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
-    return _apply(ConvTransposeNd, name, nd, input, weight, bias, True, stride=stride, padding=padding,
+    return _checked(ConvTransposeNd, name, nd, input, weight, bias, True, stride=stride, padding=padding,
                   output_padding=output_padding, groups=groups, dilation=dilation)
 
 

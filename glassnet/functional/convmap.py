@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernels
+from ._checks import check_conv_args, check_padding_mode
 
 K = kernels("conv")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -86,5 +87,15 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
         [3.0, 6.0]
     """
     table = check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
+    check_padding_mode(padding_mode, "conv_map")
+    # the kernels run the table as a dense (out_maps, in_maps, *k) bank: check the call as that conv
+    check_conv_args(input.shape, input.dtype, table.shape + tuple(weight.shape[1:]), weight.dtype, bias, stride,
+                    dilation, 1, "conv_map")
+    return apply_conv_map(input, weight, bias, table, stride, padding, dilation, padding_mode)
+
+
+def apply_conv_map(input, weight, bias, table, stride=1, padding=0, dilation=1, padding_mode="zeros"):
+    """ConvMap on arguments that are already checked, table a bool array: nn.ConvMapNd checks its
+    table and arguments when it is built and its input at each call, then comes here."""
     return ConvMap.apply(input, weight, bias, table=table, stride=stride, padding=padding,
                          dilation=dilation, padding_mode=padding_mode)

@@ -15,9 +15,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import dropout as K
-from ..kernels.sizes import spatial_names
 from ..random import default_generator
-from ._checks import check_float_input
+from ._checks import check_float_input, shape_text
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
@@ -73,10 +72,9 @@ def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatche
     """Zero whole channels: one mask value per (sample, channel), broadcast over `spatial` dims."""
     _check(name, input, p)
     shape = tuple(input.shape)
-    letters = ", ".join(spatial_names(spatial))
     batched = len(shape) == spatial + 2
     if not batched and not (unbatched_ok and len(shape) == spatial + 1):
-        accepted = f"(N, C, {letters})" + (f" or (C, {letters})" if unbatched_ok else "")
+        accepted = shape_text(spatial) + (f" or {shape_text(spatial, batched=False)}" if unbatched_ok else "")
         raise ValueError(f"{name} expected input of shape {accepted}, got {shape}")
     if not training:
         return input

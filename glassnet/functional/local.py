@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..dispatch import kernels
+from ._checks import check_padding_mode
 
 K = kernels("local")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -60,6 +61,7 @@ def tiled_conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups
         [[[1.0, 4.0, 4.0, 11.0]]]
     """
     _nd(weight, "tiled_conv")
+    check_padding_mode(padding_mode, "tiled_conv")
     return TiledConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                            groups=groups, padding_mode=padding_mode)
 
@@ -84,6 +86,7 @@ def locally_connected(input, weight, bias=None, stride=1, padding=0, dilation=1,
         (8, 16, 4, 4)
     """
     nd = _nd(weight, "locally_connected")
+    check_padding_mode(padding_mode, "locally_connected")
     K.check_local_grid(input, weight, nd, stride, padding, dilation)
     return TiledConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                            groups=groups, padding_mode=padding_mode)

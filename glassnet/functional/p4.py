@@ -14,10 +14,34 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..dispatch import kernels
+from ..kernels.p4 import ORDER
+from ._checks import check_padding_mode
 
 K = kernels("p4")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
 __all__ = ["p4_lift_conv2d", "p4_conv2d", "p4_pool"]
+
+
+def _check(name: str, input, weight, padding_mode, group_input: bool) -> None:
+    """The arguments of a p4 convolution, checked here once (the kernels trust them):
+    input (N, C, H, W) and weight (O, C, k, k) for the lifting layer, input (N, C, 4, H, W) and
+    weight (O, C, 4, k, k) for the group layer, one float dtype."""
+    x_shape, w_shape = tuple(input.shape), tuple(weight.shape)
+    w_text = "(O, C, 4, k, k)" if group_input else "(O, C, k, k)"
+    nd_x = 5 if group_input else 4
+    if len(x_shape) != nd_x or len(w_shape) != nd_x or w_shape[-1] != w_shape[-2]:
+        raise ValueError(f"{name} expected input of {nd_x} dims and a square weight of shape {w_text}, "
+                         f"got input {x_shape} and weight {w_shape}")
+    c = w_shape[1]
+    if group_input and (x_shape[1:3] != (c, ORDER) or w_shape[2] != ORDER):
+        raise ValueError(f"{name} expected input of shape (N, {c}, 4, H, W) and weight {w_text}, "
+                         f"got input {x_shape} and weight {w_shape}")
+    if not group_input and x_shape[1] != c:
+        raise ValueError(f"{name} expected input of shape (N, {c}, H, W), got {x_shape}")
+    if input.dtype != weight.dtype or input.dtype.kind != "f":
+        raise TypeError(f"{name} expected input and weight of one float dtype, got input {input.dtype}, "
+                        f"weight {weight.dtype}")
+    check_padding_mode(padding_mode, name)
 
 
 class P4LiftConv(Function):
@@ -44,6 +68,7 @@ def p4_lift_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, pa
         >>> F.p4_lift_conv2d(glassnet.zeros(2, 1, 6, 6), glassnet.zeros(3, 1, 3, 3), padding=1).shape
         (2, 3, 4, 6, 6)
     """
+    _check("p4_lift_conv2d", input, weight, padding_mode, group_input=False)
     return P4LiftConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                             padding_mode=padding_mode)
 
@@ -73,6 +98,7 @@ def p4_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding
         >>> F.p4_conv2d(glassnet.zeros(2, 3, 4, 6, 6), glassnet.zeros(5, 3, 4, 3, 3)).shape
         (2, 5, 4, 4, 4)
     """
+    _check("p4_conv2d", input, weight, padding_mode, group_input=True)
     return P4Conv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                         padding_mode=padding_mode)
 
@@ -100,4 +126,8 @@ def p4_pool(input, mode="max"):
         >>> F.p4_pool(x).tolist(), F.p4_pool(x, "avg").tolist()
         ([[[[6.0, 7.0]]]], [[[[3.0, 4.0]]]])
     """
+    if input.ndim != 5 or input.shape[2] != ORDER:
+        raise ValueError(f"p4_pool expected input of shape (N, C, 4, H, W), got {tuple(input.shape)}")
+    if mode not in ("max", "avg"):
+        raise ValueError(f"p4_pool mode must be 'max' or 'avg', got {mode!r}")
     return P4Pool.apply(input, mode=mode)

@@ -18,8 +18,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernels
-from ..kernels.sizes import ntuple, spatial_names
+from ..kernels.sizes import ntuple
 from ..tensor import Tensor
+from ._checks import shape_text
 
 K = kernels("pooling")  # the fast kernels, or the reference ones in reference mode (dispatch.py)
 
@@ -31,18 +32,13 @@ __all__ = [
     "global_avg_pool",
 ]
 
-def _shape_text(nd: int, batched: bool = True) -> str:
-    spatial = spatial_names(nd)
-    return "(" + ", ".join((("N",) if batched else ()) + ("C",) + spatial) + ")"
-
-
 def _check_input(input, nd: int, name: str, allow_unbatched: bool) -> bool:
     """Check type, rank and dtype; return True when the input is unbatched (C, *spatial)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name} expected a Tensor, got {type(input).__name__}")
     ranks = (nd + 2, nd + 1) if allow_unbatched else (nd + 2,)
     if input.ndim not in ranks:
-        expected = _shape_text(nd) + (f" or {_shape_text(nd, batched=False)}" if allow_unbatched else "")
+        expected = shape_text(nd) + (f" or {shape_text(nd, batched=False)}" if allow_unbatched else "")
         raise ValueError(f"{name} expected input of shape {expected}, got {tuple(input.shape)}")
     if input.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} expected a float32 or float64 input, got dtype {input.dtype}; "
@@ -54,7 +50,7 @@ def _check_not_empty(input: Tensor, nd: int, name: str, unbatched: bool) -> None
     """Windowed pooling needs channels and spatial sizes > 0; only the batch may be empty (PyTorch
     refuses the rest too)."""
     if 0 in input.shape[0 if unbatched else 1:]:
-        raise ValueError(f"{name} expected input of shape {_shape_text(nd)} or {_shape_text(nd, batched=False)} "
+        raise ValueError(f"{name} expected input of shape {shape_text(nd)} or {shape_text(nd, batched=False)} "
                          f"with sizes > 0 (only N may be 0), got {tuple(input.shape)}")
 
 
@@ -96,8 +92,10 @@ class MaxPool(Function):
         return K.max_pool_backward(dy, indices, ctx.input_shape) if ctx.needs_input_grad[0] else None
 
 
-def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name,
-              allow_unbatched=True):
+def max_pool_nd(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name,
+                allow_unbatched=True):
+    """max_pool1d/2d/3d and max_pool with nd spatial dims. The input is checked here, once, and
+    errors carry `name`: the function's, or that of the nn layer calling this (MaxPool2d)."""
     unbatched = _check_input(input, nd, name, allow_unbatched)
     _check_not_empty(input, nd, name, unbatched)
     kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
@@ -131,8 +129,8 @@ def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=F
         (1, 1, 2, 2, 2, 2)
     """
     nd = _rank(kernel_size, input, "max_pool")
-    return _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-                     "max_pool", allow_unbatched=False)
+    return max_pool_nd(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       "max_pool", allow_unbatched=False)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -146,7 +144,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool1d(x, 2).tolist(), F.max_pool1d(x, 3, stride=1).tolist()
         ([[[3.0, 5.0, 4.0]]], [[[3.0, 5.0, 5.0, 5.0]]])
     """
-    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+    return max_pool_nd(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -159,7 +157,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool2d(x, 2).numpy()[0, 0].tolist()
         [[5.0, 7.0], [13.0, 15.0]]
     """
-    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+    return max_pool_nd(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -175,7 +173,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool3d(glassnet.zeros(2, 3, 8, 8, 8), (1, 2, 2)).shape    # pool H and W only
         (2, 3, 8, 4, 4)
     """
-    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+    return max_pool_nd(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
 # ---------------------------------------------------------------- average pooling
@@ -195,8 +193,9 @@ class AvgPool(Function):
         return K.avg_pool_backward(dy, ctx.input_shape, *ctx.options) if ctx.needs_input_grad[0] else None
 
 
-def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name,
-              allow_unbatched=True):
+def avg_pool_nd(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name,
+                allow_unbatched=True):
+    """avg_pool1d/2d/3d and avg_pool with nd spatial dims; errors carry `name` (see max_pool_nd)."""
     unbatched = _check_input(input, nd, name, allow_unbatched)
     _check_not_empty(input, nd, name, unbatched)
     kernel_size = ntuple(kernel_size, nd, f"{name} kernel_size")
@@ -228,8 +227,8 @@ def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_
         (1, 1, 2, 2, 2, 2)
     """
     nd = _rank(kernel_size, input, "avg_pool")
-    return _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
-                     "avg_pool", allow_unbatched=False)
+    return avg_pool_nd(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                       "avg_pool", allow_unbatched=False)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -247,7 +246,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool1d(x, 2, padding=1, count_include_pad=False).tolist()
         [[[1.0, 2.5, 6.0]]]
     """
-    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+    return avg_pool_nd(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -261,8 +260,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool2d(x, 2).numpy()[0, 0].tolist()
         [[2.5, 4.5], [10.5, 12.5]]
     """
-    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
-                     "avg_pool2d")
+    return avg_pool_nd(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                       "avg_pool2d")
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -277,8 +276,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool3d(x, 2).tolist(), F.avg_pool3d(x, 2, divisor_override=1).tolist()
         ([[[[[3.5]]]]], [[[[[28.0]]]]])
     """
-    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
-                     "avg_pool3d")
+    return avg_pool_nd(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                       "avg_pool3d")
 
 
 # ---------------------------------------------------------------- adaptive pooling
@@ -318,13 +317,15 @@ def _output_size(output_size, nd: int, name: str) -> tuple:
     raise ValueError(f"{name} output_size must be an int or a tuple of {nd} ints (or None), got {output_size!r}")
 
 
-def _adaptive_avg_pool(input, nd, output_size, name):
+def adaptive_avg_pool_nd(input, nd, output_size, name):
+    """adaptive_avg_pool1d/2d/3d; errors carry `name` (see max_pool_nd)."""
     unbatched = _check_input(input, nd, name, True)
     y = AdaptiveAvgPool.apply(_batched(input, unbatched), output_size=_output_size(output_size, nd, name))
     return _unbatched(y, unbatched)
 
 
-def _adaptive_max_pool(input, nd, output_size, return_indices, name):
+def adaptive_max_pool_nd(input, nd, output_size, return_indices, name):
+    """adaptive_max_pool1d/2d/3d; errors carry `name` (see max_pool_nd)."""
     unbatched = _check_input(input, nd, name, True)
     y, indices = AdaptiveMaxPool.apply(_batched(input, unbatched), output_size=_output_size(output_size, nd, name))
     y = _unbatched(y, unbatched)
@@ -349,7 +350,7 @@ def adaptive_avg_pool1d(input, output_size):
         >>> F.adaptive_avg_pool1d(x, 2).tolist()      # windows [1, 2, 3] and [3, 4, 5]
         [[[2.0, 4.0]]]
     """
-    return _adaptive_avg_pool(input, 1, output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool_nd(input, 1, output_size, "adaptive_avg_pool1d")
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -368,7 +369,7 @@ def adaptive_avg_pool2d(input, output_size):
         >>> F.adaptive_avg_pool2d(glassnet.zeros(8, 64, 7, 7), 1).shape
         (8, 64, 1, 1)
     """
-    return _adaptive_avg_pool(input, 2, output_size, "adaptive_avg_pool2d")
+    return adaptive_avg_pool_nd(input, 2, output_size, "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool3d(input, output_size):
@@ -386,7 +387,7 @@ def adaptive_avg_pool3d(input, output_size):
         >>> F.adaptive_avg_pool3d(glassnet.zeros(2, 4, 5, 6, 7), (1, 2, None)).shape
         (2, 4, 1, 2, 7)
     """
-    return _adaptive_avg_pool(input, 3, output_size, "adaptive_avg_pool3d")
+    return adaptive_avg_pool_nd(input, 3, output_size, "adaptive_avg_pool3d")
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -408,7 +409,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
         >>> y.tolist(), i.tolist()
         ([[[5.0, 4.0]]], [[[1, 3]]])
     """
-    return _adaptive_max_pool(input, 1, output_size, return_indices, "adaptive_max_pool1d")
+    return adaptive_max_pool_nd(input, 1, output_size, return_indices, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -429,7 +430,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool2d(x, 2).tolist()
         [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    return _adaptive_max_pool(input, 2, output_size, return_indices, "adaptive_max_pool2d")
+    return adaptive_max_pool_nd(input, 2, output_size, return_indices, "adaptive_max_pool2d")
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
@@ -449,7 +450,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool3d(glassnet.zeros(2, 4, 5, 6, 7), 1).shape
         (2, 4, 1, 1, 1)
     """
-    return _adaptive_max_pool(input, 3, output_size, return_indices, "adaptive_max_pool3d")
+    return adaptive_max_pool_nd(input, 3, output_size, return_indices, "adaptive_max_pool3d")
 
 
 # ---------------------------------------------------------------- global average pooling

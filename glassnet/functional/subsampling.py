@@ -12,6 +12,18 @@ K = kernels("subsampling")  # the fast kernels, or the reference ones in referen
 __all__ = ["subsampling"]
 
 
+def _check(name: str, input, weight, bias) -> None:
+    """One coefficient and one bias per input map, all of one float dtype (the kernels trust it)."""
+    c = input.shape[1] if input.ndim >= 2 else None
+    if tuple(weight.shape) != (c,) or (bias is not None and tuple(bias.shape) != (c,)):
+        got = f"weight {tuple(weight.shape)}" + ("" if bias is None else f", bias {tuple(bias.shape)}")
+        raise ValueError(f"{name} expected one coefficient and one bias per input map, shapes ({c},), got {got}")
+    dtypes = (input.dtype, weight.dtype) + (() if bias is None else (bias.dtype,))
+    if len(set(dtypes)) > 1 or input.dtype.kind != "f":
+        got = f"input {input.dtype}, weight {weight.dtype}" + ("" if bias is None else f", bias {bias.dtype}")
+        raise TypeError(f"{name} expected input, weight and bias of one float dtype, got {got}")
+
+
 class Subsampling(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, kernel_size=2, stride=None, padding=0):
@@ -41,4 +53,5 @@ def subsampling(input, weight, bias=None, kernel_size=2, stride=None, padding=0)
         >>> F.subsampling(x, weight, bias, kernel_size=2).tolist()    # 0.5 * 3 + 1, 0.5 * 7 + 1
         [[[2.5, 4.5]]]
     """
+    _check("subsampling", input, weight, bias)
     return Subsampling.apply(input, weight, bias, kernel_size=kernel_size, stride=stride, padding=padding)

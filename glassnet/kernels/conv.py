@@ -26,6 +26,10 @@ so are the forward convolution and the transposed convolution's input gradient
 in fixed blocks summed in a fixed order so that the result does not depend on the threads
 (blocks.py); long kernels at stride 1 go through the FFT instead (fft_conv.py), and 3x3 kernels
 at stride 1 with many channels through Winograd's F(2x2, 3x3) (winograd.py), both chosen by size.
+
+The arguments are checked by glassnet.functional.conv (functional/_checks.py), once per call;
+these functions trust their callers. Only what the sizes themselves decide (a kernel larger than
+the padded input, an output_padding too large) is refused here, where the sizes are worked out.
 """
 
 from __future__ import annotations
@@ -35,56 +39,9 @@ import math
 import numpy as np
 
 from . import blocks, fft_conv, im2col, winograd
-from .sizes import (Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names,
-                    transpose_geometry)
+from .sizes import Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, transpose_geometry
 from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
-
-
-def _shape_pattern(channels: int, nd: int) -> str:
-    names = spatial_names(nd)
-    return "(" + ", ".join(("N", str(channels)) + names) + ")"
-
-
-def check_conv_args(x_shape, x_dtype, w_shape, w_dtype, bias=None, stride=1, dilation=1, groups=1,
-                    name: str = "conv", transposed: bool = False) -> None:
-    """Raise a clear error (naming what was expected and what came) for inconsistent arguments.
-
-    For a transposed convolution w is (C_in, C_out / G, *k), as in PyTorch.
-    """
-    w_shape, x_shape = tuple(w_shape), tuple(x_shape)
-    nd = len(w_shape) - 2
-    if nd < 1:
-        raise ValueError(f"{name} expected a weight of shape (C_out, C_in/groups, *kernel_size), got {w_shape}")
-    if len(x_shape) != nd + 2:
-        raise ValueError(f"{name} expected a {nd + 2}-D input {_shape_pattern('C', nd)} for a {nd + 2}-D "
-                         f"weight {w_shape}, got a {len(x_shape)}-D input of shape {x_shape}")
-    for what, dt in (("input", x_dtype), ("weight", w_dtype)):
-        if np.dtype(dt).kind != "f":
-            raise TypeError(f"{name} expected a floating-point {what}, got dtype {np.dtype(dt)}")
-    if np.dtype(x_dtype) != np.dtype(w_dtype):
-        raise TypeError(f"{name} got input of dtype {np.dtype(x_dtype)} and weight of dtype {np.dtype(w_dtype)}; "
-                        "convert one with .float() or .double() (glassnet never upcasts silently)")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{name} expected groups to be a positive int, got {groups!r}")
-    positive_tuple(stride, nd, "stride")
-    positive_tuple(dilation, nd, "dilation")
-    if transposed:
-        c_in, c_out = w_shape[0], w_shape[1] * groups
-        if c_in % groups:
-            raise ValueError(f"{name}: groups={groups} must divide the input channels of weight {w_shape} ({c_in})")
-    else:
-        c_in, c_out = w_shape[1] * groups, w_shape[0]
-        if c_out % groups:
-            raise ValueError(f"{name}: groups={groups} must divide the output channels of weight {w_shape} ({c_out})")
-    if x_shape[1] != c_in:
-        raise ValueError(f"{name} expected input with {c_in} channels {_shape_pattern(c_in, nd)} for weight "
-                         f"{w_shape}" + (f" and groups={groups}" if groups != 1 else "") + f", got {x_shape}")
-    if bias is not None:
-        if tuple(np.shape(bias)) != (c_out,):
-            raise ValueError(f"{name} expected bias of shape ({c_out},) for weight {w_shape}, got {tuple(np.shape(bias))}")
-        if np.dtype(bias.dtype) != np.dtype(w_dtype):
-            raise TypeError(f"{name} got bias of dtype {np.dtype(bias.dtype)} for weight of dtype {np.dtype(w_dtype)}")
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation) -> tuple[tuple, tuple, Pads, tuple]:
@@ -153,7 +110,6 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
     return_padded=True returns (y, xp) with xp the padded channels-last input (N, *padded, C_in)
     the forward made (None on the FFT path): conv_backward reuses it instead of making it again.
     """
-    check_conv_args(x.shape, x.dtype, w.shape, w.dtype, bias, stride, dilation, groups, "conv_forward")
     stride, dilation, pads, out = _geometry(x.shape, w.shape, stride, padding, dilation)
     if flip:
         w = _spatial_flip(w)
@@ -291,8 +247,6 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     It is exactly the input gradient of a convolution with weight w (seed 003's rot180 formula):
     each input element x[n, ci, i] adds x * w[ci, co, kk] at output position i*s + kk*d.
     """
-    check_conv_args(x.shape, x.dtype, w.shape, w.dtype, bias, stride, dilation, groups,
-                    "conv_transpose_forward", transposed=True)
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)
     n, k, c_out = x.shape[0], w.shape[2:], w.shape[1] * groups
@@ -356,5 +310,4 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     return (move_channels_first(dx) if needs[0] else None), dw, db
 
 
-__all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward",
-           "check_conv_args"]
+__all__ = ["conv_forward", "conv_backward", "conv_transpose_forward", "conv_transpose_backward"]

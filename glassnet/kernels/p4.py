@@ -19,6 +19,8 @@ engine's conv_forward / conv_backward:
 so y[n, o, r] = sum_c (x[n, c] cross-correlated with W[o, r, c]) is a rotated copy of the filter
 response. The gradient of the learned filter is the adjoint of the bank construction: rotate each
 bank gradient back by -r (and cycle back by -r) and sum over r.
+
+The arguments are checked by glassnet.functional.p4, once per call; these functions trust them.
 """
 
 from __future__ import annotations
@@ -64,24 +66,12 @@ def group_filters_backward(dbank: np.ndarray) -> np.ndarray:
     return sum(rotate_p4(dbank[:, r], -r) for r in range(ORDER))
 
 
-def _check(x, w, nd_x, w_shape_text, what):
-    if x.ndim != nd_x or w.ndim != len(w_shape_text.split(",")) or w.shape[-1] != w.shape[-2]:
-        raise ValueError(f"{what} expected input of {nd_x} dims and a square weight of shape "
-                         f"{w_shape_text}, got input {x.shape} and weight {w.shape}")
-    if x.dtype != w.dtype:
-        raise TypeError(f"{what} expected input and weight of one float dtype, got input {x.dtype}, "
-                        f"weight {w.dtype}")
-
-
 def _add_bias(y, bias):
     return y if bias is None else y + bias.reshape(1, -1, 1, 1, 1)
 
 
 def p4_lift_forward(x, w, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
     """Z^2 -> p4. x (N, C, H, W), w (O, C, k, k), bias (O,) -> (N, O, 4, H', W')."""
-    _check(x, w, 4, "(O, C, k, k)", "p4 lifting convolution")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"p4 lifting convolution expected input of shape (N, {w.shape[1]}, H, W), got {x.shape}")
     o, c, k = w.shape[0], w.shape[1], w.shape[-1]
     bank = lift_filters(w).reshape(o * ORDER, c, k, k)  # (O 4, C, k, k)
     y = conv_forward(x, bank, None, stride, padding, dilation, 1, padding_mode)
@@ -101,10 +91,6 @@ def p4_lift_backward(dy, x, w, stride=1, padding=0, dilation=1, padding_mode="ze
 
 def p4_conv_forward(x, w, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros"):
     """p4 -> p4. x (N, C, 4, H, W), w (O, C, 4, k, k), bias (O,) -> (N, O, 4, H', W')."""
-    _check(x, w, 5, "(O, C, 4, k, k)", "p4 group convolution")
-    if x.shape[1:3] != (w.shape[1], ORDER) or w.shape[2] != ORDER:
-        raise ValueError(f"p4 group convolution expected input of shape (N, {w.shape[1]}, 4, H, W) and "
-                         f"weight (O, C, 4, k, k), got input {x.shape} and weight {w.shape}")
     n, o, c, k = x.shape[0], w.shape[0], w.shape[1], w.shape[-1]
     bank = group_filters(w).reshape(o * ORDER, c * ORDER, k, k)  # (O 4, C 4, k, k)
     y = conv_forward(x.reshape((n, c * ORDER) + x.shape[3:]), bank, None, stride, padding, dilation, 1,
@@ -130,14 +116,10 @@ def p4_pool_forward(x: np.ndarray, mode: str = "max"):
 
     The result is invariant to the cyclic shift of the planes, so it rotates with the input.
     """
-    if x.ndim != 5 or x.shape[2] != ORDER:
-        raise ValueError(f"p4 pooling expected input of shape (N, C, 4, H, W), got {x.shape}")
     if mode == "max":
         index = x.argmax(axis=2)  # (N, C, H, W)
         return np.take_along_axis(x, index[:, :, None], axis=2)[:, :, 0], index
-    if mode == "avg":
-        return x.mean(axis=2), None
-    raise ValueError(f"p4 pooling mode must be 'max' or 'avg', got {mode!r}")
+    return x.mean(axis=2), None  # mode 'avg
 
 
 def p4_pool_backward(dy: np.ndarray, index: np.ndarray | None, mode: str = "max") -> np.ndarray:

@@ -39,6 +39,10 @@ counts in the divisor only with count_include_pad. Shapes: x is (N, C, *spatial)
 D = len(kernel_size) spatial dims; outputs are (N, C, *out), laid out in memory like the input
 (NCHW, or channels-last as convolutions return it: see _planes), so a convolution -> ReLU ->
 pooling -> convolution chain never transposes its activations.
+
+The input's rank and dtype are checked by glassnet.functional.pooling, once per call; these
+functions trust their callers. The window arguments are checked where they are worked out
+(sizes.pool_geometry).
 """
 
 from __future__ import annotations
@@ -153,14 +157,6 @@ def _unplanes(planes: np.ndarray, shape: tuple) -> np.ndarray:
     if planes.shape[2] == 1:  # (N C, L, 1); also channels-last memory when C = 1
         return planes.reshape(shape)
     return move_channels_first(planes.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)))  # (N, C, *S) view
-
-
-def _check_input(x: np.ndarray, nd: int, what: str) -> None:
-    if x.ndim != nd + 2:
-        raise ValueError(f"{what} over {nd} spatial dims expected input of shape (N, C, *{nd} spatial dims), "
-                         f"got {x.shape}")
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{what} expected a float32 or float64 input, got {x.dtype}")
 
 
 # ---------------------------------------------------------------- the loops
@@ -392,8 +388,6 @@ def max_pool_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilatio
     plane's spatial dims of the maximum each window chose (PyTorch's return_indices). Padding
     is -inf: it never wins.
     """
-    nd = len(kernel_size)
-    _check_input(x, nd, "max_pool")
     spatial = x.shape[2:]
     k, s, pads, d, out = pool_geometry(spatial, kernel_size, stride, padding, dilation, ceil_mode, "max_pool")
     return _max_pool_table(x, window_table(spatial, k, s, pads, d, out, for_max=True), out)
@@ -435,7 +429,6 @@ def avg_pool_forward(x: np.ndarray, kernel_size, stride=None, padding=0, ceil_mo
     divisor_override if given, else the number of window positions inside the padded input
     (count_include_pad=True; ceil_mode's overhang never counts) or inside the input only.
     """
-    _check_input(x, len(kernel_size), "avg_pool")
     table, divisor, out = _avg_geometry(x.shape[2:], kernel_size, stride, padding, ceil_mode,
                                         count_include_pad, divisor_override, x.dtype)
     return _avg_pool_table(x, table, divisor, out)
@@ -467,8 +460,6 @@ def adaptive_output_size(spatial_shape, output_size, what: str = "adaptive pooli
 def adaptive_avg_pool_forward(x: np.ndarray, output_size) -> np.ndarray:
     """Adaptive average pooling of x (N, C, *spatial) to (N, C, *output_size): window i of each
     dimension covers [floor(i n / out), ceil((i + 1) n / out)) and is averaged."""
-    nd = len(output_size) if isinstance(output_size, (tuple, list)) else x.ndim - 2
-    _check_input(x, nd, "adaptive_avg_pool")
     out = adaptive_output_size(x.shape[2:], output_size, "adaptive_avg_pool")
     table = adaptive_table(x.shape[2:], out)
     return _avg_pool_table(x, table, _divisor(table, False, None, x.dtype), out)
@@ -483,8 +474,6 @@ def adaptive_avg_pool_backward(dy: np.ndarray, input_shape) -> np.ndarray:
 def adaptive_max_pool_forward(x: np.ndarray, output_size) -> tuple[np.ndarray, np.ndarray]:
     """Adaptive max pooling of x (N, C, *spatial) -> y, indices (N, C, *output_size); the
     backward is max_pool_backward."""
-    nd = len(output_size) if isinstance(output_size, (tuple, list)) else x.ndim - 2
-    _check_input(x, nd, "adaptive_max_pool")
     out = adaptive_output_size(x.shape[2:], output_size, "adaptive_max_pool")
     return _max_pool_table(x, adaptive_table(x.shape[2:], out, for_max=True), out)
 
@@ -493,9 +482,6 @@ def adaptive_max_pool_forward(x: np.ndarray, output_size) -> tuple[np.ndarray, n
 
 def global_avg_pool_forward(x: np.ndarray) -> np.ndarray:
     """(N, C, *spatial) -> (N, C): the mean of each channel plane."""
-    if x.ndim < 3:
-        raise ValueError(f"global_avg_pool expected input of shape (N, C, *spatial), got {x.shape}")
-    _check_input(x, x.ndim - 2, "global_avg_pool")
     return np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1).mean(axis=1).reshape(x.shape[:2])  # (N, C)
 
 

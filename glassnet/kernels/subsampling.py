@@ -14,6 +14,7 @@ Backward (seed 003, "backpropagating across average pooling"):
 
 With w = 1 / prod(k) and b = 0 it is average pooling (count_include_pad=True).
 Shapes: x (N, C, *in), w (C,), b (C,) -> y (N, C, *out), out as for pooling (floor mode).
+The arguments are checked by glassnet.functional.subsampling; these functions trust them.
 """
 
 from __future__ import annotations
@@ -54,20 +55,9 @@ def sum_pool_backward(ds: np.ndarray, input_shape, kernel_size, stride=None, pad
     return np.ascontiguousarray(pad_backward(scatter_windows(dwin, padded, k, s, d), pads))
 
 
-def _check(x, weight, bias, what):
-    c = x.shape[1] if x.ndim >= 2 else None
-    if weight.shape != (c,) or (bias is not None and bias.shape != (c,)):
-        got = f"weight {weight.shape}" + ("" if bias is None else f", bias {bias.shape}")
-        raise ValueError(f"{what} expected one coefficient and one bias per input map, shapes ({c},), got {got}")
-    if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
-        got = f"input {x.dtype}, weight {weight.dtype}" + ("" if bias is None else f", bias {bias.dtype}")
-        raise TypeError(f"{what} expected input, weight and bias of one float dtype, got {got}")
-
-
 def subsampling_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, kernel_size,
                         stride=None, padding=0) -> np.ndarray:
     """y = w[c] * sum_pool(x) + b[c]. x (N, C, *in), weight (C,), bias (C,) or None -> (N, C, *out)."""
-    _check(x, weight, bias, "subsampling")
     s = sum_pool_forward(x, kernel_size, stride, padding)
     shape = (-1,) + (1,) * (x.ndim - 2)  # (C, 1, ..., 1) broadcasts over (N, C, *out)
     y = s * weight.reshape(shape)

@@ -1,11 +1,15 @@
 """Checks shared by the layers, so every module reports a wrong argument or input the same way:
-"Conv2d(3 -> 16) expected input of shape (N, 3, H, W), got (8, 1, 28, 28)"."""
+"Conv2d(3 -> 16) expected input of shape (N, 3, H, W), got (8, 1, 28, 28)".
+
+A layer checks its constructor's arguments once, when it is built, and its input at each call;
+the functional operation it then runs does not check again (see glassnet/functional/_checks.py,
+which holds the checks the two layers share)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.sizes import PADDING_MODES, spatial_names
+from ..functional._checks import shape_text
 
 
 def positive_int(value, name: str) -> int:
@@ -21,16 +25,6 @@ def check_groups(in_channels: int, out_channels: int, groups: int) -> None:
             raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")
 
 
-def check_padding_mode(padding_mode: str) -> str:
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-    return padding_mode
-
-
-def shape_text(n: int, channels) -> str:
-    return "(" + ", ".join(("N", str(channels)) + spatial_names(n)) + ")"
-
-
 def check_spatial_input(label: str, input, n: int, channels: int | None, allow_unbatched: bool = True) -> bool:
     """Check an (N, C, *spatial) input with n spatial dimensions (or (C, *spatial) when
     unbatched inputs are allowed); channels=None accepts any channel count.
@@ -39,14 +33,14 @@ def check_spatial_input(label: str, input, n: int, channels: int | None, allow_u
     batched = len(shape) == n + 2
     if not batched and not (allow_unbatched and len(shape) == n + 1):
         expected = shape_text(n, "C" if channels is None else channels)
-        also = f" or {'(' + expected[4:]}" if allow_unbatched else ""
+        also = f" or {shape_text(n, 'C' if channels is None else channels, batched=False)}" if allow_unbatched else ""
         raise ValueError(f"{label} expected input of shape {expected}{also}, got {shape} "
                          f"({len(shape)} dimensions instead of {n + 2})")
     c = shape[1] if batched else shape[0]
     if channels is not None and c != channels:
         expected = shape_text(n, channels)
         if not batched:  # read as unbatched (C, *spatial): say so, the user may have lost N
-            expected += f" or ({expected[4:]}"
+            expected += f" or {shape_text(n, channels, batched=False)}"
         raise ValueError(f"{label} expected input of shape {expected}, got {shape} "
                          f"({c} channels instead of {channels}"
                          + ("" if batched else ", reading it as unbatched") + ")")
@@ -77,8 +71,11 @@ def batch_input(label: str, input, n: int, channels: int, weight):
 
 def call_functional(label: str, fn, *args, **kwargs):
     """Run a functional op; its errors (kernel larger than the padded input, ...) are re-raised
-    with the module's label in front, so the user sees which layer refused."""
+    with the module's label in front, so the user sees which layer refused (unless the op was
+    given the label to name itself by, as pooling's max_pool_nd is)."""
     try:
         return fn(*args, **kwargs)
     except (ValueError, TypeError) as error:
+        if str(error).startswith(label):
+            raise
         raise type(error)(f"{label}: {error}") from error

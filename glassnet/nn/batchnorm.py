@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..functional._checks import shape_text
 from ..tensor import Tensor, ones, zeros
-from ._checks import check_dtype, shape_text
+from ._checks import check_dtype
 from .module import Module, Parameter
 
 

@@ -1,4 +1,6 @@
-"""Convolution layers. One general ConvNd holds the parameters and calls glassnet.functional.conv;
+"""Convolution layers. One general ConvNd holds the parameters and runs glassnet.functional.conv's
+Function (through apply_conv: the layer checks its arguments when it is built and its input at
+each call, so the functional checks are not repeated);
 Conv1d/2d/3d only fix the number of spatial dimensions (Equinox's layout). Likewise
 ConvTransposeNd and ConvTranspose1d/2d/3d.
 
@@ -13,11 +15,12 @@ Output size per spatial dimension (seed 001, 004): floor((n + p_lo + p_hi - d(k-
 
 from __future__ import annotations
 
-from .. import functional as F
+from ..functional._checks import check_padding_mode
+from ..functional.conv import apply_conv, apply_conv_transpose
 from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding, transposed_full_size
 from ..tensor import zeros
 from . import init
-from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
+from ._checks import batch_input, call_functional, check_groups, positive_int
 from .module import Module, Parameter
 
 
@@ -143,8 +146,10 @@ class ConvNd(_ConvBase):
 
     def forward(self, input):
         x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
-        y = call_functional(self._label(), F.conv, x, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups, padding_mode=self.padding_mode, flip=self.flip)
+        # every argument but the input was checked when the layer was built: no second check here
+        y = call_functional(self._label(), apply_conv, x, self.weight, self.bias, stride=self.stride,
+                            padding=self.padding, dilation=self.dilation, groups=self.groups,
+                            padding_mode=self.padding_mode, flip=self.flip)
         return y if batched else y.squeeze(0)
 
 
@@ -359,9 +364,9 @@ class ConvTransposeNd(_ConvBase):
     def forward(self, input, output_size=None):
         x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
         output_padding = self._output_padding(x, output_size)
-        fn = getattr(F, f"conv_transpose{self.num_spatial_dims}d")
-        y = call_functional(self._label(), fn, x, self.weight, self.bias, self.stride, self.padding,
-                            output_padding, self.groups, self.dilation)
+        y = call_functional(self._label(), apply_conv_transpose, x, self.weight, self.bias, stride=self.stride,
+                            padding=self.padding, output_padding=output_padding, groups=self.groups,
+                            dilation=self.dilation)
         return y if batched else y.squeeze(0)
 
 

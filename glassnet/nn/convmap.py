@@ -18,10 +18,11 @@ import math
 
 import numpy as np
 
-from ..functional.convmap import check_table, conv_map
+from ..functional._checks import check_padding_mode
+from ..functional.convmap import apply_conv_map, check_table
 from ..kernels.sizes import positive_tuple
 from ..tensor import Tensor, zeros
-from ._checks import batch_input, call_functional, check_padding_mode, positive_int
+from ._checks import batch_input, call_functional, positive_int
 from .module import Module, Parameter
 from .. import random as _random
 
@@ -107,7 +108,8 @@ class ConvMapNd(Module):
 
     def forward(self, input):
         x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
-        y = call_functional(self._label(), conv_map, x, self.weight, self.bias, self.table.data, self.stride,
+        # the table and the other arguments were checked when the layer was built
+        y = call_functional(self._label(), apply_conv_map, x, self.weight, self.bias, self.table.data, self.stride,
                             self.padding, self.dilation, self.padding_mode)
         return y if batched else y.squeeze(0)
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 
+from ..functional._checks import check_padding_mode
 from ..functional.local import locally_connected
 from ..kernels.local import local_output_shape
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import batch_input, call_functional, check_groups, check_padding_mode, positive_int
+from ._checks import batch_input, call_functional, check_groups, positive_int
 from .module import Module, Parameter
 
 __all__ = ["LocallyConnectedNd", "LocallyConnected1d", "LocallyConnected2d", "LocallyConnected3d"]

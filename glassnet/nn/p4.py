@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 
+from ..functional._checks import check_padding_mode
 from ..functional.p4 import p4_conv2d, p4_lift_conv2d, p4_pool
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
-from ._checks import call_functional, check_dtype, check_padding_mode, positive_int
+from ._checks import call_functional, check_dtype, positive_int
 from .module import Module, Parameter
 
 __all__ = ["P4LiftConv2d", "P4Conv2d", "P4Pool"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import functional as F
+from ..functional.pooling import adaptive_avg_pool_nd, adaptive_max_pool_nd, avg_pool_nd, max_pool_nd
 from ..kernels.sizes import ntuple, positive_tuple
-from ._checks import call_functional, check_dtype, check_spatial_input
+from ._checks import call_functional
 from .module import Module
 
 
@@ -20,10 +20,6 @@ class _PoolBase(Module):
 
     def _label(self) -> str:
         return type(self).__name__
-
-    def _check(self, input) -> None:
-        check_spatial_input(self._label(), input, self.num_spatial_dims, None)
-        check_dtype(self._label(), input, None)
 
     def _set_window(self, kernel_size, stride, padding) -> None:
         """Validate now, but keep the user's forms (int or tuple) for repr, as torch does;
@@ -53,10 +49,10 @@ class _MaxPoolNd(_PoolBase):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
     def forward(self, input):
-        self._check(input)
-        fn = getattr(F, f"max_pool{self.num_spatial_dims}d")
-        return call_functional(self._label(), fn, input, self.kernel_size, self.stride, self.padding,
-                               self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        # the input is checked once, by the functional entry, under this layer's name
+        return call_functional(self._label(), max_pool_nd, input, self.num_spatial_dims, self.kernel_size,
+                               self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices,
+                               self._label())
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -150,12 +146,9 @@ class _AvgPoolNd(_PoolBase):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
-        self._check(input)
-        n = self.num_spatial_dims
-        fn = getattr(F, f"avg_pool{n}d")
-        extra = {} if n == 1 else {"divisor_override": self.divisor_override}  # torch's avg_pool1d has none
-        return call_functional(self._label(), fn, input, self.kernel_size, self.stride, self.padding,
-                               ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad, **extra)
+        return call_functional(self._label(), avg_pool_nd, input, self.num_spatial_dims, self.kernel_size,
+                               self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                               self.divisor_override, self._label())
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -254,9 +247,8 @@ class _AdaptivePoolNd(_PoolBase):
 
 class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
     def forward(self, input):
-        self._check(input)
-        fn = getattr(F, f"adaptive_avg_pool{self.num_spatial_dims}d")
-        return call_functional(self._label(), fn, input, self.output_size)
+        return call_functional(self._label(), adaptive_avg_pool_nd, input, self.num_spatial_dims, self.output_size,
+                               self._label())
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -265,9 +257,8 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         self.return_indices = return_indices
 
     def forward(self, input):
-        self._check(input)
-        fn = getattr(F, f"adaptive_max_pool{self.num_spatial_dims}d")
-        return call_functional(self._label(), fn, input, self.output_size, self.return_indices)
+        return call_functional(self._label(), adaptive_max_pool_nd, input, self.num_spatial_dims, self.output_size,
+                               self.return_indices, self._label())
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):

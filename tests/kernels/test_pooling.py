@@ -347,15 +347,9 @@ def test_float32_stays_float32_and_float64_stays_float64():
     (lambda x: P.max_pool_forward(x, (2, 2), dilation=(1, 0)), ValueError, "dilation must be >= 1"),
     (lambda x: P.max_pool_forward(x, (0, 2)), ValueError, "kernel_size must be >= 1"),
     (lambda x: P.max_pool_forward(x, (2, 2), stride=(1, 2, 3)), ValueError, "stride must be an int or a tuple of 2"),
-    (lambda x: P.max_pool_forward(x, (2, 2, 2)), ValueError,
-     "expected input of shape (N, C, *3 spatial dims), got (2, 3, 5, 6)"),
-    (lambda x: P.max_pool_forward(x.astype(np.int64), (2, 2)), TypeError, "float32 or float64 input, got int64"),
-    (lambda x: P.avg_pool_forward(x.astype(np.float16), (2, 2)), TypeError, "float32 or float64 input, got float16"),
     (lambda x: P.avg_pool_forward(x, (2, 2), divisor_override=0), ValueError, "divisor_override must be a nonzero"),
     (lambda x: P.adaptive_avg_pool_forward(x, (0, 2)), ValueError, "output_size must be >= 1"),
-    (lambda x: P.adaptive_max_pool_forward(x, (2, 2, 2)), ValueError, "expected input of shape"),
     (lambda x: P.max_pool_forward(x[..., :2], (2, 2), dilation=3, padding=1), ValueError, "entirely on padding"),
-    (lambda x: P.global_avg_pool_forward(x[0, 0]), ValueError, "expected input of shape (N, C, *spatial), got (5, 6)"),
 ])
 def test_bad_arguments_raise_clear_errors(call, error, message):
     x = distinct((2, 3, 5, 6))

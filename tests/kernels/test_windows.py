@@ -103,14 +103,6 @@ def test_replicate_padding_may_exceed_the_input_as_in_torch():
     np.testing.assert_array_equal(pad_backward(np.ones(y.shape, np.float32), ((7, 5),), "replicate"), xt.grad.numpy())
 
 
-@pytest.mark.parametrize("pads", [((0, 0),), ((1, 1),)])
-def test_unknown_padding_mode_is_refused(pads):
-    with pytest.raises(ValueError, match=r"padding_mode must be one of .*'mirror'"):
-        pad(data((1, 1, 3)), pads, "mirror")
-    with pytest.raises(ValueError, match="padding_mode"):
-        pad_backward(data((1, 1, 5)), pads, "mirror")
-
-
 def test_more_pad_pairs_than_dimensions_is_refused():
     with pytest.raises(ValueError, match=r"3 \(low, high\) pairs for an input of shape \(4, 4\)"):
         pad(data((4, 4)), ((1, 1),) * 3)

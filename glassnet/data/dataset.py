@@ -308,7 +308,7 @@ class ConcatDataset(Dataset):
 def is_array_backed(dataset) -> bool:
     """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once.
 
-    The DataLoader then reads a batch with one fancy index instead of one __getitem__ per sample;
+    The DataLoader then reads a batch with one fancy index instead of one `__getitem__` per sample;
     a Subset or a ConcatDataset is array-backed when what it wraps is.
 
     Examples:

@@ -90,8 +90,8 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
                padding_mode: str = "zeros", order: str = "C", flip: bool = False) -> Links:
     """The index structure of the convolution matrix, independent of the weight values.
 
-    weight_shape (O, C/groups, *k) and input_shape (C, *n), or a bare kernel shape (*k) with a
-    spatial input shape (*n). Options as torch.nn.functional.convNd; flip=True is the true
+    weight_shape `(O, C/groups, *k)` and input_shape `(C, *n)`, or a bare kernel shape `(*k)` with a
+    spatial input shape `(*n)`. Options as torch.nn.functional.convNd; flip=True is the true
     (kernel-flipped) convolution of seed 001 instead of cross-correlation.
 
     Returns a Links: rows, cols and weight_index, one entry per (output unit, input unit, weight)
@@ -150,8 +150,8 @@ def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1, groups: in
                 padding_mode: str = "zeros", order: str = "C", sparse: bool = False, flip: bool = False):
     """The matrix M with vec(conv(x)) == M @ vec(x) for one sample x of shape input_shape.
 
-    weight: (O, C/groups, *k) array, a glassnet conv layer (its weight and options are used), or
-    a bare kernel (*k) for one channel and one filter (then input_shape is the spatial shape).
+    weight: `(O, C/groups, *k)` array, a glassnet conv layer (its weight and options are used), or
+    a bare kernel `(*k)` for one channel and one filter (then input_shape is the spatial shape).
     Returns M of shape (O * prod(out), C * prod(n)), dense (ndarray of weight's dtype) or, with
     sparse=True, a scipy.sparse CSR matrix. The bias is not part of M: conv(x) = M vec(x) + b.
 
@@ -286,7 +286,7 @@ def _candidates(n: int):
 
 def find_convolution(m, input_shape, out_channels: int = 1, order: str = "C", atol: float = 1e-8):
     """Is the matrix m a convolution (cross-correlation, zero padding, groups=1) of inputs of shape
-    input_shape (C, *n) or (*n)? Returns a FoundConvolution (the smallest kernel that reproduces
+    input_shape `(C, *n)` or `(*n)`? Returns a FoundConvolution (the smallest kernel that reproduces
     m, then the smallest stride, padding and dilation) or None.
 
     The kernel is read off m at the entries its structure names, then the whole matrix is

@@ -45,8 +45,8 @@ def _paren(v) -> str:
 class Step:
     """One output element: where its window is and how its value is made.
 
-    index: (filter or channel, *output position). start: first padded-input position of the
-    window per spatial dimension (window taps at start + j*dilation). inputs, weights: the window
+    index: `(filter or channel, *output position)`. start: first padded-input position of the
+    window per spatial dimension (window taps at `start + j * dilation`). inputs, weights: the window
     values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
     group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
     the padding. channels: the input channels the window reads. value: the output element.
@@ -164,7 +164,7 @@ class Trace:
         return tuple(range(g * per_group, (g + 1) * per_group))
 
     def step(self, *index) -> Step:
-        """Step for output element index = (filter, *position), or just (*position) with one filter."""
+        """Step for output element index = `(filter, *position)`, or just `(*position)` with one filter."""
         if len(index) == 1 and isinstance(index[0], tuple):
             index = index[0]
         nd = len(self.kernel_size)
@@ -210,8 +210,8 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups:
           count_include_pad: bool = True) -> Trace:
     """Trace a convolution (op="conv") or a max/average pooling (op="max"/"avg") of one sample.
 
-    Convolution: x (C, *n) with weight (O, C/groups, *k), or (C, *k) for a single filter, or a
-    bare (*n) input with a bare (*k) kernel; bias (O,) or None; stride defaults to 1; flip=True is
+    Convolution: x `(C, *n)` with weight `(O, C/groups, *k)`, or `(C, *k)` for a single filter, or
+    a bare `(*n)` input with a bare `(*k)` kernel; bias (O,) or None; stride defaults to 1; flip=True is
     the true convolution (kernel rotated by 180 degrees). With groups g the C input channels and
     the O filters are split into g groups, and output channel o sums over the C/g input channels
     of its group, o // (O/g), only (g = C is a depthwise convolution). Pooling: kernel_size (int or tuple); an int

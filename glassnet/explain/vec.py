@@ -27,7 +27,7 @@ def check_order(order: str) -> str:
 
 
 def vec(a, order: str = "C") -> np.ndarray:
-    """Flatten a (C, *spatial) array into a vector of C*prod(spatial) entries.
+    """Flatten a `(C, *spatial)` array into a vector of `C * prod(spatial)` entries.
 
     order="C": channel after channel, row after row. order="F": channel after channel, inside a
     channel column after column (seed 003). A single map A of shape (H, W) is passed as A[None];

@@ -59,7 +59,7 @@ class ReLU(Function):
 
 
 def relu(input, inplace: bool = False):
-    """max(input, 0), elementwise. Shape (*) -> (*). The gradient is 1 where input > 0, else 0.
+    """max(input, 0), elementwise. Shape `(*) -> (*)`. The gradient is 1 where input > 0, else 0.
 
     Examples:
         >>> import glassnet
@@ -85,7 +85,7 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*). The gradient
+    """input where input > 0, negative_slope * input elsewhere. Shape `(*) -> (*)`. The gradient
     is 1 where input > 0, else negative_slope.
 
     Args:
@@ -117,7 +117,7 @@ class ELU(Function):
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
-    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*). The
+    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape `(*) -> (*)`. The
     gradient is 1 where input > 0, else alpha * exp(input).
 
     Args:
@@ -149,7 +149,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(input):
-    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*). The
+    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape `(*) -> (*)`. The
     gradient is sigmoid(input) * (1 - sigmoid(input)).
 
     Examples:
@@ -176,8 +176,8 @@ class Tanh(Function):
 
 
 def tanh(input):
-    """Hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1). Shape (*) ->
-    (*). The gradient is 1 - tanh(x)^2.
+    """Hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1). Shape
+    `(*) -> (*)`. The gradient is 1 - tanh(x)^2.
 
     Examples:
         >>> import glassnet
@@ -205,7 +205,7 @@ class Softmax(Function):
 
 def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
-    Shape (*) -> (*), every slice along dim sums to 1.
+    Shape `(*) -> (*)`, every slice along dim sums to 1.
 
     Args:
         input: a floating tensor.
@@ -238,7 +238,7 @@ class LogSoftmax(Function):
 
 def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m),
-    with m the maximum along dim. Shape (*) -> (*).
+    with m the maximum along dim. Shape `(*) -> (*)`.
 
     Args:
         input: a floating tensor.

@@ -84,7 +84,7 @@ def _as_array(value) -> np.ndarray:
 
 class Module:
     """Base class of every layer and model: PyTorch's Module. Subclasses call
-    super().__init__(), set their layers and Parameters as attributes in __init__ (which
+    `super().__init__()`, set their layers and Parameters as attributes in `__init__` (which
     registers them by name) and define forward(); calling the module runs forward (and any
     forward hooks). Registered parameters and buffers are what parameters(), state_dict(),
     load_state_dict() and to() see; train() and eval() switch the training flag that Dropout

@@ -44,7 +44,7 @@ from ._fetch import Fetcher
 from ._worker import ExceptionWrapper, receive, worker_loop
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, check_generator
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _check_generator
 
 _STATUS_SECONDS = 1.0  # how often a waiting loader checks that its workers are alive
 _JOIN_SECONDS = 2.0  # how long a stopping worker gets before it is terminated
@@ -135,7 +135,7 @@ class DataLoader:
             raise ValueError("in_order=False is not offered: glassnet's DataLoader returns batches in order")
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
-        generator = check_generator(generator, "DataLoader")
+        generator = _check_generator(generator, "DataLoader")
         if seed is None:
             seed = int((generator if generator is not None else default_generator()).integers(2 ** 63))
 

@@ -26,7 +26,7 @@ from .receptive import receptive_field
 TRANSFORMS = ("translate", "rotate", "scale")
 
 
-def as_function(f):
+def _as_function(f):
     """A callable on ndarrays (N, C, *spatial) -> ndarray for a glassnet module or any callable.
 
     glassnet modules are run on a float32 Tensor without recording gradients.
@@ -175,7 +175,7 @@ def equivariance(f, x, transform: str = "translate", shift_by: int = 1, axis: in
     if x.ndim < 3:
         raise ValueError(f"equivariance expected a batch x of shape (N, C, *spatial), got {x.shape}")
     nd = x.ndim - 2
-    run = as_function(f)
+    run = _as_function(f)
     y = run(x)
     if transform == "rotate":
         if nd < 2:

@@ -27,7 +27,7 @@ import numpy as np
 from ..kernels.sizes import (PADDING_MODES, check_window_fits, output_shape, positive_tuple,
                              resolve_padding)
 from ..kernels.windows import pad, sliding_windows
-from .vec import check_order, unvec
+from .vec import _check_order, unvec
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
         >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
         ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
-    check_order(order)
+    _check_order(order)
     weight_shape, input_shape, _ = _normalise(weight_shape, input_shape)
     out_channels, group_channels, *k = weight_shape
     channels, *n = input_shape

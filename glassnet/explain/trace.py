@@ -20,7 +20,7 @@ import numpy as np
 
 from ..kernels.sizes import check_window_fits, output_shape, pool_output_size, positive_tuple, resolve_padding
 from ..kernels.windows import pad, sliding_windows
-from .vec import check_order
+from .vec import _check_order
 
 OPS = ("conv", "max", "avg")
 
@@ -223,7 +223,7 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups:
     >>> print(t.step(0, 0).expression)
     1×1 + 1×1 + 3×1 + 2×0 + 3×0 + 2×0 + 3×(-1) + 2×(-1) + 1×(-1) = 5 - 6 = -1
     """
-    check_order(order)
+    _check_order(order)
     if op not in OPS:
         raise ValueError(f"op must be one of {OPS}, got {op!r}")
     x = _as_array(x)

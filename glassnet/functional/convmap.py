@@ -32,7 +32,7 @@ def _dense_bank(weight: np.ndarray, table: np.ndarray) -> np.ndarray:
     return bank
 
 
-def check_table(table, weight_shape=None, in_channels=None, what="conv_map") -> np.ndarray:
+def _check_table(table, weight_shape=None, in_channels=None, what="conv_map") -> np.ndarray:
     table = np.asarray(table)
     if table.ndim != 2 or table.dtype.kind not in "bi" or not np.isin(table, (0, 1)).all():
         raise ValueError(f"{what} expected a 0/1 table of shape (out_maps, in_maps), got shape "
@@ -85,6 +85,6 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
         >>> F.conv_map(x, w, table=table).numpy().ravel().tolist()   # 1 + 2, 2 + 4
         [3.0, 6.0]
     """
-    table = check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
+    table = _check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
     return ConvMap.apply(input, weight, bias, table=table, stride=stride, padding=padding,
                          dilation=dilation, padding_mode=padding_mode)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels.sizes import (PADDING_MODES, conv_output_size, pool_output_size, positive_tuple,
-                             resolve_padding)
+                             resolve_padding, spatial_names)
 
 KINDS = ("conv", "max_pool", "avg_pool", "linear", "flatten", "pointwise")
 
@@ -99,7 +99,7 @@ class Layer:
         channels, spatial = input_shape[0], input_shape[1:]
         if self.kind == "conv" and channels != self.in_channels:
             raise ValueError(f"{self.label()} expected input of shape ({self.in_channels}, "
-                             f"{spatial_names(self.ndim)}), got {input_shape}")
+                             f"{', '.join(spatial_names(self.ndim))}), got {input_shape}")
         pads = self.pads(spatial)
         if self.kind == "conv":
             out = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d
@@ -112,11 +112,6 @@ class Layer:
                              f"window {self.kernel_size} is larger than the padded input")
         channels = self.out_channels if self.kind == "conv" else channels
         return (channels,) + out
-
-
-def spatial_names(ndim: int) -> str:
-    """'L', 'H, W', 'D, H, W': the usual letters for ndim spatial sizes, for error messages."""
-    return {1: "L", 2: "H, W", 3: "D, H, W"}.get(ndim, ", ".join(f"n{i + 1}" for i in range(ndim)))
 
 
 def _short(t):

@@ -323,7 +323,19 @@ class _SingleProcessIter(_BaseIter):
 
 
 def base_seed(seed: int, epoch: int) -> int:
-    """The workers' base seed for epoch `epoch` (worker w seeds its global generators with base + w)."""
+    """The workers' base seed for epoch `epoch` (worker w seeds its global generators with base + w).
+
+    Drawn from `default_rng([seed, epoch, 2])`, so every epoch's workers get fresh seeds that the
+    loader's seed alone decides (docs/data.md, "Worker processes").
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.dataloader import base_seed
+        >>> base_seed(5, 0) == base_seed(5, 0), base_seed(5, 0) == base_seed(5, 1)
+        (True, False)
+        >>> base_seed(5, 1) == int(np.random.default_rng([5, 1, 2]).integers(2 ** 62))
+        True
+    """
     return int(np.random.default_rng([seed, epoch, 2]).integers(2 ** 62))
 
 

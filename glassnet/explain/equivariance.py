@@ -52,7 +52,19 @@ def _data(y):
 
 
 def shift(a: np.ndarray, t: int, axis: int) -> np.ndarray:
-    """Translate a by t positions along axis (towards higher indices for t > 0), filling with zeros."""
+    """Translate a by t positions along axis (towards higher indices for t > 0), filling with zeros:
+    the shift T of f(T x) = T' f(x) in equivariance, with zeros entering.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.explain.equivariance import shift
+        >>> a = np.array([1, 2, 3, 4, 5])
+        >>> shift(a, 2, axis=0), shift(a, -1, axis=0)
+        (array([0, 0, 1, 2, 3]), array([2, 3, 4, 5, 0]))
+        >>> shift(np.arange(6).reshape(2, 3), 1, axis=1)   # along each row
+        array([[0, 0, 1],
+               [0, 3, 4]])
+    """
     out = np.zeros_like(a)
     n = a.shape[axis]
     src = [slice(None)] * a.ndim

@@ -27,7 +27,14 @@ OPS = ("conv", "max", "avg")
 
 def fmt(v) -> str:
     """A number as a student writes it: 3, -1.5, 0.3333; negatives in parentheses are added by the
-    caller where they follow an operator."""
+    caller where they follow an operator. A Step's text and the trace figures of
+    glassnet.viz.trace print every number this way.
+
+    Examples:
+        >>> from glassnet.explain.trace import fmt
+        >>> fmt(3.0), fmt(-1.5), fmt(1 / 3), fmt(-0.0), fmt(12345.678)
+        ('3', '-1.5', '0.3333', '0', '1.235e+04')
+    """
     v = float(v)
     if v == 0:
         return "0"

@@ -38,7 +38,15 @@ class Links:
     weight.ravel()[weight_index[i]] (entries named twice, possible only with circular or reflect
     padding on tiny inputs, add up). shape: (output units, input units), the shape of M.
 
-    What `conv_links` returns; its example shows one.
+    What `conv_links` returns; its example shows more.
+
+    Examples:
+        A 2-tap kernel over 3 inputs: output 0 reads inputs 0 and 1, output 1 reads 1 and 2.
+
+        >>> from glassnet.explain.matrix import conv_links
+        >>> links = conv_links((2,), (3,))
+        >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
+        ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
     rows: np.ndarray
     cols: np.ndarray

@@ -55,13 +55,33 @@ class Parameter(Tensor):
 
 
 class IncompatibleKeys(NamedTuple):
-    """What load_state_dict(strict=False) could not match (torch's _IncompatibleKeys)."""
+    """What load_state_dict(strict=False) could not match (torch's _IncompatibleKeys).
+
+    Examples:
+        >>> from glassnet import nn
+        >>> state = nn.Linear(3, 2).state_dict()
+        >>> state["scale"] = state.pop("bias")
+        >>> nn.Linear(3, 2).load_state_dict(state, strict=False)
+        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['scale'])
+    """
     missing_keys: list[str]
     unexpected_keys: list[str]
 
 
 class RemovableHandle:
-    """Returned by register_forward_hook and friends; .remove() unregisters the hook."""
+    """Returned by register_forward_hook and friends; .remove() unregisters the hook.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> layer, seen = nn.ReLU(), []
+        >>> handle = layer.register_forward_hook(lambda module, inputs, output: seen.append(output.shape))
+        >>> _ = layer(glassnet.zeros(2, 3))
+        >>> handle.remove()
+        >>> _ = layer(glassnet.zeros(5))
+        >>> seen                                   # the second call ran without the hook
+        [(2, 3)]
+    """
 
     _next_id = 0
 

@@ -38,7 +38,16 @@ class ReLU(Function):
 
 
 def relu(input):
-    """max(input, 0), elementwise (F.relu and Tensor.relu)."""
+    """max(input, 0), elementwise (F.relu and Tensor.relu); the gradient passes where the output
+    is positive.
+
+    Example:
+        >>> import glassnet
+        >>> x = glassnet.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        >>> y = relu(x); y.sum().backward()
+        >>> y.tolist(), x.grad.tolist()
+        ([0.0, 0.5, 2.0], [0.0, 1.0, 1.0])
+    """
     check_float_input("relu", input)
     return ReLU.apply(input)
 
@@ -57,7 +66,16 @@ class Sigmoid(Function):
 
 
 def sigmoid(input):
-    """1 / (1 + exp(-input)), elementwise (F.sigmoid and Tensor.sigmoid)."""
+    """1 / (1 + exp(-input)), elementwise (F.sigmoid and Tensor.sigmoid); its derivative is
+    y (1 - y).
+
+    Example:
+        >>> import glassnet
+        >>> x = glassnet.tensor([0.0], requires_grad=True)
+        >>> y = sigmoid(x); y.sum().backward()
+        >>> y.tolist(), x.grad.tolist()
+        ([0.5], [0.25])
+    """
     check_float_input("sigmoid", input)
     return Sigmoid.apply(input)
 
@@ -76,7 +94,15 @@ class Tanh(Function):
 
 
 def tanh(input):
-    """The hyperbolic tangent, elementwise (F.tanh and Tensor.tanh)."""
+    """The hyperbolic tangent, elementwise (F.tanh and Tensor.tanh); its derivative is 1 - y².
+
+    Example:
+        >>> import glassnet
+        >>> x = glassnet.tensor([0.0], requires_grad=True)
+        >>> y = tanh(x); y.sum().backward()
+        >>> y.tolist(), x.grad.tolist()
+        ([0.0], [1.0])
+    """
     check_float_input("tanh", input)
     return Tanh.apply(input)
 
@@ -133,10 +159,23 @@ def _along(function, name: str, input, dim, dtype):
 
 
 def softmax(input, dim: int, dtype=None):
-    """exp(x_i) / sum_j exp(x_j) along dim (F.softmax and Tensor.softmax)."""
+    """exp(x_i) / sum_j exp(x_j) along dim (F.softmax and Tensor.softmax).
+
+    Example:
+        >>> import glassnet
+        >>> softmax(glassnet.tensor([[0.0, 0.0], [0.0, 0.0]]), dim=1).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
     return _along(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim: int, dtype=None):
-    """log(softmax(input, dim)) by the log-sum-exp trick (F.log_softmax and Tensor.log_softmax)."""
+    """log(softmax(input, dim)) by the log-sum-exp trick (F.log_softmax and Tensor.log_softmax).
+
+    Example:
+        >>> import glassnet
+        >>> y = log_softmax(glassnet.tensor([1000.0, 1000.0]), dim=0)   # no overflow
+        >>> tuple(round(v, 4) for v in y.tolist())
+        (-0.6931, -0.6931)
+    """
     return _along(LogSoftmax, "log_softmax", input, dim, dtype)

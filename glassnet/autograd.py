@@ -160,7 +160,40 @@ class AccumulateGrad:
 
 
 class Function:
-    """Base class of every differentiable operation. See the module docstring."""
+    """Base class of every differentiable operation. See the module docstring.
+
+    Subclass it with a static `forward(ctx, *arrays, **options)` and `backward(ctx, *grads)` on
+    plain ndarrays; call it as `YourFunction.apply(...)`, which unwraps Tensors and records the
+    operation for `Tensor.backward()`. Every operation of `glassnet.functional` is a Function
+    called by its lowercase function (`relu` calls `ReLU.apply`).
+
+    Examples:
+        y = x^2, with the derivative dy/dx = 2x:
+
+        >>> import glassnet
+        >>> from glassnet.autograd import Function
+        >>> class Square(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...
+        ...     @staticmethod
+        ...     def backward(ctx, dy):
+        ...         (x,) = ctx.saved
+        ...         return 2 * x * dy
+        >>> x = glassnet.tensor([1.0, -3.0], requires_grad=True)
+        >>> y = Square.apply(x)
+        >>> y.sum().backward()
+        >>> y.tolist(), x.grad.tolist()
+        ([1.0, 9.0], [2.0, -6.0])
+
+        The graph records which Function made a tensor:
+
+        >>> import glassnet.functional as F
+        >>> y.grad_fn.function.__name__, F.relu(x).grad_fn.function.__name__
+        ('Square', 'ReLU')
+    """
 
     @staticmethod
     def forward(ctx: Node, *args, **kwargs):

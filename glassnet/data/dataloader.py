@@ -44,7 +44,7 @@ from ._fetch import Fetcher
 from ._worker import ExceptionWrapper, receive, worker_loop
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, check_generator
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _check_generator
 
 _STATUS_SECONDS = 1.0  # how often a waiting loader checks that its workers are alive
 _JOIN_SECONDS = 2.0  # how long a stopping worker gets before it is terminated
@@ -135,7 +135,7 @@ class DataLoader:
             raise ValueError("in_order=False is not offered: glassnet's DataLoader returns batches in order")
         if seed is not None and generator is not None:
             raise ValueError("give either seed or generator, not both")
-        generator = check_generator(generator, "DataLoader")
+        generator = _check_generator(generator, "DataLoader")
         if seed is None:
             seed = int((generator if generator is not None else default_generator()).integers(2 ** 63))
 
@@ -323,7 +323,19 @@ class _SingleProcessIter(_BaseIter):
 
 
 def base_seed(seed: int, epoch: int) -> int:
-    """The workers' base seed for epoch `epoch` (worker w seeds its global generators with base + w)."""
+    """The workers' base seed for epoch `epoch` (worker w seeds its global generators with base + w).
+
+    Drawn from `default_rng([seed, epoch, 2])`, so every epoch's workers get fresh seeds that the
+    loader's seed alone decides (docs/data.md, "Worker processes").
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.data.dataloader import base_seed
+        >>> base_seed(5, 0) == base_seed(5, 0), base_seed(5, 0) == base_seed(5, 1)
+        (True, False)
+        >>> base_seed(5, 1) == int(np.random.default_rng([5, 1, 2]).integers(2 ** 62))
+        True
+    """
     return int(np.random.default_rng([seed, epoch, 2]).integers(2 ** 62))
 
 

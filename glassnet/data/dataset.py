@@ -27,7 +27,7 @@ import numpy as np
 
 from ..random import default_generator
 from ..tensor import Tensor
-from .sampler import check_generator
+from .sampler import _check_generator
 
 
 class Dataset:
@@ -308,7 +308,7 @@ class ConcatDataset(Dataset):
 def is_array_backed(dataset) -> bool:
     """True when `dataset.get_batch(indices, generator)` can fetch a whole batch at once.
 
-    The DataLoader then reads a batch with one fancy index instead of one __getitem__ per sample;
+    The DataLoader then reads a batch with one fancy index instead of one `__getitem__` per sample;
     a Subset or a ConcatDataset is array-backed when what it wraps is.
 
     Examples:
@@ -359,7 +359,7 @@ def random_split(dataset, lengths: Sequence[int | float], generator: np.random.G
     if sum(lengths) != n:
         raise ValueError(f"sum of lengths {lengths} = {sum(lengths)} does not equal the dataset "
                          f"length {n}")
-    rng = default_generator() if generator is None else check_generator(generator, "random_split")
+    rng = default_generator() if generator is None else _check_generator(generator, "random_split")
     perm = rng.permutation(n)
     offsets = np.cumsum([0] + lengths)
     return [Subset(dataset, perm[lo:hi]) for lo, hi in zip(offsets[:-1], offsets[1:])]

@@ -21,7 +21,7 @@ import numpy as np
 from ..random import default_generator
 
 
-def check_generator(generator, owner: str):
+def _check_generator(generator, owner: str):
     """`generator` if it can draw NumPy's way (integers, permutation, choice); else a TypeError."""
     if generator is None or isinstance(generator, np.random.Generator):
         return generator
@@ -124,7 +124,7 @@ class RandomSampler(Sampler):
         self.data_source = data_source
         self.replacement = _bool(replacement, "replacement", TypeError)
         self._num_samples = num_samples
-        self.generator = check_generator(generator, "RandomSampler")
+        self.generator = _check_generator(generator, "RandomSampler")
         _positive_int(self.num_samples, "num_samples")
 
     @property
@@ -163,7 +163,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Sequence[int], generator=None):
         self.indices = indices
-        self.generator = check_generator(generator, "SubsetRandomSampler")
+        self.generator = _check_generator(generator, "SubsetRandomSampler")
 
     def __iter__(self) -> Iterator[int]:
         order = _pass_generator(self.generator).permutation(len(self.indices))
@@ -206,7 +206,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"cannot draw {self.num_samples} samples without replacement from "
                              f"{np.count_nonzero(weights)} non-zero weights")
         self.weights = weights
-        self.generator = check_generator(generator, "WeightedRandomSampler")
+        self.generator = _check_generator(generator, "WeightedRandomSampler")
 
     def __iter__(self) -> Iterator[int]:
         rng = _pass_generator(self.generator)

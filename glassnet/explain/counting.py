@@ -83,10 +83,11 @@ def output_size(input_size, kernel_size, stride=1, padding=0, dilation=1, ceil_m
     input_size, kernel_size, stride, dilation: int or one int per dimension; padding: as in
     glassnet.kernels.sizes.resolve_padding (int, tuple, (low, high) pairs, 'valid', 'same', 'full').
 
-    >>> print(output_size(5, 3, stride=2, padding=1))
-    floor((n + 2p - d(k-1) - 1)/s) + 1 = floor((5 + 2*1 - 1*(3-1) - 1)/2) + 1 = floor(4/2) + 1 = 3
-    >>> output_size((32, 32), 3).size
-    (30, 30)
+    Examples:
+        >>> print(output_size(5, 3, stride=2, padding=1))
+        floor((n + 2p - d(k-1) - 1)/s) + 1 = floor((5 + 2*1 - 1*(3-1) - 1)/2) + 1 = floor(4/2) + 1 = 3
+        >>> output_size((32, 32), 3).size
+        (30, 30)
     """
     nd = len(input_size) if isinstance(input_size, (tuple, list)) else (
         len(kernel_size) if isinstance(kernel_size, (tuple, list)) else 1)

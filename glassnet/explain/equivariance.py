@@ -26,7 +26,7 @@ from .receptive import receptive_field
 TRANSFORMS = ("translate", "rotate", "scale")
 
 
-def as_function(f):
+def _as_function(f):
     """A callable on ndarrays (N, C, *spatial) -> ndarray for a glassnet module or any callable.
 
     glassnet modules are run on a float32 Tensor without recording gradients.
@@ -52,7 +52,19 @@ def _data(y):
 
 
 def shift(a: np.ndarray, t: int, axis: int) -> np.ndarray:
-    """Translate a by t positions along axis (towards higher indices for t > 0), filling with zeros."""
+    """Translate a by t positions along axis (towards higher indices for t > 0), filling with zeros:
+    the shift T of f(T x) = T' f(x) in equivariance, with zeros entering.
+
+    Examples:
+        >>> import numpy as np
+        >>> from glassnet.explain.equivariance import shift
+        >>> a = np.array([1, 2, 3, 4, 5])
+        >>> shift(a, 2, axis=0), shift(a, -1, axis=0)
+        (array([0, 0, 1, 2, 3]), array([2, 3, 4, 5, 0]))
+        >>> shift(np.arange(6).reshape(2, 3), 1, axis=1)   # along each row
+        array([[0, 0, 1],
+               [0, 3, 4]])
+    """
     out = np.zeros_like(a)
     n = a.shape[axis]
     src = [slice(None)] * a.ndim
@@ -175,7 +187,7 @@ def equivariance(f, x, transform: str = "translate", shift_by: int = 1, axis: in
     if x.ndim < 3:
         raise ValueError(f"equivariance expected a batch x of shape (N, C, *spatial), got {x.shape}")
     nd = x.ndim - 2
-    run = as_function(f)
+    run = _as_function(f)
     y = run(x)
     if transform == "rotate":
         if nd < 2:

@@ -28,7 +28,7 @@ class Layer:
 
     conv: weight (out_channels, in_channels/groups, *kernel_size); pools: no weight, stride
     defaults to kernel_size as in PyTorch; linear: in_features -> out_features on a flat vector;
-    flatten: (C, *spatial) -> (C*prod(spatial),); pointwise: any per-unit map (ReLU, Tanh,
+    flatten: `(C, *spatial) -> (C * prod(spatial),)`; pointwise: any per-unit map (ReLU, Tanh,
     dropout, batch norm) that keeps the shape; `parameters` counts its own parameters.
     Build one with conv, max_pool, avg_pool, linear, flatten or pointwise (or as_layers from a
     glassnet.nn model); output_shape gives the per-sample shape it produces.

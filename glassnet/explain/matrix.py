@@ -28,7 +28,7 @@ from ..functional._checks import check_padding_mode
 from ..kernels.sizes import (check_window_fits, conv_output_size, dilated_extent, output_shape, positive_tuple,
                              resolve_padding)
 from ..kernels.windows import pad, sliding_windows
-from .vec import check_order, unvec
+from .vec import _check_order, unvec
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,15 @@ class Links:
     weight.ravel()[weight_index[i]] (entries named twice, possible only with circular or reflect
     padding on tiny inputs, add up). shape: (output units, input units), the shape of M.
 
-    What `conv_links` returns; its example shows one.
+    What `conv_links` returns; its example shows more.
+
+    Examples:
+        A 2-tap kernel over 3 inputs: output 0 reads inputs 0 and 1, output 1 reads 1 and 2.
+
+        >>> from glassnet.explain.matrix import conv_links
+        >>> links = conv_links((2,), (3,))
+        >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
+        ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
     rows: np.ndarray
     cols: np.ndarray
@@ -91,8 +99,8 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
                padding_mode: str = "zeros", order: str = "C", flip: bool = False) -> Links:
     """The index structure of the convolution matrix, independent of the weight values.
 
-    weight_shape (O, C/groups, *k) and input_shape (C, *n), or a bare kernel shape (*k) with a
-    spatial input shape (*n). Options as torch.nn.functional.convNd; flip=True is the true
+    weight_shape `(O, C/groups, *k)` and input_shape `(C, *n)`, or a bare kernel shape `(*k)` with a
+    spatial input shape `(*n)`. Options as torch.nn.functional.convNd; flip=True is the true
     (kernel-flipped) convolution of seed 001 instead of cross-correlation.
 
     Returns a Links: rows, cols and weight_index, one entry per (output unit, input unit, weight)
@@ -107,7 +115,7 @@ def conv_links(weight_shape, input_shape, stride=1, padding=0, dilation=1, group
         >>> links.shape, links.rows.tolist(), links.cols.tolist(), links.weight_index.tolist()
         ((2, 3), [0, 0, 1, 1], [0, 1, 1, 2], [0, 1, 0, 1])
     """
-    check_order(order)
+    _check_order(order)
     weight_shape, input_shape, _ = _normalise(weight_shape, input_shape)
     out_channels, group_channels, *k = weight_shape
     channels, *n = input_shape
@@ -150,8 +158,8 @@ def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1, groups: in
                 padding_mode: str = "zeros", order: str = "C", sparse: bool = False, flip: bool = False):
     """The matrix M with vec(conv(x)) == M @ vec(x) for one sample x of shape input_shape.
 
-    weight: (O, C/groups, *k) array, a glassnet conv layer (its weight and options are used), or
-    a bare kernel (*k) for one channel and one filter (then input_shape is the spatial shape).
+    weight: `(O, C/groups, *k)` array, a glassnet conv layer (its weight and options are used), or
+    a bare kernel `(*k)` for one channel and one filter (then input_shape is the spatial shape).
     Returns M of shape (O * prod(out), C * prod(n)), dense (ndarray of weight's dtype) or, with
     sparse=True, a scipy.sparse CSR matrix. The bias is not part of M: conv(x) = M vec(x) + b.
 
@@ -295,7 +303,7 @@ def _candidates(n: int):
 
 def find_convolution(m, input_shape, out_channels: int = 1, order: str = "C", atol: float = 1e-8):
     """Is the matrix m a convolution (cross-correlation, zero padding, groups=1) of inputs of shape
-    input_shape (C, *n) or (*n)? Returns a FoundConvolution (the smallest kernel that reproduces
+    input_shape `(C, *n)` or `(*n)`? Returns a FoundConvolution (the smallest kernel that reproduces
     m, then the smallest stride, padding and dilation) or None.
 
     The kernel is read off m at the entries its structure names, then the whole matrix is

@@ -259,7 +259,7 @@ def _layer(f: _Field | None, layer: Layer, in_shape, out_shape, ndim: int) -> _F
 class FieldRow:
     """Receptive field of the units of one layer's output, per spatial dimension.
 
-    size, jump, start: the span of unit i is [start + i*jump, start + i*jump + size - 1] (None in
+    size, jump, start: the span of unit i is `[start + i * jump, start + i * jump + size - 1]` (None in
     a dimension where it depends on the unit). lo, hi: when the input shape is known, per
     dimension the exact first and last input index of every unit (arrays over the units).
     All are listed per input dimension i, and move along output axis i, or axes[i] when the

@@ -20,14 +20,21 @@ import numpy as np
 
 from ..kernels.sizes import check_window_fits, output_shape, pool_output_size, positive_tuple, resolve_padding
 from ..kernels.windows import pad, sliding_windows
-from .vec import check_order
+from .vec import _check_order
 
 OPS = ("conv", "max", "avg")
 
 
 def fmt(v) -> str:
     """A number as a student writes it: 3, -1.5, 0.3333; negatives in parentheses are added by the
-    caller where they follow an operator."""
+    caller where they follow an operator. A Step's text and the trace figures of
+    glassnet.viz.trace print every number this way.
+
+    Examples:
+        >>> from glassnet.explain.trace import fmt
+        >>> fmt(3.0), fmt(-1.5), fmt(1 / 3), fmt(-0.0), fmt(12345.678)
+        ('3', '-1.5', '0.3333', '0', '1.235e+04')
+    """
     v = float(v)
     if v == 0:
         return "0"
@@ -45,8 +52,8 @@ def _paren(v) -> str:
 class Step:
     """One output element: where its window is and how its value is made.
 
-    index: (filter or channel, *output position). start: first padded-input position of the
-    window per spatial dimension (window taps at start + j*dilation). inputs, weights: the window
+    index: `(filter or channel, *output position)`. start: first padded-input position of the
+    window per spatial dimension (window taps at `start + j * dilation`). inputs, weights: the window
     values and kernel values, each (C/groups, *k) for conv (the input channels of the filter's
     group); for pooling weights is None. inside: same shape as inputs, False where a tap falls in
     the padding. channels: the input channels the window reads. value: the output element.
@@ -164,7 +171,7 @@ class Trace:
         return tuple(range(g * per_group, (g + 1) * per_group))
 
     def step(self, *index) -> Step:
-        """Step for output element index = (filter, *position), or just (*position) with one filter."""
+        """Step for output element index = `(filter, *position)`, or just `(*position)` with one filter."""
         if len(index) == 1 and isinstance(index[0], tuple):
             index = index[0]
         nd = len(self.kernel_size)
@@ -210,8 +217,8 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups:
           count_include_pad: bool = True) -> Trace:
     """Trace a convolution (op="conv") or a max/average pooling (op="max"/"avg") of one sample.
 
-    Convolution: x (C, *n) with weight (O, C/groups, *k), or (C, *k) for a single filter, or a
-    bare (*n) input with a bare (*k) kernel; bias (O,) or None; stride defaults to 1; flip=True is
+    Convolution: x `(C, *n)` with weight `(O, C/groups, *k)`, or `(C, *k)` for a single filter, or
+    a bare `(*n)` input with a bare `(*k)` kernel; bias (O,) or None; stride defaults to 1; flip=True is
     the true convolution (kernel rotated by 180 degrees). With groups g the C input channels and
     the O filters are split into g groups, and output channel o sums over the C/g input channels
     of its group, o // (O/g), only (g = C is a depthwise convolution). Pooling: kernel_size (int or tuple); an int
@@ -223,7 +230,7 @@ def trace(x, weight=None, bias=None, stride=None, padding=0, dilation=1, groups:
     >>> print(t.step(0, 0).expression)
     1×1 + 1×1 + 3×1 + 2×0 + 3×0 + 2×0 + 3×(-1) + 2×(-1) + 1×(-1) = 5 - 6 = -1
     """
-    check_order(order)
+    _check_order(order)
     if op not in OPS:
         raise ValueError(f"op must be one of {OPS}, got {op!r}")
     x = _as_array(x)

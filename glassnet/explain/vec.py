@@ -18,7 +18,7 @@ import numpy as np
 ORDERS = ("C", "F")
 
 
-def check_order(order: str) -> str:
+def _check_order(order: str) -> str:
     """order itself when it is 'C' (row-major) or 'F' (columns stacked, as lecture 003 writes
     vec); otherwise a ValueError naming both."""
     if order not in ORDERS:
@@ -27,7 +27,7 @@ def check_order(order: str) -> str:
 
 
 def vec(a, order: str = "C") -> np.ndarray:
-    """Flatten a (C, *spatial) array into a vector of C*prod(spatial) entries.
+    """Flatten a `(C, *spatial)` array into a vector of `C * prod(spatial)` entries.
 
     order="C": channel after channel, row after row. order="F": channel after channel, inside a
     channel column after column (seed 003). A single map A of shape (H, W) is passed as A[None];
@@ -45,7 +45,7 @@ def vec(a, order: str = "C") -> np.ndarray:
         ([1, 2, 3, 4], [1, 3, 2, 4])
     """
     a = np.asarray(a)
-    check_order(order)
+    _check_order(order)
     if order == "C" or a.ndim <= 2:
         return a.reshape(-1)  # (C * prod(spatial),)
     # Reverse the spatial axes so that the first spatial index runs fastest, channels stay outermost.
@@ -71,7 +71,7 @@ def unvec(v, shape, order: str = "C") -> np.ndarray:
     """
     v = np.asarray(v)
     shape = tuple(shape)
-    check_order(order)
+    _check_order(order)
     if v.size != int(np.prod(shape)):
         raise ValueError(f"unvec expected a vector of {int(np.prod(shape))} entries for shape {shape}, "
                          f"got shape {v.shape}")

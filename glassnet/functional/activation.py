@@ -24,7 +24,7 @@ __all__ = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "log_softm
 
 
 def relu(input, inplace: bool = False):
-    """max(input, 0), elementwise. Shape (*) -> (*). The gradient is 1 where input > 0, else 0.
+    """max(input, 0), elementwise. Shape `(*) -> (*)`. The gradient is 1 where input > 0, else 0.
 
     Examples:
         >>> import glassnet
@@ -49,7 +49,7 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
-    """input where input > 0, negative_slope * input elsewhere. Shape (*) -> (*). The gradient
+    """input where input > 0, negative_slope * input elsewhere. Shape `(*) -> (*)`. The gradient
     is 1 where input > 0, else negative_slope.
 
     Args:
@@ -81,7 +81,7 @@ class ELU(Function):
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
-    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape (*) -> (*). The
+    """input where input > 0, alpha * (exp(input) - 1) elsewhere. Shape `(*) -> (*)`. The
     gradient is 1 where input > 0, else alpha * exp(input).
 
     Args:
@@ -100,7 +100,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 
 
 def sigmoid(input):
-    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape (*) -> (*). The
+    """1 / (1 + exp(-input)), numerically stable for large |input|. Shape `(*) -> (*)`. The
     gradient is sigmoid(input) * (1 - sigmoid(input)).
 
     Examples:
@@ -113,8 +113,8 @@ def sigmoid(input):
 
 
 def tanh(input):
-    """Hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1). Shape (*) ->
-    (*). The gradient is 1 - tanh(x)^2.
+    """Hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1). Shape
+    `(*) -> (*)`. The gradient is 1 - tanh(x)^2.
 
     Examples:
         >>> import glassnet
@@ -127,7 +127,7 @@ def tanh(input):
 
 def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """exp(x_i) / sum_j exp(x_j) along dim (max-subtracted, so it never overflows).
-    Shape (*) -> (*), every slice along dim sums to 1.
+    Shape `(*) -> (*)`, every slice along dim sums to 1.
 
     Args:
         input: a floating tensor.
@@ -146,7 +146,7 @@ def softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
 
 def log_softmax(input, dim: int, _stacklevel: int = 3, dtype=None):
     """log(softmax(input, dim)) by the log-sum-exp trick: x_i - m - log sum_j exp(x_j - m),
-    with m the maximum along dim. Shape (*) -> (*).
+    with m the maximum along dim. Shape `(*) -> (*)`.
 
     Args:
         input: a floating tensor.

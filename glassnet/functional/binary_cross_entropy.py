@@ -28,7 +28,7 @@ class BinaryCrossEntropy(Function):
         return K.binary_cross_entropy_backward(dloss, cache, needs_target_grad=ctx.needs_input_grad[1])
 
 
-def legacy_reduction(size_average, reduce, reduction: str) -> str:
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     """PyTorch's deprecated size_average / reduce arguments, when given, decide the reduction
     (torch's legacy_get_string; a missing one counts as True)."""
     if size_average is None and reduce is None:
@@ -52,7 +52,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         [0.6931, 0.1054, 100.0]
     """
     name = "binary_cross_entropy"
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     check_float_input(name, input)
     _check_reduction(name, reduction)
     target = _like_input(target, input)

@@ -114,14 +114,14 @@ def apply_conv_transpose(input, weight, bias=None, **options):
 def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", flip=False):
     """Convolution over any number D >= 1 of spatial dimensions (D = w.ndim - 2).
 
-    x (N, C_in, *in), w (C_out, C_in / groups, *k), bias (C_out,) -> (N, C_out, *out) with
-    out_i = floor((in_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1 and
-    y[n, co, o] = b[co] + sum_{c, kk} w[co, c, kk] xp[n, c, o*s + kk*d] (cross-correlation, as in
-    PyTorch); flip=True rotates the kernel by 180 degrees first (true convolution).
+    x `(N, C_in, *in)`, w `(C_out, C_in / groups, *k)`, bias `(C_out,)` -> `(N, C_out, *out)` with
+    `out_i = floor((in_i + p_lo + p_hi - d_i (k_i - 1) - 1) / s_i) + 1` and
+    `y[n, co, o] = b[co] + sum_{c, kk} w[co, c, kk] xp[n, c, o * s + kk * d]` (cross-correlation, as
+    in PyTorch); flip=True rotates the kernel by 180 degrees first (true convolution).
 
     Args:
-        x: input (N, C_in, *in), or unbatched (C_in, *in).
-        w: weight (C_out, C_in / groups, *k); its number of dimensions sets D.
+        x: input `(N, C_in, *in)`, or unbatched `(C_in, *in)`.
+        w: weight `(C_out, C_in / groups, *k)`; its number of dimensions sets D.
         bias: (C_out,) or None.
         stride: an int, or one int per spatial dimension.
         dilation: an int, or one int per spatial dimension.

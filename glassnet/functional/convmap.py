@@ -33,7 +33,7 @@ def _dense_bank(weight: np.ndarray, table: np.ndarray) -> np.ndarray:
     return bank
 
 
-def check_table(table, weight_shape=None, in_channels=None, what="conv_map") -> np.ndarray:
+def _check_table(table, weight_shape=None, in_channels=None, what="conv_map") -> np.ndarray:
     table = np.asarray(table)
     if table.ndim != 2 or table.dtype.kind not in "bi" or not np.isin(table, (0, 1)).all():
         raise ValueError(f"{what} expected a 0/1 table of shape (out_maps, in_maps), got shape "
@@ -86,7 +86,7 @@ def conv_map(input, weight, bias=None, table=None, stride=1, padding=0, dilation
         >>> F.conv_map(x, w, table=table).numpy().ravel().tolist()   # 1 + 2, 2 + 4
         [3.0, 6.0]
     """
-    table = check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
+    table = _check_table(table, weight.shape, input.shape[1] if input.ndim > 1 else None)
     check_padding_mode(padding_mode, "conv_map")
     # the kernels run the table as a dense (out_maps, in_maps, *k) bank: check the call as that conv
     check_conv_args(input.shape, input.dtype, table.shape + tuple(weight.shape[1:]), weight.dtype, bias, stride,

@@ -43,7 +43,7 @@ def _check(name: str, input, p) -> None:
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training), or
-    return input unchanged (evaluation). Shape (*) -> (*). The gradient passes through the
+    return input unchanged (evaluation). Shape `(*) -> (*)`. The gradient passes through the
     same mask, scaled by 1 / (1 - p).
 
     Args:
@@ -85,7 +85,7 @@ def _channel_dropout(name: str, input, p, training: bool, spatial: int, unbatche
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, L) or unbatched (C, L): each channel of each sample is zeroed
-    with probability p, the rest scaled by 1 / (1 - p). Shape (*) -> (*).
+    with probability p, the rest scaled by 1 / (1 - p). Shape `(*) -> (*)`.
 
     Args:
         input: a floating tensor.
@@ -107,7 +107,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """Channel dropout for (N, C, H, W): whole feature maps are zeroed with probability p, the
     rest scaled by 1 / (1 - p). A 3-D input is read as PyTorch reads it today, as (N, C, L) (one
     mask value per sample and channel), with PyTorch's warning that this will change to (C, H, W).
-    Shape (*) -> (*).
+    Shape `(*) -> (*)`.
 
     Args:
         input: a floating tensor.
@@ -134,7 +134,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W): each whole volume of each
-    sample is zeroed with probability p, the rest scaled by 1 / (1 - p). Shape (*) -> (*).
+    sample is zeroed with probability p, the rest scaled by 1 / (1 - p). Shape `(*) -> (*)`.
 
     Args:
         input: a floating tensor.

@@ -4,7 +4,7 @@
     unfold(input, kernel_size, dilation=1, padding=0, stride=1)               -> (N, C*kh*kw, L)
     fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1)    -> (N, C, H, W)
 
-Inputs may be unbatched ((C, H, W) for unfold, (C*kh*kw, L) for fold), as in PyTorch.
+Inputs may be unbatched ((C, H, W) for unfold, (C * kh * kw, L) for fold), as in PyTorch.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _nd(weight, what):
 def tiled_conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
     """Tiled convolution (Goodfellow et al. 2016, 9.5): output position p uses kernel p mod t.
 
-    input (N, C, *in), weight (*tiles, O, C/groups, *k), bias (O,) or (*tiles, O) -> (N, O, *out).
+    input `(N, C, *in)`, weight `(*tiles, O, C/groups, *k)`, bias `(O,)` or `(*tiles, O)` -> `(N, O, *out)`.
     tiles = (1, ..., 1) is conv; tiles = output size is locally_connected.
     Arguments otherwise as conv2d (stride, padding, dilation, groups, padding_mode).
 
@@ -71,9 +71,9 @@ def locally_connected(input, weight, bias=None, stride=1, padding=0, dilation=1,
     """Unshared convolution: one kernel per output position.
 
     y[n, o, p] = sum_{c, j} weight[p, o, c, j] x_padded[n, c, p stride + j dilation] + bias
-    input (N, C, *in), weight (*out, O, C/groups, *k), bias (O,) or (*out, O) -> (N, O, *out).
+    input `(N, C, *in)`, weight `(*out, O, C/groups, *k)`, bias `(O,)` or `(*out, O)` -> `(N, O, *out)`.
     Arguments otherwise as conv2d (stride, padding, dilation, groups, padding_mode); the
-    weight's grid *out must be the output size they give.
+    weight's grid `*out` must be the output size they give.
 
     Examples:
         >>> import numpy as np, glassnet

@@ -46,7 +46,7 @@ def _check(name: str, input, factor: int, what: str) -> tuple[int, ...]:
 
 
 def pixel_shuffle(input, upscale_factor: int):
-    """(*, C * r^2, H, W) -> (*, C, H * r, W * r) with r = upscale_factor: each group of r^2
+    """`(*, C * r^2, H, W) -> (*, C, H * r, W * r)` with r = upscale_factor: each group of r^2
     channels becomes an r x r block of pixels, out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w]
     (sub-pixel convolution's upsampling step, as PyTorch's pixel_shuffle).
 
@@ -67,7 +67,7 @@ def pixel_shuffle(input, upscale_factor: int):
 
 
 def pixel_unshuffle(input, downscale_factor: int):
-    """(*, C, H * r, W * r) -> (*, C * r^2, H, W) with r = downscale_factor: the inverse of
+    """`(*, C, H * r, W * r) -> (*, C * r^2, H, W)` with r = downscale_factor: the inverse of
     pixel_shuffle, each r x r block of pixels becomes r^2 channels.
 
     Examples:

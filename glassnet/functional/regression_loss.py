@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..kernels import regression_loss as K
 from ._checks import check_float_input
-from .binary_cross_entropy import legacy_reduction
+from .binary_cross_entropy import _legacy_reduction
 from .loss import _check_reduction, _check_same_dtype, _like_input, _shape
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss"]
@@ -60,7 +60,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
         2.0
     """
     _no_weight("l1_loss", weight)
-    return _loss("l1_loss", "l1", input, target, legacy_reduction(size_average, reduce, reduction), 1.0)
+    return _loss("l1_loss", "l1", input, target, _legacy_reduction(size_average, reduce, reduction), 1.0)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
@@ -84,7 +84,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     """
     if beta < 0:
         raise ValueError(f"smooth_l1_loss expected beta >= 0, got {beta}")
-    return _loss("smooth_l1_loss", "smooth_l1", input, target, legacy_reduction(size_average, reduce, reduction), beta)
+    return _loss("smooth_l1_loss", "smooth_l1", input, target, _legacy_reduction(size_average, reduce, reduction), beta)
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):

@@ -8,7 +8,7 @@ from .. import nn
 def fashion_cnn(num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
     """(N, 1, 28, 28) -> (N, num_classes). 94,546 parameters for 10 classes.
 
-    Two conv-BN-ReLU-pool blocks (32 and 64 filters of 3x3) then dropout and a 64*7*7 -> 24 -> 10
+    Two conv-BN-ReLU-pool blocks (32 and 64 filters of 3x3) then dropout and a 64 * 7 * 7 -> 24 -> 10
     head. Batch normalisation lets it train fast with a large learning rate; dropout keeps the
     small head from memorising the training set.
     """

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..functional._checks import check_padding_mode
-from ..functional.convmap import apply_conv_map, check_table
+from ..functional.convmap import _check_table, apply_conv_map
 from ..kernels.sizes import positive_tuple
 from ..tensor import Tensor, zeros
 from ._checks import batch_input, call_functional, positive_int
@@ -75,7 +75,7 @@ class ConvMapNd(Module):
         n = self.num_spatial_dims = positive_int(num_spatial_dims, "num_spatial_dims")
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
-        table = check_table(table, what=type(self).__name__)
+        table = _check_table(table, what=type(self).__name__)
         if table.shape != (out_channels, in_channels):
             raise ValueError(f"{type(self).__name__}({in_channels} -> {out_channels}) expected a table of shape "
                              f"(out_channels, in_channels) = ({out_channels}, {in_channels}), got {table.shape}")

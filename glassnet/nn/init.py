@@ -319,6 +319,17 @@ def default_uniform_(weight, bias=None, fan_in: int | None = None, generator=Non
     kernel per position, one coefficient per channel) pass fan_in, and the weight is drawn from
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) directly. The bias (any shape, or None) uses the same
     bound, 0 when fan_in is 0.
+
+    Examples:
+        >>> import numpy as np, glassnet
+        >>> from glassnet.nn import init
+        >>> w, b = glassnet.empty(8, 3, 2, 2), glassnet.empty(8)     # fan_in = 3 * 2 * 2 = 12
+        >>> _ = init.default_uniform_(w, b, generator=np.random.default_rng(0))
+        >>> bound = 1 / np.sqrt(12)
+        >>> bool(np.abs(w.numpy()).max() <= bound), bool(np.abs(b.numpy()).max() <= bound)
+        (True, True)
+        >>> bool(np.abs(w.numpy()).max() > bound / 2)                 # spread over the range
+        True
     """
     from_shape = fan_in is None
     if from_shape:

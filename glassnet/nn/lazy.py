@@ -30,7 +30,17 @@ from .normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 
 class UninitializedTensorMixin:
     """A tensor whose shape is not known yet: it holds an empty array of its future dtype until
-    materialize(shape) gives it data, after which it is an ordinary Parameter (or Tensor)."""
+    materialize(shape) gives it data, after which it is an ordinary Parameter (or Tensor).
+
+    Examples:
+        >>> from glassnet.nn.parameter import UninitializedParameter
+        >>> p = UninitializedParameter()
+        >>> p
+        <UninitializedParameter>
+        >>> p.materialize((2, 3))
+        >>> type(p).__name__, p.shape
+        ('Parameter', (2, 3))
+    """
 
     cls_to_become: type
 
@@ -105,6 +115,16 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 
 
 def is_lazy(tensor) -> bool:
+    """True for a parameter or buffer whose shape is not known yet (an UninitializedParameter or
+    UninitializedBuffer): optimisers and load_state_dict wait for its first forward.
+
+    Examples:
+        >>> from glassnet import nn
+        >>> from glassnet.nn.lazy import is_lazy
+        >>> layer = nn.LazyLinear(4)
+        >>> is_lazy(layer.weight), is_lazy(nn.Linear(3, 4).weight)
+        (True, False)
+    """
     return isinstance(tensor, UninitializedTensorMixin)
 
 

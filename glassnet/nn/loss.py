@@ -4,7 +4,7 @@ and gradients are). Class weights and pos_weight are buffers, as in PyTorch."""
 from __future__ import annotations
 
 from .. import functional as F
-from ..functional.binary_cross_entropy import legacy_reduction
+from ..functional.binary_cross_entropy import _legacy_reduction
 from ..kernels.loss import REDUCTIONS
 from ..tensor import Tensor
 from .module import Module
@@ -163,7 +163,7 @@ class BCELoss(_WeightedLoss):
     """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__(weight, legacy_reduction(size_average, reduce, reduction))
+        super().__init__(weight, _legacy_reduction(size_average, reduce, reduction))
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
@@ -189,7 +189,7 @@ class L1Loss(_Loss):
     """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
+        super().__init__(_legacy_reduction(size_average, reduce, reduction))
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -217,7 +217,7 @@ class SmoothL1Loss(_Loss):
     """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
+        super().__init__(_legacy_reduction(size_average, reduce, reduction))
         if beta < 0:
             raise ValueError(f"SmoothL1Loss expected beta >= 0, got {beta}")
         self.beta = beta

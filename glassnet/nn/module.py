@@ -55,13 +55,33 @@ class Parameter(Tensor):
 
 
 class IncompatibleKeys(NamedTuple):
-    """What load_state_dict(strict=False) could not match (torch's _IncompatibleKeys)."""
+    """What load_state_dict(strict=False) could not match (torch's _IncompatibleKeys).
+
+    Examples:
+        >>> from glassnet import nn
+        >>> state = nn.Linear(3, 2).state_dict()
+        >>> state["scale"] = state.pop("bias")
+        >>> nn.Linear(3, 2).load_state_dict(state, strict=False)
+        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['scale'])
+    """
     missing_keys: list[str]
     unexpected_keys: list[str]
 
 
 class RemovableHandle:
-    """Returned by register_forward_hook and friends; .remove() unregisters the hook."""
+    """Returned by register_forward_hook and friends; .remove() unregisters the hook.
+
+    Examples:
+        >>> import glassnet
+        >>> from glassnet import nn
+        >>> layer, seen = nn.ReLU(), []
+        >>> handle = layer.register_forward_hook(lambda module, inputs, output: seen.append(output.shape))
+        >>> _ = layer(glassnet.zeros(2, 3))
+        >>> handle.remove()
+        >>> _ = layer(glassnet.zeros(5))
+        >>> seen                                   # the second call ran without the hook
+        [(2, 3)]
+    """
 
     _next_id = 0
 
@@ -84,7 +104,7 @@ def _as_array(value) -> np.ndarray:
 
 class Module:
     """Base class of every layer and model: PyTorch's Module. Subclasses call
-    super().__init__(), set their layers and Parameters as attributes in __init__ (which
+    `super().__init__()`, set their layers and Parameters as attributes in `__init__` (which
     registers them by name) and define forward(); calling the module runs forward (and any
     forward hooks). Registered parameters and buffers are what parameters(), state_dict(),
     load_state_dict() and to() see; train() and eval() switch the training flag that Dropout

@@ -75,7 +75,7 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore state_dict(). It may come from a file: exactly the known fields, each checked,
-        or a ValueError naming the field and nothing changed (never a blind __dict__ update)."""
+        or a ValueError naming the field and nothing changed (never a blind `__dict__` update)."""
         fields = self._state_fields()
         if not isinstance(state_dict, dict) or set(state_dict) != set(fields):
             found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__

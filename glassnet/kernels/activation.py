@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .threads import PARALLEL_BYTES, split_batch
+from .fast.threads import PARALLEL_BYTES, split_batch
 
 __all__ = [
     "relu_forward", "relu_backward",

@@ -34,10 +34,10 @@ import math
 
 import numpy as np
 
-from . import blocks, fft_conv, im2col, winograd
+from .fast import blocks, fft_conv, im2col, winograd
 from .sizes import (Pads, check_window_fits, output_shape, positive_tuple, resolve_padding, spatial_names,
                     transpose_geometry)
-from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
+from .fast.threads import PARALLEL_BYTES, single_threaded_blas, split_batch, split_together
 from .windows import move_channels_first, move_channels_last, pad, pad_backward
 
 

@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit
 
 from .sizes import Pads, dilated_extent, pool_geometry, positive_tuple
-from .threads import PARALLEL_BYTES, get_num_threads, split_batch
+from .fast.threads import PARALLEL_BYTES, get_num_threads, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
@@ -130,7 +130,7 @@ def inputs_only(table: np.ndarray) -> np.ndarray:
 def _planes(x: np.ndarray) -> np.ndarray:
     """(N, C, *spatial) -> contiguous (A, L, B) over x's own memory when it can be: (N * C, L, 1),
     one row per channel plane, for NCHW memory; (N, L, C) for channels-last memory (what a
-    convolution returns, kernels/im2col.py). Either way element (a, l, b) is input position l of
+    convolution returns, kernels/fast/im2col.py). Either way element (a, l, b) is input position l of
     one plane, so the loops below serve both, and pooling a convolution's output needs no
     layout copy (a (64, 6, 28, 28) transposition costs more than the pooling itself)."""
     n, c, size = x.shape[0], x.shape[1], math.prod(x.shape[2:])

@@ -10,7 +10,7 @@ import scipy.signal
 import torch
 import torch.nn.functional as TF
 
-from glassnet.kernels import fft_conv, im2col, threads
+from glassnet.kernels.fast import fft_conv, im2col, threads
 from glassnet.kernels.conv import (conv_backward, conv_forward, conv_transpose_backward,
                                    conv_transpose_forward)
 from glassnet.testing import check_gradients

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import activation as A
-from glassnet.kernels import blocks, conv, im2col, pooling, threads, winograd
+from glassnet.kernels import conv, pooling
+from glassnet.kernels.fast import blocks, im2col, threads, winograd
 
 
 @pytest.fixture

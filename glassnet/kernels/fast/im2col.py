@@ -38,7 +38,7 @@ is therefore at most
 
 (the second term: one group's columns of dY or Y, gathered into a contiguous block), plus a few
 (G, prod(k) C/G, C_out/G) weight-gradient partial sums per thread (one per level of the tree of
-kernels/blocks.py, at most log2(blocks) + 2). With the defaults (1 MiB, 256 rows) the chunks
+kernels/fast/blocks.py, at most log2(blocks) + 2). With the defaults (1 MiB, 256 rows) the chunks
 take under 2.4 MiB for every layer of the benchmark. A single-channel input at stride 1 builds
 no patch matrix at all (_single_channel): its scratch is C_out values per position of one
 padded sample, the size of one sample's output.
@@ -48,7 +48,7 @@ blocks whose size follows from the shapes (block_rows: one chunk of rows, or who
 the single-channel path; transposed: blocks of whole samples), and every block is computed the
 same way whichever thread gets it. A matrix product's rounding depends on its row count, so
 this is what makes the forward, dX and each block's dW the same bytes at any thread count;
-conv.py adds the blocks' dW in a fixed order (kernels/blocks.py).
+conv.py adds the blocks' dW in a fixed order (kernels/fast/blocks.py).
 
 Threads and the GIL. Each function here is single-threaded over the rows or samples it is
 given; conv.py shares the blocks of a batch among get_num_threads() threads (threads.py). The
@@ -68,8 +68,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from ..windows import move_channels_last, pad, sliding_windows
 from . import blocks
-from .windows import move_channels_last, pad, sliding_windows
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
@@ -437,7 +437,7 @@ def _scratch(rows: int, row_len: int, og: int, groups: int, dtype) -> tuple[np.n
 
 
 def block_rows(xp_shape, kernel_size, stride, out_shape, groups: int, itemsize: int) -> int:
-    """Patch rows per fixed block (kernels/blocks.py) for correlate and weight_grad over a batch
+    """Patch rows per fixed block (kernels/fast/blocks.py) for correlate and weight_grad over a batch
     xp (N, *Sp, C) channels-last: whole samples on the single-channel path, else one GEMM's
     rows. It follows from the shapes alone, so a block's result is the same whichever thread
     computes it."""
@@ -491,7 +491,7 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     boundaries, see correlate) or over all. xp (N, *Sp, C), dy (N, *out, C_out), both
     channels-last -> (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix
     gives (C_out, C/G, *k)). One GEMM cols^T @ dY per block of block_rows rows: conv.py sums
-    the blocks' results along the fixed tree of kernels/blocks.py, so that the sum does not
+    the blocks' results along the fixed tree of kernels/fast/blocks.py, so that the sum does not
     depend on how the blocks were shared among threads. (The single-channel path computes
     many blocks at once: weight_grad_blocks.)
 

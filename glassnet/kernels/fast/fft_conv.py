@@ -28,7 +28,7 @@ import math
 import numpy as np
 import scipy.fft
 
-from .sizes import dilated_extent
+from ..sizes import dilated_extent
 from .threads import get_num_threads
 
 MIN_TAPS = 64  # short kernels (3x3, 5x5, ...) cost fewer flops directly than three transforms

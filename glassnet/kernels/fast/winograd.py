@@ -29,7 +29,7 @@ That is 16 multiply-adds per 4 outputs and channel pair where the direct sum (im
 the size of im2col's (below 1e-6 of the largest output in docs/benchmarks.md), since the
 transforms only add, subtract and halve.
 
-Fixed blocks (kernels/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
+Fixed blocks (kernels/fast/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
 are taken in chunks of TILES, each chunk one set of products, and threads get whole chunks;
 the weight gradient's chunks are summed along the fixed tree. So the bytes do not depend on the
 thread count here either.

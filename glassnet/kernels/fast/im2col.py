@@ -3,10 +3,13 @@
 glassnet/kernels/conv.py states the formulas; this module evaluates their three sums for any
 number of spatial dimensions, any stride, dilation and groups:
 
-    correlate     y[n, o, co]  = sum_{kk, c}  xp[n, o*s + kk*d, c] * w[co, c, kk]      (forward)
-    weight_grad   dw[co, c, kk] = sum_{n, o}  dy[n, o, co] * xp[n, o*s + kk*d, c]     (seed 003: dW = dZ * V)
-    transposed    dx[n, i, c]  = sum_{o, kk with o*s + kk*d = i} dy[n, o, co] * w[co, c, kk]
-                                                                     (seed 003: dA = rot180(W) * dZ)
+    conv_forward      y[n, o, co]  = sum_{kk, c}  xp[n, o*s + kk*d, c] * w[co, c, kk]       (forward)
+    conv_weight_grad  dw[co, c, kk] = sum_{n, o}  dy[n, o, co] * xp[n, o*s + kk*d, c]    (seed 003: dW = dZ * V)
+    conv_input_grad   dx[n, i, c]  = sum_{o, kk with o*s + kk*d = i} dy[n, o, co] * w[co, c, kk]
+                                                                       (seed 003: dA = rot180(W) * dZ)
+
+Each of the three shares a batch among the threads in fixed blocks (below); the single-threaded
+sum over one block is correlate, weight_grad and transposed.
 
 (o, i and kk stand for whole multi-indices; c runs over the channels of co's group.)
 
@@ -15,10 +18,7 @@ row (n, o) holds xp[n, o*s + kk*d, c] for every (kk, c). The forward sum is then
 product cols @ W, the weight gradient cols^T @ dY, and the transposed sum the product dY @ W^T
 whose rows are added back onto the input positions they came from (col2im, a scatter-add).
 
-Layout. Arrays here are channels-last, (N, *spatial, C): a patch row is then a run of contiguous
-channel vectors, and the GEMM result (N * out positions, C_out) *is* the channels-last output,
-no transpose needed. conv.py hands out NCHW *views* of this memory (strides make them free), and
-a channels-last array comes back from an NCHW view of it without a copy.
+Layout. Arrays here are channels-last, (N, *spatial, C) (layout.py says why and makes them).
 
 Patch table. Which input values make up a patch row is read off a table, made once per geometry
 with the same sliding-window view that pooling uses: index[p, r] is the flat channels-last
@@ -39,19 +39,19 @@ is therefore at most
 (the second term: one group's columns of dY or Y, gathered into a contiguous block), plus a few
 (G, prod(k) C/G, C_out/G) weight-gradient partial sums per thread (one per level of the tree of
 kernels/fast/blocks.py, at most log2(blocks) + 2). With the defaults (1 MiB, 256 rows) the chunks
-take under 2.4 MiB for every layer of the benchmark. A single-channel input at stride 1 builds
-no patch matrix at all (_single_channel): its scratch is C_out values per position of one
-padded sample, the size of one sample's output.
+take under 2.4 MiB for every layer of the benchmark. (A single-channel input at stride 1
+builds no patch matrix at all: single_channel.py.)
 
 Fixed blocks. The chunks are not cut where a thread's share starts: the rows are taken in
-blocks whose size follows from the shapes (block_rows: one chunk of rows, or whole samples on
-the single-channel path; transposed: blocks of whole samples), and every block is computed the
-same way whichever thread gets it. A matrix product's rounding depends on its row count, so
-this is what makes the forward, dX and each block's dW the same bytes at any thread count;
-conv.py adds the blocks' dW in a fixed order (kernels/fast/blocks.py).
+blocks whose size follows from the shapes (block_rows: one chunk of rows; the input gradient:
+blocks of whole samples), and every block is computed the same way whichever thread gets it. A
+matrix product's rounding depends on its row count, so this is what makes the forward, dX and
+each block's dW the same bytes at any thread count; conv_weight_grad adds the blocks' dW in a
+fixed order (kernels/fast/blocks.py).
 
-Threads and the GIL. Each function here is single-threaded over the rows or samples it is
-given; conv.py shares the blocks of a batch among get_num_threads() threads (threads.py). The
+Threads and the GIL. conv_forward, conv_input_grad and conv_weight_grad share the blocks of a
+batch among get_num_threads() threads (threads.py); every other function here is single-threaded
+over the rows or samples it is given. The
 loops and the GEMMs of a pipeline step run inside one numba function that releases the GIL
 throughout (numba's np.dot calls the BLAS directly). Why not NumPy calls: every call returns to
 Python, and each time two threads want the GIL at once one of them sleeps until the other
@@ -62,31 +62,19 @@ slower than alone, and two threads barely beat one.
 from __future__ import annotations
 
 import math
-import threading
 from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
-from ..windows import move_channels_last, pad, sliding_windows
+from ..windows import sliding_windows
 from . import blocks
+from .layout import buffer, column_sums, flat_rows, flat_samples
+from .threads import split_batch
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
 SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
-CHANNEL_BLOCK = 16  # channels per pass in the NCHW -> channels-last transposition
-
-_local = threading.local()
-
-
-def _buffer(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """This thread's reusable scratch array `name` (grown when needed, never shrunk)."""
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    buf = getattr(_local, name, None)
-    if buf is None or buf.nbytes < nbytes:
-        buf = np.empty(max(nbytes, 1), dtype=np.uint8)
-        setattr(_local, name, buf)
-    return buf[:nbytes].view(dtype).reshape(shape)
 
 
 def chunk_rows(row_bytes: int) -> int:
@@ -100,9 +88,14 @@ def worth_splitting(n: int, out_shape: tuple[int, ...], row_bytes: int) -> bool:
     return n * math.prod(out_shape) * row_bytes > SMALL_BYTES
 
 
+def row_bytes(kernel_size, channels: int, itemsize: int) -> int:
+    """Bytes of one patch row over every group: prod(k) taps x C channels (worth_splitting's measure)."""
+    return math.prod(kernel_size) * channels * itemsize
+
+
 # ---------------------------------------------------------------- tables
 
-def _window_offsets(padded: tuple, kernel_size: tuple, stride: tuple, dilation: tuple,
+def window_offsets(padded: tuple, kernel_size: tuple, stride: tuple, dilation: tuple,
                     out_shape: tuple) -> np.ndarray:
     """(P, K) int64: the flat position, in a sample of spatial shape `padded`, of tap q of the
     window of output position p, read off an index plane through the sliding-window view."""
@@ -117,7 +110,7 @@ def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple,
     """(index, run): patch row p of one sample (and one group) is the runs
     xs[index[p, r] + g C/G : ... + run] for r = 0, 1, ..., one after another, xs the sample's
     flat channels-last memory (prod(padded) C values). index is (P, R) int64."""
-    index = _window_offsets(padded, kernel_size, stride, dilation, out_shape) * channels  # (P, K) offsets
+    index = window_offsets(padded, kernel_size, stride, dilation, out_shape) * channels  # (P, K) offsets
     run = channels // groups  # one tap's channels ...
     if groups == 1 and dilation[-1] == 1:  # ... or a row of k_last taps, adjacent in the input as well
         run = kernel_size[-1] * channels
@@ -127,70 +120,7 @@ def patch_table(padded: tuple, channels: int, kernel_size: tuple, stride: tuple,
     return index, run
 
 
-@lru_cache(maxsize=64)
-def grid_table(padded: tuple, kernel_size: tuple, dilation: tuple, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(origins, taps) for a single-channel input at stride 1: window p starts at flat offset
-    origins[p] of the padded sample, and tap j of every window lies taps[j] further on."""
-    index = _window_offsets(padded, kernel_size, (1,) * len(padded), dilation, out_shape)  # (P, K)
-    origins, taps = np.ascontiguousarray(index[:, 0]), index[0] - index[0, 0]
-    origins.flags.writeable = taps.flags.writeable = False
-    return origins, taps
-
-
-def _single_channel(xp: np.ndarray, stride) -> bool:
-    """One input channel (grayscale images, audio): a patch row is then only prod(k) values, in
-    runs of k_last (5 for LeNet's first layer), and the GEMM against a handful of filters runs
-    far below the BLAS's peak ((50176, 25) @ (25, 6) at 25 GFLOP/s). The sums are then taken
-    directly along output lines, where the values one tap sees at neighbouring positions are
-    neighbours in the input (_correlate_single, _weight_grad_single). At stride 1 only: other
-    strides take the patch matrix."""
-    return xp.shape[-1] == 1 and all(s == 1 for s in stride)
-
-
-@lru_cache(maxsize=64)
-def source_table(spatial: tuple, pads: tuple, padding_mode: str) -> np.ndarray:
-    """(prod(padded),) int64: the flat input position each padded position copies (windows.pad
-    applied to an index plane), -1 where zero padding puts a 0."""
-    plane = np.arange(math.prod(spatial), dtype=np.int64).reshape(spatial)
-    table = pad(plane, pads, padding_mode, value=-1).reshape(-1)
-    table.flags.writeable = False
-    return table
-
-
 # ---------------------------------------------------------------- the loops (no GIL)
-
-@njit(nogil=True, cache=True)
-def _fill(x, source, out):
-    """out[n, q, c] = x[n, c, source[q]] (0 where source[q] < 0): x (b, C, S) with any strides
-    (NCHW memory, or an NCHW view of channels-last memory) -> padded channels-last out (b, Q, C).
-
-    From NCHW memory a pixel's C values lie a whole plane apart; for a 32x32 float32 plane that
-    is exactly 4 KiB, so they share one L1 cache set and evict each other before the next
-    pixel can reuse them. Hence CHANNEL_BLOCK channels per pass over the pixels. A single
-    channel is a plain gather along the plane (3x faster than the general loop, whose channel
-    loop then has one step: 32 LeNet images 47 -> 15 us).
-    """
-    n, c_all = x.shape[0], x.shape[1]
-    if c_all == 1:
-        for b in range(n):
-            plane, target = x[b, 0], out[b, :, 0]
-            for q in range(source.shape[0]):
-                target[q] = plane[source[q]] if source[q] >= 0 else 0
-        return
-    for b in range(n):
-        xb, ob = x[b], out[b]
-        for c0 in range(0, c_all, CHANNEL_BLOCK):
-            c1 = min(c0 + CHANNEL_BLOCK, c_all)
-            for q in range(source.shape[0]):
-                s = source[q]
-                row = ob[q]
-                if s < 0:
-                    for c in range(c0, c1):
-                        row[c] = 0
-                else:
-                    for c in range(c0, c1):
-                        row[c] = xb[c, s]
-
 
 @njit(nogil=True, cache=True)
 def _gather(x, index, run, offset, r0, r1, cols):
@@ -258,64 +188,6 @@ def _add_bias(y, r0, r1, bias):
 
 
 @njit(nogil=True, cache=True)
-def _correlate_single(x, origins, taps, w, bias, full, y):
-    """The forward sum for a single-channel input at stride 1, computed directly (no patch
-    matrix): y[n P + p, co] = b[co] + sum_j x[n, origins[p] + taps[j]] w[j, co].
-
-    origins[p] is where window p starts in one (flat, padded) sample, taps[j] where tap j lies
-    from there. At stride 1 every window of the padded grid is at origin + 1 from its
-    neighbour, so each tap is one long vector loop over the grid, full[co, i] += x[i + taps[j]]
-    w[j, co], for i up to the last window; positions whose window would wrap past a row end are
-    computed and dropped (at most k_last - 1 per row). The taps go four to a pass, so that the
-    accumulator row is loaded and stored once per four taps: the loop is bound by those loads
-    and stores (32 LeNet images: 366 us one tap to a pass, 277 us four)."""
-    n_pos, c_out, span, n_taps = origins.shape[0], w.shape[1], full.shape[1], taps.shape[0]
-    for n in range(x.shape[0]):
-        xs = x[n]
-        for co in range(c_out):
-            acc = full[co]
-            acc[:] = 0 if bias is None else bias[co]
-            j = 0
-            while j + 4 <= n_taps:  # a vector loop over four shifted copies of the sample
-                s0, s1 = xs[taps[j]:taps[j] + span], xs[taps[j + 1]:taps[j + 1] + span]
-                s2, s3 = xs[taps[j + 2]:taps[j + 2] + span], xs[taps[j + 3]:taps[j + 3] + span]
-                w0, w1, w2, w3 = w[j, co], w[j + 1, co], w[j + 2, co], w[j + 3, co]
-                for i in range(span):
-                    acc[i] += s0[i] * w0 + s1[i] * w1 + s2[i] * w2 + s3[i] * w3
-                j += 4
-            for j in range(j, n_taps):  # the last n_taps % 4, one to a pass
-                source, weight = xs[taps[j]:taps[j] + span], w[j, co]
-                for i in range(span):
-                    acc[i] += source[i] * weight
-        out = y[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
-        for p in range(n_pos):
-            for co in range(c_out):
-                out[p, co] = full[co, origins[p]]
-
-
-@njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
-def _weight_grad_single(x, origins, taps, dy, full, dw):
-    """The weight gradient for a single-channel input at stride 1, computed directly:
-    dw[j, co] += sum_p x[n, origins[p] + taps[j]] dy[n P + p, co], with dY spread onto the grid
-    (zeros where no window starts) so that each (j, co) is one long dot product. (reassoc lets
-    that dot product be vectorized: the order of a float sum changes, as in any GEMM.)"""
-    n_pos, c_out, span = origins.shape[0], dy.shape[1], full.shape[1]
-    for n in range(x.shape[0]):
-        xs, g = x[n], dy[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
-        full[:] = 0
-        for p in range(n_pos):
-            for co in range(c_out):
-                full[co, origins[p]] = g[p, co]
-        for j in range(taps.shape[0]):
-            source = xs[taps[j]:taps[j] + span]
-            for co in range(c_out):
-                spread, total = full[co], dw.dtype.type(0)
-                for i in range(span):
-                    total += source[i] * spread[i]
-                dw[j, co] += total
-
-
-@njit(nogil=True, cache=True)
 def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block, dx):
     """dx += col2im(dY_g @ W_g^T) over every chunk and group; dy (b P, C_out), dx (b, prod(Sp) C).
     The rows are taken in blocks of block_rows, each cut into chunks from its own start."""
@@ -335,67 +207,7 @@ def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block,
                 _scatter_add(patches, index, run, g * cg, r0, r1, dx)
 
 
-@njit(nogil=True, cache=True)
-def _column_sums(a, size, b0, b1, out):
-    """out[i, c] = sum of a[r, c] over the rows r of block i (size rows each), for the blocks
-    i in b0:b1, row after row (a fixed order)."""
-    for i in range(b0, b1):
-        total = out[i]
-        total[:] = 0
-        for r in range(i * size, min((i + 1) * size, a.shape[0])):
-            row = a[r]
-            for c in range(total.shape[0]):
-                total[c] += row[c]
-
-
-@njit(nogil=True, cache=True)
-def _weight_grad_single_blocks(x, origins, taps, dy, full, per, b0, b1, out):
-    """out[i] = _weight_grad_single over the `per` samples of block i, for the blocks i in b0:b1."""
-    n_pos = origins.shape[0]
-    for i in range(b0, b1):
-        n0, n1 = i * per, min((i + 1) * per, x.shape[0])
-        out[i] = 0
-        _weight_grad_single(x[n0:n1], origins, taps, dy[n0 * n_pos:n1 * n_pos], full, out[i])
-
-
-# ---------------------------------------------------------------- layout
-
-def channels_last_view(x: np.ndarray, pads=None) -> np.ndarray | None:
-    """x (N, C, *S) as a channels-last (N, *S, C) view when that is free (x is a channels-first
-    view of contiguous channels-last memory and no padding is asked for), else None."""
-    x_cl = move_channels_last(x)  # (N, *S, C) view
-    unpadded = pads is None or all(tuple(p) == (0, 0) for p in pads)
-    return x_cl if unpadded and x_cl.flags.c_contiguous else None
-
-
-def empty_channels_last(x_shape, pads=None, dtype=np.float32) -> np.ndarray:
-    """Uninitialised (N, *padded S, C) for an (N, C, *S) input, to be filled by fill_channels_last."""
-    pads = pads if pads is not None else ((0, 0),) * (len(x_shape) - 2)
-    padded = tuple(m + lo + hi for m, (lo, hi) in zip(x_shape[2:], pads))
-    return np.empty((x_shape[0],) + padded + (x_shape[1],), dtype=dtype)
-
-
-def fill_channels_last(out: np.ndarray, x: np.ndarray, pads=None, padding_mode: str = "zeros") -> None:
-    """out (b, *padded S, C) = x (b, C, *S) transposed to channels-last and padded as windows.pad
-    pads it (zeros, reflect, replicate or circular), in one pass."""
-    pads = tuple(tuple(p) for p in pads) if pads is not None else ((0, 0),) * (x.ndim - 2)
-    source = source_table(tuple(x.shape[2:]), pads, padding_mode)  # checks the padding fits the mode
-    flat = x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))  # (b, C, S): a view for NCHW memory and channels-last views
-    _fill(flat, source, out.reshape(out.shape[0], source.shape[0], out.shape[-1]))  # (b, Q, C) view of out
-
-
-def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:
-    """x (N, C, *S) -> contiguous channels-last (N, *padded S, C), padded as windows.pad does.
-    Free when x is already a channels-first view of channels-last memory and needs no padding."""
-    view = channels_last_view(x, pads)
-    if view is not None:
-        return view
-    out = empty_channels_last(x.shape, pads, x.dtype)
-    fill_channels_last(out, x, pads, padding_mode)
-    return out
-
-
-# ---------------------------------------------------------------- the three sums
+# ---------------------------------------------------------------- one block, in one thread
 
 def weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     """(C_out, C/G, *k) -> (G, prod(k) C/G, C_out/G), rows ordered (kk, c) like a patch row."""
@@ -421,31 +233,17 @@ def _geometry(xp_shape, kernel_size, stride, dilation, out_shape, groups):
     return index, run, c // groups
 
 
-def _flat_samples(a: np.ndarray) -> np.ndarray:
-    """Channels-last (N, *S, C) -> (N, prod(S) C), a view when a is contiguous."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], math.prod(a.shape[1:]))
-
-
-def _flat_rows(a: np.ndarray) -> np.ndarray:
-    """Channels-last (N, *S, C) -> (N prod(S), C): one row per position, a view when contiguous."""
-    return np.ascontiguousarray(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
-
-
 def _scratch(rows: int, row_len: int, og: int, groups: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     """This thread's chunk buffer (rows, prod(k) C/G) and group-column block (rows, C_out/G)."""
-    return _buffer("cols", (rows, row_len), dtype), _buffer("block", (rows if groups > 1 else 0, og), dtype)
+    return buffer("cols", (rows, row_len), dtype), buffer("block", (rows if groups > 1 else 0, og), dtype)
 
 
-def block_rows(xp_shape, kernel_size, stride, out_shape, groups: int, itemsize: int) -> int:
-    """Patch rows per fixed block (kernels/fast/blocks.py) for correlate and weight_grad over a batch
-    xp (N, *Sp, C) channels-last: whole samples on the single-channel path, else one GEMM's
-    rows. It follows from the shapes alone, so a block's result is the same whichever thread
-    computes it."""
-    n, positions = xp_shape[0], math.prod(out_shape)
-    if xp_shape[-1] == 1 and all(s == 1 for s in stride):  # _single_channel
-        return blocks.sample_block(n, positions) * positions
-    row_len = math.prod(kernel_size) * (xp_shape[-1] // groups)
-    return blocks.row_block(n * positions, chunk_rows(row_len * itemsize))
+def block_rows(n: int, channels: int, kernel_size, stride, out_shape, groups: int, itemsize: int) -> int:
+    """Patch rows per fixed block (kernels/fast/blocks.py) for correlate and weight_grad over a
+    batch of n samples with `channels` input channels: one GEMM's rows. It follows from the
+    shapes alone, so a block's result is the same whichever thread computes it."""
+    row_len = math.prod(kernel_size) * (channels // groups)
+    return blocks.row_block(n * math.prod(out_shape), chunk_rows(row_len * itemsize))
 
 
 def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out_shape, y: np.ndarray,
@@ -458,30 +256,12 @@ def correlate(xp: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, out
     cache. rows = (r0, r1): only the patch rows (n, o) numbered r0:r1 (n P + o), both at block
     boundaries (or r1 the last row); None: all.
     """
-    groups, y_rows = wm.shape[0], _flat_rows(y)  # (N P, C_out), a view of y
+    groups, y_rows = wm.shape[0], flat_rows(y)  # (N P, C_out), a view of y
     r0, r1 = rows if rows is not None else (0, y_rows.shape[0])
-    if _single_channel(xp, stride):
-        origins, taps = _grid(xp.shape, kernel_size, dilation, out_shape)
-        positions = origins.shape[0]
-        full = _buffer("cols", (wm.shape[2], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _correlate_single(_flat_samples(xp)[r0 // positions:r1 // positions], origins, taps, wm[0], bias, full,
-                          y_rows[r0:r1])
-        return
     index, run, cg = _geometry(xp.shape, kernel_size, stride, dilation, out_shape, groups)
-    size = block_rows(xp.shape, kernel_size, stride, out_shape, groups, xp.itemsize)
+    size = block_rows(xp.shape[0], xp.shape[-1], kernel_size, stride, out_shape, groups, xp.itemsize)
     cols, block = _scratch(size, wm.shape[1], wm.shape[2], groups, xp.dtype)
-    _correlate(_flat_samples(xp), index, run, cg, wm, bias, r0, r1, size, cols, block, y_rows)
-
-
-def _grid(xp_shape, kernel_size, dilation, out_shape):
-    """grid_table for the channels-last single-channel input xp."""
-    return grid_table(tuple(xp_shape[1:-1]), tuple(kernel_size), tuple(dilation), tuple(out_shape))
-
-
-def single_channel(xp_shape, stride) -> bool:
-    """Whether correlate and weight_grad take the single-channel path (_single_channel) for a
-    channels-last input of shape xp_shape (N, *Sp, C)."""
-    return xp_shape[-1] == 1 and all(s == 1 for s in stride)
+    _correlate(flat_samples(xp), index, run, cg, wm, bias, r0, r1, size, cols, block, y_rows)
 
 
 def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, groups: int,
@@ -490,32 +270,24 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     with dY (seed 003), over the patch rows (n, o) numbered r0:r1 of rows = (r0, r1) (at block
     boundaries, see correlate) or over all. xp (N, *Sp, C), dy (N, *out, C_out), both
     channels-last -> (G, prod(k) C/G, C_out/G), the layout of weight_matrix (weight_from_matrix
-    gives (C_out, C/G, *k)). One GEMM cols^T @ dY per block of block_rows rows: conv.py sums
-    the blocks' results along the fixed tree of kernels/fast/blocks.py, so that the sum does not
-    depend on how the blocks were shared among threads. (The single-channel path computes
-    many blocks at once: weight_grad_blocks.)
+    gives (C_out, C/G, *k)). One GEMM cols^T @ dY per block of block_rows rows: conv_weight_grad
+    sums the blocks' results along the fixed tree of kernels/fast/blocks.py, so that the sum does
+    not depend on how the blocks were shared among threads.
 
     The GEMM is NumPy's here, not numba's np.dot: the product of a transposed patch matrix ran
     1.1-1.6x slower in the BLAS numba calls (SciPy's OpenBLAS build) than in NumPy's.
     """
     cg, og = xp.shape[-1] // groups, dy.shape[-1] // groups
     row_len = math.prod(kernel_size) * cg
-    x, d = _flat_samples(xp), _flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
+    x, d = flat_samples(xp), flat_rows(dy)  # (N, prod(Sp) C), (N P, C_out)
     r0, r1 = rows if rows is not None else (0, d.shape[0])
-    if _single_channel(xp, stride):
-        out = np.empty((1, 1, row_len, og), dtype=xp.dtype)  # (blocks, G, K, C_out)
-        origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
-        n0, n1 = r0 // origins.shape[0], r1 // origins.shape[0]
-        full = _buffer("cols", (og, origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _weight_grad_single_blocks(x[n0:n1], origins, taps, d[r0:r1], full, max(n1 - n0, 1), 0, 1, out[:, 0])
-        return out[0]
     index, run, _ = _geometry(xp.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
-    size = block_rows(xp.shape, kernel_size, stride, dy.shape[1:-1], groups, xp.itemsize)
+    size = block_rows(xp.shape[0], xp.shape[-1], kernel_size, stride, dy.shape[1:-1], groups, xp.itemsize)
     acc = np.empty((groups, row_len, og), dtype=xp.dtype)
     part = np.empty_like(acc[0])  # (K Cg, Og)
     for c0 in range(r0, r1, size):
         c1 = min(c0 + size, r1)
-        patches = _buffer("cols", (c1 - c0, row_len), xp.dtype)
+        patches = buffer("cols", (c1 - c0, row_len), xp.dtype)
         for g in range(groups):
             _gather(x, index, run, g * cg, c0, c1, patches)
             if c0 == r0:  # the first block: its product is the start of the sum
@@ -525,26 +297,6 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
     if r1 <= r0:
         acc[:] = 0
     return acc
-
-
-def weight_grad_blocks(xp: np.ndarray, dy: np.ndarray, kernel_size, dilation, size: int, b0: int, b1: int,
-                       out: np.ndarray) -> None:
-    """out[i] = weight_grad over the patch rows of block i (size = block_rows rows, whole
-    samples), for the blocks i in b0:b1, on the single-channel path (a single-channel input at
-    stride 1), in one call: there a block's partial is only prod(k) x C_out values, cheap to
-    compute, and a call per block cost as much as the sums (LeNet-5's first layer).
-    out (blocks, 1, prod(k), C_out)."""
-    origins, taps = _grid(xp.shape, kernel_size, dilation, dy.shape[1:-1])
-    full = _buffer("cols", (dy.shape[-1], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-    _weight_grad_single_blocks(_flat_samples(xp), origins, taps, _flat_rows(dy), full, size // origins.shape[0],
-                               b0, b1, out[:, 0])
-
-
-def column_sums(dy: np.ndarray, size: int, b0: int, b1: int, out: np.ndarray) -> None:
-    """out[i, co] = sum of dy[n, o, co] over the patch rows (n, o) of block i (size rows each),
-    for the blocks i in b0:b1, added row after row; dy (N, *out, C_out) channels-last,
-    out (blocks, C_out)."""
-    _column_sums(_flat_rows(dy), size, b0, b1, out)
 
 
 def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray,
@@ -560,8 +312,8 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx
     dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in, C)
     channels-last and C-contiguous, zeroed by the caller. One GEMM dY (rows, C_out/G) @
     W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im; the chunks are cut from the
-    start of every block of block_samples samples (conv.py hands threads whole blocks, so each
-    block is computed the same way by whichever thread).
+    start of every block of block_samples samples (conv_input_grad hands threads whole blocks,
+    so each block is computed the same way by whichever thread).
     """
     if not dx.flags.c_contiguous:
         raise ValueError("transposed writes into a C-contiguous dx")
@@ -569,5 +321,75 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx
     index, run, cg = _geometry(dx.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
     rows = chunk_rows(wm.shape[1] * dy.itemsize)
     cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, dy.dtype)
-    _transposed(_flat_rows(dy), index, run, cg, wm, block_samples * index.shape[0], rows, cols, block,
-                _flat_samples(dx))
+    _transposed(flat_rows(dy), index, run, cg, wm, block_samples * index.shape[0], rows, cols, block,
+                flat_samples(dx))
+
+
+# ---------------------------------------------------------------- a batch, shared among the threads
+
+def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride, dilation, groups: int,
+                 out_shape) -> np.ndarray:
+    """y[n, o, co] = b[co] + sum_{kk, c} xp[n, o*s + kk*d, c] w[co, c, kk] for the padded
+    channels-last xp (N, *Sp, C_in) and w (C_out, C_in / G, *k) -> channels-last y (N, *out, C_out).
+    The patch rows are taken in fixed blocks of block_rows rows, shared among the threads (a
+    batch of one is shared by its output positions)."""
+    n, k = xp.shape[0], w.shape[2:]
+    wm = weight_matrix(w, groups)  # (G, K Cg, Og)
+    y = np.empty((n,) + tuple(out_shape) + (w.shape[0],), dtype=xp.dtype)  # (N, *out, C_out)
+    rows = n * math.prod(out_shape)
+    size = block_rows(n, xp.shape[-1], k, stride, out_shape, groups, xp.itemsize)
+
+    def work(b0, b1):  # patch rows of blocks b0:b1
+        correlate(xp, wm, k, stride, dilation, out_shape, y, bias, (b0 * size, min(b1 * size, rows)))
+
+    split_batch(blocks.count(rows, size), work, worth_splitting(n, out_shape, row_bytes(k, xp.shape[-1], xp.itemsize)))
+    return y
+
+
+def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int, padded_shape) -> np.ndarray:
+    """dxp[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk] (seed 003's
+    dA = rot180(W) * dZ, in scatter form: see transposed) for the channels-last dy (N, *out, C_out)
+    and w (C_out, C_in / G, *k) -> channels-last dxp (N, *padded_shape, C_in), the gradient of the
+    padded input. Whole samples, in fixed blocks, shared among the threads."""
+    n, k, c_in = dy.shape[0], w.shape[2:], w.shape[1] * groups
+    wm = weight_matrix(w, groups)  # (G, K Cg, Og)
+    dxp = np.empty((n,) + tuple(padded_shape) + (c_in,), dtype=dy.dtype)  # (N, *padded, C_in)
+    per = blocks.sample_block(n, math.prod(dy.shape[1:-1]))
+
+    def work(b0, b1):  # the samples of blocks b0:b1
+        n0, n1 = b0 * per, min(b1 * per, n)
+        if n1 > n0:
+            dxp[n0:n1] = 0
+            transposed(dy[n0:n1], wm, k, stride, dilation, dxp[n0:n1], per)
+
+    split_batch(blocks.count(n, per), work, worth_splitting(n, dy.shape[1:-1], row_bytes(k, c_in, dy.itemsize)))
+    return dxp
+
+
+def conv_weight_grad(xp: np.ndarray | None, dy: np.ndarray, kernel_size, stride, dilation, groups: int,
+                     channels: int, need_db: bool = True) -> tuple:
+    """(dw, db): dw[co, c, kk] = sum_{n, o} dy[n, o, co] xp[n, o*s + kk*d, c] (C_out, C/G, *k) and
+    db[co] = sum_{n, o} dy[n, o, co], for the padded channels-last xp (N, *Sp, C) and dy
+    (N, *out, C_out); xp=None: db alone (channels = C then gives the block size). Both are sums
+    over the patch rows, taken in the same fixed blocks: each thread sums its blocks' dW along
+    the fixed tree of kernels/fast/blocks.py, and db block by block, so neither depends on the
+    threads."""
+    n, out_shape = dy.shape[0], dy.shape[1:-1]
+    rows = n * math.prod(out_shape)
+    size = block_rows(n, channels, kernel_size, stride, out_shape, groups, dy.itemsize)
+    leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
+    db_parts = np.empty((leaves, dy.shape[-1]), dtype=dy.dtype) if need_db else None  # (blocks, C_out)
+
+    def leaf(i):  # [dW] of the patch rows of block i
+        return [weight_grad(xp, dy, kernel_size, stride, dilation, groups, (i * size, min((i + 1) * size, rows)))]
+
+    def work(b0, b1):  # blocks b0:b1
+        if need_db:
+            column_sums(dy, size, b0, b1, db_parts)
+        return blocks.partial_sums(b0, b1, leaves, leaf) if xp is not None else {}
+
+    nodes = {}
+    for part in split_batch(leaves, work, worth_splitting(n, out_shape, row_bytes(kernel_size, channels, dy.itemsize))):
+        nodes.update(part)
+    dw = weight_from_matrix(blocks.tree_total(leaves, nodes)[0], kernel_size) if xp is not None else None
+    return dw, (db_parts.sum(axis=0) if need_db else None)

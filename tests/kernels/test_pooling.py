@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.kernels import pooling as P
+from glassnet.kernels.fast import pooling as fast_pooling
 from glassnet.testing import check_gradients
 
 torch = pytest.importorskip("torch")
@@ -430,9 +431,9 @@ def test_pooling_split_between_threads_is_identical(monkeypatch, two_threads, la
         y = P.avg_pool_forward(x, (3, 2), 2, 1, False, False)
         return y, None, P.avg_pool_backward(dy, x.shape, (3, 2), 2, 1, False, False)
 
-    monkeypatch.setattr(P, "PARALLEL_BYTES", 1 << 40)
+    monkeypatch.setattr(fast_pooling, "PARALLEL_BYTES", 1 << 40)
     alone = run()
-    monkeypatch.setattr(P, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(fast_pooling, "PARALLEL_BYTES", 0)
     split = run()
     for a, b in zip(alone, split):
         if a is not None:

@@ -117,7 +117,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
 
     padding: int, one int per dimension, one (low, high) pair per dimension, or 'valid', 'same'
     (output size ceil(in / s), any stride and dilation), 'full'. The result is an NCHW view of
-    channels-last memory (except on the FFT path).
+    channels-last memory (except on the FFT path). Extra memory: the padded channels-last copy of
+    x plus the bounded chunks of the engine (kernels/fast/im2col.py).
 
     return_padded=True returns (y, xp) with xp the padded channels-last input (N, *padded, C_in)
     the forward made (None on the FFT path): conv_backward reuses it instead of making it again.
@@ -188,9 +189,10 @@ def _weight_grad(dy: np.ndarray, x: np.ndarray, xp: np.ndarray | None, w_shape, 
     """(dw, db): dw[co, c, kk] = sum_{n, o} dY[n, co, o] xp[n, c, o*s + kk*d], the correlation of
     the padded input with dY (seed 003), and db = sum of dY, over the same blocks of rows; None
     where not needed. dy (N, *out, C_out) channels-last."""
-    if need_dw and xp is None:
+    if not need_dw:
+        xp = None  # db alone reads dY only
+    elif xp is None:
         xp = layout.to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
-    xp = xp if need_dw else None
     if single_channel.worthwhile(x.shape[1], stride):
         return single_channel.conv_weight_grad(xp, dy, w_shape[2:], dilation, need_db)
     return im2col.conv_weight_grad(xp, dy, w_shape[2:], stride, dilation, groups, x.shape[1], need_db)
@@ -235,6 +237,7 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
         dw = correlation of dY_full with the input x  (the same sum as a conv's weight gradient,
                                                       with input and output swapping roles)
         db = sum of dY.
+    (Winograd and the FFT are not used for transposed convolutions: never measured there.)
     """
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)

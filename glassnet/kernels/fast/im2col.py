@@ -8,10 +8,9 @@ number of spatial dimensions, any stride, dilation and groups:
     conv_input_grad   dx[n, i, c]  = sum_{o, kk with o*s + kk*d = i} dy[n, o, co] * w[co, c, kk]
                                                                        (seed 003: dA = rot180(W) * dZ)
 
-Each of the three shares a batch among the threads in fixed blocks (below); the single-threaded
-sum over one block is correlate, weight_grad and transposed.
-
-(o, i and kk stand for whole multi-indices; c runs over the channels of co's group.)
+(o, i and kk stand for whole multi-indices; c runs over the channels of co's group.) Each of the
+three shares a batch among the threads in fixed blocks (below); the single-threaded sums over
+one block are correlate, weight_grad and transposed.
 
 How. The patches that output positions see are copied, as rows, into a "patch matrix" (im2col):
 row (n, o) holds xp[n, o*s + kk*d, c] for every (kk, c). The forward sum is then one matrix
@@ -51,12 +50,11 @@ fixed order (kernels/fast/blocks.py).
 
 Threads and the GIL. conv_forward, conv_input_grad and conv_weight_grad share the blocks of a
 batch among get_num_threads() threads (threads.py); every other function here is single-threaded
-over the rows or samples it is given. The
-loops and the GEMMs of a pipeline step run inside one numba function that releases the GIL
-throughout (numba's np.dot calls the BLAS directly). Why not NumPy calls: every call returns to
-Python, and each time two threads want the GIL at once one of them sleeps until the other
-lets go; on the 2-core test machine that made each half of a (64, 6, 14x14) convolution 1.3x
-slower than alone, and two threads barely beat one.
+over the rows or samples it is given. The loops and the GEMMs of a pipeline step run inside one
+numba function that releases the GIL throughout (numba's np.dot calls the BLAS directly). Why
+not NumPy calls: every call returns to Python, and each time two threads want the GIL at once
+one of them sleeps until the other lets go; on the 2-core test machine that made each half of a
+(64, 6, 14x14) convolution 1.3x slower than alone, and two threads barely beat one.
 """
 
 from __future__ import annotations

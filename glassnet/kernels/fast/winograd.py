@@ -1,6 +1,7 @@
 """3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast
-Algorithms for Convolutional Neural Networks", 2016): conv.py takes it, by size, for the forward
-and the input gradient; the weight gradient here measured slower than im2col's and is not used.
+Algorithms for Convolutional Neural Networks", 2016): kernels/conv.py takes it, by size, for the
+forward and the input gradient; the weight gradient here measured slower than im2col's and is not
+used.
 
 Each 2x2 block of outputs is computed from a 4x4 tile d of the padded input (neighbouring tiles
 overlap by two) and a 3x3 kernel g as
@@ -62,7 +63,7 @@ _local = threading.local()
 
 
 def worthwhile(x_shape, w_shape, stride, dilation, groups: int, dtype) -> bool:
-    """Whether conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
+    """Whether kernels/conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
     (for the input gradient: (C_in, C_out, k...), the channels swapped): a 2-D 3x3 kernel at
     stride 1 and dilation 1, one group, float32 (float64 stays on the direct sums: it is the
     reference), at least MIN_IN channels in and MIN_OUT out, and at least MIN_WORK multiply-adds

@@ -8,6 +8,7 @@ in one visible line per path, which engine here evaluates it:
     winograd.py        3x3 stride-1 convolution by Winograd's F(2x2, 3x3)
     fft_conv.py        long kernels at stride 1 through the FFT
     pooling.py         the pooling loops
+    elementwise.py     activations, their passes shared among the threads
 
 and what they share: channels-last copies and per-thread scratch (layout.py), the threads that
 share a batch (threads.py), the fixed blocks that make the result the same bytes at any thread

@@ -130,6 +130,14 @@ def _check_input(x: np.ndarray, nd: int, what: str) -> None:
         raise TypeError(f"{what} expected a float32 or float64 input, got {x.dtype}")
 
 
+def _check_output_grad(dy: np.ndarray, expected: tuple, what: str) -> None:
+    """The loops read dy through the window table without bounds checks: a dy of another shape
+    would read past its end, so it is refused here."""
+    if tuple(dy.shape) != expected:
+        raise ValueError(f"{what} expected an output gradient of shape {expected} (the forward's output), "
+                         f"got {tuple(dy.shape)}")
+
+
 def _divisor(table: np.ndarray, count_include_pad: bool, divisor_override, dtype) -> np.ndarray:
     """Per output position: the override, or the window size counting padding, or the inputs only."""
     if divisor_override is not None:
@@ -161,6 +169,10 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     dx[n, c, indices[n, c, o]] += dy[n, c, o]; every other input gets 0. dx is laid out like
     the forward's input.
     """
+    _check_output_grad(dy, tuple(indices.shape), "max_pool_backward")
+    if tuple(indices.shape[:2]) != tuple(input_shape[:2]):
+        raise ValueError(f"max_pool_backward got indices of shape {tuple(indices.shape)} for an input of shape "
+                         f"{tuple(input_shape)}: the batch and channel sizes differ")
     return fast.max_pool_backward(dy, indices, tuple(input_shape))
 
 
@@ -192,8 +204,9 @@ def avg_pool_backward(dy: np.ndarray, input_shape, kernel_size, stride=None, pad
                       count_include_pad: bool = True, divisor_override=None) -> np.ndarray:
     """Gradient of avg_pool_forward w.r.t. its (N, C, *spatial) input: every input receives
     dy[o] / divisor(o) from each window o that covers it."""
-    table, divisor, _ = _avg_geometry(tuple(input_shape[2:]), kernel_size, stride, padding, ceil_mode,
-                                      count_include_pad, divisor_override, dy.dtype)
+    table, divisor, out = _avg_geometry(tuple(input_shape[2:]), kernel_size, stride, padding, ceil_mode,
+                                        count_include_pad, divisor_override, dy.dtype)
+    _check_output_grad(dy, tuple(input_shape[:2]) + out, "avg_pool_backward")
     return fast.avg_pool_backward(dy, table, divisor, tuple(input_shape))
 
 

@@ -1,5 +1,5 @@
 """What the fixed blocks cost: convolutions and the LeNet-5 step with glassnet's fixed blocks
-(kernels/blocks.py) against the same code with one block per GEMM chunk, which is how the
+(kernels/fast/blocks.py) against the same code with one block per GEMM chunk, which is how the
 chunks were cut before the blocks (each thread's rows cut into chunks of CHUNK_BYTES from its
 own start), in one thread, paired and interleaved in one process.
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import glassnet  # noqa: E402
 from bench_engine import CONV2D, _now_and_load, conv2d_case, lenet_case  # noqa: E402
-from glassnet.kernels import blocks  # noqa: E402
+from glassnet.kernels.fast import blocks  # noqa: E402
 
 FIXED = (blocks.TARGET_BLOCKS, blocks.MIN_ROWS)
 PER_CHUNK = (1, 1 << 40)  # one block per batch, cut at most a chunk long: one block per chunk

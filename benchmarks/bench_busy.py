@@ -1,7 +1,7 @@
 """The LeNet-5 training step at one and two threads while another process keeps a CPU busy.
 
 glassnet's two threads wait for each other by spinning, which assumes the CPUs are theirs;
-when another program keeps one busy, splits fall back to one thread (kernels/threads.py). This
+when another program keeps one busy, splits fall back to one thread (kernels/fast/threads.py). This
 script starts a busy loop in a child process (pinned to CPU 0, to CPU 1, or left to the
 scheduler; Linux only) and times glassnet's step at one and two threads, interleaved, medians.
 

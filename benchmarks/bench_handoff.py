@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import glassnet  # noqa: E402
-from glassnet.kernels import threads  # noqa: E402
+from glassnet.kernels.fast import threads  # noqa: E402
 
 PAUSES_MS = (0, 1, 4, 20)
 

@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) (kernels/winograd.py) against im2col + GEMM (kernels/im2col.py) for 3x3
+"""Winograd F(2x2, 3x3) (kernels/fast/winograd.py) against im2col + GEMM (kernels/fast/im2col.py) for 3x3
 stride-1 convolutions, forward + backward through glassnet's kernels, paired and interleaved in
 one process: the float32 error of each against a float64 reference, and the CPU time of each.
 
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import glassnet  # noqa: E402
 from bench_engine import _now_and_load  # noqa: E402
-from glassnet.kernels import conv, winograd  # noqa: E402
+from glassnet.kernels import conv  # noqa: E402
+from glassnet.kernels.fast import winograd  # noqa: E402
 
 # (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd ones
 CASES = [(64, 6, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64), (32, 128, 16, 128),

@@ -22,7 +22,7 @@ def at_threads(monkeypatch):
     that falls back to one thread while other programs keep the CPUs busy
     (threads.LOST_SECONDS) is switched off, so a test of the split does not depend on the
     machine's load. (n may exceed the machine's CPUs: the split is then over-subscribed.)"""
-    from glassnet.kernels import threads
+    from glassnet.kernels.fast import threads
 
     monkeypatch.setattr(threads, "LOST_SECONDS", float("inf"))
     threads.executor().contended_until = 0.0

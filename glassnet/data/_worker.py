@@ -166,7 +166,7 @@ def worker_loop(fetcher, tasks, results, worker_id: int, num_workers: int, base_
     Messages out: (task, batch) or (task, ExceptionWrapper), and ("epoch", None) to acknowledge
     a new pass.
     """
-    from ..kernels.threads import set_num_threads
+    from ..kernels.fast.threads import set_num_threads
     set_num_threads(1)  # the workers are the parallelism; no helper thread per worker
     sender = _Sender(results)
     where = f"in DataLoader worker process {worker_id}"

@@ -25,7 +25,7 @@ default_collate, as in PyTorch (glassnet.data.collate).
 Workers (num_workers > 0). Each worker process builds whole batches, handed out in turn, with
 the same code as the loader's own process (glassnet/data/_fetch.py and _worker.py); batches come
 back in order. Processes are forked where the platform can (Linux), so datasets and transforms
-need not be picklable; glassnet's helper thread is not inherited (kernels/threads.py starts a new
+need not be picklable; glassnet's helper thread is not inherited (kernels/fast/threads.py starts a new
 one in a child that needs it), and each worker runs glassnet's kernels in one thread.
 """
 

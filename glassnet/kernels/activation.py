@@ -13,16 +13,15 @@ per-element branch is about 10x slower. A comparison written straight into a flo
 (np.greater(y, 0, out=float_array) gives 1.0 / 0.0) then multiplied in place is the fastest.
 
 Threads. Each elementwise function writes its result into a fresh array piece by piece
-(_elementwise): on large arrays the pieces are shared among glassnet's threads (NumPy's loops
-release the GIL), cut from the flat memory when the arrays are laid out alike (so a batch of
-one is shared too), else by sample. An element's value does not depend on the piece it was in.
+(kernels/fast/elementwise.py): on large arrays the pieces are shared among glassnet's threads.
+An element's value does not depend on the piece it was in.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .threads import PARALLEL_BYTES, split_batch
+from .fast.elementwise import elementwise
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -47,7 +46,7 @@ __all__ = [
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """y = max(x, 0), same shape, dtype and memory layout as x."""
     zero = np.zeros((), x.dtype)
-    return _elementwise(lambda x, y: np.maximum(x, zero, out=y), x)
+    return elementwise(lambda x, y: np.maximum(x, zero, out=y), x)
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -56,30 +55,7 @@ def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
         np.less_equal(y, 0, out=dx)  # 1.0 where blocked, 0.0 where the gradient passes
         np.subtract(1, dx, out=dx)  # the mask as 1.0 / 0.0 (1.0 at a NaN, whose gradient passes)
         dx *= dy
-    return _elementwise(into, dy, y)
-
-
-def _elementwise(into, *arrays: np.ndarray) -> np.ndarray:
-    """out = np.empty_like(arrays[0]) (same shape, dtype and layout), with into(*pieces, out_piece)
-    called on matching pieces of the arrays (all of one shape) and of out: the whole arrays when
-    they are small, else pieces shared among the threads. The pieces are ranges of flat memory
-    when every array is laid out alike without gaps (any batch size, 1 included), else slices
-    of the first axis."""
-    out = np.empty_like(arrays[0])
-    arrays = arrays + (out,)
-    if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
-        into(*arrays)
-        return out
-    if all(a.strides == out.strides for a in arrays) and _dense(out):
-        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
-    split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
-    return out
-
-
-def _dense(a: np.ndarray) -> bool:
-    """Whether a's elements fill its memory span without gaps, in any axis order, all strides positive."""
-    span = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + a.itemsize
-    return all(s > 0 for s in a.strides) and span == a.nbytes
+    return elementwise(into, dy, y)
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------
@@ -100,7 +76,7 @@ def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarra
     def into(x, y):
         _leaky_slope(x, negative_slope, y)
         y *= x
-    return _elementwise(into, x)
+    return elementwise(into, x)
 
 
 def leaky_relu_backward(dy: np.ndarray, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
@@ -108,7 +84,7 @@ def leaky_relu_backward(dy: np.ndarray, x: np.ndarray, negative_slope: float = 0
     def into(dy, x, dx):
         _leaky_slope(x, negative_slope, dx)
         dx *= dy
-    return _elementwise(into, dy, x)
+    return elementwise(into, dy, x)
 
 
 # ---- ELU ------------------------------------------------------------------------------------
@@ -126,7 +102,7 @@ def elu_forward(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
         np.expm1(y, out=y)
         y *= np.asarray(alpha, x.dtype)
         y += np.maximum(x, 0)
-    return _elementwise(into, x)
+    return elementwise(into, x)
 
 
 def elu_backward(dy: np.ndarray, x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -140,7 +116,7 @@ def elu_backward(dy: np.ndarray, x: np.ndarray, alpha: float = 1.0) -> np.ndarra
         slope *= negative
         slope += ~negative  # 1 where x > 0
         slope *= dy
-    return _elementwise(into, dy, x)
+    return elementwise(into, dy, x)
 
 
 # ---- sigmoid --------------------------------------------------------------------------------
@@ -157,7 +133,7 @@ def sigmoid_forward(x: np.ndarray) -> np.ndarray:
         np.maximum(e, (x >= 0).astype(x.dtype), out=numerator)  # 1 where x >= 0, e where x < 0
         e += 1
         numerator /= e
-    return _elementwise(into, np.asarray(x))
+    return elementwise(into, np.asarray(x))
 
 
 def sigmoid_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -165,14 +141,14 @@ def sigmoid_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     def into(dy, y, dx):
         np.multiply(dy, y, out=dx)
         dx *= 1 - y
-    return _elementwise(into, dy, y)
+    return elementwise(into, dy, y)
 
 
 # ---- tanh -----------------------------------------------------------------------------------
 # y = tanh(x)      dy/dx = 1 - y^2.
 
 def tanh_forward(x: np.ndarray) -> np.ndarray:
-    return _elementwise(lambda x, y: np.tanh(x, out=y), x)
+    return elementwise(lambda x, y: np.tanh(x, out=y), x)
 
 
 def tanh_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -181,7 +157,7 @@ def tanh_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
         np.multiply(y, y, out=dx)
         np.subtract(1, dx, out=dx)
         dx *= dy
-    return _elementwise(into, dy, y)
+    return elementwise(into, dy, y)
 
 
 # ---- softmax and log-softmax along `dim` ----------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .threads import single_threaded_blas
+from .fast.threads import single_threaded_blas
 
 __all__ = ["linear_forward", "linear_backward"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from glassnet.kernels import threads
+from glassnet.kernels.fast import threads
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import scipy.signal
 import torch
 import torch.nn.functional as TF
 
-from glassnet.kernels import fft_conv, im2col, threads
+from glassnet.kernels.fast import fft_conv, im2col, threads
 from glassnet.kernels.conv import (conv_backward, conv_forward, conv_transpose_backward,
                                    conv_transpose_forward)
 from glassnet.testing import check_gradients
@@ -301,21 +301,6 @@ def test_chunks_cut_inside_a_sample_match_torch(monkeypatch, c_in, groups):
     np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
     np.testing.assert_allclose(dx, tx.grad.numpy(), **TOL)
     np.testing.assert_allclose(dw, tw.grad.numpy(), **TOL)
-
-
-@pytest.mark.parametrize("channels", [1, 3, 17, 40])  # below, across and past one CHANNEL_BLOCK
-@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
-@pytest.mark.parametrize("pads", [((0, 0), (0, 0)), ((1, 2), (2, 0))])
-@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
-def test_to_channels_last_is_a_padded_transposition(channels, padding_mode, pads, layout):
-    x = np.random.default_rng(8).standard_normal((3, channels, 5, 4)).astype(np.float32)
-    if layout == "channels_last":
-        x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)  # same values
-    numpy_mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-    expected = np.pad(np.moveaxis(x, 1, -1), ((0, 0),) + pads + ((0, 0),), mode=numpy_mode[padding_mode])
-    got = im2col.to_channels_last(x, pads, padding_mode)
-    assert got.flags.c_contiguous
-    np.testing.assert_array_equal(got, expected)
 
 
 def test_empty_batch():

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.kernels import pooling as P
+from glassnet.kernels.fast import pooling as fast_pooling
 from glassnet.testing import check_gradients
 
 torch = pytest.importorskip("torch")
@@ -415,7 +416,7 @@ def test_pooling_split_between_threads_is_identical(monkeypatch, two_threads, la
     x = distinct((5, channels, 9, 8), seed=6)
     x[0, 1, 2, 3] = x[3, 2, 0, 0] = x[3, 2, 0, 1] = np.nan
     x = channels_last(x) if layout == "channels_last" else x
-    dy = np.random.default_rng(6).standard_normal((5, channels, 4, 4)).astype(np.float32)
+    dy = np.random.default_rng(6).standard_normal((5, channels, 5, 5)).astype(np.float32)  # the output's shape
 
     def run():
         if kind == "max":
@@ -424,9 +425,9 @@ def test_pooling_split_between_threads_is_identical(monkeypatch, two_threads, la
         y = P.avg_pool_forward(x, (3, 2), 2, 1, False, False)
         return y, None, P.avg_pool_backward(dy, x.shape, (3, 2), 2, 1, False, False)
 
-    monkeypatch.setattr(P, "PARALLEL_BYTES", 1 << 40)
+    monkeypatch.setattr(fast_pooling, "PARALLEL_BYTES", 1 << 40)
     alone = run()
-    monkeypatch.setattr(P, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(fast_pooling, "PARALLEL_BYTES", 0)
     split = run()
     for a, b in zip(alone, split):
         if a is not None:
@@ -435,3 +436,18 @@ def test_pooling_split_between_threads_is_identical(monkeypatch, two_threads, la
         yt, it = F.max_pool2d(torch.tensor(np.ascontiguousarray(x)), (3, 2), 2, 1, return_indices=True)
         np.testing.assert_array_equal(split[0], yt.numpy())
         np.testing.assert_array_equal(split[1], it.numpy())
+
+
+def test_an_output_gradient_of_the_wrong_shape_is_refused():
+    """The loops read dy through the window table unchecked; a dy of another shape would read
+    past its end (the forward of (5, 4, 9, 8) with a 3x2 window, stride 2, padding 1 is 5x5)."""
+    x = distinct((5, 4, 9, 8), seed=7)
+    y, indices = P.max_pool_forward(x, (3, 2), 2, 1)
+    assert y.shape == (5, 4, 5, 5)
+    small = np.ones((5, 4, 4, 4), np.float32)
+    with pytest.raises(ValueError, match=r"expected an output gradient of shape \(5, 4, 5, 5\).*got \(5, 4, 4, 4\)"):
+        P.avg_pool_backward(small, x.shape, (3, 2), 2, 1)
+    with pytest.raises(ValueError, match=r"expected an output gradient of shape \(5, 4, 5, 5\)"):
+        P.max_pool_backward(small, indices, x.shape)
+    with pytest.raises(ValueError, match="batch and channel"):
+        P.max_pool_backward(np.ones_like(y), indices, (5, 3, 9, 8))

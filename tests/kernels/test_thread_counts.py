@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import activation as A
-from glassnet.kernels import blocks, conv, im2col, pooling, threads, winograd
+from glassnet.kernels import conv, pooling
+from glassnet.kernels.fast import blocks, elementwise, im2col, layout, threads, winograd
+from glassnet.kernels.fast import pooling as fast_pooling
 
 
 @pytest.fixture
 def splits(monkeypatch, split_sizes):
     """Every problem large enough to share (and to take Winograd), and small blocks (several per
     thread); the sizes of the splits that ran are recorded (split_sizes)."""
-    for module in (conv, pooling, A):
+    for module in (layout, fast_pooling, elementwise):
         monkeypatch.setattr(module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
@@ -136,7 +138,7 @@ def test_the_result_at_2_3_4_threads_is_the_one_thread_result(at_threads, splits
     reference = _bytes(run())
     assert splits == []
     with pytest.MonkeyPatch.context() as m:  # the problems too small to share: the kernels' plain path
-        for module in (conv, pooling, A):
+        for module in (layout, fast_pooling, elementwise):
             m.setattr(module, "PARALLEL_BYTES", 1 << 40)
         m.setattr(im2col, "SMALL_BYTES", 1 << 40)
         for got, want in zip(reference, _bytes(run())):

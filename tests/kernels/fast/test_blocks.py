@@ -1,4 +1,4 @@
-"""Fixed blocks (kernels/blocks.py): training gives the same bytes at any thread count and under
+"""Fixed blocks (kernels/fast/blocks.py): training gives the same bytes at any thread count and under
 the busy-CPU fallback."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 import glassnet as gn
 from glassnet import nn, optim
-from glassnet.kernels import blocks, threads, winograd
+from glassnet.kernels.fast import blocks, threads, winograd
 
 
 def _cuts(n, k):

@@ -1,4 +1,4 @@
-"""glassnet's threads (kernels/threads.py): how work is split, pinned and restored, and how many threads."""
+"""glassnet's threads (kernels/fast/threads.py): how work is split, pinned and restored, and how many threads."""
 
 import os
 import subprocess
@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_info
 
 import glassnet
 import glassnet.functional  # noqa: F401
-from glassnet.kernels import threads
+from glassnet.kernels.fast import threads
 
 two_cpus = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
 
@@ -219,7 +219,7 @@ def test_without_spinning_the_two_threads_wait_on_the_queue_and_the_lock(two_thr
 def test_glassnet_spin_0_makes_the_threads_sleep_between_hand_offs():
     env = dict(os.environ, GLASSNET_SPIN="0")
     code = ("import numpy as np, glassnet, glassnet.functional as F\n"
-            "from glassnet.kernels import threads\n"
+            "from glassnet.kernels.fast import threads\n"
             "glassnet.set_num_threads(2)\n"
             "x = glassnet.tensor(np.ones((8, 3, 40, 40), np.float32))  # large enough to split\n"
             "w = glassnet.tensor(np.ones((8, 3, 3, 3), np.float32))\n"

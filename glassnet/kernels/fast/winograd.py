@@ -1,6 +1,7 @@
 """3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast
-Algorithms for Convolutional Neural Networks", 2016): conv.py takes it, by size, for the forward
-and the input gradient; the weight gradient here measured slower than im2col's and is not used.
+Algorithms for Convolutional Neural Networks", 2016): kernels/conv.py takes it, by size, for the
+forward and the input gradient; the weight gradient here measured slower than im2col's and is not
+used.
 
 Each 2x2 block of outputs is computed from a 4x4 tile d of the padded input (neighbouring tiles
 overlap by two) and a 3x3 kernel g as
@@ -29,7 +30,7 @@ That is 16 multiply-adds per 4 outputs and channel pair where the direct sum (im
 the size of im2col's (below 1e-6 of the largest output in docs/benchmarks.md), since the
 transforms only add, subtract and halve.
 
-Fixed blocks (kernels/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
+Fixed blocks (kernels/fast/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
 are taken in chunks of TILES, each chunk one set of products, and threads get whole chunks;
 the weight gradient's chunks are summed along the fixed tree. So the bytes do not depend on the
 thread count here either.
@@ -43,6 +44,7 @@ import threading
 import numpy as np
 from numba import njit
 
+from ..windows import move_channels_first, pad_backward
 from . import blocks
 from .threads import split_batch
 
@@ -61,7 +63,7 @@ _local = threading.local()
 
 
 def worthwhile(x_shape, w_shape, stride, dilation, groups: int, dtype) -> bool:
-    """Whether conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
+    """Whether kernels/conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
     (for the input gradient: (C_in, C_out, k...), the channels swapped): a 2-D 3x3 kernel at
     stride 1 and dilation 1, one group, float32 (float64 stays on the direct sums: it is the
     reference), at least MIN_IN channels in and MIN_OUT out, and at least MIN_WORK multiply-adds
@@ -248,12 +250,30 @@ def input_grad(dy: np.ndarray, w: np.ndarray, pads=((2, 2), (2, 2))) -> np.ndarr
     return correlate(dy, kernel_transform(rotated), None, pads)
 
 
+def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """The forward of a 3x3 stride-1 convolution: the padded channels-last xp (N, Hp, Wp, C_in)
+    with w (C_out, C_in, 3, 3) -> channels-last y (N, Hp - 2, Wp - 2, C_out), + bias."""
+    return correlate(xp, kernel_transform(w), bias)
+
+
+def conv_input_grad(dy: np.ndarray, w: np.ndarray, pads, padding_mode: str) -> np.ndarray:
+    """dx (N, C_in, H, W) of a 3x3 stride-1 convolution with kernels w (C_out, C_in, 3, 3) and
+    padding pads, from the channels-last dy (N, H_out, W_out, C_out), through input_grad. With
+    zero padding of at most 2 only the input's own positions are computed (dY padded by 2 - p:
+    the same number of tiles as the forward); otherwise the whole padded input's gradient, then
+    the padding's adjoint (windows.pad_backward)."""
+    if padding_mode == "zeros" and all(lo <= 2 and hi <= 2 for lo, hi in pads):
+        return move_channels_first(input_grad(dy, w, tuple((2 - lo, 2 - hi) for lo, hi in pads)))
+    dxp = input_grad(dy, w, ((2, 2), (2, 2)))  # (N, *padded, C_in)
+    return pad_backward(move_channels_first(dxp), pads, padding_mode)
+
+
 def weight_grad(xp: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """dw (C_out, C_in, 3, 3) = sum over samples and positions of dy[n, o, co] xp[n, o + kk, c], for
     the padded channels-last xp (N, Hp, Wp, C_in) and dy (N, Hp - 2, Wp - 2, C_out): per chunk of
     tiles dU[k] = V[k]^T E[k], the chunks summed along the fixed tree, then dw = G^T dU G.
 
-    Not chosen by conv.py: it measured 1.0-1.3x the time of im2col's weight gradient (its
+    Not chosen by kernels/conv.py: it measured 1.0-1.3x the time of im2col's weight gradient (its
     products have only TILES rows to sum over, and it transforms the input again;
     docs/benchmarks.md). Kept, tested, for benchmarks/bench_winograd.py to measure again."""
     n, c_in, c_out = xp.shape[0], xp.shape[3], dy.shape[3]

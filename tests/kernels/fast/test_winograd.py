@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) (kernels/winograd.py): the forward and the input gradient conv.py takes
+"""Winograd F(2x2, 3x3) (kernels/fast/winograd.py): the forward and the input gradient conv.py takes
 it for, and the weight gradient it does not take, against PyTorch and a float64 reference."""
 
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from glassnet.kernels import conv, winograd
+from glassnet.kernels import conv
+from glassnet.kernels.fast import winograd
 
 TOL = dict(rtol=1e-4, atol=1e-4)  # the parity tests' tolerance (tests/kernels/test_conv.py)
 

@@ -1,4 +1,4 @@
-"""Convolution through the FFT, for long kernels at stride 1 (chosen by size in conv.py).
+"""Convolution through the FFT, for long kernels at stride 1 (chosen by size in kernels/conv.py).
 
 A direct convolution costs about prod(k) multiply-adds per output value; through the Fourier
 transform it costs a few transforms of length L plus one complex product per frequency, whatever
@@ -28,7 +28,8 @@ import math
 import numpy as np
 import scipy.fft
 
-from .sizes import dilated_extent
+from ..sizes import dilated_extent
+from ..windows import pad_backward
 from .threads import get_num_threads
 
 MIN_TAPS = 64  # short kernels (3x3, 5x5, ...) cost fewer flops directly than three transforms
@@ -103,3 +104,19 @@ def correlate_backward(dy: np.ndarray, xp: np.ndarray | None, w: np.ndarray, dil
         dwd = scipy.fft.irfftn(g, lengths, axes=axes, workers=get_num_threads())
         dw = np.ascontiguousarray(dwd[(Ellipsis,) + tuple(slice(0, e, d) for e, d in zip(wd.shape[2:], dilation))])
     return dxp, dw
+
+
+def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilation, out_shape) -> np.ndarray:
+    """y (N, C_out, *out) = correlate(xp, w) + bias, for the padded xp (N, C, *Sp) (NCHW)."""
+    y = correlate(xp, w, dilation, out_shape)  # (N, C_out, *out)
+    if bias is not None:
+        y += bias.reshape((-1,) + (1,) * len(out_shape))
+    return y
+
+
+def conv_backward(dy: np.ndarray, xp: np.ndarray | None, w: np.ndarray, pads, padding_mode: str, dilation,
+                  need_dx: bool, need_dw: bool) -> tuple:
+    """(dx, dw) of conv_forward, dx w.r.t. the unpadded input (the padding's adjoint applied:
+    windows.pad_backward); xp is needed for dw only. Both share one transform of dY."""
+    dxp, dw = correlate_backward(np.asarray(dy), xp, w, dilation, need_dx, need_dw)
+    return (pad_backward(dxp, pads, padding_mode) if need_dx else None), dw

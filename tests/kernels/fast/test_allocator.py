@@ -1,4 +1,4 @@
-"""The malloc thresholds glassnet sets on import (kernels/allocator.py)."""
+"""The malloc thresholds glassnet sets on import (kernels/fast/allocator.py)."""
 
 import os
 import platform
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from glassnet.kernels import allocator
+from glassnet.kernels.fast import allocator
 
 glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 

@@ -16,7 +16,7 @@ narrows; os.cpu_count() where affinity cannot be read). set_num_threads(n) chang
 The same bits at any thread count. Where a kernel sums over the batch (a convolution's weight
 and bias gradients) it cuts the batch into blocks whose size follows from the problem's shape,
 never from the number of threads, and adds the blocks' partial sums in a fixed order
-(kernels/blocks.py); the parts handed to the workers are whole blocks. So the result is the
+(kernels/fast/blocks.py); the parts handed to the workers are whole blocks. So the result is the
 same bytes at 1, 2, 3 or 16 threads and when the fallback below runs a split in one thread.
 
 The hand-off. A thread that sleeps lets its CPU go idle, and waking an idle CPU is slow in a

@@ -1,0 +1,39 @@
+"""Elementwise kernels shared among the threads: the machinery behind kernels/activation.py.
+
+An activation's forward or backward is a few NumPy calls that write one output array (the
+formula is in kernels/activation.py, as `into(*inputs, out)`). On large arrays elementwise
+runs those calls on pieces of the arrays side by side in glassnet's threads (NumPy's loops
+release the GIL). The pieces are cut from the flat memory when the arrays are laid out alike
+(so a batch of one is shared too), else by sample. An element's value does not depend on the
+piece it was in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .threads import PARALLEL_BYTES, split_batch
+
+
+def elementwise(into, *arrays: np.ndarray) -> np.ndarray:
+    """out = np.empty_like(arrays[0]) (same shape, dtype and layout), with into(*pieces, out_piece)
+    called on matching pieces of the arrays (all of one shape) and of out: the whole arrays when
+    they are small, else pieces shared among the threads. The pieces are ranges of flat memory
+    when every array is laid out alike without gaps (any batch size, 1 included), else slices
+    of the first axis."""
+    out = np.empty_like(arrays[0])
+    arrays = arrays + (out,)
+    if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
+        into(*arrays)
+        return out
+    if all(a.strides == out.strides for a in arrays) and _dense(out):
+        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
+    split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
+    return out
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether a's elements fill its memory span without gaps, in any axis order, all strides positive."""
+    span = sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + a.itemsize
+    return all(s > 0 for s in a.strides) and span == a.nbytes
+

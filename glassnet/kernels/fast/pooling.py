@@ -1,0 +1,312 @@
+"""The fast path behind pooling: plain numba loops over the planes, shared among the threads.
+
+glassnet/kernels/pooling.py states the formulas and builds the window tables; this module runs
+them. table[o, j] is the flat input index of tap j of output o's window in one plane (PAD or
+OVERHANG, both negative, off the input; a max pooling table has none: inputs_only there):
+
+    max_pool           y[p, o] = max_j x[p, table[o, j]], and the index of the first maximum
+    max_pool_backward  dx[p, indices[p, o]] += dy[p, o]
+    avg_pool           y[p, o] = sum_j x[p, table[o, j]] / divisor[o]
+    avg_pool_backward  dx[p, table[o, j]] += dy[p, o] / divisor[o]
+
+for every channel plane p = (n, c). The loops hold no GIL, and large inputs are shared among the
+threads by plane (threads.split_batch); with fewer planes than threads (a batch of one
+channels-last map) the forward loops split the output positions and the backward ones the
+channels. (numba's own parallel loops were tried first: on a busy two-core machine they waited
+for a descheduled worker thread and ran several times slower than a serial loop.)
+
+Layouts. Every array here is seen through _planes as (A, L, B): element (a, l, b) is position l
+of one channel plane. That is (N C, L, 1), one row per plane, for NCHW memory, and (N, L, C) for
+channels-last memory (what a convolution returns, kernels/fast/im2col.py), so pooling a
+convolution's output needs no layout copy (a (64, 6, 28, 28) transposition costs more than the
+pooling itself), and the output comes back in the input's layout.
+
+Two orders of the same loops. Each formula above is walked in one of two orders over (A, L, B),
+chosen by _channels_innermost: plane by plane (the running max or sum a scalar in a register,
+reading one plane's values one after another), or with the channels innermost (each window
+position one contiguous run of C values, the running maxima or sums a vector of C). Each order
+is several times slower than the other on the other's memory, and one loop in numba could not
+be both: written channels-innermost and run on NCHW memory, even with C fixed at 1 when it is
+compiled, the max forward took 4-8x the plane-by-plane loop's time; written plane by plane and
+run on channels-last memory with 32-64 channels, 7-22x the channels-innermost loop's (2x2 and
+3x3 windows on (64, 32, 28, 28), (64, 6, 28, 28) and (32, 64, 16, 16) maps, the shared 2-core
+machine under load, best of three medians of 20 calls). So each of the four is written in both
+orders, side by side below; for each plane they make the same additions and comparisons in the
+same order, so the results are the same bytes either way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..windows import move_channels_first, move_channels_last
+from .threads import PARALLEL_BYTES, get_num_threads, split_batch
+
+
+# ---------------------------------------------------------------- layout
+
+def _planes(x: np.ndarray) -> np.ndarray:
+    """(N, C, *spatial) -> contiguous (A, L, B) over x's own memory when it can be: (N * C, L, 1),
+    one row per channel plane, for NCHW memory; (N, L, C) for channels-last memory (what a
+    convolution returns, kernels/fast/im2col.py). Either way element (a, l, b) is input position l of
+    one plane, so the loops below serve both, and pooling a convolution's output needs no
+    layout copy (a (64, 6, 28, 28) transposition costs more than the pooling itself)."""
+    n, c, size = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+    last = move_channels_last(x)  # (N, *spatial, C) view
+    if not x.flags.c_contiguous and last.flags.c_contiguous:
+        return last.reshape(n, size, c)  # (N, L, C), no copy
+    return np.ascontiguousarray(x).reshape(n * c, size, 1)  # (N C, L, 1)
+
+
+def _planes_like(a: np.ndarray, planes: np.ndarray) -> np.ndarray:
+    """(N, C, *S) `a` -> contiguous (A, L', B) in the layout of `planes` (copied if needed)."""
+    n, c, size = a.shape[0], a.shape[1], math.prod(a.shape[2:])
+    if planes.shape[2] == 1:
+        return np.ascontiguousarray(a).reshape(n * c, size, 1)  # (N C, L', 1)
+    return np.ascontiguousarray(move_channels_last(a)).reshape(n, size, c)  # (N, L', C)
+
+
+def _unplanes(planes: np.ndarray, shape: tuple) -> np.ndarray:
+    """(A, L, B) planes -> (N, C, *S) = shape, a view (channels-last memory stays so)."""
+    if planes.shape[2] == 1:  # (N C, L, 1); also channels-last memory when C = 1
+        return planes.reshape(shape)
+    return move_channels_first(planes.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)))  # (N, C, *S) view
+
+
+
+# ---------------------------------------------------------------- the loops, in two orders
+
+@njit(nogil=True, cache=True)
+def _max_over_windows(x, table, y, indices):
+    """y[a, o, b] = max_j x[a, table[o, j], b] and the flat input index of its first maximum.
+
+    x (A, L, B) and y, indices (A, O, B) as made by _planes: (a, b) picks one channel plane.
+    `table` comes from `inputs_only` (every entry a real input). As in PyTorch, a NaN in the
+    window wins (the last NaN, where PyTorch's running comparison ends). The NaN is tracked
+    beside the running max rather than inside its comparison: two short independent chains
+    run 1.5x faster than one long one.
+    """
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                arg = table[o, 0]
+                best = x[a, arg, b]
+                nan_at = arg if best != best else -1
+                for j in range(1, n_k):
+                    i = table[o, j]
+                    v = x[a, i, b]
+                    if v > best:
+                        best = v
+                        arg = i
+                    nan_at = i if v != v else nan_at
+                if nan_at >= 0:
+                    arg = nan_at
+                    best = x[a, arg, b]
+                y[a, o, b] = best
+                indices[a, o, b] = arg
+
+
+@njit(nogil=True, cache=True)
+def _max_over_channels(x, table, y, indices):
+    """_max_over_windows for channels-last memory (B = C > 1): the same maxima, with the channel
+    loop innermost so that each window position is one contiguous run of C values (5x faster
+    than walking one channel plane at a time through strided memory). `v != v` lets a NaN win
+    and a later NaN replace it, as above."""
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    for a in range(n_a):
+        xa, ya, ia = x[a], y[a], indices[a]
+        for o in range(n_out):
+            best, arg = ya[o], ia[o]  # (B,) rows, updated in place
+            i = table[o, 0]
+            first = xa[i]
+            for b in range(n_b):
+                best[b] = first[b]
+                arg[b] = i
+            for j in range(1, n_k):
+                i = table[o, j]
+                row = xa[i]
+                for b in range(n_b):
+                    v = row[b]
+                    if v > best[b] or v != v:
+                        best[b] = v
+                        arg[b] = i
+
+
+@njit(nogil=True, cache=True)
+def _scatter_to_indices(dy, indices, dx):
+    """dx[a, indices[a, o, b], b] += dy[a, o, b]: the max pooling backward."""
+    for a in range(dy.shape[0]):
+        for b in range(dy.shape[2]):
+            for o in range(dy.shape[1]):
+                dx[a, indices[a, o, b], b] += dy[a, o, b]
+
+
+@njit(nogil=True, cache=True)
+def _scatter_to_channels(dy, indices, dx):
+    """_scatter_to_indices for channels-last memory, the channel loop innermost."""
+    for a in range(dy.shape[0]):
+        dya, ia, dxa = dy[a], indices[a], dx[a]
+        for o in range(dy.shape[1]):
+            g, i = dya[o], ia[o]
+            for b in range(dy.shape[2]):
+                dxa[i[b], b] += g[b]
+
+
+@njit(nogil=True, cache=True)
+def _mean_over_windows(x, table, divisor, y):
+    """y[a, o, b] = sum_j x[a, table[o, j], b] / divisor[o] (positions outside the input add 0)."""
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                total = 0.0  # a float64 register; the mean is stored in y's dtype
+                for j in range(n_k):
+                    i = table[o, j]
+                    if i >= 0:
+                        total += x[a, i, b]
+                y[a, o, b] = total / divisor[o]
+
+
+@njit(nogil=True, cache=True)
+def _mean_over_channels(x, table, divisor, y):
+    """_mean_over_windows for channels-last memory, the channel loop innermost (the sums in
+    float64 as there)."""
+    n_a, n_out, n_b, n_k = x.shape[0], table.shape[0], x.shape[2], table.shape[1]
+    total = np.empty(n_b, dtype=np.float64)
+    for a in range(n_a):
+        xa, ya = x[a], y[a]
+        for o in range(n_out):
+            total[:] = 0.0
+            for j in range(n_k):
+                i = table[o, j]
+                if i >= 0:
+                    row = xa[i]
+                    for b in range(n_b):
+                        total[b] += row[b]
+            out = ya[o]
+            for b in range(n_b):
+                out[b] = total[b] / divisor[o]
+
+
+@njit(nogil=True, cache=True)
+def _spread_over_windows(dy, table, divisor, dx):
+    """dx[a, table[o, j], b] += dy[a, o, b] / divisor[o]: the average pooling backward."""
+    n_a, n_out, n_b, n_k = dy.shape[0], table.shape[0], dy.shape[2], table.shape[1]
+    for a in range(n_a):
+        for b in range(n_b):
+            for o in range(n_out):
+                g = dy[a, o, b] / divisor[o]
+                for j in range(n_k):
+                    i = table[o, j]
+                    if i >= 0:
+                        dx[a, i, b] += g
+
+
+@njit(nogil=True, cache=True)
+def _spread_over_channels(dy, table, divisor, dx):
+    """_spread_over_windows for channels-last memory, the channel loop innermost."""
+    n_a, n_out, n_b, n_k = dy.shape[0], table.shape[0], dy.shape[2], table.shape[1]
+    g = np.empty(n_b, dtype=dy.dtype)  # dy[a, o] / divisor[o], divided once per window
+    for a in range(n_a):
+        dya, dxa = dy[a], dx[a]
+        for o in range(n_out):
+            for b in range(n_b):
+                g[b] = dya[o, b] / divisor[o]
+            for j in range(n_k):
+                i = table[o, j]
+                if i >= 0:
+                    target = dxa[i]
+                    for b in range(n_b):
+                        target[b] += g[b]
+
+
+
+# ---------------------------------------------------------------- a batch, shared among the threads
+
+def _channels_innermost(planes: np.ndarray) -> bool:
+    """Whether the loops with the channels innermost pay: channels-last memory with at least 8
+    channels per position. With fewer the plane-by-plane loops win (2x2 max pooling of
+    (64, 6, 28x28): 0.47-0.53 ms against 0.69; of (64, 8, 28x28): 0.63-0.73 against 0.29)."""
+    return planes.shape[2] >= 8
+
+
+def _over_planes(planes: np.ndarray, work) -> None:
+    """work(a, b) over the planes (A, L, B), a and b slices of the first and last axes, shared
+    among the threads (threads.split_batch) when the input is large enough: by the first axis,
+    or by channels when there are fewer planes than threads (a batch of one channels-last map is
+    a single plane). Each thread writes only its own planes or channels."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads() or planes.shape[2] == 1:
+        split_batch(planes.shape[0], lambda a0, a1: work(slice(a0, a1), slice(None)), worth_it)
+    else:
+        split_batch(planes.shape[2], lambda b0, b1: work(slice(None), slice(b0, b1)), worth_it)
+
+
+def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
+    """work(a0, a1, o0, o1) over the planes (A, L, B) and the n_out output positions: shared by
+    planes as _over_planes does, or by output positions when there are fewer planes than threads
+    (a batch of one channels-last map is a single plane; inference on it uses the cores too).
+    Only for the forward loops, whose output positions are written independently."""
+    worth_it = planes.nbytes > PARALLEL_BYTES
+    if planes.shape[0] >= get_num_threads():
+        split_batch(planes.shape[0], lambda a0, a1: work(a0, a1, 0, n_out), worth_it)
+    else:
+        split_batch(n_out, lambda o0, o1: work(0, planes.shape[0], o0, o1), worth_it)
+
+
+
+def max_pool(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(y, indices) (N, C, *out) of max pooling x (N, C, *S) through the window table (O, K),
+    in x's layout."""
+    xp = _planes(x)  # (A, L, B)
+    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
+    indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
+    loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
+    shape = x.shape[:2] + tuple(out_shape)
+    return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
+
+
+def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.ndarray:
+    """dx (N, C, *S) = dy (N, C, *out) added at the saved indices, laid out like the forward's input."""
+    ind = _planes(indices)  # (A, O, B), the layout the forward's input had
+    dyp = _planes_like(dy, ind)  # (A, O, B)
+    dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
+
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], ind[a, :, b], dx[a, :, b])
+
+    _over_planes(dx, work)
+    return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input
+
+
+def avg_pool(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: tuple) -> np.ndarray:
+    """y (N, C, *out) of average pooling x (N, C, *S) through the window table (O, K) and the
+    divisor (O,) of each window, in x's layout."""
+    xp = _planes(x)  # (A, L, B)
+    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
+    loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
+    _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
+        xp[a0:a1], table[o0:o1], divisor[o0:o1], y[a0:a1, o0:o1]))
+    return _unplanes(y, x.shape[:2] + tuple(out_shape))  # (N, C, *out), in x's layout
+
+
+def avg_pool_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
+    """dx (N, C, *S): dy (N, C, *out) / divisor spread over each window, in dy's layout."""
+    dyp = _planes(dy)  # (A, O, B)
+    dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
+
+    def work(a, b):
+        dx[a, :, b] = 0
+        loop(dyp[a, :, b], table, divisor, dx[a, :, b])
+
+    _over_planes(dx, work)
+    return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), in dy's layout

@@ -1,4 +1,4 @@
-"""Freed memory is kept for reuse instead of going back to the operating system.
+"""Freed memory kept for reuse instead of going back to the operating system: opt-in.
 
 Every layer call allocates its output and every backward its gradients: arrays of megabytes,
 freed a moment later and allocated again at the next step. glibc's malloc serves blocks that
@@ -8,14 +8,19 @@ virtual machine and two threads faulting in one process wait for each other: ReL
 pooling forward and backward on (64, 32, 28, 28) took 12-17 ms per step that way and 3.6-5.4 ms
 with the settings below (docs/benchmarks.md), where the computation alone is about 3 ms.
 
-So, on glibc, glassnet raises two malloc thresholds when it is imported (mallopt):
+keep_freed_memory() raises two of glibc's malloc thresholds (mallopt):
 - M_MMAP_THRESHOLD = 64 MiB: blocks below it come from malloc's heap, where freed blocks are
   reused, instead of fresh mmaps;
 - M_TRIM_THRESHOLD = 256 MiB: up to that much free memory stays in the heap instead of being
   returned to the OS.
-The cost is a resident size that stays near the largest working set so far. Set the environment
-variable GLASSNET_KEEP_FREED_MEMORY=0 before importing glassnet to keep malloc's defaults; other
-C libraries (musl, macOS, Windows) are left alone.
+They are the whole process's settings, not glassnet's: every other library in the process then
+allocates this way too, its resident size stays near the largest working set so far, and glibc
+has no call that reads them back or restores its defaults (setting a threshold also ends its
+own adjustment of them). So importing glassnet leaves malloc alone; keep_freed_memory() runs only
+when asked, through glassnet.use_process_settings() (process_settings.py), which the `glassnet`
+command calls. Its cost and gain, measured side by side: docs/benchmarks.md, "Process-wide
+settings". GLASSNET_KEEP_FREED_MEMORY=0 makes it do nothing (for the command too); other C
+libraries (musl, macOS, Windows) are left alone.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbe
 
 
 def keep_freed_memory() -> bool:
-    """Apply the thresholds above; True when glibc's mallopt accepted both."""
+    """Apply the thresholds above to the whole process; True when glibc's mallopt accepted both."""
     if os.environ.get("GLASSNET_KEEP_FREED_MEMORY", "1") == "0":
         return False
     try:

@@ -1,0 +1,39 @@
+"""Settings of the whole process that glassnet changes only when asked.
+
+A library shares its process with the user's own code, so by default glassnet leaves the
+process as it found it: OpenBLAS is held at one thread only inside glassnet's kernels and set
+back to the user's count when they return (kernels/threads.py), and malloc keeps its settings.
+A process that is glassnet's own (the `glassnet` command: train, eval, predict, ...) asks for
+both to be tuned for glassnet instead:
+
+    glassnet.use_process_settings()      # or GLASSNET_PROCESS_SETTINGS=1 before importing glassnet
+
+- malloc: glibc's thresholds raised so that freed activations are reused instead of being
+  returned to the system and faulted in again at the next step (kernels/allocator.py);
+- BLAS: OpenBLAS left at one thread after glassnet's calls too, so that NumPy products outside
+  glassnet no longer use several cores (kernels/threads.py).
+What each buys, measured side by side: docs/benchmarks.md, "Process-wide settings".
+"""
+
+from __future__ import annotations
+
+import os
+
+from .kernels.allocator import keep_freed_memory
+from .kernels.threads import hold_blas_for_process
+
+
+def use_process_settings(malloc: bool = True, blas: bool = True) -> None:
+    """Tune the whole process for glassnet: malloc keeps freed memory for reuse (malloc=True;
+    glibc only; GLASSNET_KEEP_FREED_MEMORY=0 vetoes it), and OpenBLAS stays at one thread for
+    good (blas=True). Neither can be undone in this process."""
+    if malloc:
+        keep_freed_memory()
+    if blas:
+        hold_blas_for_process()
+
+
+def from_environment() -> None:
+    """use_process_settings() when GLASSNET_PROCESS_SETTINGS is set to anything but 0 (on import)."""
+    if os.environ.get("GLASSNET_PROCESS_SETTINGS", "") not in ("", "0"):
+        use_process_settings()

@@ -1,0 +1,151 @@
+"""What glassnet's process-wide settings buy: the same steps with and without them, side by side.
+
+    python benchmarks/bench_side_effects.py [--reps 9] [--calls 5]
+
+glassnet can change two settings of the whole process: glibc's malloc thresholds
+(kernels/allocator.py: freed blocks kept for reuse) and OpenBLAS's thread count held at one
+(kernels/threads.py). A malloc threshold cannot be set back once changed (glibc has no getter,
+and setting one turns off its dynamic adjustment), so each configuration runs in a process of
+its own:
+
+    process-wide   both settings for the whole process (glassnet.use_process_settings(), what
+                   `glassnet train` does, and what importing glassnet did before)
+    malloc only    the malloc thresholds; OpenBLAS at one thread only inside glassnet's calls
+    blas only      OpenBLAS at one thread for the whole process; malloc left alone
+    default        neither: malloc left alone, OpenBLAS at one thread only inside glassnet's
+                   calls and back at the user's count (here OpenBLAS's default) after them
+
+The worker processes take turns, one timed block each (after a short pause and one untimed
+call), the order rotating from one repetition to the next, so the blocks of one repetition run
+within a second or two of each other. Reported per case and configuration: the median wall time per
+call and its ratio to process-wide (the median over the repetitions of the ratio of the two
+blocks of one repetition: a shared machine's speed drifts over seconds, and blocks run close
+together see the same machine), and the same for the process's CPU time (threads that spin or
+poll show there). Cases: a LeNet-5 training step (batch 64, SGD with
+momentum; glassnet.models.lenet5), ReLU + 2x2 max pooling forward and backward on
+(64, 32, 28, 28) (the case behind the malloc thresholds), and a user's own NumPy product
+(1024 x 1024 float64, outside glassnet) run after a LeNet-5 step: what OpenBLAS held at one
+thread costs everyone else; and 1000 empty `with single_threaded_blas():` blocks, the price of
+holding OpenBLAS at one thread per glassnet call (a LeNet-5 step opens 19 such blocks). The
+header and the last line give the time and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ("process-wide", "malloc only", "blas only", "default")
+CASES = ("LeNet-5 train step, batch 64", "relu+max_pool2d (64,32,28,28)", "user's 1024^2 float64 matmul",
+         "1000 empty BLAS holds")
+PAUSE = 0.15  # seconds of quiet before each timed block (OpenBLAS's threads spin a while after a call)
+
+
+def _worker(config: str) -> None:
+    """Apply `config`, build the cases, then time blocks as the parent asks: a line "case calls"
+    on stdin is answered by "wall_seconds cpu_seconds" per call on stdout."""
+    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+    import numpy as np
+
+    import glassnet
+    import glassnet.models
+    import glassnet.functional as F
+    from glassnet.kernels import threads
+
+    glassnet.use_process_settings(malloc=config in ("process-wide", "malloc only"),
+                                  blas=config in ("process-wide", "blas only"))
+
+    rng = np.random.default_rng(0)
+    model = glassnet.models.lenet5()
+    opt = glassnet.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = glassnet.nn.CrossEntropyLoss()
+    images = glassnet.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    labels = glassnet.tensor(rng.integers(0, 10, 64))
+
+    def lenet_step():
+        opt.zero_grad()
+        loss_fn(model(images), labels).backward()
+        opt.step()
+
+    x = glassnet.tensor(rng.standard_normal((64, 32, 28, 28)).astype(np.float32), requires_grad=True)
+    dy = glassnet.tensor(rng.standard_normal((64, 32, 14, 14)).astype(np.float32))
+
+    def pool_step():
+        x.grad = None
+        F.max_pool2d(F.relu(x), 2).backward(dy)
+
+    a = rng.standard_normal((1024, 1024))
+
+    def user_matmul():
+        a @ a
+
+    def blas_holds():
+        for _ in range(1000):
+            with threads.single_threaded_blas():
+                pass
+
+    steps = dict(zip(CASES, (lenet_step, pool_step, user_matmul, blas_holds)))
+    lenet_step()  # the user's product runs in a process where glassnet has already run
+    print("ready", flush=True)
+    for line in sys.stdin:
+        case, calls = line.rsplit(" ", 1)
+        step = steps[case]
+        time.sleep(PAUSE)
+        step()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(int(calls)):
+            step()
+        print((time.perf_counter() - wall) / int(calls), (time.process_time() - cpu) / int(calls), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=9, help="timed blocks per configuration and case")
+    parser.add_argument("--calls", type=int, default=5, help="calls per timed block")
+    parser.add_argument("--worker", choices=CONFIGS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return _worker(args.worker)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_engine import _now_and_load  # here, not in the workers: it imports torch
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GLASSNET_PROCESS_SETTINGS", "GLASSNET_KEEP_FREED_MEMORY")}
+    workers = {c: subprocess.Popen([sys.executable, __file__, "--worker", c], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, env=env) for c in CONFIGS}
+    for config, w in workers.items():
+        if w.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the {config!r} worker failed to start")
+    print(f"glassnet side effects, median of {args.reps} blocks of {args.calls} calls per configuration, "
+          f"one process per configuration; {_now_and_load()}")
+    print(f"{'case':32s} {'configuration':14s} {'ms':>8s} {'ratio':>6s} {'cpu ms':>8s} {'cpu ratio':>9s}")
+    try:
+        for case in CASES:
+            times = {c: [] for c in CONFIGS}  # (wall, cpu) seconds per call, one pair per repetition
+            for r in range(args.reps):
+                for config in CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]:
+                    w = workers[config]
+                    w.stdin.write(f"{case} {args.calls}\n")
+                    w.stdin.flush()
+                    times[config].append(tuple(map(float, w.stdout.readline().split())))
+            for config in CONFIGS:
+                row = [f"{case if config == CONFIGS[0] else '':32s} {config:14s}"]
+                for k in (0, 1):  # wall, cpu
+                    median = statistics.median(t[k] for t in times[config])
+                    ratio = statistics.median(a[k] / b[k] for a, b in zip(times[config], times[CONFIGS[0]]))
+                    row.append(f"{median * 1e3:8.2f} {ratio:{6 if k == 0 else 9}.2f}")
+                print(" ".join(row), flush=True)
+    finally:
+        for w in workers.values():
+            w.stdin.close()
+            w.wait()
+    print(f"done; {_now_and_load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,9 +18,15 @@ allocates this way too, its resident size stays near the largest working set so 
 has no call that reads them back or restores its defaults (setting a threshold also ends its
 own adjustment of them). So importing glassnet leaves malloc alone; keep_freed_memory() runs only
 when asked, through glassnet.use_process_settings() (process_settings.py), which the `glassnet`
-command calls. Its cost and gain, measured side by side: docs/benchmarks.md, "Process-wide
-settings". GLASSNET_KEEP_FREED_MEMORY=0 makes it do nothing (for the command too); other C
+command calls. GLASSNET_KEEP_FREED_MEMORY=0 makes it do nothing (for the command too); other C
 libraries (musl, macOS, Windows) are left alone.
+
+What that leaves on the table (docs/benchmarks.md, "Process-wide settings"): with glibc's
+defaults, ReLU + pooling on (64, 32, 28, 28) took about 2,700-3,200 page faults per step once a
+LeNet-5 step had run in the process, and 1.6-1.7 times as long; with both thresholds none
+(either alone did not help). A LeNet-5 step itself faults about once either way. A pool of
+glassnet's own (PyTorch's caching allocator) would keep this without touching malloc, but NumPy
+allocates every array through malloc, so every kernel would have to allocate through the pool.
 """
 
 from __future__ import annotations

@@ -256,9 +256,14 @@ if _CAN_SPIN:
 @contextlib.contextmanager
 def single_threaded_blas():
     """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread inside the block,
-    and back at the user's count when the outermost such block ends (blocks nest; the count is
-    read on entry and set only where it is not 1 already). With hold_blas_for_process() it
-    stays at one thread afterwards instead."""
+    and back at the count it had when the outermost such block ends, so that the user's own
+    NumPy products outside glassnet keep their cores. Blocks nest, also across threads: the count
+    is read when the first one opens and set back when the last one closes (a count saved per
+    block would restore the 1 an inner block found). It is set only where it is not 1 already,
+    through OpenBLAS's own functions: a block costs about 2 us of CPU, 3 us when the count must
+    be set and restored, and a LeNet-5 step opens 19, with no OpenBLAS thread left polling
+    (docs/benchmarks.md, "Process-wide settings"). After hold_blas_for_process() the count stays
+    at one instead. One BLAS thread also keeps each product's summation order fixed."""
     global _blas_depth, _blas_saved
     with _blas_lock:
         libraries = _blas_libraries()

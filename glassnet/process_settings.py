@@ -10,9 +10,10 @@ both to be tuned for glassnet instead:
 
 - malloc: glibc's thresholds raised so that freed activations are reused instead of being
   returned to the system and faulted in again at the next step (kernels/allocator.py);
-- BLAS: OpenBLAS left at one thread after glassnet's calls too, so that NumPy products outside
-  glassnet no longer use several cores (kernels/threads.py).
-What each buys, measured side by side: docs/benchmarks.md, "Process-wide settings".
+- BLAS: OpenBLAS left at one thread after glassnet's calls too (NumPy products outside glassnet
+  then run on one core), as glassnet did before it restored the count (kernels/threads.py).
+What each costs and buys, measured side by side: docs/benchmarks.md, "Process-wide settings":
+the malloc thresholds are what pays, on large maps.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from .kernels.threads import hold_blas_for_process
 def use_process_settings(malloc: bool = True, blas: bool = True) -> None:
     """Tune the whole process for glassnet: malloc keeps freed memory for reuse (malloc=True;
     glibc only; GLASSNET_KEEP_FREED_MEMORY=0 vetoes it), and OpenBLAS stays at one thread for
-    good (blas=True). Neither can be undone in this process."""
+    good (blas=True). There is no call that undoes them: glibc cannot restore its malloc
+    defaults."""
     if malloc:
         keep_freed_memory()
     if blas:

@@ -298,7 +298,8 @@ def hold_blas_for_process() -> None:
 def _blas_libraries() -> list[tuple]:
     """(get_num_threads, set_num_threads) of each BLAS library NumPy and SciPy loaded, found once.
     OpenBLAS's own functions are called directly where they exist: threadpoolctl's setter costs
-    twice as much and on a pthreads OpenBLAS obeys only the first thread that called it."""
+    twice as much, and (threadpoolctl 3.8) on a pthreads OpenBLAS it obeys only the first thread
+    that called it, so a glassnet call from a second thread would leave OpenBLAS as it is."""
     global _blas
     if _blas is None:
         import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: load it before the lookup

@@ -20,8 +20,11 @@ call), the order rotating from one repetition to the next, so the blocks of one 
 within a second or two of each other. Reported per case and configuration: the median wall time per
 call and its ratio to process-wide (the median over the repetitions of the ratio of the two
 blocks of one repetition: a shared machine's speed drifts over seconds, and blocks run close
-together see the same machine), and the same for the process's CPU time (threads that spin or
-poll show there). Cases: a LeNet-5 training step (batch 64, SGD with
+together see the same machine), the same for the process's CPU time, and the CPU time of the
+threads Python did not start (OpenBLAS's; one left polling for work would show there; /proc,
+Linux only, in clock ticks of 10 ms, so a median over blocks of a few calls is coarse), and the
+process's minor page faults per call (getrusage: memory that malloc handed back to the system
+and touched again). Cases: a LeNet-5 training step (batch 64, SGD with
 momentum; glassnet.models.lenet5), ReLU + 2x2 max pooling forward and backward on
 (64, 32, 28, 28) (the case behind the malloc thresholds), and a user's own NumPy product
 (1024 x 1024 float64, outside glassnet) run after a LeNet-5 step: what OpenBLAS held at one
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -98,10 +102,30 @@ def _worker(config: str) -> None:
         step = steps[case]
         time.sleep(PAUSE)
         step()
-        wall, cpu = time.perf_counter(), time.process_time()
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        wall, cpu, others = time.perf_counter(), time.process_time(), _cpu_of_threads_not_python()
         for _ in range(int(calls)):
             step()
-        print((time.perf_counter() - wall) / int(calls), (time.process_time() - cpu) / int(calls), flush=True)
+        print((time.perf_counter() - wall) / int(calls), (time.process_time() - cpu) / int(calls),
+              (_cpu_of_threads_not_python() - others) / int(calls),
+              (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / int(calls), flush=True)
+
+
+def _cpu_of_threads_not_python() -> float:
+    """CPU seconds so far of this process's threads that Python did not start (OpenBLAS's
+    workers: an OpenBLAS thread polling for work shows here); NaN where /proc is missing."""
+    import threading
+    python = {t.native_id for t in threading.enumerate()}
+    try:
+        ticks = 0
+        for tid in os.listdir("/proc/self/task"):
+            if int(tid) not in python:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()  # after the name, which may hold spaces
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    except OSError:
+        return float("nan")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -123,7 +147,8 @@ def main() -> None:
             raise SystemExit(f"the {config!r} worker failed to start")
     print(f"glassnet side effects, median of {args.reps} blocks of {args.calls} calls per configuration, "
           f"one process per configuration; {_now_and_load()}")
-    print(f"{'case':32s} {'configuration':14s} {'ms':>8s} {'ratio':>6s} {'cpu ms':>8s} {'cpu ratio':>9s}")
+    print(f"{'case':32s} {'configuration':14s} {'ms':>8s} {'ratio':>6s} {'cpu ms':>8s} {'cpu ratio':>9s} "
+          f"{'OpenBLAS cpu ms':>15s} {'page faults':>11s}")
     try:
         for case in CASES:
             times = {c: [] for c in CONFIGS}  # (wall, cpu) seconds per call, one pair per repetition
@@ -139,6 +164,8 @@ def main() -> None:
                     median = statistics.median(t[k] for t in times[config])
                     ratio = statistics.median(a[k] / b[k] for a, b in zip(times[config], times[CONFIGS[0]]))
                     row.append(f"{median * 1e3:8.2f} {ratio:{6 if k == 0 else 9}.2f}")
+                row.append(f"{statistics.median(t[2] for t in times[config]) * 1e3:15.2f}")
+                row.append(f"{statistics.median(t[3] for t in times[config]):11.0f}")
                 print(" ".join(row), flush=True)
     finally:
         for w in workers.values():

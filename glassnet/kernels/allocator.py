@@ -22,8 +22,8 @@ command calls. GLASSNET_KEEP_FREED_MEMORY=0 makes it do nothing (for the command
 libraries (musl, macOS, Windows) are left alone.
 
 What that leaves on the table (docs/benchmarks.md, "Process-wide settings"): with glibc's
-defaults, ReLU + pooling on (64, 32, 28, 28) took about 2,700-3,200 page faults per step once a
-LeNet-5 step had run in the process, and 1.6-1.7 times as long; with both thresholds none
+defaults, ReLU + pooling on (64, 32, 28, 28) took 2,663-3,174 page faults per step once a
+LeNet-5 step had run in the process, and 1.5-2.3 times as long; with both thresholds none
 (either alone did not help). A LeNet-5 step itself faults about once either way. A pool of
 glassnet's own (PyTorch's caching allocator) would keep this without touching malloc, but NumPy
 allocates every array through malloc, so every kernel would have to allocate through the pool.

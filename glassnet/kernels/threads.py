@@ -311,11 +311,12 @@ def _blas_libraries() -> list[tuple]:
 def _openblas_functions(lib) -> tuple | None:
     """openblas_get_num_threads and openblas_set_num_threads of a pthreads OpenBLAS (with the
     prefix and suffix its build gave their names), or None."""
-    if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) == "openmp":
+    dynlib = getattr(lib, "dynlib", None)  # threadpoolctl's handle on the loaded library
+    if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) == "openmp" or dynlib is None:
         return None
     for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
-        get = getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
-        set_threads = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+        get = getattr(dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+        set_threads = getattr(dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
         if get is not None and set_threads is not None:
             return get, set_threads
     return None

@@ -107,7 +107,8 @@ def _in_fresh_process(opt_in: str = "", **env) -> tuple[dict, dict]:
             "spec.loader.exec_module(probe)\n"
             f"result = probe.run({opt_in!r})\n"
             "print('RESULT', json.dumps(result))\n")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GLASSNET_", "OPENBLAS_", "MALLOC_"))}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("GLASSNET_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES"))}
     out = subprocess.run([sys.executable, "-c", code], env=dict(clean, **env), capture_output=True, text=True,
                          check=True)
     result = json.loads(out.stdout.split("RESULT ", 1)[1])
@@ -119,8 +120,9 @@ def _glibc_defaults_seen(before: dict) -> None:
     assert before["malloc"] == {"48 MiB block mmapped": True, "96 MiB freed returned to the system": True}
 
 
-def test_importing_glassnet_and_training_leaves_blas_threads_and_malloc_as_they_were():
-    before, after = _in_fresh_process()
+@pytest.mark.parametrize("env", [{}, {"GLASSNET_PROCESS_SETTINGS": "0"}])
+def test_importing_glassnet_and_training_leaves_blas_threads_and_malloc_as_they_were(env):
+    before, after = _in_fresh_process(**env)
     assert before["blas"] and set(before["blas"].values()) == {USER_BLAS_THREADS}
     if before["malloc"] is not None:
         _glibc_defaults_seen(before)

@@ -50,6 +50,7 @@ import numpy as np
 from numba import njit
 
 from .sizes import Pads, dilated_extent, pool_geometry, positive_tuple
+from . import allocator
 from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 from .windows import move_channels_first, move_channels_last, pad, sliding_windows
 
@@ -343,8 +344,8 @@ def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
 
 def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     xp = _planes(x)  # (A, L, B)
-    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
-    indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
+    y = allocator.empty((xp.shape[0], table.shape[0], xp.shape[2]), x.dtype)  # (A, O, B)
+    indices = allocator.empty(y.shape, np.int64)  # (A, O, B)
     loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
         xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
@@ -354,7 +355,7 @@ def _max_pool_table(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple
 
 def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: tuple) -> np.ndarray:
     xp = _planes(x)  # (A, L, B)
-    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
+    y = allocator.empty((xp.shape[0], table.shape[0], xp.shape[2]), x.dtype)  # (A, O, B)
     loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
         xp[a0:a1], table[o0:o1], divisor[o0:o1], y[a0:a1, o0:o1]))
@@ -363,7 +364,7 @@ def _avg_pool_table(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_s
 
 def _avg_pool_table_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
     dyp = _planes(dy)  # (A, O, B)
-    dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    dx = allocator.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dy.dtype)  # (A, L, B)
     loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
 
     def work(a, b):
@@ -406,7 +407,7 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     """
     ind = _planes(indices)  # (A, O, B), the layout the forward's input had
     dyp = _planes_like(dy, ind)  # (A, O, B)
-    dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    dx = allocator.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dy.dtype)  # (A, L, B)
     loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
 
     def work(a, b):

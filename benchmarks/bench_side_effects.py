@@ -1,24 +1,25 @@
-"""What glassnet's process-wide settings buy: the same steps with and without them, side by side.
+"""What glassnet's process-wide settings and its buffer pool buy: the same steps with and without.
 
     python benchmarks/bench_side_effects.py [--reps 9] [--calls 5]
 
-glassnet can change two settings of the whole process: glibc's malloc thresholds
-(kernels/allocator.py: freed blocks kept for reuse) and OpenBLAS's thread count held at one
-(kernels/threads.py). A malloc threshold cannot be set back once changed (glibc has no getter,
-and setting one turns off its dynamic adjustment), so each configuration runs in a process of
-its own:
+glassnet keeps large freed arrays for reuse in a pool of its own (kernels/allocator.py), and
+can change two settings of the whole process when asked (glassnet.use_process_settings()):
+glibc's malloc thresholds (freed blocks kept for reuse by malloc itself) and OpenBLAS's thread
+count held at one (kernels/threads.py). A malloc threshold cannot be set back once changed
+(glibc has no getter, and setting one turns off its dynamic adjustment), so each configuration
+runs in a process of its own:
 
-    process-wide   both settings for the whole process (glassnet.use_process_settings(), what
-                   `glassnet train` does, and what importing glassnet did before)
-    malloc only    the malloc thresholds; OpenBLAS at one thread only inside glassnet's calls
-    blas only      OpenBLAS at one thread for the whole process; malloc left alone
-    default        neither: malloc left alone, OpenBLAS at one thread only inside glassnet's
-                   calls and back at the user's count (here OpenBLAS's default) after them
+    before    the malloc thresholds and OpenBLAS held at one thread for the whole process, no
+              pool: what importing glassnet did before
+    neither   no thresholds, no pool; OpenBLAS at one thread only inside glassnet's calls and
+              back at the user's count (here OpenBLAS's default) after them
+    default   the pool; no thresholds; OpenBLAS as in neither: what importing glassnet does now
+    command   the pool, the thresholds and OpenBLAS held: what the `glassnet` command does
 
 The worker processes take turns, one timed block each (after a short pause and one untimed
 call), the order rotating from one repetition to the next, so the blocks of one repetition run
 within a second or two of each other. Reported per case and configuration: the median wall time per
-call and its ratio to process-wide (the median over the repetitions of the ratio of the two
+call and its ratio to before (the median over the repetitions of the ratio of the two
 blocks of one repetition: a shared machine's speed drifts over seconds, and blocks run close
 together see the same machine), the same for the process's CPU time, and the CPU time of the
 threads Python did not start (OpenBLAS's; one left polling for work would show there; /proc,
@@ -45,7 +46,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ("process-wide", "malloc only", "blas only", "default")
+CONFIGS = ("before", "neither", "default", "command")
 CASES = ("LeNet-5 train step, batch 64", "relu+max_pool2d (64,32,28,28)", "user's 1024^2 float64 matmul",
          "1000 empty BLAS holds")
 PAUSE = 0.15  # seconds of quiet before each timed block (OpenBLAS's threads spin a while after a call)
@@ -62,8 +63,12 @@ def _worker(config: str) -> None:
     import glassnet.functional as F
     from glassnet.kernels import threads
 
-    glassnet.use_process_settings(malloc=config in ("process-wide", "malloc only"),
-                                  blas=config in ("process-wide", "blas only"))
+    from glassnet.kernels import allocator
+
+    if config in ("before", "neither"):
+        allocator.POOL_MIN_BYTES = float("inf")  # every array from malloc
+    if config in ("before", "command"):
+        glassnet.use_process_settings()
 
     rng = np.random.default_rng(0)
     model = glassnet.models.lenet5()

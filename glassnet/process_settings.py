@@ -8,12 +8,12 @@ both to be tuned for glassnet instead:
 
     glassnet.use_process_settings()      # or GLASSNET_PROCESS_SETTINGS=1 before importing glassnet
 
-- malloc: glibc's thresholds raised so that freed activations are reused instead of being
-  returned to the system and faulted in again at the next step (kernels/allocator.py);
+- malloc: glibc's thresholds raised so that every freed block in the process is reused instead
+  of being returned to the system and faulted in again at the next step (kernels/allocator.py;
+  without it glassnet's own pool still does that for the activation and pooling kernels);
 - BLAS: OpenBLAS left at one thread after glassnet's calls too (NumPy products outside glassnet
   then run on one core), as glassnet did before it restored the count (kernels/threads.py).
-What each costs and buys, measured side by side: docs/benchmarks.md, "Process-wide settings":
-the malloc thresholds are what pays, on large maps.
+What each costs and buys, measured side by side: docs/benchmarks.md, "Process-wide settings".
 """
 
 from __future__ import annotations

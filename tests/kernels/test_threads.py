@@ -134,24 +134,16 @@ def test_blas_is_at_one_thread_inside_glassnet_calls_and_back_at_the_users_count
     assert _blas_counts() == {user_blas_threads}
 
 
-def test_blas_is_restored_once_calls_from_two_threads_have_all_ended(user_blas_threads, two_threads):
+def test_blas_is_restored_once_calls_from_two_threads_have_all_ended(user_blas_threads, two_threads, in_threads):
     """Two threads' glassnet calls overlap: OpenBLAS stays at one thread until the last one ends
     (a count saved per thread would restore 1, the count the second thread found)."""
-    errors, counts = [], []
+    counts = []
 
     def caller():
-        try:
-            for _ in range(200):
-                threads.split_batch(4, lambda n0, n1: counts.append(_blas_counts()) if n0 == 0 else None)
-        except BaseException as error:  # reported below: an assert in a thread would be lost
-            errors.append(error)
+        for _ in range(200):
+            threads.split_batch(4, lambda n0, n1: counts.append(_blas_counts()) if n0 == 0 else None)
 
-    workers = [threading.Thread(target=caller) for _ in range(2)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert errors == [] and all(c == {1} for c in counts)
+    assert in_threads(caller, 2) == [] and all(c == {1} for c in counts)
     assert _blas_counts() == {user_blas_threads}
 
 

@@ -6,6 +6,8 @@ functional -> nn -> optim -> data, train, models, explain.
 
 from .kernels.fast.allocator import keep_freed_memory
 from .kernels.fast.threads import get_num_threads, set_num_threads
+from . import process_settings
+from .process_settings import use_process_settings
 from .dispatch import reference_mode
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
@@ -27,7 +29,7 @@ from . import data, functional, nn, optim, utils
 
 __version__ = "0.1.0"
 
-keep_freed_memory()  # reuse freed activation memory instead of re-faulting it (kernels/fast/allocator.py)
+process_settings.from_environment()  # malloc and BLAS tuned for the whole process only if asked
 
 # torch's second names of the dtypes (glassnet.float is float32, glassnet.long is int64); bound
 # last, as they shadow Python's builtins in this namespace

@@ -657,6 +657,8 @@ def _ignore_ctrl_c_while_exiting() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the `glassnet` command itself, not a call from Python
+        from .process_settings import use_process_settings
+        use_process_settings()  # the process is glassnet's own: malloc and BLAS tuned for it
         try:
             return _main(sys.argv[1:])
         finally:

@@ -1,5 +1,7 @@
 """Fixtures for the kernels' tests."""
 
+import threading
+
 import pytest
 
 from glassnet.kernels.fast import threads
@@ -17,3 +19,25 @@ def split_sizes(monkeypatch):
         return run(calls)
     monkeypatch.setattr(threads, "run_side_by_side", counting)
     return sizes
+
+
+@pytest.fixture
+def in_threads():
+    """in_threads(fn, n) runs fn() in n threads at once and returns the errors they raised (an
+    assert failing in a thread would otherwise be lost)."""
+    def run(fn, n: int) -> list:
+        errors = []
+
+        def guarded():
+            try:
+                fn()
+            except BaseException as error:  # handed to the test
+                errors.append(error)
+
+        workers = [threading.Thread(target=guarded) for _ in range(n)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return errors
+    return run

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import allocator
 from .threads import PARALLEL_BYTES, split_batch
 
 
@@ -21,7 +22,7 @@ def elementwise(into, *arrays: np.ndarray) -> np.ndarray:
     they are small, else pieces shared among the threads. The pieces are ranges of flat memory
     when every array is laid out alike without gaps (any batch size, 1 included), else slices
     of the first axis."""
-    out = np.empty_like(arrays[0])
+    out = allocator.empty_like(arrays[0])  # from glassnet's pool when large (allocator.py)
     arrays = arrays + (out,)
     if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
         into(*arrays)

@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from ..windows import move_channels_first, move_channels_last
+from . import allocator
 from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 
 
@@ -263,8 +264,8 @@ def max_pool(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.nda
     """(y, indices) (N, C, *out) of max pooling x (N, C, *S) through the window table (O, K),
     in x's layout."""
     xp = _planes(x)  # (A, L, B)
-    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
-    indices = np.empty(y.shape, dtype=np.int64)  # (A, O, B)
+    y = allocator.empty((xp.shape[0], table.shape[0], xp.shape[2]), x.dtype)  # (A, O, B)
+    indices = allocator.empty(y.shape, np.int64)  # (A, O, B)
     loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
         xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
@@ -276,7 +277,7 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     """dx (N, C, *S) = dy (N, C, *out) added at the saved indices, laid out like the forward's input."""
     ind = _planes(indices)  # (A, O, B), the layout the forward's input had
     dyp = _planes_like(dy, ind)  # (A, O, B)
-    dx = np.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    dx = allocator.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dy.dtype)  # (A, L, B)
     loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
 
     def work(a, b):
@@ -291,7 +292,7 @@ def avg_pool(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: t
     """y (N, C, *out) of average pooling x (N, C, *S) through the window table (O, K) and the
     divisor (O,) of each window, in x's layout."""
     xp = _planes(x)  # (A, L, B)
-    y = np.empty((xp.shape[0], table.shape[0], xp.shape[2]), dtype=x.dtype)  # (A, O, B)
+    y = allocator.empty((xp.shape[0], table.shape[0], xp.shape[2]), x.dtype)  # (A, O, B)
     loop = _mean_over_channels if _channels_innermost(xp) else _mean_over_windows
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
         xp[a0:a1], table[o0:o1], divisor[o0:o1], y[a0:a1, o0:o1]))
@@ -301,7 +302,7 @@ def avg_pool(x: np.ndarray, table: np.ndarray, divisor: np.ndarray, out_shape: t
 def avg_pool_backward(dy: np.ndarray, table: np.ndarray, divisor: np.ndarray, input_shape) -> np.ndarray:
     """dx (N, C, *S): dy (N, C, *out) / divisor spread over each window, in dy's layout."""
     dyp = _planes(dy)  # (A, O, B)
-    dx = np.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dtype=dy.dtype)  # (A, L, B)
+    dx = allocator.empty((dyp.shape[0], math.prod(input_shape[2:]), dyp.shape[2]), dy.dtype)  # (A, L, B)
     loop = _spread_over_channels if _channels_innermost(dyp) else _spread_over_windows
 
     def work(a, b):

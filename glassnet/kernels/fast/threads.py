@@ -1,12 +1,14 @@
-"""How glassnet uses the CPU's cores: its own helper threads, and OpenBLAS held at one thread.
+"""How glassnet uses the CPU's cores: its own helper threads, and OpenBLAS at one thread inside its kernels.
 
 The parallelism is glassnet's: a convolution, a pooling or a ReLU cuts its work into contiguous
 parts, one per worker (the calling thread and up to get_num_threads() - 1 helper threads), with
 `split_batch`; each worker runs single-threaded GEMMs, copies and scatter-adds on its own part
-side by side (NumPy and numba release the GIL). OpenBLAS is set to one thread when glassnet's
-kernels first run, because a multi-threaded OpenBLAS on the modest products of a CNN only adds
-hand-offs between its threads: on a busy 2-core machine a (64, 400) @ (400, 120) product took
-69 ms at two OpenBLAS threads and 0.07 ms at one (docs/benchmarks.md).
+side by side (NumPy and numba release the GIL). Inside glassnet's kernels OpenBLAS runs at one
+thread (single_threaded_blas), because a multi-threaded OpenBLAS on the modest products of a CNN
+only adds hand-offs between its threads: on a busy 2-core machine a (64, 400) @ (400, 120)
+product took 69 ms at two OpenBLAS threads and 0.07 ms at one (docs/benchmarks.md). When the
+kernel returns, OpenBLAS gets back the count it had, so the user's own NumPy products keep their
+cores; glassnet.use_process_settings() (what the `glassnet` command calls) leaves it at one.
 
 How many threads. get_num_threads() starts at GLASSNET_NUM_THREADS if that is set, else at
 OMP_NUM_THREADS (what NumPy and PyTorch users set to limit threads), else at the number of CPUs
@@ -36,6 +38,7 @@ hand-offs and the scheduler shares the CPUs among them.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import sys
@@ -63,9 +66,11 @@ _CAN_SPIN = sys.platform.startswith("linux") and os.environ.get("GLASSNET_SPIN",
 _pool: _Pool | None = None
 _pool_lock = threading.Lock()
 
-_controller = None  # threadpoolctl's handle on the BLAS libraries NumPy and SciPy loaded, found once
+_blas = None  # (get, set) thread-count functions of the BLAS libraries NumPy and SciPy loaded
 _blas_lock = threading.Lock()
-_blas_single = False  # whether glassnet has set them to one thread
+_blas_depth = 0  # single_threaded_blas blocks open now, in any thread
+_blas_saved: list[int] = []  # the libraries' thread counts when the outermost block began
+_blas_for_process = False  # hold_blas_for_process() was called
 
 
 def _allowed_cpus() -> list[int] | None:
@@ -250,24 +255,71 @@ if _CAN_SPIN:
 
 @contextlib.contextmanager
 def single_threaded_blas():
-    """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread while glassnet's
-    kernels run, and from then on. The setting is not restored afterwards on purpose: OpenBLAS's
-    idle worker threads poll for work for a while after each call, and raising the count again
-    after every operation kept one polling on a core where glassnet's helper threads need it.
-    PyTorch likewise sets the BLAS thread count to its own. (A user who raises the count again
-    with threadpoolctl gets multi-threaded NumPy products, and glassnet's kernels then share the
-    cores with OpenBLAS's threads.) One BLAS thread also keeps each product's summation order
-    fixed."""
-    global _controller, _blas_single
-    if not _blas_single:
+    """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread inside the block,
+    and back at the count it had when the outermost such block ends, so that the user's own
+    NumPy products outside glassnet keep their cores. Blocks nest, also across threads: the count
+    is read when the first one opens and set back when the last one closes (a count saved per
+    block would restore the 1 an inner block found). It is set only where it is not 1 already,
+    through OpenBLAS's own functions: a block costs about 2 us of CPU, 3 us when the count must
+    be set and restored, and a LeNet-5 step opens 19, with no OpenBLAS thread left polling
+    (docs/benchmarks.md, "Process-wide settings"). After hold_blas_for_process() the count stays
+    at one instead. One BLAS thread also keeps each product's summation order fixed."""
+    global _blas_depth, _blas_saved
+    with _blas_lock:
+        libraries = _blas_libraries()
+        if _blas_depth == 0:
+            _blas_saved = [get() for get, _ in libraries]
+            for (_, set_threads), n in zip(libraries, _blas_saved):
+                if n != 1:
+                    set_threads(1)
+        _blas_depth += 1
+    try:
+        yield
+    finally:
         with _blas_lock:
-            if _controller is None:
-                import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: load it before the lookup
-                _controller = ThreadpoolController().select(user_api="blas")
-            for lib in _controller.lib_controllers:
-                lib.set_num_threads(1)
-            _blas_single = True
-    yield
+            _blas_depth -= 1
+            if _blas_depth == 0 and not _blas_for_process:
+                for (_, set_threads), n in zip(libraries, _blas_saved):
+                    if n != 1:
+                        set_threads(n)
+
+
+def hold_blas_for_process() -> None:
+    """OpenBLAS at one thread from now on, for the whole process (glassnet's calls no longer
+    restore the count they found)."""
+    global _blas_for_process
+    with _blas_lock:
+        _blas_for_process = True
+        for get, set_threads in _blas_libraries():
+            if get() != 1:
+                set_threads(1)
+
+
+def _blas_libraries() -> list[tuple]:
+    """(get_num_threads, set_num_threads) of each BLAS library NumPy and SciPy loaded, found once.
+    OpenBLAS's own functions are called directly where they exist: threadpoolctl's setter costs
+    twice as much, and (threadpoolctl 3.8) on a pthreads OpenBLAS it obeys only the first thread
+    that called it, so a glassnet call from a second thread would leave OpenBLAS as it is."""
+    global _blas
+    if _blas is None:
+        import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: load it before the lookup
+        _blas = [_openblas_functions(lib) or (lib.get_num_threads, lib.set_num_threads)
+                 for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
+    return _blas
+
+
+def _openblas_functions(lib) -> tuple | None:
+    """openblas_get_num_threads and openblas_set_num_threads of a pthreads OpenBLAS (with the
+    prefix and suffix its build gave their names), or None."""
+    dynlib = getattr(lib, "dynlib", None)  # threadpoolctl's handle on the loaded library
+    if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) == "openmp" or dynlib is None:
+        return None
+    for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+        get = getattr(dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+        set_threads = getattr(dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+        if get is not None and set_threads is not None:
+            return get, set_threads
+    return None
 
 
 def workers_for(n: int, worth_it: bool = True) -> int:
@@ -384,9 +436,11 @@ def _on_cpus(helper: _Helper, cpus, work, *args):
 def _forget_helpers_after_fork() -> None:
     """A forked child (e.g. a data-loading worker) inherits the helper objects but not their
     threads: submitting to them would wait forever, so the child starts helpers of its own."""
-    global _pool, _pool_lock, _blas_lock
+    global _pool, _pool_lock, _blas_lock, _blas_depth
     _pool, _pool_lock = None, threading.Lock()
-    _blas_lock = threading.Lock()
+    # a block open in another thread at the fork never ends in the child (its BLAS then stays
+    # at the one thread it was forked with until a glassnet call restores what it finds)
+    _blas_lock, _blas_depth = threading.Lock(), 0
 
 
 os.register_at_fork(after_in_child=_forget_helpers_after_fork)

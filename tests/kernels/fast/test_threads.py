@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import glassnet
 import glassnet.functional  # noqa: F401
@@ -107,13 +107,44 @@ def test_more_workers_than_cpus_run_unpinned_and_without_spinning(at_threads, mo
     assert os.sched_getaffinity(0) == allowed
 
 
-def test_blas_is_held_at_one_thread_once_a_kernel_ran():
-    x = glassnet.tensor(np.ones((2, 3, 8, 8), np.float32))
-    w = glassnet.tensor(np.ones((4, 3, 3, 3), np.float32))
-    glassnet.functional.conv2d(x, w)
-    for lib in threadpool_info():
-        if lib["user_api"] == "blas":
-            assert lib["num_threads"] == 1, lib
+def _blas_counts() -> set[int]:
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.fixture
+def user_blas_threads(monkeypatch):
+    """The user's BLAS thread count, 3, for the test; glassnet not opted in to holding it at 1."""
+    monkeypatch.setattr(threads, "_blas_for_process", False)
+    with threadpool_limits(limits=3, user_api="blas"):
+        yield 3
+
+
+def test_blas_is_at_one_thread_inside_glassnet_calls_and_back_at_the_users_count_after(user_blas_threads):
+    inside = []
+    threads.split_batch(4, lambda n0, n1: inside.append(_blas_counts()), worth_it=False)
+    with threads.single_threaded_blas():
+        with threads.single_threaded_blas():  # blocks nest: the inner end restores nothing
+            pass
+        inside.append(_blas_counts())
+    assert inside == [{1}, {1}]
+    assert _blas_counts() == {user_blas_threads}
+    x = glassnet.tensor(np.ones((2, 3, 8, 8), np.float32), requires_grad=True)
+    w = glassnet.tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True)
+    glassnet.functional.conv2d(x, w).sum().backward()
+    assert _blas_counts() == {user_blas_threads}
+
+
+def test_blas_is_restored_once_calls_from_two_threads_have_all_ended(user_blas_threads, two_threads, in_threads):
+    """Two threads' glassnet calls overlap: OpenBLAS stays at one thread until the last one ends
+    (a count saved per thread would restore 1, the count the second thread found)."""
+    counts = []
+
+    def caller():
+        for _ in range(200):
+            threads.split_batch(4, lambda n0, n1: counts.append(_blas_counts()) if n0 == 0 else None)
+
+    assert in_threads(caller, 2) == [] and all(c == {1} for c in counts)
+    assert _blas_counts() == {user_blas_threads}
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.0, True, "2", None])

@@ -371,3 +371,17 @@ def test_a_notice_while_kernels_compile_the_first_time(tmp_path):
     assert status == 0 and "compiling glassnet's kernels" in err and "first run only" in err
     status, _, err = _run(*args, env=env)  # the compiled kernels are cached now
     assert status == 0 and "compiling" not in err
+
+
+def test_the_notice_looks_for_compiled_kernels_in_every_kernel_folder(tmp_path, monkeypatch, capsys):
+    """numba caches each module beside it: the fast engine's in kernels/fast/__pycache__."""
+    from glassnet import cli
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "cli.py"))
+    cache = tmp_path / "kernels" / "fast" / "__pycache__"
+    cache.mkdir(parents=True)
+    cli.compile_notice()
+    assert "compiling glassnet's kernels" in capsys.readouterr().err  # nothing compiled yet
+    (cache / "im2col._fill-1.py311.nbi").write_bytes(b"")
+    cli.compile_notice()
+    assert capsys.readouterr().err == ""

@@ -134,3 +134,22 @@ def test_api_pages_show_shapes_and_placeholders_as_written(site):
             problems[page.parent.name] = found
     assert len(list((site / "api").glob("*/index.html"))) >= 9  # the scan read the API pages
     assert not problems, "\n".join(f"api/{name}: {len(found)}: " + "; ".join(found) for name, found in problems.items())
+
+
+def test_lecture_pages_point_to_the_code_that_computes_their_formulas():
+    """Each lecture page names the reference functions of the formulas it derives and links the
+    reading guide; every file and function it names exists."""
+    import importlib
+    import re
+    for page in sorted((ROOT / "docs" / "lectures").glob("0*.md")):
+        text = page.read_text()
+        notes = [line for line in text.splitlines() if line.startswith("*In the code:*")]
+        assert notes and all("](../reading.md)" in line for line in notes), page.name
+        for line in notes:
+            paths = re.findall(r"`(glassnet/[\w/]+\.py)`", line)
+            assert paths, line
+            for path in paths:
+                assert (ROOT / path).is_file(), f"{page.name} names {path}, which does not exist"
+            modules = [importlib.import_module(path[:-3].replace("/", ".")) for path in paths]
+            for name in set(re.findall(r"`([a-z_0-9]+)`", line)) - {"flip"}:  # flip: an argument
+                assert any(hasattr(m, name) for m in modules), f"{page.name}: {name} is not in {', '.join(paths)}"

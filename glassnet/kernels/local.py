@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from .sizes import check_window_fits, dilated_extent, output_shape, positive_tuple, resolve_padding
+from .sizes import check_window_fits, output_shape, positive_tuple, resolve_padding, windows_span
 from .windows import pad, pad_backward, sliding_windows
 
 __all__ = ["tiled_forward", "tiled_backward", "local_forward", "local_backward", "check_local_grid",
@@ -90,7 +90,7 @@ def _extended_input(x, g, padding_mode):
     extra = []
     for n, r, t, k, s, d in zip(xp.shape[2:], g["reps"], g["tiles"], g["kernel_size"], g["stride"],
                                 g["dilation"]):
-        need = (r * t - 1) * s + dilated_extent(k, d)
+        need = windows_span(r * t, k, s, d)
         extra.append((0, max(need - n, 0)))
     return xp, pad(xp, tuple(extra), "zeros")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .sizes import Pads, dilated_extent
+from .sizes import Pads, windows_span
 
 _NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -77,7 +77,7 @@ def sliding_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape) ->
     spatial = xp.shape[xp.ndim - nd:]
     # as_strided does no bounds checking: a window past the end would read foreign memory
     for i, (n, k, s, d, o) in enumerate(zip(spatial, kernel_size, stride, dilation, out_shape)):
-        if o < 0 or (o > 0 and (o - 1) * s + dilated_extent(k, d) > n):
+        if o < 0 or (o > 0 and windows_span(o, k, s, d) > n):
             raise ValueError(f"sliding_windows: {tuple(out_shape)} windows of size {tuple(kernel_size)} "
                              f"(stride {tuple(stride)}, dilation {tuple(dilation)}) do not fit in the "
                              f"padded input of spatial shape {spatial} (dimension {i})")

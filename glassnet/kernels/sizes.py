@@ -62,6 +62,14 @@ def positive_tuple(value, n: int, name: str) -> tuple[int, ...]:
     return out
 
 
+def check_padding_string(padding: str) -> str:
+    """A padding given by name: one of PADDING_STRINGS."""
+    if padding not in PADDING_STRINGS:
+        raise ValueError(f"padding must be an int, a tuple, (low, high) pairs or one of {PADDING_STRINGS}, "
+                         f"got {padding!r}")
+    return padding
+
+
 def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                     dilation: Sequence[int], spatial_shape: Sequence[int] | None = None) -> Pads:
     """Turn any accepted padding form into one (low, high) pair per spatial dimension.
@@ -81,6 +89,7 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                          f"{tuple(kernel_size)}, stride {tuple(stride)}, dilation {tuple(dilation)}, "
                          f"spatial shape {None if spatial_shape is None else tuple(spatial_shape)}")
     if isinstance(padding, str):
+        check_padding_string(padding)
         if padding == "valid":
             return ((0, 0),) * n
         if padding == "full":
@@ -95,7 +104,6 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                 total = d * (k - 1) if s == 1 else max(windows_span(math.ceil(size / s), k, s, d) - size, 0)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
-        raise ValueError(f"padding must be an int, a tuple or one of {PADDING_STRINGS}, got {padding!r}")
     if isinstance(padding, Sequence) and len(padding) == n and all(
             isinstance(p, Sequence) and not isinstance(p, str) for p in padding):
         pads = tuple(tuple(p) for p in padding)

@@ -111,3 +111,20 @@ def test_a_layer_checks_its_input_once_and_the_functional_entry_its_arguments_on
     calls.clear()
     call(x)
     assert calls == ["_check"]
+
+
+def test_a_padding_name_is_checked_by_one_function_for_layers_and_functional_calls(monkeypatch):
+    from glassnet import nn
+
+    calls = _counting(monkeypatch, importlib.import_module("glassnet.kernels.sizes"), "check_padding_string")
+    _counting(monkeypatch, importlib.import_module("glassnet.nn.conv"), "check_padding_string", calls)
+    with pytest.raises(ValueError) as built:
+        nn.Conv2d(2, 3, 3, padding="half")
+    assert calls == ["check_padding_string"]  # at construction, once
+    calls.clear()
+    with pytest.raises(ValueError) as called:
+        F.conv2d(_z(1, 2, 6, 6), _z(3, 2, 3, 3), padding="half")
+    assert calls == ["check_padding_string"]
+    expected = "padding must be an int, a tuple, (low, high) pairs or one of ('valid', 'same', 'full'), got 'half'"
+    assert str(built.value) == str(called.value) == expected
+

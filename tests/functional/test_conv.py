@@ -157,7 +157,7 @@ def test_kernel_larger_than_padded_input():
     (dict(groups=2), r"expected input with 4 channels \(N, 4, H, W\) for weight \(6, 2, 3, 3\) and groups=2, got"),
     (dict(groups=4), r"groups=4 must divide the output channels"),
     (dict(padding=-1), r"padding must be >= 0"),
-    (dict(padding="half"), r"padding must be an int, a tuple or one of"),
+    (dict(padding="half"), r"padding must be an int, a tuple, \(low, high\) pairs or one of"),
 ])
 def test_bad_options(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):

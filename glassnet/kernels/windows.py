@@ -29,15 +29,23 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> n
     lead = [(0, 0)] * (x.ndim - len(pads))
     if mode in ("zeros", "constant"):
         return np.pad(x, lead + list(pads), mode="constant", constant_values=value)
-    spatial = x.shape[x.ndim - len(pads):]
-    for i, (n, (lo, hi)) in enumerate(zip(spatial, pads)):
-        # reflect needs a mirror image inside the input; circular at most one full wrap; replicate
-        # can repeat the edge any number of times (PyTorch's rules)
-        limit = {"reflect": n - 1, "circular": n, "replicate": max(lo, hi)}[mode]
-        if max(lo, hi) > limit:
-            raise ValueError(f"padding_mode={mode!r} needs padding <= {limit} for spatial size {n} "
-                             f"in dimension {i}, got padding {(lo, hi)}")
+    check_copy_fits(x.shape, pads, mode)
     return np.pad(x, lead + list(pads), mode=_NUMPY_MODE[mode])
+
+
+def check_copy_fits(shape: tuple, pads: Pads, mode: str) -> None:
+    """Refuse padding that copies from further than the input reaches: reflect needs a mirror
+    image inside the input (each amount < n), circular at most one full wrap (<= n); replicate
+    repeats the edge any number of times (PyTorch's rules). The one place this is checked, for
+    convolution's padding_mode and functional.pad alike. Dimensions are named from the end (-1 the
+    last), which reads the same for the caller's input and the arrays the kernels pad."""
+    first = len(shape) - len(pads)
+    for dim, (n, (lo, hi)) in enumerate(zip(shape[first:], pads), start=first):
+        limit = {"reflect": n - 1, "circular": n}.get(mode)
+        if limit is not None and max(lo, hi) > limit:
+            rule = "less than" if mode == "reflect" else "at most"
+            raise ValueError(f"{mode!r} padding needs each padding amount {rule} the size of its dimension "
+                             f"(<= {limit}); got {(lo, hi)} for dimension {dim - len(shape)} of size {n}")
 
 
 def pad_backward(dxp: np.ndarray, pads: Pads, mode: str = "zeros") -> np.ndarray:

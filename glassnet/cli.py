@@ -60,7 +60,8 @@ def compile_notice() -> None:
     them in a cache; while that cache is empty, say why the first command is slow."""
     import glob
     import os
-    folder = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.dirname(__file__), "kernels", "__pycache__")
+    # numba keeps each module's cache in the __pycache__ beside it (kernels/fast/__pycache__)
+    folder = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.dirname(__file__), "kernels")
     if not glob.glob(os.path.join(folder, "**", "*.nbi"), recursive=True):
         print("note: compiling glassnet's kernels for this machine (the first run only; a few seconds)",
               file=sys.stderr, flush=True)

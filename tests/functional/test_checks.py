@@ -133,9 +133,11 @@ def test_a_padding_name_is_checked_by_one_function_for_layers_and_functional_cal
     lambda: F.pad(_z(1, 1, 3), (3, 0), mode="reflect"),
     lambda: F.conv1d(_z(1, 1, 3), _z(1, 1, 3), padding=3, padding_mode="reflect"),
 ])
-def test_how_far_reflect_padding_reaches_is_checked_once(monkeypatch, call):
+@pytest.mark.parametrize("reference", [False, True])
+def test_how_far_reflect_padding_reaches_is_checked_once(monkeypatch, call, reference):
     calls = _counting(monkeypatch, importlib.import_module("glassnet.kernels.windows"), "check_copy_fits")
-    with pytest.raises(ValueError, match=r"^'reflect' padding needs each padding amount less than the size of "
+    _counting(monkeypatch, importlib.import_module("glassnet.reference.padding"), "check_copy_fits", calls)
+    with glassnet.reference_mode(reference), pytest.raises(ValueError, match=r"^'reflect' padding needs each padding amount less than the size of "
                                          r"its dimension \(<= 2\); got \(3, \d\) for dimension -1 of size 3"):
         call()
     assert calls == ["check_copy_fits"]

@@ -1,14 +1,17 @@
 """The argument checks shared by glassnet's layers, in one place, so each refuses a wrong argument
 the same way: "conv2d expected input with 3 channels (N, 3, H, W) for weight (16, 3, 5, 5), got ...".
 
-Who checks what, once, for convolution and pooling:
+Who checks what, once, for convolution (and its tiled, locally connected, p4 and subsampling
+relatives) and pooling:
 - a functional entry (F.conv2d, F.max_pool2d, ...) checks the arguments of its call, the boundary
   a functional user calls;
 - an nn layer checks its constructor's arguments when it is built (so the error points at the
   line that wrote the layer) and its input at each call, then runs the Function without checking
-  again (functional.conv.apply_conv; pooling's max_pool_nd checks the input under the layer's name);
+  again (functional.conv.apply_conv, and apply_tiled_conv, apply_p4_conv, apply_subsampling beside
+  their functional entries; pooling's max_pool_nd checks the input under the layer's name);
 - the kernels trust their callers. Only what the sizes decide (a window larger than the padded
-  input) is refused where the sizes are worked out, in kernels/sizes.py.
+  input, an unknown padding name, reflect or circular padding reaching past the input) is refused
+  where the sizes are worked out: kernels/sizes.py, and kernels/windows.check_copy_fits.
 """
 
 from __future__ import annotations

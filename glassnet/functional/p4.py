@@ -69,8 +69,7 @@ def p4_lift_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, pa
         (2, 3, 4, 6, 6)
     """
     _check("p4_lift_conv2d", input, weight, padding_mode, group_input=False)
-    return P4LiftConv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
-                            padding_mode=padding_mode)
+    return apply_p4_conv(input, weight, bias, stride, padding, dilation, padding_mode, group_input=False)
 
 
 class P4Conv(Function):
@@ -99,8 +98,17 @@ def p4_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, padding
         (2, 5, 4, 4, 4)
     """
     _check("p4_conv2d", input, weight, padding_mode, group_input=True)
-    return P4Conv.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
-                        padding_mode=padding_mode)
+    return apply_p4_conv(input, weight, bias, stride, padding, dilation, padding_mode, group_input=True)
+
+
+def apply_p4_conv(input, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros", *,
+                  group_input: bool):
+    """P4Conv (group_input) or P4LiftConv on arguments that are already checked: nn's p4 layers
+    check their constructor's arguments once and their input at each call, then come here
+    (p4_lift_conv2d and p4_conv2d check every call)."""
+    function = P4Conv if group_input else P4LiftConv
+    return function.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                          padding_mode=padding_mode)
 
 
 class P4Pool(Function):

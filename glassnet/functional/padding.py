@@ -106,11 +106,7 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
         if kept < 0:
             raise ValueError(f"{name} would crop dimension {dim} of size {n} by {(lo, hi)}: the result "
                              "would have negative size")
-        limit = {"constant": None, "reflect": kept - 1, "circular": kept, "replicate": None}[mode]
         if mode == "replicate" and kept == 0 and (lo > 0 or hi > 0):
             raise ValueError(f"{name} with mode='replicate' cannot pad dimension {dim} of size 0")
-        if limit is not None and max(lo, hi) > limit:
-            rule = "less than" if mode == "reflect" else "at most"
-            raise ValueError(f"{name} with mode={mode!r} needs each padding amount {rule} the size of its "
-                             f"dimension; got {(lo, hi)} for dimension {dim} of size {kept} (input shape {shape})")
+    # how far reflect and circular may reach is checked where the copying happens (windows.pad)
     return Pad.apply(input, pairs=pairs, mode=mode, value=0.0 if value is None else float(value))

@@ -54,4 +54,11 @@ def subsampling(input, weight, bias=None, kernel_size=2, stride=None, padding=0)
         [[[2.5, 4.5]]]
     """
     _check("subsampling", input, weight, bias)
+    return apply_subsampling(input, weight, bias, kernel_size, stride, padding)
+
+
+def apply_subsampling(input, weight, bias=None, kernel_size=2, stride=None, padding=0):
+    """Subsampling on arguments that are already checked: nn's subsampling layers check their
+    constructor's arguments once and their input at each call, then come here (subsampling
+    checks every call)."""
     return Subsampling.apply(input, weight, bias, kernel_size=kernel_size, stride=stride, padding=padding)

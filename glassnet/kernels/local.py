@@ -36,20 +36,16 @@ import math
 
 import numpy as np
 
-from .sizes import check_window_fits, dilated_extent, output_shape, positive_tuple, resolve_padding
+from .sizes import check_window_fits, output_shape, positive_tuple, resolve_padding, windows_span
 from .windows import pad, pad_backward, sliding_windows
 
-__all__ = ["tiled_forward", "tiled_backward", "local_forward", "local_backward", "check_local_grid",
-           "local_output_shape", "scatter_windows"]
+__all__ = ["tiled_forward", "tiled_backward", "local_forward", "local_backward", "local_output_shape",
+           "scatter_windows"]
 
 
 def _geometry(x_shape, w_shape, nd, stride, padding, dilation, groups, tiles, what):
-    """Normalise the options and check the shapes; returns everything forward/backward need."""
-    if len(x_shape) != nd + 2:
-        raise ValueError(f"{what} expected input of shape (N, C, {nd} spatial dims), got {tuple(x_shape)}")
-    if len(w_shape) != 2 * nd + 2:
-        raise ValueError(f"{what} expected weight of shape (*tiles, O, C/groups, *kernel) with {nd} tile "
-                         f"and {nd} kernel dims, got {tuple(w_shape)}")
+    """Normalise the options; returns everything forward/backward need. The shapes, dtypes, bias
+    and groups are checked by glassnet.functional.local, once per call; these kernels trust them."""
     tiles = tuple(w_shape[:nd]) if tiles is None else positive_tuple(tiles, nd, "tiles")
     if tuple(w_shape[:nd]) != tiles:
         raise ValueError(f"{what} expected weight with leading tile dims {tiles}, got {tuple(w_shape)}")
@@ -57,12 +53,6 @@ def _geometry(x_shape, w_shape, nd, stride, padding, dilation, groups, tiles, wh
     kernel_size = tuple(w_shape[nd + 2:])
     stride = positive_tuple(stride, nd, "stride")
     dilation = positive_tuple(dilation, nd, "dilation")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
-    channels = x_shape[1]
-    if channels % groups or out_channels % groups or cin_g * groups != channels:
-        raise ValueError(f"{what} expected input of shape (N, {cin_g * groups}, ...) for weight "
-                         f"{tuple(w_shape)} and groups={groups}, got {tuple(x_shape)}")
     spatial = tuple(x_shape[2:])
     pads = resolve_padding(padding, kernel_size, stride, dilation, spatial)
     check_window_fits(spatial, kernel_size, pads, dilation)
@@ -90,7 +80,7 @@ def _extended_input(x, g, padding_mode):
     extra = []
     for n, r, t, k, s, d in zip(xp.shape[2:], g["reps"], g["tiles"], g["kernel_size"], g["stride"],
                                 g["dilation"]):
-        need = (r * t - 1) * s + dilated_extent(k, d)
+        need = windows_span(r * t, k, s, d)
         extra.append((0, max(need - n, 0)))
     return xp, pad(xp, tuple(extra), "zeros")
 
@@ -158,22 +148,6 @@ def scatter_windows(dwin: np.ndarray, padded_shape, kernel_size, stride, dilatio
     return dxp
 
 
-def _check_dtypes(x, w, bias, what):
-    if x.dtype != w.dtype or (bias is not None and bias.dtype != w.dtype):
-        got = f"input {x.dtype}, weight {w.dtype}" + ("" if bias is None else f", bias {bias.dtype}")
-        raise TypeError(f"{what} expected input, weight and bias of one float dtype, got {got}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{what} expected floating input, got {x.dtype}")
-
-
-def _check_bias(bias, g, what):
-    if bias is None:
-        return
-    shared, per_tile = (g["out_channels"],), g["tiles"] + (g["out_channels"],)
-    if bias.shape not in (shared, per_tile):
-        raise ValueError(f"{what} expected bias of shape {shared} or {per_tile}, got {bias.shape}")
-
-
 def tiled_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
                   dilation=1, groups: int = 1, padding_mode: str = "zeros", tiles=None) -> np.ndarray:
     """Tiled convolution. x (N, C, *in), w (*tiles, O, C/G, *k), bias (O,) or (*tiles, O) -> (N, O, *out).
@@ -183,8 +157,6 @@ def tiled_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, 
     """
     nd = w.ndim // 2 - 1
     g = _geometry(x.shape, w.shape, nd, stride, padding, dilation, groups, tiles, "tiled convolution")
-    _check_dtypes(x, w, bias, "tiled convolution")
-    _check_bias(bias, g, "tiled convolution")
     _, xe = _extended_input(x, g, padding_mode)
     yt = np.matmul(_columns(xe, g), _tile_weights(w, g))  # (T, G, M N, O/G)
     y = _to_output(yt, g, x.shape[0])
@@ -249,10 +221,8 @@ def local_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, 
 
     y[n, o, p] = sum_{c, j} w[p, o, c, j] * xp[n, c, p s + j d] + b
     It is tiled convolution with one tile per output position; w's leading dims must equal the
-    output shape (see local_output_shape).
+    output shape (local_output_shape; functional.locally_connected checks it).
     """
-    nd = w.ndim // 2 - 1
-    check_local_grid(x, w, nd, stride, padding, dilation)
     return tiled_forward(x, w, bias, stride, padding, dilation, groups, padding_mode)
 
 
@@ -260,14 +230,3 @@ def local_backward(dy, x, w, stride=1, padding=0, dilation=1, groups: int = 1, p
                    bias_shape=None, needs=(True, True, True)):
     """Gradients of local_forward: (dx, dw, db); see tiled_backward."""
     return tiled_backward(dy, x, w, stride, padding, dilation, groups, padding_mode, None, bias_shape, needs)
-
-
-def check_local_grid(x, w, nd, stride, padding, dilation):
-    """A locally connected weight needs exactly one kernel per output position of this input."""
-    if x.ndim != nd + 2 or w.ndim != 2 * nd + 2:
-        raise ValueError(f"locally connected layer expected input (N, C, {nd} spatial dims) and weight "
-                         f"(*out, O, C/groups, *kernel), got input {x.shape} and weight {w.shape}")
-    out = local_output_shape(x.shape[2:], tuple(w.shape[nd + 2:]), stride, padding, dilation)
-    if tuple(w.shape[:nd]) != out:
-        raise ValueError(f"locally connected weight must have one kernel per output position: expected "
-                         f"leading dims {out} for input {x.shape}, got weight {w.shape}")

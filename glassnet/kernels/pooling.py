@@ -49,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 
 from .fast import pooling as fast
-from .sizes import Pads, dilated_extent, pool_geometry, positive_tuple
+from .sizes import Pads, pool_geometry, positive_tuple, windows_span
 from .windows import pad, sliding_windows
 
 PAD = -1  # table entry for a window position on the explicit padding
@@ -69,7 +69,7 @@ def window_table(spatial_shape: tuple, kernel_size: tuple, stride: tuple, pads: 
     plane = np.arange(math.prod(spatial_shape), dtype=np.int64).reshape(spatial_shape)  # (*spatial)
     padded = pad(plane, pads, value=PAD)
     # ceil_mode: the last window may run past the high padding; extend with OVERHANG entries
-    overhang = tuple((0, max((o - 1) * s + dilated_extent(k, d) - n, 0)) for o, s, d, k, n in
+    overhang = tuple((0, max(windows_span(o, k, s, d) - n, 0)) for o, s, d, k, n in
                      zip(out_shape, stride, dilation, kernel_size, padded.shape))
     padded = pad(padded, overhang, value=OVERHANG)
     windows = sliding_windows(padded[None, None], kernel_size, stride, dilation, out_shape)  # (1, 1, *out, *k)

@@ -62,6 +62,14 @@ def positive_tuple(value, n: int, name: str) -> tuple[int, ...]:
     return out
 
 
+def check_padding_string(padding: str) -> str:
+    """A padding given by name: one of PADDING_STRINGS."""
+    if padding not in PADDING_STRINGS:
+        raise ValueError(f"padding must be an int, a tuple, (low, high) pairs or one of {PADDING_STRINGS}, "
+                         f"got {padding!r}")
+    return padding
+
+
 def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                     dilation: Sequence[int], spatial_shape: Sequence[int] | None = None) -> Pads:
     """Turn any accepted padding form into one (low, high) pair per spatial dimension.
@@ -81,6 +89,7 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                          f"{tuple(kernel_size)}, stride {tuple(stride)}, dilation {tuple(dilation)}, "
                          f"spatial shape {None if spatial_shape is None else tuple(spatial_shape)}")
     if isinstance(padding, str):
+        check_padding_string(padding)
         if padding == "valid":
             return ((0, 0),) * n
         if padding == "full":
@@ -92,10 +101,9 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
                 spatial_shape = [0] * n
             pads = []
             for size, k, s, d in zip(spatial_shape, kernel_size, stride, dilation):
-                total = d * (k - 1) if s == 1 else max((math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0)
+                total = d * (k - 1) if s == 1 else max(windows_span(math.ceil(size / s), k, s, d) - size, 0)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
-        raise ValueError(f"padding must be an int, a tuple or one of {PADDING_STRINGS}, got {padding!r}")
     if isinstance(padding, Sequence) and len(padding) == n and all(
             isinstance(p, Sequence) and not isinstance(p, str) for p in padding):
         pads = tuple(tuple(p) for p in padding)
@@ -112,6 +120,13 @@ def resolve_padding(padding, kernel_size: Sequence[int], stride: Sequence[int],
 def dilated_extent(k: int, d: int = 1) -> int:
     """How many input positions a window of k taps with dilation d spans: d (k - 1) + 1."""
     return d * (k - 1) + 1
+
+
+def windows_span(out: int, k: int, s: int, d: int = 1) -> int:
+    """How many input positions `out` windows (k taps, dilation d, stride s) span, from the first
+    window's first tap to the last window's last: (out - 1) s + d (k - 1) + 1. A padded input
+    must be at least this long for `out` windows to fit."""
+    return (out - 1) * s + dilated_extent(k, d)
 
 
 def conv_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1) -> int:
@@ -131,10 +146,9 @@ def pool_output_size(n: int, k: int, s: int, pad: tuple[int, int], d: int = 1,
                      ceil_mode: bool = False) -> int:
     """Pooling output size; with ceil_mode the last window may hang over the end, but (as in
     PyTorch) it must start inside the input or the left padding."""
-    span = n + pad[0] + pad[1] - d * (k - 1) - 1
     if not ceil_mode:
-        return span // s + 1
-    out = -(-span // s) + 1
+        return conv_output_size(n, k, s, pad, d)
+    out = -(-(n + pad[0] + pad[1] - dilated_extent(k, d)) // s) + 1  # ceil in place of floor
     if (out - 1) * s >= n + pad[0]:
         out -= 1
     return out

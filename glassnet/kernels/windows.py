@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .sizes import Pads, dilated_extent
+from .sizes import Pads, windows_span
 
 _NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -29,15 +29,23 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> n
     lead = [(0, 0)] * (x.ndim - len(pads))
     if mode in ("zeros", "constant"):
         return np.pad(x, lead + list(pads), mode="constant", constant_values=value)
-    spatial = x.shape[x.ndim - len(pads):]
-    for i, (n, (lo, hi)) in enumerate(zip(spatial, pads)):
-        # reflect needs a mirror image inside the input; circular at most one full wrap; replicate
-        # can repeat the edge any number of times (PyTorch's rules)
-        limit = {"reflect": n - 1, "circular": n, "replicate": max(lo, hi)}[mode]
-        if max(lo, hi) > limit:
-            raise ValueError(f"padding_mode={mode!r} needs padding <= {limit} for spatial size {n} "
-                             f"in dimension {i}, got padding {(lo, hi)}")
+    check_copy_fits(x.shape, pads, mode)
     return np.pad(x, lead + list(pads), mode=_NUMPY_MODE[mode])
+
+
+def check_copy_fits(shape: tuple, pads: Pads, mode: str) -> None:
+    """Refuse padding that copies from further than the input reaches: reflect needs a mirror
+    image inside the input (each amount < n), circular at most one full wrap (<= n); replicate
+    repeats the edge any number of times (PyTorch's rules). The one place this is checked, for
+    convolution's padding_mode and functional.pad alike. Dimensions are named from the end (-1 the
+    last), which reads the same for the caller's input and the arrays the kernels pad."""
+    first = len(shape) - len(pads)
+    for dim, (n, (lo, hi)) in enumerate(zip(shape[first:], pads), start=first):
+        limit = {"reflect": n - 1, "circular": n}.get(mode)
+        if limit is not None and max(lo, hi) > limit:
+            rule = "less than" if mode == "reflect" else "at most"
+            raise ValueError(f"{mode!r} padding needs each padding amount {rule} the size of its dimension "
+                             f"(<= {limit}); got {(lo, hi)} for dimension {dim - len(shape)} of size {n}")
 
 
 def pad_backward(dxp: np.ndarray, pads: Pads, mode: str = "zeros") -> np.ndarray:
@@ -77,7 +85,7 @@ def sliding_windows(xp: np.ndarray, kernel_size, stride, dilation, out_shape) ->
     spatial = xp.shape[xp.ndim - nd:]
     # as_strided does no bounds checking: a window past the end would read foreign memory
     for i, (n, k, s, d, o) in enumerate(zip(spatial, kernel_size, stride, dilation, out_shape)):
-        if o < 0 or (o > 0 and (o - 1) * s + dilated_extent(k, d) > n):
+        if o < 0 or (o > 0 and windows_span(o, k, s, d) > n):
             raise ValueError(f"sliding_windows: {tuple(out_shape)} windows of size {tuple(kernel_size)} "
                              f"(stride {tuple(stride)}, dilation {tuple(dilation)}) do not fit in the "
                              f"padded input of spatial shape {spatial} (dimension {i})")

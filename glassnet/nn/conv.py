@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..functional._checks import check_padding_mode
 from ..functional.conv import apply_conv, apply_conv_transpose
-from ..kernels.sizes import PADDING_STRINGS, positive_tuple, resolve_padding, transposed_full_size
+from ..kernels.sizes import check_padding_string, positive_tuple, resolve_padding, transposed_full_size
 from ..tensor import zeros
 from . import init
 from ._checks import batch_input, call_functional, check_groups, positive_int
@@ -28,10 +28,7 @@ def _normalise_padding(padding, kernel_size, stride, dilation):
     """Keep strings as strings; ints and per-dimension tuples become n-tuples; per-side pairs
     stay pairs. Invalid forms are refused here, at construction, not at the first forward."""
     if isinstance(padding, str):
-        if padding not in PADDING_STRINGS:
-            raise ValueError(f"padding must be an int, a tuple, (low, high) pairs or one of "
-                             f"{PADDING_STRINGS}, got {padding!r}")
-        return padding
+        return check_padding_string(padding)
     pads = resolve_padding(padding, kernel_size, stride, dilation)
     if all(lo == hi for lo, hi in pads):
         return tuple(lo for lo, _ in pads)

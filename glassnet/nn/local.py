@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ..functional._checks import check_padding_mode
-from ..functional.local import locally_connected
+from ..functional.local import apply_tiled_conv
 from ..kernels.local import local_output_shape
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
@@ -63,10 +63,12 @@ class _UnsharedConvNd(Module):
     def _label(self) -> str:
         return f"{type(self).__name__}({self.in_channels} -> {self.out_channels})"
 
-    def _run(self, fn, input):
+    def _run(self, input):
+        """The input checked here, once: the constructor checked the rest, so the Function runs
+        without the functional entry's checks (functional.local.apply_tiled_conv)."""
         x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
-        y = call_functional(self._label(), fn, x, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups, self.padding_mode)
+        y = call_functional(self._label(), apply_tiled_conv, x, self.weight, self.bias, self.stride,
+                            self.padding, self.dilation, self.groups, self.padding_mode)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:
@@ -144,7 +146,7 @@ class LocallyConnectedNd(_UnsharedConvNd):
             expected = ", ".join(map(str, (self.in_channels,) + self.input_size))
             raise ValueError(f"{self._label()} expected input of shape (N, {expected}) (its weights are "
                              f"built for input_size={self.input_size}), got {tuple(input.shape)}")
-        return self._run(locally_connected, input)
+        return self._run(input)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, input_size={self.input_size}"

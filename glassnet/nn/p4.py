@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from ..functional._checks import check_padding_mode
-from ..functional.p4 import p4_conv2d, p4_lift_conv2d, p4_pool
+from ..functional.p4 import apply_p4_conv, p4_pool
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
@@ -67,9 +67,9 @@ class _P4ConvBase(Module):
             text = "(N, " + ", ".join(map(str, expected)) + ", H, W)"
             raise ValueError(f"{self._label()} expected input of shape {text}, got {shape}")
         check_dtype(self._label(), input, self.weight)
-        fn = p4_conv2d if self.group_input else p4_lift_conv2d
-        return call_functional(self._label(), fn, input, self.weight, self.bias, self.stride, self.padding,
-                               self.dilation, self.padding_mode)
+        # checked here, once: the Function runs without the functional entry's checks
+        return call_functional(self._label(), apply_p4_conv, input, self.weight, self.bias, self.stride,
+                               self.padding, self.dilation, self.padding_mode, group_input=self.group_input)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

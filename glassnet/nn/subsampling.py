@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ..functional.subsampling import subsampling
+from ..functional.subsampling import apply_subsampling
 from ..kernels.sizes import positive_tuple
 from ..tensor import zeros
 from . import init
@@ -80,8 +80,8 @@ class SubsamplingNd(Module):
 
     def forward(self, input):
         x, batched = batch_input(self._label(), input, self.num_spatial_dims, self.in_channels, self.weight)
-        y = call_functional(self._label(), subsampling, x, self.weight, self.bias, self.kernel_size, self.stride,
-                            self.padding)
+        y = call_functional(self._label(), apply_subsampling, x, self.weight, self.bias, self.kernel_size,
+                            self.stride, self.padding)
         return y if batched else y.squeeze(0)
 
     def extra_repr(self) -> str:

@@ -10,7 +10,6 @@ LocallyConnectedNd. Unlike the locally connected layer it works for any input si
 
 from __future__ import annotations
 
-from ..functional.local import tiled_conv
 from ..kernels.sizes import positive_tuple
 from ._checks import positive_int
 from .local import _UnsharedConvNd
@@ -71,7 +70,7 @@ class TiledConvNd(_UnsharedConvNd):
         self.tiles = t
 
     def forward(self, input):
-        return self._run(tiled_conv, input)
+        return self._run(input)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, tiles={self.tiles}"

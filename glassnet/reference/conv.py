@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.sizes import output_shape, positive_tuple, resolve_padding, transpose_geometry
+from ..kernels.sizes import output_shape, positive_tuple, resolve_padding, transpose_geometry, windows_span
 from .padding import pad, pad_backward, window
 
 
@@ -82,16 +82,16 @@ def full_correlation_rot180(dZ, W, s, d, groups, padded):
     """
     N, H, out = dZ.shape[0], dZ.shape[1], dZ.shape[2:]
     k = W.shape[2:]
-    # 1. the stride put back: s - 1 zeros between neighbouring elements of dZ
-    up = np.zeros((N, H) + tuple((o - 1) * si + 1 for o, si in zip(out, s)), dZ.dtype)
+    # 1. the stride put back: s - 1 zeros between neighbouring elements of dZ, (o - 1) s + 1 long
+    up = np.zeros((N, H) + tuple(windows_span(o, 1, si) for o, si in zip(out, s)), dZ.dtype)
     up[(Ellipsis,) + tuple(slice(None, None, si) for si in s)] = dZ
     # 2. input and output maps swap roles within each group: Wt[l, h] = W[h, l]
     G, Hg, Lg = groups, H // groups, W.shape[1]
     Wt = W.reshape((G, Hg, Lg) + k).swapaxes(1, 2).reshape((G * Lg, Hg) + k)  # (L, H/G, *k)
     # 3. the full correlation with the rotated kernels: d (k - 1) zeros on each side
-    full = tuple((di * (ki - 1), di * (ki - 1)) for ki, di in zip(k, d))
+    full = resolve_padding("full", k, (1,) * len(k), d)
     reached = correlate(pad(up, full), rot180(Wt), (1,) * len(k), d,
-                        tuple(u + lo + hi - di * (ki - 1) for u, (lo, hi), ki, di in zip(up.shape[2:], full, k, d)),
+                        output_shape(up.shape[2:], k, (1,) * len(k), full, d),
                         groups)  # (N, L, (out - 1) s + d (k - 1) + 1)
     # 4. padded positions past the last window receive nothing
     beyond = [(0, 0), (0, 0)] + [(0, p - r) for p, r in zip(padded, reached.shape[2:])]

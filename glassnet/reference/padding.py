@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.windows import check_copy_fits
+
 _NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -29,6 +31,7 @@ def source_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 def pad(A: np.ndarray, pads, mode: str = "zeros", value: float = 0.0) -> np.ndarray:
     """Pad the trailing len(pads) axes of A; pads holds one (lo, hi) pair per axis."""
+    check_copy_fits(A.shape, pads, mode)  # reflect and circular read only inside A (PyTorch's rule)
     first = A.ndim - len(pads)
     for axis, (lo, hi) in enumerate(pads, start=first):
         src = source_index(A.shape[axis], lo, hi, mode)

@@ -21,13 +21,14 @@ import math
 
 import numpy as np
 
-from ..kernels.sizes import pool_geometry
+from ..kernels.sizes import pool_geometry, windows_span
 from .padding import pad, window
 
 
 def _with_overhang(pads, spatial, k, s, d, out):
-    """pads extended at the high end by ceil_mode's overhang (positions past the padded input)."""
-    return tuple((lo, hi + max((o - 1) * si + di * (ki - 1) + 1 - (n + lo + hi), 0))
+    """pads extended at the high end by ceil_mode's overhang: the out windows span
+    (out - 1) s + d (k - 1) + 1 positions (sizes.windows_span), those past the padded input absent."""
+    return tuple((lo, hi + max(windows_span(o, ki, si, di) - (n + lo + hi), 0))
                  for (lo, hi), n, ki, si, di, o in zip(pads, spatial, k, s, d, out))
 
 

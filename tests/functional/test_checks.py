@@ -83,3 +83,61 @@ def test_a_pooling_layer_checks_its_input_once(monkeypatch):
     assert nn.MaxPool2d(2)(_z(1, 2, 6, 6)).shape == (1, 2, 3, 3)
     assert nn.AvgPool2d(2)(_z(1, 2, 6, 6)).shape == (1, 2, 3, 3)
     assert calls == ["_check_input"] * 2
+
+
+LAYER_CASES = {  # layer, its input, the functional call with the same arguments, nn's check, functional's module
+    "local": (lambda: glassnet.nn.LocallyConnected2d(2, 3, 3, input_size=(5, 5)), (1, 2, 5, 5),
+              lambda x: F.locally_connected(x, _z(3, 3, 3, 2, 3, 3)), "glassnet.nn.local", "batch_input",
+              "glassnet.functional.local"),
+    "tiled": (lambda: glassnet.nn.TiledConv2d(2, 3, 3, tiles=2), (1, 2, 5, 5),
+              lambda x: F.tiled_conv(x, _z(2, 2, 3, 2, 3, 3)), "glassnet.nn.local", "batch_input",
+              "glassnet.functional.local"),
+    "p4": (lambda: glassnet.nn.P4LiftConv2d(2, 3, 3), (1, 2, 5, 5),
+           lambda x: F.p4_lift_conv2d(x, _z(3, 2, 3, 3)), "glassnet.nn.p4", "check_dtype", "glassnet.functional.p4"),
+    "subsampling": (lambda: glassnet.nn.Subsampling2d(2, 2), (1, 2, 6, 6),
+                    lambda x: F.subsampling(x, _z(2), _z(2)), "glassnet.nn.subsampling", "batch_input",
+                    "glassnet.functional.subsampling"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_CASES))
+def test_a_layer_checks_its_input_once_and_the_functional_entry_its_arguments_once(monkeypatch, name):
+    make_layer, shape, call, nn_module, nn_check, functional_module = LAYER_CASES[name]
+    layer, x = make_layer(), _z(*shape)
+    calls = _counting(monkeypatch, importlib.import_module(nn_module), nn_check)
+    _counting(monkeypatch, importlib.import_module(functional_module), "_check", calls)
+    layer(x)
+    assert calls == [nn_check]  # the layer's input check, and not the functional entry's as well
+    calls.clear()
+    call(x)
+    assert calls == ["_check"]
+
+
+def test_a_padding_name_is_checked_by_one_function_for_layers_and_functional_calls(monkeypatch):
+    from glassnet import nn
+
+    calls = _counting(monkeypatch, importlib.import_module("glassnet.kernels.sizes"), "check_padding_string")
+    _counting(monkeypatch, importlib.import_module("glassnet.nn.conv"), "check_padding_string", calls)
+    with pytest.raises(ValueError) as built:
+        nn.Conv2d(2, 3, 3, padding="half")
+    assert calls == ["check_padding_string"]  # at construction, once
+    calls.clear()
+    with pytest.raises(ValueError) as called:
+        F.conv2d(_z(1, 2, 6, 6), _z(3, 2, 3, 3), padding="half")
+    assert calls == ["check_padding_string"]
+    expected = "padding must be an int, a tuple, (low, high) pairs or one of ('valid', 'same', 'full'), got 'half'"
+    assert str(built.value) == str(called.value) == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.pad(_z(1, 1, 3), (3, 0), mode="reflect"),
+    lambda: F.conv1d(_z(1, 1, 3), _z(1, 1, 3), padding=3, padding_mode="reflect"),
+])
+@pytest.mark.parametrize("reference", [False, True])
+def test_how_far_reflect_padding_reaches_is_checked_once(monkeypatch, call, reference):
+    calls = _counting(monkeypatch, importlib.import_module("glassnet.kernels.windows"), "check_copy_fits")
+    _counting(monkeypatch, importlib.import_module("glassnet.reference.padding"), "check_copy_fits", calls)
+    with glassnet.reference_mode(reference), pytest.raises(ValueError, match=r"^'reflect' padding needs each padding amount less than the size of "
+                                         r"its dimension \(<= 2\); got \(3, \d\) for dimension -1 of size 3"):
+        call()
+    assert calls == ["check_copy_fits"]

@@ -157,7 +157,7 @@ def test_kernel_larger_than_padded_input():
     (dict(groups=2), r"expected input with 4 channels \(N, 4, H, W\) for weight \(6, 2, 3, 3\) and groups=2, got"),
     (dict(groups=4), r"groups=4 must divide the output channels"),
     (dict(padding=-1), r"padding must be >= 0"),
-    (dict(padding="half"), r"padding must be an int, a tuple or one of"),
+    (dict(padding="half"), r"padding must be an int, a tuple, \(low, high\) pairs or one of"),
 ])
 def test_bad_options(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -175,7 +175,7 @@ def test_groups_must_divide_channels():
 def test_bad_padding_mode_and_output_padding():
     with pytest.raises(ValueError, match=r"conv2d: padding_mode must be one of .*got 'mirror'"):
         F.conv2d(_t((1, 2, 8, 8)), _t((2, 2, 3, 3)), padding_mode="mirror")
-    with pytest.raises(ValueError, match=r"padding_mode='reflect' needs padding <= 2"):
+    with pytest.raises(ValueError, match=r"'reflect' padding needs each padding amount less than the size of its dimension \(<= 2\)"):
         F.conv1d(_t((1, 2, 3)), _t((2, 2, 3)), padding=3, padding_mode="reflect")
     with pytest.raises(ValueError, match=r"output_padding must be >= 0 and smaller than stride or dilation"):
         F.conv_transpose2d(_t((1, 2, 4, 4)), _t((2, 2, 3, 3)), stride=2, output_padding=2)

@@ -60,8 +60,8 @@ def test_finite_differences(shape, pad, mode):
     ((3, 4), (1, 1, 1, 1, 1, 1), "constant", ValueError, "3 .low, high. pairs for an input with 2 dimensions"),
     ((2, 3, 4, 5), (1, 1), "reflect", ValueError, "padding of length 2 for a 4-D input"),
     ((5,), (1, 1), "replicate", ValueError, "padding of length 2 for a 1-D input"),
-    ((2, 3, 4), (4, 0), "reflect", ValueError, r"less than the size .* got \(4, 0\) for dimension 2 of size 4"),
-    ((2, 3, 4), (0, 5), "circular", ValueError, r"at most the size .* got \(0, 5\) for dimension 2 of size 4"),
+    ((2, 3, 4), (4, 0), "reflect", ValueError, r"less than the size .* got \(4, 0\) for dimension -1 of size 4"),
+    ((2, 3, 4), (0, 5), "circular", ValueError, r"at most the size .* got \(0, 5\) for dimension -1 of size 4"),
     ((2, 3, 4), (-3, -2), "constant", ValueError, r"crop dimension 2 of size 4 by \(-3, -2\)"),
     ((2, 3, 4), (1, 1), "mirror", ValueError, "mode in .*'constant'.* got 'mirror'"),
 ])

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from glassnet.kernels.sizes import (check_window_fits, conv_output_size, ntuple, output_shape, pool_output_size,
-                                    positive_tuple, resolve_padding, spatial_names)
+                                    positive_tuple, resolve_padding, spatial_names, windows_span)
 
 # ---- spatial_names -------------------------------------------------------------------------
 
@@ -164,6 +164,16 @@ def test_ceil_mode_last_window_must_start_inside_the_input_or_left_padding():
     assert pool_output_size(6, 2, 2, (0, 0), 1, ceil_mode=True) == 3
     assert pool_output_size(7, 2, 2, (0, 0), 1, ceil_mode=True) == 4
     assert pool_output_size(7, 2, 2, (0, 0), 1, ceil_mode=False) == 3
+
+
+@pytest.mark.parametrize("out, k, s, d", list(itertools.product([1, 2, 5], [1, 2, 3], [1, 2, 3], [1, 2, 3])))
+def test_windows_span_against_brute_force(out, k, s, d):
+    # the input positions the windows touch, listed one by one: window o's tap j reads o s + j d
+    touched = [o * s + j * d for o in range(out) for j in range(k)]
+    assert windows_span(out, k, s, d) == max(touched) - min(touched) + 1
+    # and it is the shortest input on which the convolution formula gives `out` windows
+    shortest = next(n for n in itertools.count(1) if conv_output_size(n, k, s, (0, 0), d) >= out)
+    assert windows_span(out, k, s, d) == shortest
 
 
 def test_check_window_fits():

@@ -82,9 +82,9 @@ def test_zero_padding_returns_the_input_itself():
 
 
 @pytest.mark.parametrize("mode, pads, match", [
-    ("reflect", ((3, 0),), r"padding <= 2 for spatial size 3"),
-    ("reflect", ((0, 5),), r"padding <= 2"),
-    ("circular", ((4, 0),), r"padding <= 3 for spatial size 3"),
+    ("reflect", ((3, 0),), r"less than the size of its dimension \(<= 2\); got \(3, 0\) for dimension -1 of size 3"),
+    ("reflect", ((0, 5),), r"\(<= 2\); got \(0, 5\)"),
+    ("circular", ((4, 0),), r"at most the size of its dimension \(<= 3\); got \(4, 0\) for dimension -1 of size 3"),
 ])
 def test_pad_too_large_for_the_mode_is_refused_as_in_torch(mode, pads, match):
     x = data((1, 1, 3))

@@ -350,18 +350,6 @@ def split_batch(n: int, work, worth_it: bool = True) -> list:
         return run_side_by_side([(work, lo, hi) for lo, hi in parts(n, k)])
 
 
-def split_together(sizes: tuple[int, ...], work, worth_it: bool = True) -> list:
-    """split_batch for work over several ranges at once (say, sample blocks and row blocks of one
-    batch): worker i gets part i of each, work((lo_0, hi_0), (lo_1, hi_1), ...). The number of
-    workers follows the largest range; a worker's part of a shorter range may be empty."""
-    with single_threaded_blas():
-        k = workers_for(max(sizes), worth_it)
-        if k == 1:
-            return [work(*((0, n) for n in sizes))]
-        cuts = [parts(n, k) for n in sizes]
-        return run_side_by_side([(work,) + tuple(c[i] for c in cuts) for i in range(k)])
-
-
 def run_side_by_side(calls: list[tuple]) -> list:
     """[fn(*args) for (fn, *args) in calls]: calls[0] in this thread, calls[i] in helper i, at the
     same time. When there are no more workers than CPUs, each is pinned to a CPU of its own

@@ -39,13 +39,6 @@ def test_parts_cover_the_range_in_order_with_sizes_one_apart(n, k):
     assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
 
 
-def test_split_together_gives_worker_i_part_i_of_each_range(at_threads):
-    at_threads(3)
-    got = threads.split_together((9, 2), lambda a, b: (a, b, threading.get_ident()))
-    assert [g[:2] for g in got] == [((0, 3), (0, 1)), ((3, 6), (1, 2)), ((6, 9), (2, 2))]
-    assert len({g[2] for g in got}) == 3
-
-
 @pytest.mark.parametrize("n, worth_it, workers", [(7, False, 2), (1, True, 2), (7, True, 1), (7, False, 4)])
 def test_split_batch_stays_in_one_thread_when_asked(monkeypatch, n, worth_it, workers):
     monkeypatch.setattr(threads, "_workers", workers)

@@ -1,6 +1,6 @@
 """A batch of one (and, generally, fewer samples than threads) is shared among the threads by
 output positions: the input gradient of im2col.py (and so the transposed convolution's forward)
-by rows of dx. At 1, 2, 3 and 4 threads the
+by rows of dx, single_channel.py's forward by output positions. At 1, 2, 3 and 4 threads the
 bytes are those of one thread, the values those of glassnet/reference, and the parts each
 thread was given are recorded to show that the work was in fact shared."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import conv
-from glassnet.kernels.fast import im2col
+from glassnet.kernels.fast import im2col, single_channel
 from glassnet.reference import conv as ref
 
 
@@ -116,3 +116,32 @@ def test_the_transposed_convolution_of_one_sample_is_shared_by_output_rows(at_th
         got = conv.conv_transpose_forward(x, w, b, **kw)
         assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(one).tobytes(), f"{n} threads"
         assert n in shared and len(spans) == n
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((1, 1, 23, 21), (6, 1, 5, 5), dict(padding=2)),
+    ((1, 1, 20, 19), (4, 1, 3, 2), dict(dilation=(2, 1))),
+    ((1, 1, 90), (3, 1, 9), dict(padding=4)),
+    ((3, 1, 14, 15), (6, 1, 5, 5), dict()),
+])
+def test_the_single_channel_forward_of_a_small_batch_is_shared_by_output_positions(at_threads, shared,
+                                                                                   monkeypatch, x_shape, w_shape, kw):
+    x, w, b = _data(0, x_shape, w_shape, (w_shape[0],))
+    at_threads(1)
+    one = conv.conv_forward(x, w, b, **kw)
+    want = ref.conv_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), **kw)
+    np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
+    rows, original = [], single_channel._correlate
+
+    def recording(x, origins, taps, w, bias, full, r0, r1, y):
+        rows.append((r0, r1))
+        return original(x, origins, taps, w, bias, full, r0, r1, y)
+    monkeypatch.setattr(single_channel, "_correlate", recording)
+    for n in (2, 3, 4):
+        at_threads(n)
+        rows.clear()
+        shared.clear()
+        got = conv.conv_forward(x, w, b, **kw)
+        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(one).tobytes(), f"{n} threads"
+        assert n in shared  # a split over n threads ran
+        _assert_parts_of(rows, x_shape[0] * np.prod(one.shape[2:]), n)  # n parts of the positions

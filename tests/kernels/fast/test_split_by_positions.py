@@ -46,6 +46,19 @@ def _assert_parts_of(spans, total, n):
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), spans
 
 
+def _same_bytes_at_2_3_4_threads(at_threads, shared, parts, run, one, total):
+    """run() at 2, 3 and 4 threads gives one's bytes, a split over that many threads ran, and the
+    parts recorded (parts, cleared before each run) are that many contiguous parts of 0:total."""
+    for n in (2, 3, 4):
+        at_threads(n)
+        parts.clear()
+        shared.clear()
+        got = run()
+        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(one).tobytes(), f"{n} threads"
+        assert n in shared
+        _assert_parts_of(parts, total, n)
+
+
 # (x shape, w shape, keyword arguments): strides, dilation, groups, 1-D and 3-D, a batch of two
 INPUT_GRAD_CASES = [
     ((1, 6, 17, 15), (8, 6, 3, 3), dict(padding=1)),
@@ -68,17 +81,12 @@ def test_the_input_gradient_of_a_small_batch_is_shared_by_rows_of_dx(at_threads,
     want = ref.conv_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), **kw)[0]
     np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
     spans = _spans(monkeypatch)
-    padded = tuple(2 * p + s for s, p in zip(x_shape[2:], (kw.get("padding", 0),) * 3))
-    for n in (2, 3, 4):
-        at_threads(n)
-        spans.clear()
-        shared.clear()
-        got = conv.conv_backward(dy, x, w, needs=(True, False, False), **kw)[0]
-        assert got.tobytes() == one.tobytes(), f"{n} threads"
-        assert n in shared  # a split over n threads ran
-        # n parts of the rows of the padded dx along its first spatial axis, over the whole batch
-        _assert_parts_of(spans, x_shape[0] * x_shape[1] * np.prod(padded), n)
-        assert all((hi - lo) % (np.prod(padded[1:]) * x_shape[1]) == 0 for lo, hi in spans)
+    padded = [2 * kw.get("padding", 0) + m for m in x_shape[2:]]
+    _same_bytes_at_2_3_4_threads(at_threads, shared, spans,
+                                 lambda: conv.conv_backward(dy, x, w, needs=(True, False, False), **kw)[0],
+                                 one, x_shape[0] * x_shape[1] * np.prod(padded))
+    line = np.prod(padded[1:]) * x_shape[1]
+    assert all(lo % line == 0 and hi % line == 0 for lo, hi in spans)  # whole rows of the padded dx
 
 
 def test_a_batch_with_as_many_blocks_as_threads_is_shared_by_samples(at_threads, shared, monkeypatch):
@@ -109,13 +117,10 @@ def test_the_transposed_convolution_of_one_sample_is_shared_by_output_rows(at_th
     want = ref.conv_transpose_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), **kw)
     np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
     spans = _spans(monkeypatch)
-    for n in (2, 3, 4):
-        at_threads(n)
-        spans.clear()
-        shared.clear()
-        got = conv.conv_transpose_forward(x, w, b, **kw)
-        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(one).tobytes(), f"{n} threads"
-        assert n in shared and len(spans) == n
+    s, d, op = (kw.get(name, default) for name, default in (("stride", 1), ("dilation", 1), ("output_padding", 0)))
+    full = [(m - 1) * s + d * (k - 1) + op + 1 for m, k in zip(x_shape[2:], w_shape[2:])]  # before the crop
+    _same_bytes_at_2_3_4_threads(at_threads, shared, spans, lambda: conv.conv_transpose_forward(x, w, b, **kw),
+                                 one, x_shape[0] * b.size * np.prod(full))
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw", [
@@ -137,11 +142,5 @@ def test_the_single_channel_forward_of_a_small_batch_is_shared_by_output_positio
         rows.append((r0, r1))
         return original(x, origins, taps, w, bias, full, r0, r1, y)
     monkeypatch.setattr(single_channel, "_correlate", recording)
-    for n in (2, 3, 4):
-        at_threads(n)
-        rows.clear()
-        shared.clear()
-        got = conv.conv_forward(x, w, b, **kw)
-        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(one).tobytes(), f"{n} threads"
-        assert n in shared  # a split over n threads ran
-        _assert_parts_of(rows, x_shape[0] * np.prod(one.shape[2:]), n)  # n parts of the positions
+    _same_bytes_at_2_3_4_threads(at_threads, shared, rows, lambda: conv.conv_forward(x, w, b, **kw),
+                                 one, x_shape[0] * np.prod(one.shape[2:]))  # the positions of the batch

@@ -104,6 +104,23 @@ def test_a_batch_with_as_many_blocks_as_threads_is_shared_by_samples(at_threads,
     assert all(lo % sample == 0 and hi % sample == 0 for lo, hi in spans)
 
 
+def test_a_dy_of_one_chunk_stays_in_one_thread(at_threads, split_sizes, monkeypatch):
+    """Every thread would multiply the same chunk: no split (chunks of im2col.MIN_ROWS rows here)."""
+    monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(im2col, "MIN_ROWS", 64)
+    x, w = _data(0, (1, 3, 10, 10), (5, 3, 3, 3))
+    dy = _data(1, (1, 5, 8, 8))[0]  # 64 rows: one chunk
+    spans = _spans(monkeypatch)
+    at_threads(4)
+    conv.conv_backward(dy, x, w, needs=(True, False, False))
+    assert spans == [(0, 10 * 10 * 3)] and split_sizes == []
+    monkeypatch.setattr(im2col, "MIN_ROWS", 63)  # two chunks: shared
+    spans.clear()
+    conv.conv_backward(dy, x, w, needs=(True, False, False))
+    assert len(spans) == 4 and split_sizes == [4]
+
+
 @pytest.mark.parametrize("x_shape, w_shape, kw", [
     ((1, 6, 9, 8), (6, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
     ((1, 4, 11, 10), (4, 3, 4, 4), dict(stride=2, groups=2, dilation=2)),

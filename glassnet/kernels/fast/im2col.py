@@ -388,7 +388,8 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
     Shared among the threads as whole samples, in fixed blocks; with fewer blocks than threads (a
     batch of one) as rows of dxp along its first spatial axis instead, each thread filling its
     own rows and multiplying the chunks of dY that reach into them (the chunks on the border of
-    two threads' rows are multiplied by both; a dY of one chunk therefore stays in one thread).
+    two threads' rows are multiplied by both; so there are no more parts than chunks, and a dY
+    of one chunk stays in one thread).
     Either way every value of dxp is the same sum in the same order (transposed), so the bytes
     do not depend on the threads."""
     n, k, c_in = dy.shape[0], w.shape[2:], w.shape[1] * groups
@@ -406,10 +407,11 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
     if blocks.count(n, per) >= get_num_threads():
         split_batch(blocks.count(n, per), lambda b0, b1: fill(b0 * per * size, min(b1 * per, n) * size), worth)
     else:
-        line = size // padded_shape[0]  # values per row along the first spatial axis
-        # with one chunk of dY, every thread would multiply that same chunk
-        several = n * math.prod(dy.shape[1:-1]) > chunk_rows(wm.shape[1] * dy.itemsize)
-        split_batch(n * padded_shape[0], lambda r0, r1: fill(r0 * line, r1 * line), worth and several)
+        rows, line = n * padded_shape[0], size // padded_shape[0]  # rows of dxp over the batch, values per row
+        # no more parts than chunks of dY: a part multiplies every chunk that reaches into its rows
+        chunks = blocks.count(n * math.prod(dy.shape[1:-1]), chunk_rows(wm.shape[1] * dy.itemsize))
+        parts = max(min(rows, chunks), 1)
+        split_batch(parts, lambda a, b: fill(a * rows // parts * line, b * rows // parts * line), worth)
     return dxp
 
 

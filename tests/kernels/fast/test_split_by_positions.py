@@ -14,11 +14,11 @@ from glassnet.reference import conv as ref
 
 @pytest.fixture
 def shared(monkeypatch, split_sizes):
-    """Every problem large enough to share, and chunks of 16 patch rows (several to a thread's part,
+    """Every problem large enough to share, and chunks of 4 patch rows (several to a thread's part,
     and the parts' borders inside chunks); the sizes of the splits that ran (split_sizes)."""
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(im2col, "MIN_ROWS", 16)
+    monkeypatch.setattr(im2col, "MIN_ROWS", 4)
     return split_sizes
 
 
@@ -104,8 +104,9 @@ def test_a_batch_with_as_many_blocks_as_threads_is_shared_by_samples(at_threads,
     assert all(lo % sample == 0 and hi % sample == 0 for lo, hi in spans)
 
 
-def test_a_dy_of_one_chunk_stays_in_one_thread(at_threads, split_sizes, monkeypatch):
-    """Every thread would multiply the same chunk: no split (chunks of im2col.MIN_ROWS rows here)."""
+def test_the_input_gradient_has_no_more_parts_than_chunks_of_dy(at_threads, split_sizes, monkeypatch):
+    """A part multiplies every chunk reaching into its rows: with one chunk all would multiply the
+    same one, so it stays in one thread, and two chunks make two parts at four threads."""
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)
     monkeypatch.setattr(im2col, "MIN_ROWS", 64)
@@ -113,12 +114,14 @@ def test_a_dy_of_one_chunk_stays_in_one_thread(at_threads, split_sizes, monkeypa
     dy = _data(1, (1, 5, 8, 8))[0]  # 64 rows: one chunk
     spans = _spans(monkeypatch)
     at_threads(4)
-    conv.conv_backward(dy, x, w, needs=(True, False, False))
+    one = conv.conv_backward(dy, x, w, needs=(True, False, False))[0]
     assert spans == [(0, 10 * 10 * 3)] and split_sizes == []
-    monkeypatch.setattr(im2col, "MIN_ROWS", 63)  # two chunks: shared
+    monkeypatch.setattr(im2col, "MIN_ROWS", 63)  # two chunks
     spans.clear()
-    conv.conv_backward(dy, x, w, needs=(True, False, False))
-    assert len(spans) == 4 and split_sizes == [4]
+    two = conv.conv_backward(dy, x, w, needs=(True, False, False))[0]
+    _assert_parts_of(spans, 10 * 10 * 3, 2)
+    assert split_sizes == [2]
+    np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw", [

@@ -410,8 +410,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
         rows, line = n * padded_shape[0], size // padded_shape[0]  # rows of dxp over the batch, values per row
         # no more parts than chunks of dY: a part multiplies every chunk that reaches into its rows
         chunks = blocks.count(n * math.prod(dy.shape[1:-1]), chunk_rows(wm.shape[1] * dy.itemsize))
-        parts = max(min(rows, chunks), 1)
-        split_batch(parts, lambda a, b: fill(a * rows // parts * line, b * rows // parts * line), worth)
+        split_batch(rows, lambda r0, r1: fill(r0 * line, r1 * line), worth, most=max(chunks, 1))
     return dxp
 
 

@@ -121,7 +121,10 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
     else:
         dy = layout.to_channels_last(dy)  # (N, *out, C_out), read by both sums below
         dx = _input_grad(dy, wf, x.shape, stride, pads, dilation, groups, padding_mode) if needs[0] else None
-        dw, db = _weight_grad(dy, x, xp, w.shape, stride, pads, dilation, groups, padding_mode, needs[1], needs[2])
+        dw = db = None  # dx alone (an input attribution, a frozen layer): no pass over the blocks for them
+        if needs[1] or needs[2]:
+            dw, db = _weight_grad(dy, x, xp, w.shape, stride, pads, dilation, groups, padding_mode, needs[1],
+                                  needs[2])
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))  # the gradient of w itself; y used the flipped w
     return dx, dw, db

@@ -46,7 +46,10 @@ blocks whose size follows from the shapes (block_rows: one chunk of rows; the in
 blocks of whole samples), and every block is computed the same way whichever thread gets it. A
 matrix product's rounding depends on its row count, so this is what makes the forward, dX and
 each block's dW the same bytes at any thread count; conv_weight_grad adds the blocks' dW in a
-fixed order (kernels/fast/blocks.py).
+fixed order (kernels/fast/blocks.py). The forward's blocks are runs of output positions, so
+even a batch of one is shared; the input gradient's are whole samples, so a batch with fewer
+blocks than threads (a batch of one) shares the rows of dX instead, each thread multiplying the
+chunks that reach into its rows (conv_input_grad).
 
 Threads and the GIL. conv_forward, conv_input_grad and conv_weight_grad share the blocks of a
 batch among get_num_threads() threads (threads.py); every other function here is single-threaded
@@ -68,7 +71,7 @@ from numba import njit
 from ..windows import sliding_windows
 from . import blocks
 from .layout import buffer, column_sums, flat_rows, flat_samples
-from .threads import split_batch
+from .threads import get_num_threads, split_batch
 
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
@@ -135,15 +138,23 @@ def _gather(x, index, run, offset, r0, r1, cols):
 
 
 @njit(nogil=True, cache=True)
-def _scatter_add(cols, index, run, offset, r0, r1, x):
-    """col2im, the adjoint of _gather: x[n, index[p, j] + offset : ... + run] += cols[r - r0, j run : ...]."""
+def _scatter_add(cols, index, run, offset, c0, r0, r1, x, lo, hi):
+    """col2im, the adjoint of _gather: x[n, index[p, j] + offset : ... + run] += cols[r - c0, j run : ...]
+    for the patch rows r = n P + p in r0:r1 (cols[0] is row c0), only where the position lies in
+    lo:hi of x's memory taken as one flat array (b prod(Sp) C): that range is the caller's, and
+    no other thread adds into it."""
     n_pos, n_runs = index.shape
+    size = x.shape[1]
     for r in range(r0, r1):
-        xs, p, row = x[r // n_pos], r % n_pos, cols[r - r0]
+        n = r // n_pos
+        xs, p, row, base = x[n], r % n_pos, cols[r - c0], n * size
         for j in range(n_runs):
             start = index[p, j] + offset
-            target, source = xs[start:start + run], row[j * run:(j + 1) * run]
-            for t in range(run):
+            a, b = max(start, lo - base), min(start + run, hi - base)  # the run, clipped to lo:hi
+            if a >= b:
+                continue
+            target, source = xs[a:b], row[j * run + a - start:j * run + b - start]
+            for t in range(b - a):
                 target[t] += source[t]
 
 
@@ -186,14 +197,18 @@ def _add_bias(y, r0, r1, bias):
 
 
 @njit(nogil=True, cache=True)
-def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block, dx):
-    """dx += col2im(dY_g @ W_g^T) over every chunk and group; dy (b P, C_out), dx (b, prod(Sp) C).
-    The rows are taken in blocks of block_rows, each cut into chunks from its own start."""
+def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, r_lo, r_hi, lo, hi, cols, block, dx):
+    """dx[lo:hi] += col2im(dY_g @ W_g^T) of the patch rows r_lo:r_hi, over every group; dy (N P,
+    C_out), dx (N, prod(Sp) C) taken as one flat array for lo:hi. The rows of the whole batch are
+    cut into blocks of block_rows from row 0 and each block into chunks from its own start; every
+    chunk holding a row of r_lo:r_hi is multiplied whole, so its rows round the same whichever
+    part of dx is being filled (two threads whose parts of dx meet both multiply the chunk there)."""
     groups, og = wm.shape[0], wm.shape[2]
     total = dy.shape[0]
-    for b0 in range(0, total, block_rows):
+    for b0 in range(r_lo - r_lo % block_rows, r_hi, block_rows):
         b1 = min(b0 + block_rows, total)
-        for r0 in range(b0, b1, rows_per_chunk):
+        first = b0 + (max(r_lo, b0) - b0) // rows_per_chunk * rows_per_chunk  # the chunk holding r_lo
+        for r0 in range(first, min(b1, r_hi), rows_per_chunk):
             r1 = min(r0 + rows_per_chunk, b1)
             patches = cols[:r1 - r0]  # (rows, K Cg)
             for g in range(groups):
@@ -202,7 +217,7 @@ def _transposed(dy, index, run, cg, wm, block_rows, rows_per_chunk, cols, block,
                     d = block[:r1 - r0]  # (rows, Og)
                     _group_columns(dy[r0:r1], g, og, d)
                 np.dot(d, wm[g].T, patches)  # (rows, K Cg)
-                _scatter_add(patches, index, run, g * cg, r0, r1, dx)
+                _scatter_add(patches, index, run, g * cg, r0, max(r0, r_lo), min(r1, r_hi), dx, lo, hi)
 
 
 # ---------------------------------------------------------------- one block, in one thread
@@ -298,7 +313,7 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilation, g
 
 
 def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx: np.ndarray,
-               block_samples: int = 1) -> None:
+               block_samples: int = 1, span: tuple[int, int] | None = None) -> None:
     """dx[n, i, c] += sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk].
 
     This is seed 003's input gradient dA = sum_h rot180(W_h) * dZ_h, the full correlation of dY
@@ -310,17 +325,37 @@ def transposed(dy: np.ndarray, wm: np.ndarray, kernel_size, stride, dilation, dx
     dy (N, *out, C_out) channels-last, wm = weight_matrix(w, G); dx (N, *in, C)
     channels-last and C-contiguous, zeroed by the caller. One GEMM dY (rows, C_out/G) @
     W^T (C_out/G, prod(k) C/G) per chunk and group, then col2im; the chunks are cut from the
-    start of every block of block_samples samples (conv_input_grad hands threads whole blocks,
-    so each block is computed the same way by whichever thread).
+    start of every block of block_samples samples, so each chunk is computed the same way by
+    whichever thread. span = (lo, hi): only dx's values lo:hi, dx's memory taken as one flat
+    array (only the patch rows whose runs reach into it are multiplied); None: all. Every value
+    receives its terms in the same order whatever the span, so a dx filled span by span is the
+    same bytes as one filled at once.
     """
     if not dx.flags.c_contiguous:
         raise ValueError("transposed writes into a C-contiguous dx")
     groups = wm.shape[0]
     index, run, cg = _geometry(dx.shape, kernel_size, stride, dilation, dy.shape[1:-1], groups)
+    lo, hi = span if span is not None else (0, dx.size)
+    r_lo, r_hi = _rows_reaching(index, run + (groups - 1) * cg, dx.size // max(dx.shape[0], 1), lo, hi)
     rows = chunk_rows(wm.shape[1] * dy.itemsize)
     cols, block = _scratch(rows, wm.shape[1], wm.shape[2], groups, dy.dtype)
-    _transposed(flat_rows(dy), index, run, cg, wm, block_samples * index.shape[0], rows, cols, block,
-                flat_samples(dx))
+    _transposed(flat_rows(dy), index, run, cg, wm, block_samples * index.shape[0], rows, r_lo, r_hi, lo, hi,
+                cols, block, flat_samples(dx))
+
+
+def _rows_reaching(index: np.ndarray, reach: int, size: int, lo: int, hi: int) -> tuple[int, int]:
+    """(r_lo, r_hi): the patch rows r = n P + p whose runs write into lo:hi of a flat channels-last
+    batch of samples of `size` values. Row p's runs lie within index[p, 0] : index[p, -1] + reach
+    of its sample, and both ends grow with p (the windows go in row-major order), so these rows
+    are one range, found by bisection."""
+    if hi <= lo:
+        return 0, 0
+    n_pos = index.shape[0]
+    n, offset = divmod(lo, size)
+    r_lo = n * n_pos + int(np.searchsorted(index[:, -1] + reach, offset, side="right"))
+    n, offset = divmod(hi - 1, size)
+    r_hi = n * n_pos + int(np.searchsorted(index[:, 0], offset, side="right"))
+    return r_lo, max(r_lo, r_hi)
 
 
 # ---------------------------------------------------------------- a batch, shared among the threads
@@ -348,19 +383,34 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
     """dxp[n, i, c] = sum over (o, kk) with o*s + kk*d = i of dy[n, o, co] w[co, c, kk] (seed 003's
     dA = rot180(W) * dZ, in scatter form: see transposed) for the channels-last dy (N, *out, C_out)
     and w (C_out, C_in / G, *k) -> channels-last dxp (N, *padded_shape, C_in), the gradient of the
-    padded input. Whole samples, in fixed blocks, shared among the threads."""
+    padded input.
+
+    Shared among the threads as whole samples, in fixed blocks; with fewer blocks than threads (a
+    batch of one) as rows of dxp along its first spatial axis instead, each thread filling its
+    own rows and multiplying the chunks of dY that reach into them (the chunks on the border of
+    two threads' rows are multiplied by both; so there are no more parts than chunks, and a dY
+    of one chunk stays in one thread).
+    Either way every value of dxp is the same sum in the same order (transposed), so the bytes
+    do not depend on the threads."""
     n, k, c_in = dy.shape[0], w.shape[2:], w.shape[1] * groups
     wm = weight_matrix(w, groups)  # (G, K Cg, Og)
     dxp = np.empty((n,) + tuple(padded_shape) + (c_in,), dtype=dy.dtype)  # (N, *padded, C_in)
+    flat = dxp.reshape(-1)  # a view: dxp is fresh and contiguous
     per = blocks.sample_block(n, math.prod(dy.shape[1:-1]))
+    size = math.prod(padded_shape) * c_in  # values per sample
+    worth = worth_splitting(n, dy.shape[1:-1], row_bytes(k, c_in, dy.itemsize))
 
-    def work(b0, b1):  # the samples of blocks b0:b1
-        n0, n1 = b0 * per, min(b1 * per, n)
-        if n1 > n0:
-            dxp[n0:n1] = 0
-            transposed(dy[n0:n1], wm, k, stride, dilation, dxp[n0:n1], per)
+    def fill(lo, hi):  # dxp's values lo:hi
+        flat[lo:hi] = 0
+        transposed(dy, wm, k, stride, dilation, dxp, per, (lo, hi))
 
-    split_batch(blocks.count(n, per), work, worth_splitting(n, dy.shape[1:-1], row_bytes(k, c_in, dy.itemsize)))
+    if blocks.count(n, per) >= get_num_threads():
+        split_batch(blocks.count(n, per), lambda b0, b1: fill(b0 * per * size, min(b1 * per, n) * size), worth)
+    else:
+        rows, line = n * padded_shape[0], size // padded_shape[0]  # rows of dxp over the batch, values per row
+        # no more parts than chunks of dY: a part multiplies every chunk that reaches into its rows
+        chunks = blocks.count(n * math.prod(dy.shape[1:-1]), chunk_rows(wm.shape[1] * dy.itemsize))
+        split_batch(rows, lambda r0, r1: fill(r0 * line, r1 * line), worth, most=max(chunks, 1))
     return dxp
 
 

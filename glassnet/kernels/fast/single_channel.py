@@ -13,9 +13,11 @@ positions are neighbours in the input:
 scratch is C_out values per position of one padded sample, the size of one sample's output.
 At stride 1 only: other strides take the patch matrix.
 
-Fixed blocks, as in im2col.py: whole samples, blocks.sample_block of them to a block, shared
-among the threads; each block's partial dW is kept and the partials are added in a fixed order,
-so the bytes do not depend on the thread count.
+Threads. The forward shares the output positions of the batch among the threads (a batch of
+one included); each value is one sum, the same wherever a thread's part starts. The weight
+gradient sums over the batch in fixed blocks, as in im2col.py: whole samples,
+blocks.sample_block of them to a block, shared among the threads; each block's partial dW is
+kept and the partials are added in a fixed order, so the bytes do not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -52,22 +54,27 @@ def grid_table(padded: tuple, kernel_size: tuple, dilation: tuple, out_shape: tu
 # ---------------------------------------------------------------- the loops (no GIL)
 
 @njit(nogil=True, cache=True)
-def _correlate(x, origins, taps, w, bias, full, y):
+def _correlate(x, origins, taps, w, bias, full, r0, r1, y):
     """The forward sum for a single-channel input at stride 1, computed directly (no patch
-    matrix): y[n P + p, co] = b[co] + sum_j x[n, origins[p] + taps[j]] w[j, co].
+    matrix): y[n P + p, co] = b[co] + sum_j x[n, origins[p] + taps[j]] w[j, co], for the rows
+    n P + p in r0:r1.
 
     origins[p] is where window p starts in one (flat, padded) sample, taps[j] where tap j lies
     from there. At stride 1 every window of the padded grid is at origin + 1 from its
     neighbour, so each tap is one long vector loop over the grid, full[co, i] += x[i + taps[j]]
-    w[j, co], for i up to the last window; positions whose window would wrap past a row end are
-    computed and dropped (at most k_last - 1 per row). The taps go four to a pass, so that the
-    accumulator row is loaded and stored once per four taps: the loop is bound by those loads
-    and stores (32 LeNet images: 366 us one tap to a pass, 277 us four)."""
-    n_pos, c_out, span, n_taps = origins.shape[0], w.shape[1], full.shape[1], taps.shape[0]
-    for n in range(x.shape[0]):
-        xs = x[n]
+    w[j, co], for i from the first window of the rows wanted in a sample to its last; positions
+    whose window would wrap past a row end are computed and dropped (at most k_last - 1 per
+    row). Each full[co, i] is its own sum, in the same order wherever the loop starts and ends,
+    so rows computed in parts are the same bytes as rows computed at once. The taps go four to
+    a pass, so that the accumulator row is loaded and stored once per four taps: the loop is
+    bound by those loads and stores (32 LeNet images: 366 us one tap to a pass, 277 us four)."""
+    n_pos, c_out, n_taps = origins.shape[0], w.shape[1], taps.shape[0]
+    for n in range(r0 // n_pos, (r1 + n_pos - 1) // n_pos):
+        p0, p1 = max(r0 - n * n_pos, 0), min(r1 - n * n_pos, n_pos)  # this sample's windows
+        i0, i1 = origins[p0], origins[p1 - 1] + 1  # the stretch of the grid they start in
+        span, xs = i1 - i0, x[n, i0:]
         for co in range(c_out):
-            acc = full[co]
+            acc = full[co, i0:i1]
             acc[:] = 0 if bias is None else bias[co]
             j = 0
             while j + 4 <= n_taps:  # a vector loop over four shifted copies of the sample
@@ -82,7 +89,7 @@ def _correlate(x, origins, taps, w, bias, full, y):
                 for i in range(span):
                     acc[i] += source[i] * weight
         out = y[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
-        for p in range(n_pos):
+        for p in range(p0, p1):
             for co in range(c_out):
                 out[p, co] = full[co, origins[p]]
 
@@ -128,20 +135,20 @@ def _grid(xp_shape, kernel_size, dilation, out_shape):
 
 def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilation, out_shape) -> np.ndarray:
     """y[n, o, co] = b[co] + sum_kk xp[n, o + kk*d, 0] w[co, 0, kk] for the padded channels-last
-    xp (N, *Sp, 1) and w (C_out, 1, *k) -> channels-last y (N, *out, C_out)."""
+    xp (N, *Sp, 1) and w (C_out, 1, *k) -> channels-last y (N, *out, C_out). The output positions
+    of the whole batch are shared among the threads (no sum runs across them, so any cut gives
+    the same bytes): a batch of one is shared too."""
     n, k, positions = xp.shape[0], w.shape[2:], math.prod(out_shape)
     wk = np.ascontiguousarray(w.reshape(w.shape[0], -1).T)  # (K, C_out)
     y = np.empty((n,) + tuple(out_shape) + (w.shape[0],), dtype=xp.dtype)  # (N, *out, C_out)
     x, y_rows = flat_samples(xp), flat_rows(y)  # (N, prod(Sp)), (N P, C_out)
     origins, taps = _grid(xp.shape, k, dilation, out_shape)
-    per = blocks.sample_block(n, positions)
 
-    def work(b0, b1):  # the samples of blocks b0:b1
-        n0, n1 = b0 * per, min(b1 * per, n)
+    def work(r0, r1):  # the output positions (n, p) numbered r0:r1 (n P + p)
         full = buffer("cols", (w.shape[0], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _correlate(x[n0:n1], origins, taps, wk, bias, full, y_rows[n0 * positions:n1 * positions])
+        _correlate(x, origins, taps, wk, bias, full, r0, r1, y_rows)
 
-    split_batch(blocks.count(n, per), work, worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
+    split_batch(n * positions, work, worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
     return y
 
 

@@ -339,12 +339,13 @@ def parts(n: int, k: int) -> list[tuple[int, int]]:
     return list(zip(cuts[:-1], cuts[1:]))
 
 
-def split_batch(n: int, work, worth_it: bool = True) -> list:
+def split_batch(n: int, work, worth_it: bool = True, most: int | None = None) -> list:
     """[work(lo, hi) for each part of range(n)], with OpenBLAS held at one thread: the parts
-    (parts(n, workers_for(n, worth_it))) run side by side, the first in the calling thread and
-    each other one in a helper thread. [work(0, n)] in this thread alone when workers_for says 1."""
+    (parts(n, workers_for(n, worth_it)), but no more than `most` when given) run side by side, the
+    first in the calling thread and each other one in a helper thread. [work(0, n)] in this
+    thread alone when that makes 1."""
     with single_threaded_blas():
-        k = workers_for(n, worth_it)
+        k = workers_for(n, worth_it) if most is None else max(min(workers_for(n, worth_it), most), 1)
         if k == 1:
             return [work(0, n)]
         return run_side_by_side([(work, lo, hi) for lo, hi in parts(n, k)])

@@ -30,6 +30,12 @@ def test_split_batch_gives_each_thread_one_part(at_threads, n_threads):
     assert len({s[2] for s in seen}) == n_threads  # each part in a thread of its own
 
 
+@pytest.mark.parametrize("most, expected", [(1, [7]), (2, [4, 3]), (3, [3, 2, 2]), (9, [2, 2, 2, 1])])
+def test_split_batch_makes_no_more_parts_than_most(at_threads, most, expected):
+    at_threads(4)
+    assert threads.split_batch(7, lambda n0, n1: n1 - n0, most=most) == expected
+
+
 @pytest.mark.parametrize("n, k", [(7, 1), (7, 2), (7, 3), (8, 4), (3, 5), (0, 2)])
 def test_parts_cover_the_range_in_order_with_sizes_one_apart(n, k):
     cut = threads.parts(n, k)

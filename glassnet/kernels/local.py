@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 
+from .fast.threads import single_threaded_blas
 from .sizes import check_window_fits, output_shape, positive_tuple, resolve_padding, windows_span
 from .windows import pad, pad_backward, sliding_windows
 
@@ -158,7 +159,8 @@ def tiled_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, 
     nd = w.ndim // 2 - 1
     g = _geometry(x.shape, w.shape, nd, stride, padding, dilation, groups, tiles, "tiled convolution")
     _, xe = _extended_input(x, g, padding_mode)
-    yt = np.matmul(_columns(xe, g), _tile_weights(w, g))  # (T, G, M N, O/G)
+    with single_threaded_blas():  # OpenBLAS at one thread inside glassnet's calls (fast/threads.py)
+        yt = np.matmul(_columns(xe, g), _tile_weights(w, g))  # (T, G, M N, O/G)
     y = _to_output(yt, g, x.shape[0])
     if bias is not None:
         if bias.ndim == 1:
@@ -191,11 +193,13 @@ def tiled_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddi
         xp, xe = _extended_input(x, g, padding_mode)
     if need_w:
         cols = _columns(xe, g)  # (T, G, M N, C/G K)
-        dwt = np.matmul(dyt.transpose(0, 1, 3, 2), cols)  # (T, G, O/G, C/G K)
+        with single_threaded_blas():
+            dwt = np.matmul(dyt.transpose(0, 1, 3, 2), cols)  # (T, G, O/G, C/G K)
         dw = dwt.reshape(w.shape)
     if need_x:
         wt = _tile_weights(w, g)  # (T, G, C/G K, O/G)
-        dcols = np.matmul(dyt, wt.transpose(0, 1, 3, 2))  # (T, G, M N, C/G K)
+        with single_threaded_blas():
+            dcols = np.matmul(dyt, wt.transpose(0, 1, 3, 2))  # (T, G, M N, C/G K)
         tiles, reps = g["tiles"], g["reps"]
         dwin = dcols.reshape(tiles + (g["groups"],) + reps + (n, g["cin_g"]) + g["kernel_size"])
         # (*t, G, *a, N, C/G, *k) -> (N, G, C/G, a_1, r_1, ..., a_D, r_D, *k)

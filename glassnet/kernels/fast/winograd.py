@@ -46,7 +46,7 @@ from numba import njit
 
 from ..windows import move_channels_first, pad_backward
 from . import blocks
-from .threads import split_batch
+from .threads import single_threaded_blas, split_batch
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3)
 TILES = 256  # tiles per chunk: V (16, TILES, C_in) is 2 MiB for C_in = 128, a core's L2 cache
@@ -78,16 +78,18 @@ def kernel_transform(w: np.ndarray) -> np.ndarray:
     """U[k, c, co] = (G g G^T)[k] for each kernel g = w[co, c]: (C_out, C_in, 3, 3) -> (16, C_in, C_out),
     computed in float64 and rounded once. (Two tensordots, each one matrix product: a product per
     kernel took 1-6 ms for 64-128 channels.)"""
-    gw = np.tensordot(w.astype(np.float64), G, axes=([3], [1]))  # (C_out, C_in, 3, 4): g G^T
-    u = np.tensordot(G, gw, axes=([1], [2]))  # (4, C_out, C_in, 4): G g G^T
+    with single_threaded_blas():  # an OpenBLAS thread woken here would spin on a core the splits need
+        gw = np.tensordot(w.astype(np.float64), G, axes=([3], [1]))  # (C_out, C_in, 3, 4): g G^T
+        u = np.tensordot(G, gw, axes=([1], [2]))  # (4, C_out, C_in, 4): G g G^T
     return np.ascontiguousarray(u.transpose(0, 3, 2, 1).reshape(16, w.shape[1], w.shape[0]).astype(w.dtype))
 
 
 def kernel_transform_adjoint(du: np.ndarray) -> np.ndarray:
     """dg = G^T dU G for each (c, co): (16, C_in, C_out) -> (C_out, C_in, 3, 3), in float64, rounded once."""
     d = du.astype(np.float64).reshape(4, 4, du.shape[1], du.shape[2])  # (4, 4, C_in, C_out)
-    gd = np.tensordot(d, G, axes=([1], [0]))  # (4, C_in, C_out, 3): dU G
-    dg = np.tensordot(G, gd, axes=([0], [0]))  # (3, C_in, C_out, 3): G^T dU G
+    with single_threaded_blas():  # as in kernel_transform
+        gd = np.tensordot(d, G, axes=([1], [0]))  # (4, C_in, C_out, 3): dU G
+        dg = np.tensordot(G, gd, axes=([0], [0]))  # (3, C_in, C_out, 3): G^T dU G
     return np.ascontiguousarray(dg.transpose(2, 1, 0, 3).astype(du.dtype))
 
 

@@ -76,6 +76,11 @@ from .threads import get_num_threads, split_batch
 CHUNK_BYTES = 1 << 20  # patch-matrix bytes per chunk: about half of one core's L2 cache
 MIN_ROWS = 256  # GEMMs with fewer rows run well below the BLAS's peak
 SMALL_BYTES = 1 << 18  # a problem whose whole patch matrix is smaller runs in one thread
+# The weight gradient runs a few lines of Python around each block's GEMM, and the threads take
+# turns at them (the GIL): with blocks of smaller patch matrices that turn-taking costs more than
+# the second thread saves (LeNet-5's (64, 6, 14x14) 5x5 layer: 256-row blocks of 150 KB, dW in
+# 0.95 ms at one thread and 1.44 ms at two), so it stays in one thread.
+BLOCK_SPLIT_BYTES = 1 << 18
 
 
 def chunk_rows(row_bytes: int) -> int:
@@ -437,7 +442,9 @@ def conv_weight_grad(xp: np.ndarray | None, dy: np.ndarray, kernel_size, stride,
         return blocks.partial_sums(b0, b1, leaves, leaf) if xp is not None else {}
 
     nodes = {}
-    for part in split_batch(leaves, work, worth_splitting(n, out_shape, row_bytes(kernel_size, channels, dy.itemsize))):
+    patch_row = row_bytes(kernel_size, channels, dy.itemsize)
+    worth = worth_splitting(n, out_shape, patch_row) and size * patch_row >= BLOCK_SPLIT_BYTES
+    for part in split_batch(leaves, work, worth):
         nodes.update(part)
     dw = weight_from_matrix(blocks.tree_total(leaves, nodes)[0], kernel_size) if xp is not None else None
     return dw, (db_parts.sum(axis=0) if need_db else None)

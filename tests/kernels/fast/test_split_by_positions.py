@@ -164,3 +164,19 @@ def test_the_single_channel_forward_of_a_small_batch_is_shared_by_output_positio
     monkeypatch.setattr(single_channel, "_correlate", recording)
     _same_bytes_at_2_3_4_threads(at_threads, shared, rows, lambda: conv.conv_forward(x, w, b, **kw),
                                  one, x_shape[0] * np.prod(one.shape[2:]))  # the positions of the batch
+
+
+def test_a_weight_gradient_of_small_blocks_stays_in_one_thread(at_threads, split_sizes):
+    """Blocks whose patch matrix is under BLOCK_SPLIT_BYTES (LeNet-5's second layer) are not
+    shared: the Python around each small GEMM would make the threads take turns at the GIL."""
+    rng = np.random.default_rng(0)
+    at_threads(2)
+    for c, k, large in ((6, 5, False), (64, 3, True)):
+        x = rng.standard_normal((64, 10 + k - 1, 10 + k - 1, c)).astype(np.float32)  # (N, *Sp, C)
+        dy = rng.standard_normal((64, 10, 10, 16)).astype(np.float32)  # (N, *out, C_out)
+        size = im2col.block_rows(64, c, (k, k), (1, 1), (10, 10), 1, 4)
+        assert (size * im2col.row_bytes((k, k), c, 4) >= im2col.BLOCK_SPLIT_BYTES) == large
+        split_sizes.clear()
+        dw, _ = im2col.conv_weight_grad(x, dy, (k, k), (1, 1), (1, 1), 1, c, need_db=False)
+        assert dw.shape == (16, c, k, k)
+        assert (split_sizes == [2]) == large, (c, k, split_sizes)

@@ -402,6 +402,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
     dxp = np.empty((n,) + tuple(padded_shape) + (c_in,), dtype=dy.dtype)  # (N, *padded, C_in)
     flat = dxp.reshape(-1)  # a view: dxp is fresh and contiguous
     per = blocks.sample_block(n, math.prod(dy.shape[1:-1]))
+    sample_blocks = blocks.count(n, per)
     size = math.prod(padded_shape) * c_in  # values per sample
     worth = worth_splitting(n, dy.shape[1:-1], row_bytes(k, c_in, dy.itemsize))
 
@@ -409,8 +410,8 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
         flat[lo:hi] = 0
         transposed(dy, wm, k, stride, dilation, dxp, per, (lo, hi))
 
-    if blocks.count(n, per) >= get_num_threads():
-        split_batch(blocks.count(n, per), lambda b0, b1: fill(b0 * per * size, min(b1 * per, n) * size), worth)
+    if sample_blocks >= get_num_threads():
+        split_batch(sample_blocks, lambda b0, b1: fill(b0 * per * size, min(b1 * per, n) * size), worth)
     else:
         rows, line = n * padded_shape[0], size // padded_shape[0]  # rows of dxp over the batch, values per row
         # no more parts than chunks of dY: a part multiplies every chunk that reaches into its rows

@@ -8,8 +8,6 @@ z[n, i] = sum_j w[i, j] a[n, j] + b[i]:
 
 from __future__ import annotations
 
-import numpy as np
-
 
 def linear_forward(A, W, b=None):
     """Z = A W^T + b; A may have any leading dims (..., in) -> (..., out)."""

@@ -4,13 +4,13 @@ one process: the float32 error of each against a float64 reference, and the CPU 
 
     python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
 
-Each case runs with Winograd allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_WORK = 0:
-Winograd for the forward and the input gradient, im2col for the weight gradient) and not at all
-(im2col throughout), alternating. Reported: the largest error of y, dx and dw relative to the
-largest value of each (float64 reference: the im2col path in float64), the median process CPU
-time per call of forward + backward on each path, and the medians of the paired ratios
-Winograd / im2col for the forward alone, the input gradient alone and forward + backward (CPU
-time: on a machine shared with other work it is far steadier than wall time).
+Each case runs with Winograd allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_POSITIONS = 0:
+Winograd for the forward, the input gradient and the weight gradient) and not at all (im2col
+throughout), alternating. Reported: the largest error of y, dx and dw relative to the largest
+value of each (float64 reference: the im2col path in float64), the median process CPU time per
+call of forward + backward on each path, and the medians of the paired ratios Winograd / im2col
+for the forward alone, the input gradient alone, the weight gradient alone and forward +
+backward (CPU time: on a machine shared with other work it is far steadier than wall time).
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ from bench_engine import _now_and_load  # noqa: E402
 from glassnet.kernels import conv  # noqa: E402
 from glassnet.kernels.fast import winograd  # noqa: E402
 
-# (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd ones
+# (N, C_in, H=W, C_out), 3x3, padding 1: the engine benchmark's stride-1 cases, LeNet-sized and odd
+# ones, and small ones on either side of winograd.worthwhile's thresholds
 CASES = [(64, 6, 14, 16), (64, 32, 14, 32), (128, 32, 28, 64), (64, 64, 32, 64), (32, 128, 16, 128),
-         (8, 64, 31, 64), (16, 64, 16, 64), (1, 64, 56, 64)]
+         (8, 64, 31, 64), (16, 64, 16, 64), (1, 64, 56, 64),
+         (64, 16, 14, 16), (64, 16, 28, 32), (8, 32, 8, 32), (2, 64, 8, 64), (1, 32, 16, 32), (1, 128, 7, 128)]
 
 
 def _step(x, w, b, dy):
@@ -44,9 +46,10 @@ def _step(x, w, b, dy):
 
 
 def _parts(x, w, b, dy):
-    """forward alone, input gradient alone, forward + backward."""
+    """forward alone, input gradient alone, weight gradient alone, forward + backward."""
     return {"forward": lambda: conv.conv_forward(x, w, b, 1, 1),
             "input grad": lambda: conv.conv_backward(dy, x, w, 1, 1, needs=(True, False, False)),
+            "weight grad": lambda: conv.conv_backward(dy, x, w, 1, 1, needs=(False, True, False)),
             "all": _step(x, w, b, dy)}
 
 
@@ -71,9 +74,9 @@ def main() -> None:
     glassnet.set_num_threads(args.threads)
     print(f"threads {args.threads}, forward + backward, median of {args.reps} paired repetitions; {_now_and_load()}")
     print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
-          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'all':>5s}")
+          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'dw':>5s} {'all':>5s}")
     rng = np.random.default_rng(0)
-    default = winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK
+    default = winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS
     paths = {"im2col": (float("inf"),) * 3, "winograd": (1, 1, 0)}
     for n, c, h, o in CASES:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
@@ -83,21 +86,22 @@ def main() -> None:
         reference = _step(*(np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b, dy)))()[:3]
         errors, ratios, times = {}, {}, {name: [] for name in paths}
         for name, least in paths.items():
-            winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = least
+            winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = least
             errors[name] = _errors(_step(x, w, b, dy)()[:3], reference)
         for part, fn in _parts(x, w, b, dy).items():
             pair = {name: [] for name in paths}
             for r in range(args.reps):
                 for name in (paths if r % 2 == 0 else list(paths)[::-1]):
-                    winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = paths[name]
+                    winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = paths[name]
                     pair[name].append(_cpu(fn, args.calls))
             ratios[part] = statistics.median(a / b for a, b in zip(pair["winograd"], pair["im2col"]))
             if part == "all":
                 times = pair
-        winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_WORK = default
+        winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = default
         print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
               f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
-              f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['all']:5.2f}", flush=True)
+              f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['weight grad']:5.2f} {ratios['all']:5.2f}",
+              flush=True)
     print(f"done; {_now_and_load()}")
 
 

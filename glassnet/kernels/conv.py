@@ -28,7 +28,7 @@ glassnet/kernels/fast evaluates them (glassnet/reference/conv.py writes them as 
 does, and is what these are tested against):
 
     fft_conv        long kernels at stride 1: the convolution theorem (chosen by a flop estimate)
-    winograd        3x3 kernels at stride 1 with many channels: Winograd's F(2x2, 3x3)
+    winograd        3x3 kernels at stride 1 with many channels: Winograd's F(2x2, 3x3), all three sums
     single_channel  a one-channel input at stride 1: sums along output lines, no patch matrix
     im2col          everything else: patch matrix in bounded chunks, one GEMM per chunk
 
@@ -153,6 +153,8 @@ def _weight_grad(dy: np.ndarray, x: np.ndarray, xp: np.ndarray | None, w_shape, 
         xp = None  # db alone reads dY only
     elif xp is None:
         xp = layout.to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in)
+    if need_dw and winograd.worthwhile(x.shape, w_shape, stride, dilation, groups, dy.dtype):
+        return winograd.weight_grad(xp, dy), layout.channel_sums(move_channels_first(dy)) if need_db else None
     if single_channel.worthwhile(x.shape[1], stride):
         return single_channel.conv_weight_grad(xp, dy, w_shape[2:], dilation, need_db)
     return im2col.conv_weight_grad(xp, dy, w_shape[2:], stride, dilation, groups, x.shape[1], need_db)

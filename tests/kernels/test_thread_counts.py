@@ -23,7 +23,7 @@ def splits(monkeypatch, split_sizes):
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
     monkeypatch.setattr(winograd, "TILES", 8)
-    monkeypatch.setattr(winograd, "MIN_WORK", 0)
+    monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)
     return split_sizes
 
 

@@ -1,7 +1,6 @@
 """3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast
 Algorithms for Convolutional Neural Networks", 2016): kernels/conv.py takes it, by size, for the
-forward and the input gradient; the weight gradient here measured slower than im2col's and is not
-used.
+forward, the input gradient and the weight gradient.
 
 Each 2x2 block of outputs is computed from a 4x4 tile d of the padded input (neighbouring tiles
 overlap by two) and a 3x3 kernel g as
@@ -14,7 +13,7 @@ overlap by two) and a 3x3 kernel g as
            [0,  1,  0, -1]]         [0,    0,   1  ]]
 
 Summed over the input channels, the 16 elementwise products of a tile are 16 matrix products,
-one per position k of the 4x4 transformed tile, over all tiles t at once:
+one per position k = 4a + b of the 4x4 transformed tile (row a, column b), over all tiles t at once:
 
     forward      M[k] (tiles, C_out) = V[k] (tiles, C_in) @ U[k] (C_in, C_out),
                  V[k, t] = (B^T d_t B)[k],  U[k, c, co] = (G g[co, c] G^T)[k],  then Y_t = A^T M_t A.
@@ -30,190 +29,321 @@ That is 16 multiply-adds per 4 outputs and channel pair where the direct sum (im
 the size of im2col's (below 1e-6 of the largest output in docs/benchmarks.md), since the
 transforms only add, subtract and halve.
 
+How the transforms are laid out. Written tile by tile, a transform is 16 short loops over the
+channels per tile (32 channels: two AVX-512 steps each) whose set-up costs more than their work:
+the input transform took 13 ms of a 34 ms forward of (128, 32, 28x28) -> 64 channels at one
+thread. So they run along a whole row of tiles at once (3-5 ms), on channels-last rows seen as
+*pairs* of columns, P[j] = (x[2j], x[2j+1]), 2C values. B^T first combines the four input rows
+(row a of B^T: d0 - d2, d1 + d2, d2 - d1, d1 - d3), row against row over the whole segment;
+then B combines the columns of each such row r, and in pair form each of its outputs is one
+loop over the segment, offset by C or 2C:
+
+    VA[t] = P[t] - P[t+1]              = (r[2t] - r[2t+2]  | r[2t+1] - r[2t+3])  = (b = 0 | b = 3)
+    VS[t] = (P[t].hi + P[t+1].lo | ..) = (r[2t+1] + r[2t+2] | unused)           = (b = 1 | -)
+    VD[t] = (.. | P[t+1].lo - P[t].hi) = (unused | r[2t+2] - r[2t+1])           = (- | b = 2)
+
+so V[4a + b] is a half of one of three (tiles, 2C) arrays: a matrix whose rows lie 2C apart,
+which the BLAS reads as it is (kernels/fast/gemm.py). The products write M the same way,
+(M[a, 0] | -M[a, 3]) and (M[a, 1] | M[a, 2]) (the minus folded into U), and the pair
+(y[2t], y[2t+1]) is then A^T's row combination of the first plus a butterfly of the second. The
+weight gradient's E = A dY A^T is built the same way from dY's rows (its signs folded into dU).
+
 Fixed blocks (kernels/fast/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
-are taken in chunks of TILES, each chunk one set of products, and threads get whole chunks;
-the weight gradient's chunks are summed along the fixed tree. So the bytes do not depend on the
-thread count here either.
+are taken in chunks of TILES, each chunk one set of products, and threads get
+whole chunks; the weight gradient's chunks are summed along the fixed tree. So the bytes do not
+depend on the thread count here either.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 from numba import njit
 
 from ..windows import move_channels_first, pad_backward
 from . import blocks
+from .gemm import matmul
+from .layout import buffer
 from .threads import single_threaded_blas, split_batch
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3)
-TILES = 256  # tiles per chunk: V (16, TILES, C_in) is 2 MiB for C_in = 128, a core's L2 cache
-# Chosen where it measured faster than im2col + GEMM (one thread, paired; docs/benchmarks.md): a
-# product from at least MIN_IN channels to at least MIN_OUT, with at least MIN_WORK multiply-adds
-# per tap (positions x C_in x C_out). With 32 to 128 channels and 2-6 x 10^8 of them the forward
-# took 0.80-0.92 of im2col's time and forward + backward 0.90-0.95; from 64 to 32 channels the
-# input gradient took 1.06-1.13; and with 64 channels and 1.3-3.1 x 10^7 (batch 1 at 56x56,
-# batch 8 at 31x31, batch 16 at 16x16) forward + backward took 1.00-1.01, a draw.
-MIN_IN, MIN_OUT = 32, 64
-MIN_WORK = 1 << 26
-
-_local = threading.local()
+# Tiles per chunk, a fixed number so the blocks are fixed too. Not a power of two: with 64
+# channels a pair row is 512 bytes and 128 or 256 of them meet in the same cache sets (one
+# thread, (64, 64, 32x32): forward 26 / 35 ms and weight gradient 44 / 42 ms at 128 / 256 tiles,
+# 27 and 34 ms at 192; 32 and 128 channels took about the same at 128-384).
+TILES = 192
+# Chosen where it measured faster than im2col + GEMM (one thread, paired, CPU time;
+# `python benchmarks/bench_winograd.py`, docs/benchmarks.md): a product between at least MIN_IN
+# channels and at least MIN_OUT, over at least MIN_POSITIONS input positions (N x H x W). With
+# 16-128 channels and 2048 positions or more, forward + backward took 0.67-0.92 of im2col's time;
+# with fewer positions the products have too few tiles to run near the BLAS's peak (1024: 0.87
+# and 0.98; 196-512 positions: 1.14-2.4, worst with 128-256 channels, whose direct GEMMs are long).
+MIN_IN, MIN_OUT = 16, 16
+MIN_POSITIONS = 2048
 
 
 def worthwhile(x_shape, w_shape, stride, dilation, groups: int, dtype) -> bool:
     """Whether kernels/conv.py takes this path for a product with weight w_shape (C_out, C_in, k...)
     (for the input gradient: (C_in, C_out, k...), the channels swapped): a 2-D 3x3 kernel at
     stride 1 and dilation 1, one group, float32 (float64 stays on the direct sums: it is the
-    reference), at least MIN_IN channels in and MIN_OUT out, and at least MIN_WORK multiply-adds
-    per tap (the input's positions, which are about the output's at stride 1, x C_in x C_out)."""
+    reference), at least MIN_IN channels in and MIN_OUT out, and at least MIN_POSITIONS input
+    positions (N x H x W, about the output's at stride 1)."""
     return (len(w_shape) == 4 and tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1)
             and tuple(dilation) == (1, 1) and groups == 1 and np.dtype(dtype) == np.float32
             and w_shape[1] >= MIN_IN and w_shape[0] >= MIN_OUT
-            and math.prod(x_shape[:1] + tuple(x_shape[2:])) * w_shape[0] * w_shape[1] >= MIN_WORK)
+            and math.prod(x_shape[:1] + tuple(x_shape[2:])) >= MIN_POSITIONS)
 
 
 def kernel_transform(w: np.ndarray) -> np.ndarray:
     """U[k, c, co] = (G g G^T)[k] for each kernel g = w[co, c]: (C_out, C_in, 3, 3) -> (16, C_in, C_out),
-    computed in float64 and rounded once. (Two tensordots, each one matrix product: a product per
-    kernel took 1-6 ms for 64-128 channels.)"""
-    with single_threaded_blas():  # an OpenBLAS thread woken here would spin on a core the splits need
-        gw = np.tensordot(w.astype(np.float64), G, axes=([3], [1]))  # (C_out, C_in, 3, 4): g G^T
-        u = np.tensordot(G, gw, axes=([1], [2]))  # (4, C_out, C_in, 4): G g G^T
-    return np.ascontiguousarray(u.transpose(0, 3, 2, 1).reshape(16, w.shape[1], w.shape[0]).astype(w.dtype))
+    computed in float64 and rounded once. (As two float64 tensordots it took 3.7 ms for 128 x 128
+    channels, the transposes and copies around two skinny products; this loop takes a tenth.)"""
+    u = np.empty((16, w.shape[1], w.shape[0]), dtype=w.dtype)
+    _kernel_transform(w, u)
+    return u
 
 
 def kernel_transform_adjoint(du: np.ndarray) -> np.ndarray:
     """dg = G^T dU G for each (c, co): (16, C_in, C_out) -> (C_out, C_in, 3, 3), in float64, rounded once."""
-    d = du.astype(np.float64).reshape(4, 4, du.shape[1], du.shape[2])  # (4, 4, C_in, C_out)
-    with single_threaded_blas():  # as in kernel_transform
-        gd = np.tensordot(d, G, axes=([1], [0]))  # (4, C_in, C_out, 3): dU G
-        dg = np.tensordot(G, gd, axes=([0], [0]))  # (3, C_in, C_out, 3): G^T dU G
-    return np.ascontiguousarray(dg.transpose(2, 1, 0, 3).astype(du.dtype))
+    dg = np.empty((du.shape[2], du.shape[1], 3, 3), dtype=du.dtype)
+    _kernel_transform_adjoint(du, dg)
+    return dg
 
 
-def _buffer(name: str, shape: tuple, dtype) -> np.ndarray:
-    """This thread's reusable scratch array `name`."""
-    buf = getattr(_local, name, None)
-    if buf is None or buf.shape != shape or buf.dtype != dtype:
-        buf = np.empty(shape, dtype=dtype)
-        setattr(_local, name, buf)
-    return buf
+@njit(nogil=True, cache=True)
+def _kernel_transform(w, u):
+    """u[4a + b, c, co] = (G g G^T)[a, b] of g = w[co, c], in float64: G g (4x3) row by row, then
+    its rows times G^T the same way (G's rows: g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)."""
+    gg = np.empty((4, 3))
+    for c in range(w.shape[1]):
+        for co in range(w.shape[0]):
+            g = w[co, c]
+            for j in range(3):  # G g, column j
+                g0, g1, g2 = np.float64(g[0, j]), np.float64(g[1, j]), np.float64(g[2, j])
+                gg[0, j], gg[1, j], gg[2, j], gg[3, j] = g0, (g0 + g1 + g2) * 0.5, (g0 - g1 + g2) * 0.5, g2
+            for a in range(4):  # (G g) G^T, row a
+                h0, h1, h2 = gg[a, 0], gg[a, 1], gg[a, 2]
+                u[4 * a, c, co] = h0
+                u[4 * a + 1, c, co] = (h0 + h1 + h2) * 0.5
+                u[4 * a + 2, c, co] = (h0 - h1 + h2) * 0.5
+                u[4 * a + 3, c, co] = h2
+
+
+@njit(nogil=True, cache=True)
+def _kernel_transform_adjoint(du, dg):
+    """dg[co, c] = G^T dU G of the 4x4 dU[:, c, co], in float64: G^T's rows are
+    (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, 1)."""
+    h = np.empty((4, 3))
+    for c in range(du.shape[1]):
+        for co in range(du.shape[2]):
+            for a in range(4):  # dU G, row a
+                d0, d1 = np.float64(du[4 * a, c, co]), np.float64(du[4 * a + 1, c, co])
+                d2, d3 = np.float64(du[4 * a + 2, c, co]), np.float64(du[4 * a + 3, c, co])
+                h[a, 0], h[a, 1], h[a, 2] = d0 + (d1 + d2) * 0.5, (d1 - d2) * 0.5, (d1 + d2) * 0.5 + d3
+            for j in range(3):  # G^T (dU G), column j
+                dg[co, c, 0, j] = h[0, j] + (h[1, j] + h[2, j]) * 0.5
+                dg[co, c, 1, j] = (h[1, j] - h[2, j]) * 0.5
+                dg[co, c, 2, j] = (h[1, j] + h[2, j]) * 0.5 + h[3, j]
 
 
 # ---------------------------------------------------------------- the transforms (no GIL)
 
 @njit(nogil=True, cache=True)
-def _corner(t, tiles_h, tiles_w):
-    """(n, row, column) of tile t's top-left corner."""
+def _segment(t, t1, tiles_h, tiles_w):
+    """(n, tile row, first tile column, tiles) of the run of tiles from t that stays in one tile
+    row and ends before t1."""
     n, rest = t // (tiles_h * tiles_w), t % (tiles_h * tiles_w)
-    return n, 2 * (rest // tiles_w), 2 * (rest % tiles_w)
+    j0 = rest % tiles_w
+    return n, rest // tiles_w, j0, min(tiles_w - j0, t1 - t)
 
 
 @njit(nogil=True, cache=True)
-def _input_transform(x, top, left, t0, t1, tiles_h, tiles_w, d, r, v):
-    """v[k, t - t0, :] = (B^T d_t B)[k] for the tiles t in t0:t1, d_t the 4x4 tile at tile t's
-    corner of the channels-last x (N, H, W, C) zero-padded by `top` rows and `left` columns (and
-    zeros past its other edges, without a padded copy), over all channels."""
-    h, w = x.shape[1], x.shape[2]
-    for t in range(t0, t1):
-        n, i, j = _corner(t, tiles_h, tiles_w)
-        i, j = i - top, j - left  # the corner in x
-        if i >= 0 and j >= 0 and i + 4 <= h and j + 4 <= w:
-            d[:, :, :] = x[n, i:i + 4, j:j + 4, :]
-        else:  # a tile on the padding
-            d[:, :, :] = 0
-            i0, j0 = max(i, 0), max(j, 0)
-            i1, j1 = min(i + 4, h), min(j + 4, w)
-            if i1 > i0 and j1 > j0:
-                d[i0 - i:i1 - i, j0 - j:j1 - j, :] = x[n, i0:i1, j0:j1, :]
-        for col in range(4):  # B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3
-            d0, d1, d2, d3 = d[0, col], d[1, col], d[2, col], d[3, col]
-            r0, r1, r2, r3 = r[0, col], r[1, col], r[2, col], r[3, col]
-            for c in range(d.shape[2]):
-                r0[c] = d0[c] - d2[c]
-                r1[c] = d1[c] + d2[c]
-                r2[c] = d2[c] - d1[c]
-                r3[c] = d1[c] - d3[c]
-        for row in range(4):  # (B^T d) B: the same combinations of the columns
-            s0, s1, s2, s3 = r[row, 0], r[row, 1], r[row, 2], r[row, 3]
-            v0, v1, v2, v3 = v[4 * row, t - t0], v[4 * row + 1, t - t0], v[4 * row + 2, t - t0], v[4 * row + 3, t - t0]
-            for c in range(d.shape[2]):
-                v0[c] = s0[c] - s2[c]
-                v1[c] = s1[c] + s2[c]
-                v2[c] = s2[c] - s1[c]
-                v3[c] = s1[c] - s3[c]
+def _row_segment(a, n, i, j, width, stage_row):
+    """Row i of sample n of the channels-last a (N, H, W, C), columns j to j + width, flat
+    (width * C): a view of a when inside it, else stage_row filled with it and zeros outside."""
+    h, w, c = a.shape[1], a.shape[2], a.shape[3]
+    if 0 <= i < h and j >= 0 and j + width <= w:
+        return a[n, i].reshape(w * c)[j * c:(j + width) * c]
+    out = stage_row[:width * c]
+    c0, c1 = min(max(j, 0), j + width), max(min(j + width, w), j)
+    for f in range((c0 - j) * c):
+        out[f] = 0
+    if 0 <= i < h and c1 > c0:
+        src = a[n, i].reshape(w * c)[c0 * c:c1 * c]
+        dst = out[(c0 - j) * c:(c1 - j) * c]
+        for f in range(src.shape[0]):
+            dst[f] = src[f]
+    else:
+        c1 = c0
+    for f in range((c1 - j) * c, width * c):
+        out[f] = 0
+    return out
 
 
 @njit(nogil=True, cache=True)
-def _output_transform(m, bias, t0, t1, tiles_h, tiles_w, a, y):
-    """y[n, i:i+2, j:j+2, :] = A^T M_t A (+ bias) for the tiles t in t0:t1, the parts inside y."""
-    for t in range(t0, t1):
-        n, i, j = _corner(t, tiles_h, tiles_w)
-        for col in range(4):  # A^T M: rows m0 + m1 + m2, m1 - m2 - m3
-            m0, m1, m2, m3 = m[col, t - t0], m[4 + col, t - t0], m[8 + col, t - t0], m[12 + col, t - t0]
-            a0, a1 = a[0, col], a[1, col]
-            for c in range(m.shape[2]):
-                a0[c] = m0[c] + m1[c] + m2[c]
-                a1[c] = m1[c] - m2[c] - m3[c]
-        for row in range(min(2, y.shape[1] - i)):  # (A^T M) A: the same combinations of the columns
-            s0, s1, s2, s3 = a[row, 0], a[row, 1], a[row, 2], a[row, 3]
-            out = y[n, i + row]
-            for c in range(m.shape[2]):
-                out[j, c] = s0[c] + s1[c] + s2[c] + (0 if bias is None else bias[c])
-            if j + 1 < y.shape[2]:
-                for c in range(m.shape[2]):
-                    out[j + 1, c] = s1[c] - s2[c] - s3[c] + (0 if bias is None else bias[c])
-
-
-@njit(nogil=True, cache=True)
-def _output_transform_adjoint(dy, t0, t1, tiles_h, tiles_w, a, e):
-    """e[k, t - t0, :] = (A dY_t A^T)[k] for the tiles t in t0:t1, dY_t the 2x2 block of the
-    channels-last dy (N, H, W, C_out) at tile t's corner (zeros past the edge)."""
-    for t in range(t0, t1):
-        n, i, j = _corner(t, tiles_h, tiles_w)
-        a[:, :, :] = 0  # a[row, col] = dY_t[row, col], zeros past the edge
-        for row in range(min(2, dy.shape[1] - i)):
-            for col in range(min(2, dy.shape[2] - j)):
-                a[row, col, :] = dy[n, i + row, j + col, :]
-        for col in range(2):  # A dY: rows g0, g0 + g1, g0 - g1, -g1
-            g0, g1 = a[0, col], a[1, col]
-            for c in range(a.shape[2]):
-                top, bottom = g0[c], g1[c]
-                a[2, col, c] = top + bottom  # rows 2-3 of a hold A dY's rows 1-2 for a moment
-                a[3, col, c] = top - bottom
-        for row in range(4):  # (A dY) A^T: the same combinations of the two columns
-            if row == 0:
-                h0, h1 = a[0, 0], a[0, 1]
-            elif row == 1:
-                h0, h1 = a[2, 0], a[2, 1]
-            elif row == 2:
-                h0, h1 = a[3, 0], a[3, 1]
+def _input_transform(x, top, left, t0, t1, tiles_h, tiles_w, stage, va, vs, vd):
+    """V of the tiles t0:t1 of x (N, H, W, C) zero-padded by `top` rows and `left` columns (and
+    zeros past its other edges, without a padded copy), into va, vs, vd (4, tiles * 2C): row a
+    holds VA, VS, VD of B^T's row a (module docstring). stage: (8, (tiles_w + 1) * 2C) scratch."""
+    c = x.shape[3]
+    t = t0
+    while t < t1:
+        n, ti, j0, nt = _segment(t, t1, tiles_h, tiles_w)
+        i, j = 2 * ti - top, 2 * j0 - left
+        width = 2 * nt + 2  # the columns the segment's tiles read
+        size = width * c
+        d0 = _row_segment(x, n, i, j, width, stage[0])
+        d1 = _row_segment(x, n, i + 1, j, width, stage[1])
+        d2 = _row_segment(x, n, i + 2, j, width, stage[2])
+        d3 = _row_segment(x, n, i + 3, j, width, stage[3])
+        o, m = (t - t0) * 2 * c, nt * 2 * c
+        for a in range(4):
+            r = stage[4 + a, :size]  # B^T's row a over the segment
+            if a == 0:
+                for f in range(size):
+                    r[f] = d0[f] - d2[f]
+            elif a == 1:
+                for f in range(size):
+                    r[f] = d1[f] + d2[f]
+            elif a == 2:
+                for f in range(size):
+                    r[f] = d2[f] - d1[f]
             else:
-                h0, h1 = a[1, 0], a[1, 1]
-            sign = -1 if row == 3 else 1
-            e0, e1, e2, e3 = e[4 * row, t - t0], e[4 * row + 1, t - t0], e[4 * row + 2, t - t0], e[4 * row + 3, t - t0]
-            for c in range(a.shape[2]):
-                p, q = sign * h0[c], sign * h1[c]
-                e0[c] = p
-                e1[c] = p + q
-                e2[c] = p - q
-                e3[c] = -q
+                for f in range(size):
+                    r[f] = d1[f] - d3[f]
+            r0, r1, r2 = r[:m], r[c:c + m], r[2 * c:2 * c + m]  # P[t], P[t] shifted by one column, P[t+1]
+            out_a, out_s, out_d = va[a, o:o + m], vs[a, o:o + m], vd[a, o:o + m]
+            for f in range(m):
+                out_a[f] = r0[f] - r2[f]  # (b = 0 | b = 3)
+            for f in range(m):
+                out_s[f] = r1[f] + r2[f]  # (b = 1 | unused)
+            for f in range(m):
+                out_d[f] = r1[f] - r0[f]  # (unused | b = 2)
+        t += nt
 
 
 @njit(nogil=True, cache=True)
-def _correlate(x, top, left, u, bias, t0, t1, tiles_h, tiles_w, d, r, v, m, a, y):
-    """The forward over the tiles t0:t1, chunk by chunk of v.shape[1] tiles from t0."""
-    for c0 in range(t0, t1, v.shape[1]):
-        c1 = min(c0 + v.shape[1], t1)
-        _input_transform(x, top, left, c0, c1, tiles_h, tiles_w, d, r, v)
-        for k in range(16):
-            np.dot(v[k, :c1 - c0], u[k], m[k, :c1 - c0])
-        _output_transform(m, bias, c0, c1, tiles_h, tiles_w, a, y)
+def _output_transform(q1, q2, bias, t0, t1, tiles_h, tiles_w, stage, y):
+    """y[n, 2i:2i+2, 2j:2j+2, :] = A^T M_t A (+ bias) for the tiles t in t0:t1, the parts inside
+    y (N, H, W, C_out), from q1 = (M[a, 0] | -M[a, 3]) and q2 = (M[a, 1] | M[a, 2]), (4, tiles * 2 C_out).
+    stage: (3, tiles_w * 2 C_out) scratch."""
+    h, w, c = y.shape[1], y.shape[2], y.shape[3]
+    t = t0
+    while t < t1:
+        n, ti, j0, nt = _segment(t, t1, tiles_h, tiles_w)
+        o, m = (t - t0) * 2 * c, nt * 2 * c
+        for r in range(min(2, h - 2 * ti)):  # A^T's row r over a, then A over b
+            z1, z2, out = stage[0, :m], stage[1, :m], stage[2, :m]
+            a0, a1, a2, a3 = q1[0, o:o + m], q1[1, o:o + m], q1[2, o:o + m], q1[3, o:o + m]
+            b0, b1, b2, b3 = q2[0, o:o + m], q2[1, o:o + m], q2[2, o:o + m], q2[3, o:o + m]
+            if r == 0:
+                for f in range(m):
+                    z1[f] = a0[f] + a1[f] + a2[f]
+                for f in range(m):
+                    z2[f] = b0[f] + b1[f] + b2[f]
+            else:
+                for f in range(m):
+                    z1[f] = a1[f] - a2[f] - a3[f]
+                for f in range(m):
+                    z2[f] = b1[f] - b2[f] - b3[f]
+            for jt in range(nt):  # the butterfly: (M1 + M2 | M1 - M2), + bias once per output
+                lo, hi = z2[2 * jt * c:(2 * jt + 1) * c], z2[(2 * jt + 1) * c:(2 * jt + 2) * c]
+                s_lo, s_hi = out[2 * jt * c:(2 * jt + 1) * c], out[(2 * jt + 1) * c:(2 * jt + 2) * c]
+                if bias is None:
+                    for k in range(c):
+                        s_lo[k] = lo[k] + hi[k]
+                    for k in range(c):
+                        s_hi[k] = lo[k] - hi[k]
+                else:
+                    for k in range(c):
+                        s_lo[k] = lo[k] + hi[k] + bias[k]
+                    for k in range(c):
+                        s_hi[k] = lo[k] - hi[k] + bias[k]
+            size = min(m, (w - 2 * j0) * c)  # an odd width: the last tile's second column is past y
+            row = y[n, 2 * ti + r].reshape(w * c)[2 * j0 * c:2 * j0 * c + size]
+            for f in range(size):
+                row[f] = z1[f] + out[f]
+        t += nt
+
+
+@njit(nogil=True, cache=True)
+def _output_transform_adjoint(dy, t0, t1, tiles_h, tiles_w, stage, ea, es, ed):
+    """E = A dY_t A^T of the tiles t0:t1 of dy (N, H, W, C_out) (zeros past its edges), into
+    ea, es, ed (4, tiles * 2 C_out): row a holds (E[a, 0] | E[a, 3]), (E[a, 1] | unused) and
+    (E[a, 2] | unused), with E's row 3 and column 3 negated (the caller negates dU's back).
+    stage: (4, tiles_w * 2 C_out) scratch."""
+    c = dy.shape[3]
+    t = t0
+    while t < t1:
+        n, ti, j0, nt = _segment(t, t1, tiles_h, tiles_w)
+        g0 = _row_segment(dy, n, 2 * ti, 2 * j0, 2 * nt, stage[0])
+        g1 = _row_segment(dy, n, 2 * ti + 1, 2 * j0, 2 * nt, stage[1])
+        o, m = (t - t0) * 2 * c, nt * 2 * c
+        for a in range(4):  # A's row a over the two rows: g0, g0 + g1, g0 - g1, (-)g1
+            if a == 0:
+                g = g0
+            elif a == 3:
+                g = g1
+            else:
+                g = stage[a + 1, :m]
+                if a == 1:
+                    for f in range(m):
+                        g[f] = g0[f] + g1[f]
+                else:
+                    for f in range(m):
+                        g[f] = g0[f] - g1[f]
+            out_a, out_s, out_d = ea[a, o:o + m], es[a, o:o + m - c], ed[a, o:o + m - c]
+            for f in range(m):
+                out_a[f] = g[f]  # (lo | (-)hi)
+            g_next = g[c:]
+            for f in range(m - c):
+                out_s[f] = g[f] + g_next[f]  # (lo + hi | unused)
+            for f in range(m - c):
+                out_d[f] = g[f] - g_next[f]  # (lo - hi | unused)
+        t += nt
+
+
+@njit(nogil=True, cache=True)
+def _correlate(x, top, left, u0, u3, u1, u2, bias, t0, t1, tiles_h, tiles_w, chunk, stage, va, vs, vd, q1, q2, y):
+    """The forward over the tiles t0:t1, chunk by chunk of `chunk` tiles from t0: V, then per row
+    a of B^T the four products M[a, b] = V[a, b] @ U[a, b] on the pair arrays' halves, then Y."""
+    c_in, c_out = x.shape[3], y.shape[3]
+    for c0 in range(t0, t1, chunk):
+        c1 = min(c0 + chunk, t1)
+        _input_transform(x, top, left, c0, c1, tiles_h, tiles_w, stage, va, vs, vd)
+        rows, ld_in, ld_out = c1 - c0, 2 * c_in, 2 * c_out
+        for a in range(4):
+            matmul(va[a], ld_in, u0[a], c_out, q1[a], ld_out, rows, c_out, c_in, False)  # M[a, 0]
+            matmul(va[a, c_in:], ld_in, u3[a], c_out, q1[a, c_out:], ld_out, rows, c_out, c_in, False)  # -M[a, 3]
+            matmul(vs[a], ld_in, u1[a], c_out, q2[a], ld_out, rows, c_out, c_in, False)  # M[a, 1]
+            matmul(vd[a, c_in:], ld_in, u2[a], c_out, q2[a, c_out:], ld_out, rows, c_out, c_in, False)  # M[a, 2]
+        _output_transform(q1, q2, bias, c0, c1, tiles_h, tiles_w, stage, y)
+
+
+@njit(nogil=True, cache=True)
+def _weight_chunk(xp, dy, t0, t1, tiles_h, tiles_w, stage, va, vs, vd, ea, es, ed, du):
+    """du[a, b] (C_in, C_out) = V[a, b]^T E[a, b] over the tiles t0:t1 (E's row and column 3 negated)."""
+    c_in, c_out = xp.shape[3], dy.shape[3]
+    _input_transform(xp, 0, 0, t0, t1, tiles_h, tiles_w, stage, va, vs, vd)
+    _output_transform_adjoint(dy, t0, t1, tiles_h, tiles_w, stage, ea, es, ed)
+    rows, ld_in, ld_out = t1 - t0, 2 * c_in, 2 * c_out
+    for a in range(4):
+        matmul(va[a], ld_in, ea[a], ld_out, du[a, 0], c_out, c_in, c_out, rows, True)
+        matmul(va[a, c_in:], ld_in, ea[a, c_out:], ld_out, du[a, 3], c_out, c_in, c_out, rows, True)
+        matmul(vs[a], ld_in, es[a], ld_out, du[a, 1], c_out, c_in, c_out, rows, True)
+        matmul(vd[a, c_in:], ld_in, ed[a], ld_out, du[a, 2], c_out, c_in, c_out, rows, True)
 
 
 # ---------------------------------------------------------------- the three sums
+
+def _planes(u: np.ndarray) -> tuple:
+    """U (16, C_in, C_out) -> the four stacks over a the products take: U[a, 0], -U[a, 3],
+    U[a, 1], U[a, 2], each (4, C_in, C_out)."""
+    u = u.reshape(4, 4, u.shape[1], u.shape[2])  # (a, b, C_in, C_out)
+    return (np.ascontiguousarray(u[:, 0]), np.ascontiguousarray(-u[:, 3]),
+            np.ascontiguousarray(u[:, 1]), np.ascontiguousarray(u[:, 2]))
+
 
 def _tiles(out_shape) -> tuple[int, int]:
     return -(-out_shape[0] // 2), -(-out_shape[1] // 2)
@@ -229,15 +359,17 @@ def correlate(x: np.ndarray, u: np.ndarray, bias: np.ndarray | None = None,
     c_out = u.shape[2]
     y = np.empty((n, h + top + bottom - 2, w + left + right - 2, c_out), dtype=x.dtype)
     tiles_h, tiles_w = _tiles(y.shape[1:3])
-    total = n * tiles_h * tiles_w
+    total, chunk = n * tiles_h * tiles_w, TILES
+    u0, u3, u1, u2 = _planes(u)
 
     def work(b0, b1):  # tile chunks b0:b1, in one thread
-        d, r = _buffer("d", (4, 4, c_in), x.dtype), _buffer("r", (4, 4, c_in), x.dtype)
-        v, m = _buffer("v", (16, TILES, c_in), x.dtype), _buffer("m", (16, TILES, c_out), x.dtype)
-        a = _buffer("a", (2, 4, c_out), x.dtype)
-        _correlate(x, top, left, u, bias, b0 * TILES, min(b1 * TILES, total), tiles_h, tiles_w, d, r, v, m, a, y)
+        stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), x.dtype)
+        va, vs, vd = (buffer(name, (4, chunk * 2 * c_in), x.dtype) for name in ("wino_va", "wino_vs", "wino_vd"))
+        q1, q2 = (buffer(name, (4, chunk * 2 * c_out), x.dtype) for name in ("wino_q1", "wino_q2"))
+        _correlate(x, top, left, u0, u3, u1, u2, bias, b0 * chunk, min(b1 * chunk, total), tiles_h, tiles_w,
+                   chunk, stage, va, vs, vd, q1, q2, y)
 
-    split_batch(blocks.count(total, TILES), work, total > 1)
+    split_batch(blocks.count(total, chunk), work, total > 1)
     return y
 
 
@@ -273,24 +405,22 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, pads, padding_mode: str) -> n
 def weight_grad(xp: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """dw (C_out, C_in, 3, 3) = sum over samples and positions of dy[n, o, co] xp[n, o + kk, c], for
     the padded channels-last xp (N, Hp, Wp, C_in) and dy (N, Hp - 2, Wp - 2, C_out): per chunk of
-    tiles dU[k] = V[k]^T E[k], the chunks summed along the fixed tree, then dw = G^T dU G.
-
-    Not chosen by kernels/conv.py: it measured 1.0-1.3x the time of im2col's weight gradient (its
-    products have only TILES rows to sum over, and it transforms the input again;
-    docs/benchmarks.md). Kept, tested, for benchmarks/bench_winograd.py to measure again."""
+    tiles dU[k] = V[k]^T E[k], the chunks summed along the fixed tree, then dw = G^T dU G."""
     n, c_in, c_out = xp.shape[0], xp.shape[3], dy.shape[3]
     tiles_h, tiles_w = _tiles(dy.shape[1:3])
-    total = n * tiles_h * tiles_w
+    total, chunk = n * tiles_h * tiles_w, TILES
 
-    def leaf(i):  # [dU] of tile chunk i
-        t0, t1 = i * TILES, min((i + 1) * TILES, total)
-        d, r = _buffer("d", (4, 4, c_in), xp.dtype), _buffer("r", (4, 4, c_in), xp.dtype)
-        v, e = _buffer("v", (16, TILES, c_in), xp.dtype), _buffer("e", (16, TILES, c_out), xp.dtype)
-        a = _buffer("ea", (4, 2, c_out), xp.dtype)
-        _input_transform(xp, 0, 0, t0, t1, tiles_h, tiles_w, d, r, v)
-        _output_transform_adjoint(dy, t0, t1, tiles_h, tiles_w, a, e)
-        return [np.matmul(v[:, :t1 - t0].transpose(0, 2, 1), e[:, :t1 - t0])]  # (16, C_in, C_out)
+    def leaf(i):  # [dU (4, 4, C_in, C_out)] of tile chunk i, E's row and column 3 negated
+        stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), xp.dtype)
+        va, vs, vd = (buffer(name, (4, chunk * 2 * c_in), xp.dtype) for name in ("wino_va", "wino_vs", "wino_vd"))
+        ea, es, ed = (buffer(name, (4, chunk * 2 * c_out), xp.dtype) for name in ("wino_q1", "wino_q2", "wino_e3"))
+        du = np.empty((4, 4, c_in, c_out), dtype=xp.dtype)
+        _weight_chunk(xp, dy, i * chunk, min((i + 1) * chunk, total), tiles_h, tiles_w, stage, va, vs, vd,
+                      ea, es, ed, du)
+        return [du]
 
-    du = blocks.blocked_sum(max(blocks.count(total, TILES), 1), leaf,
+    du = blocks.blocked_sum(max(blocks.count(total, chunk), 1), leaf,
                             lambda count, work: split_batch(count, work, total > 1))[0]
-    return kernel_transform_adjoint(du)
+    du[3] *= -1  # E's row 3 and column 3 were built without their minus signs
+    du[:, 3] *= -1
+    return kernel_transform_adjoint(du.reshape(16, c_in, c_out))

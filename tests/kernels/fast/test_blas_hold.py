@@ -38,7 +38,7 @@ def test_the_check_sees_a_product_outside_a_hold(held):
         winograd.np.tensordot(np.ones((2, 2)), np.ones((2, 2)), axes=1)
 
 
-def test_winograd_transforms_hold_the_blas(held):
+def test_winograd_kernel_transforms_make_no_product_outside_a_hold(held):
     rng = np.random.default_rng(0)
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     u = winograd.kernel_transform(w)  # (16, C_in, C_out)

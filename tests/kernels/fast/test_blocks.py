@@ -87,7 +87,7 @@ def _train_steps(make_model, x, y, steps=2) -> bytes:
                          ids=["lenet5", "mixed"])
 def test_a_training_step_gives_the_same_bytes_at_1_2_3_4_threads_and_in_the_fallback(
         at_threads, split_sizes, monkeypatch, make_model, shape, classes):
-    monkeypatch.setattr(winograd, "MIN_WORK", 0)  # the mixed network's 64-channel layer takes Winograd
+    monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)  # the mixed network's 64-channel layer takes Winograd
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     y = rng.integers(0, classes, shape[0])

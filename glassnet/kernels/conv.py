@@ -43,12 +43,21 @@ the padded input, an output_padding too large) is refused here, where the sizes 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .fast import fft_conv, im2col, layout, single_channel, winograd
+from .fast.threads import run_both
 from .sizes import (Pads, check_window_fits, output_shape, positive_tuple, resolve_padding,
                     transpose_geometry)
 from .windows import move_channels_first, pad, pad_backward
+
+
+# The backward of a convolution whose patch matrix (N x output positions rows of C_in/G x prod(k)
+# values) is below this many bytes computes dx and dW side by side, one thread each, instead of
+# each shared among all.
+SIDE_BY_SIDE_BYTES = 1 << 23
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation) -> tuple[tuple, tuple, Pads, tuple]:
@@ -120,11 +129,18 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
         db = layout.channel_sums(dy) if needs[2] else None
     else:
         dy = layout.to_channels_last(dy)  # (N, *out, C_out), read by both sums below
-        dx = _input_grad(dy, wf, x.shape, stride, pads, dilation, groups, padding_mode) if needs[0] else None
-        dw = db = None  # dx alone (an input attribution, a frozen layer): no pass over the blocks for them
-        if needs[1] or needs[2]:
-            dw, db = _weight_grad(dy, x, xp, w.shape, stride, pads, dilation, groups, padding_mode, needs[1],
-                                  needs[2])
+
+        def input_grad():
+            return _input_grad(dy, wf, x.shape, stride, pads, dilation, groups, padding_mode) if needs[0] else None
+
+        def weight_grad():  # (None, None) for dx alone (an input attribution, a frozen layer)
+            if not (needs[1] or needs[2]):
+                return None, None
+            return _weight_grad(dy, x, xp, w.shape, stride, pads, dilation, groups, padding_mode, needs[1], needs[2])
+
+        # a small layer's two sums gain little from sharing each among the threads: run them side by side
+        small = dy.nbytes // dy.shape[-1] * math.prod(w.shape[1:]) < SIDE_BY_SIDE_BYTES  # the patch matrix's bytes
+        dx, (dw, db) = run_both(input_grad, weight_grad, needs[0] and needs[1] and small)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))  # the gradient of w itself; y used the flipped w
     return dx, dw, db

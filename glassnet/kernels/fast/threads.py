@@ -65,6 +65,7 @@ _CAN_SPIN = sys.platform.startswith("linux") and os.environ.get("GLASSNET_SPIN",
 
 _pool: _Pool | None = None
 _pool_lock = threading.Lock()
+_part = threading.local()  # .running: this thread runs one part of a split (it does not split again)
 
 _blas = None  # (get, set) thread-count functions of the BLAS libraries NumPy and SciPy loaded
 _blas_lock = threading.Lock()
@@ -324,9 +325,10 @@ def _openblas_functions(lib) -> tuple | None:
 
 def workers_for(n: int, worth_it: bool = True) -> int:
     """How many workers a split of n units gets now: 1 when one thread is asked for, when there
-    is a single unit, when the caller judges the work too small (worth_it=False) or while the
-    CPUs look busy with other programs; else min(get_num_threads(), n)."""
-    if not worth_it or n < 2 or _workers < 2 or executor().contended():
+    is a single unit, when the caller judges the work too small (worth_it=False), inside a part
+    of another split (its threads are busy with the other parts) or while the CPUs look busy
+    with other programs; else min(get_num_threads(), n)."""
+    if not worth_it or n < 2 or _workers < 2 or getattr(_part, "running", False) or executor().contended():
         return 1
     return min(_workers, n)
 
@@ -367,7 +369,7 @@ def run_side_by_side(calls: list[tuple]) -> list:
             _set_cpus(cpus[0])
         try:
             fn, *args = calls[0]
-            first = fn(*args)
+            first = _as_part(fn, *args)
         except BaseException:
             for task in tasks:
                 task.wait()
@@ -419,7 +421,28 @@ def _on_cpus(helper: _Helper, cpus, work, *args):
     asks for other CPUs, so the system call is made only then; None leaves it as it is)."""
     if cpus is not None and cpus != helper.cpus and _set_cpus(cpus):
         helper.cpus = cpus
-    return work(*args)
+    return _as_part(work, *args)
+
+
+def _as_part(work, *args):
+    """work(*args) as one part of a split: a split it asks for runs in this thread."""
+    outer = getattr(_part, "running", False)
+    _part.running = True
+    try:
+        return work(*args)
+    finally:
+        _part.running = outer
+
+
+def run_both(first, second, worth_it: bool = True) -> tuple:
+    """(first(), second()), with OpenBLAS held at one thread: side by side in this thread and a
+    helper when two workers are free (workers_for), each then running its own splits in one
+    thread; else one after the other. For two independent pieces of work that are each too small
+    to share among threads (a small convolution's input and weight gradients)."""
+    with single_threaded_blas():
+        if workers_for(2, worth_it) < 2:
+            return first(), second()
+        return tuple(run_side_by_side([(first,), (second,)]))
 
 
 def _forget_helpers_after_fork() -> None:

@@ -180,3 +180,30 @@ def test_a_weight_gradient_of_small_blocks_stays_in_one_thread(at_threads, split
         dw, _ = im2col.conv_weight_grad(x, dy, (k, k), (1, 1), (1, 1), 1, c, need_db=False)
         assert dw.shape == (16, c, k, k)
         assert (split_sizes == [2]) == large, (c, k, split_sizes)
+
+
+def test_a_small_convolutions_input_and_weight_gradients_run_side_by_side(two_threads, monkeypatch):
+    """LeNet-5's (64, 6, 14x14) 5x5 layer: dx and dW each in a thread of its own (conv.run_both),
+    the same bytes as at one thread; a layer above SIDE_BY_SIDE_BYTES shares each sum instead."""
+    from glassnet.kernels import conv
+    from glassnet.kernels.fast import threads
+
+    ran = []
+
+    def recording(first, second, worth_it=True):
+        ran.append(worth_it)
+        return threads.run_both(first, second, worth_it)
+
+    monkeypatch.setattr(conv, "run_both", recording)
+    rng = np.random.default_rng(0)
+    for n, c, h, o, k, side_by_side in [(64, 6, 14, 16, 5, True), (64, 32, 14, 32, 3, False)]:
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = rng.standard_normal((o, c, k, k)).astype(np.float32)
+        dy = rng.standard_normal((n, o, h - k + 1, h - k + 1)).astype(np.float32)
+        got = conv.conv_backward(dy, x, w)
+        assert ran.pop() is side_by_side
+        threads.set_num_threads(1)
+        want = conv.conv_backward(dy, x, w)
+        threads.set_num_threads(2)
+        for a, b in zip(got, want):
+            assert a.tobytes() == b.tobytes()

@@ -256,3 +256,47 @@ def test_glassnet_spin_0_makes_the_threads_sleep_between_hand_offs():
             "print(threads._CAN_SPIN, float(F.conv2d(x, w).sum().item()))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", str(8 * 8 * 38 * 38 * 27.0)]
+
+
+def test_run_both_runs_the_two_calls_in_two_threads_and_splits_inside_them_stay_in_one(two_threads):
+    """Each of the two calls runs in a thread of its own; a split either asks for then runs in
+    that thread alone (its helpers are busy with the other call, and a helper waiting on a
+    task queued to itself would wait forever)."""
+    seen = {}
+
+    def call(name):
+        def run():
+            parts = threads.split_batch(6, lambda a, b: (a, b, threading.get_ident()))
+            seen[name] = (threading.get_ident(), parts)
+            return name
+        return run
+
+    assert threads.run_both(call("first"), call("second")) == ("first", "second")
+    assert seen["first"][0] == threading.get_ident() != seen["second"][0]
+    for ident, parts in seen.values():
+        assert parts == [(0, 6, ident)]  # the whole range, in the call's own thread
+    assert threads.split_batch(6, lambda a, b: threading.get_ident()) != [threading.get_ident()]  # afterwards: split again
+
+
+@pytest.mark.parametrize("workers, worth_it", [(1, True), (2, False)])
+def test_run_both_runs_one_after_the_other_when_one_thread_is_asked_for(at_threads, workers, worth_it):
+    at_threads(workers)
+    order = []
+    assert threads.run_both(lambda: order.append(threading.get_ident()) or 1,
+                            lambda: order.append(threading.get_ident()) or 2, worth_it) == (1, 2)
+    assert order == [threading.get_ident()] * 2
+
+
+def test_an_error_in_run_both_is_raised_after_the_other_call_finished(two_threads):
+    finished = []
+
+    def fail():
+        raise ValueError("first call failed")
+
+    def slow():
+        threading.Event().wait(0.05)
+        finished.append(True)
+
+    with pytest.raises(ValueError, match="first call failed"):
+        threads.run_both(fail, slow)
+    assert finished == [True]

@@ -30,10 +30,12 @@ _S, _N, _T = ord("s"), ord("n"), ord("t")
 
 
 @njit(nogil=True, cache=True)
-def matmul(a, lda, b, ldb, c, ldc, m, n, k, transpose_a):
+def matmul(a, lda, b, ldb, c, ldc, m, n, k, transpose_a, accumulate=False):
     """c (m, n) = a (m, k) @ b (k, n), or a^T @ b with a stored (k, m) when transpose_a, each a
-    row-major view with rows lda, ldb, ldc elements apart (the arrays' own shapes are not read)."""
-    alpha, beta = np.ones(1, np.float32), np.zeros(1, np.float32)
+    row-major view with rows lda, ldb, ldc elements apart (the arrays' own shapes are not read);
+    accumulate: c += the product instead (the BLAS adds it in as it goes, no second pass)."""
+    alpha = np.ones(1, np.float32)
+    beta = np.ones(1, np.float32) if accumulate else np.zeros(1, np.float32)
     # row-major c is column-major c^T = b^T a^T: the BLAS sees b and a as stored, in that order
     _xxgemm(_S, _N, _T if transpose_a else _N, n, m, k, alpha.ctypes, b.ctypes, ldb, a.ctypes, lda,
             beta.ctypes, c.ctypes, ldc)

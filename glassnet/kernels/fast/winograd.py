@@ -322,17 +322,23 @@ def _correlate(x, top, left, u0, u3, u1, u2, bias, t0, t1, tiles_h, tiles_w, chu
 
 
 @njit(nogil=True, cache=True)
-def _weight_chunk(xp, dy, t0, t1, tiles_h, tiles_w, stage, va, vs, vd, ea, es, ed, du):
-    """du[a, b] (C_in, C_out) = V[a, b]^T E[a, b] over the tiles t0:t1 (E's row and column 3 negated)."""
+def _weight_leaf(xp, dy, t0, t1, chunk, tiles_h, tiles_w, stage, va, vs, vd, ea, es, ed, du):
+    """du[a, b] (C_in, C_out) = sum over the tiles t0:t1 of V[a, b]^T E[a, b], chunk by chunk from
+    t0, each chunk's products added into du in turn (E's row and column 3 negated)."""
     c_in, c_out = xp.shape[3], dy.shape[3]
-    _input_transform(xp, 0, 0, t0, t1, tiles_h, tiles_w, stage, va, vs, vd)
-    _output_transform_adjoint(dy, t0, t1, tiles_h, tiles_w, stage, ea, es, ed)
-    rows, ld_in, ld_out = t1 - t0, 2 * c_in, 2 * c_out
-    for a in range(4):
-        matmul(va[a], ld_in, ea[a], ld_out, du[a, 0], c_out, c_in, c_out, rows, True)
-        matmul(va[a, c_in:], ld_in, ea[a, c_out:], ld_out, du[a, 3], c_out, c_in, c_out, rows, True)
-        matmul(vs[a], ld_in, es[a], ld_out, du[a, 1], c_out, c_in, c_out, rows, True)
-        matmul(vd[a, c_in:], ld_in, ed[a], ld_out, du[a, 2], c_out, c_in, c_out, rows, True)
+    ld_in, ld_out = 2 * c_in, 2 * c_out
+    if t1 <= t0:  # no tiles (an empty batch): a sum of nothing
+        du[...] = 0
+    for c0 in range(t0, t1, chunk):
+        c1 = min(c0 + chunk, t1)
+        _input_transform(xp, 0, 0, c0, c1, tiles_h, tiles_w, stage, va, vs, vd)
+        _output_transform_adjoint(dy, c0, c1, tiles_h, tiles_w, stage, ea, es, ed)
+        rows, more = c1 - c0, c0 > t0
+        for a in range(4):
+            matmul(va[a], ld_in, ea[a], ld_out, du[a, 0], c_out, c_in, c_out, rows, True, more)
+            matmul(va[a, c_in:], ld_in, ea[a, c_out:], ld_out, du[a, 3], c_out, c_in, c_out, rows, True, more)
+            matmul(vs[a], ld_in, es[a], ld_out, du[a, 1], c_out, c_in, c_out, rows, True, more)
+            matmul(vd[a, c_in:], ld_in, ed[a], ld_out, du[a, 2], c_out, c_in, c_out, rows, True, more)
 
 
 # ---------------------------------------------------------------- the three sums
@@ -409,17 +415,20 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray) -> np.ndarray:
     n, c_in, c_out = xp.shape[0], xp.shape[3], dy.shape[3]
     tiles_h, tiles_w = _tiles(dy.shape[1:3])
     total, chunk = n * tiles_h * tiles_w, TILES
+    # a leaf of the fixed tree is a run of chunks (about blocks.TARGET_BLOCKS leaves): fewer
+    # partial sums to hold and add than one per chunk, and the same for any thread count
+    per_leaf = chunk * max(-(-blocks.count(total, chunk) // blocks.TARGET_BLOCKS), 1)
 
-    def leaf(i):  # [dU (4, 4, C_in, C_out)] of tile chunk i, E's row and column 3 negated
+    def leaf(i):  # [dU (4, 4, C_in, C_out)] of the tiles of leaf i, E's row and column 3 negated
         stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), xp.dtype)
         va, vs, vd = (buffer(name, (4, chunk * 2 * c_in), xp.dtype) for name in ("wino_va", "wino_vs", "wino_vd"))
         ea, es, ed = (buffer(name, (4, chunk * 2 * c_out), xp.dtype) for name in ("wino_q1", "wino_q2", "wino_e3"))
         du = np.empty((4, 4, c_in, c_out), dtype=xp.dtype)
-        _weight_chunk(xp, dy, i * chunk, min((i + 1) * chunk, total), tiles_h, tiles_w, stage, va, vs, vd,
-                      ea, es, ed, du)
+        _weight_leaf(xp, dy, i * per_leaf, min((i + 1) * per_leaf, total), chunk, tiles_h, tiles_w, stage, va, vs,
+                     vd, ea, es, ed, du)
         return [du]
 
-    du = blocks.blocked_sum(max(blocks.count(total, chunk), 1), leaf,
+    du = blocks.blocked_sum(max(blocks.count(total, per_leaf), 1), leaf,
                             lambda count, work: split_batch(count, work, total > 1))[0]
     du[3] *= -1  # E's row 3 and column 3 were built without their minus signs
     du[:, 3] *= -1

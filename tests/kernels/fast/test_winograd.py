@@ -107,6 +107,13 @@ def test_weight_grad_matches_torch_and_float64():
     assert np.abs(dw - want64).max() <= 2e-6 * np.abs(want64).max()
 
 
+def test_an_empty_batch_gives_a_zero_weight_gradient(taken):
+    x, w = np.zeros((0, 32, 8, 8), np.float32), np.ones((32, 32, 3, 3), np.float32)
+    dx, dw, db = conv.conv_backward(np.zeros((0, 32, 8, 8), np.float32), x, w, 1, 1)
+    assert "weight_grad" in taken and dx.shape == x.shape
+    assert dw.shape == w.shape and not dw.any() and not db.any()
+
+
 def test_the_transforms_invert_what_they_should():
     """G g G^T and its adjoint G^T dU G: <G g G^T, dU> = <g, G^T dU G> for every g and dU."""
     rng = np.random.default_rng(1)

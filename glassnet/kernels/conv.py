@@ -55,9 +55,12 @@ from .windows import move_channels_first, pad, pad_backward
 
 
 # The backward of a convolution whose patch matrix (N x output positions rows of C_in/G x prod(k)
-# values) is below this many bytes computes dx and dW side by side, one thread each, instead of
-# each shared among all.
-SIDE_BY_SIDE_BYTES = 1 << 23
+# values) has between these many bytes computes dx and dW side by side, one thread each, instead
+# of each shared among all. Measured at two threads, backward of (N, 6, 14x14) -> 16, 5x5: from
+# 468 KB (N = 8) on side by side was faster (343 against 381 us; at N = 64, 3.75 MB: 1232
+# against 1604 us), below it slower (N = 4: 296 against 198 us, the hand-off costs more than
+# the work); with 9.4 and 14.5 MB it gained nothing.
+SIDE_BY_SIDE_BYTES = (1 << 19, 1 << 23)
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation) -> tuple[tuple, tuple, Pads, tuple]:
@@ -139,7 +142,8 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
             return _weight_grad(dy, x, xp, w.shape, stride, pads, dilation, groups, padding_mode, needs[1], needs[2])
 
         # a small layer's two sums gain little from sharing each among the threads: run them side by side
-        small = dy.nbytes // dy.shape[-1] * math.prod(w.shape[1:]) < SIDE_BY_SIDE_BYTES  # the patch matrix's bytes
+        patches = dy.nbytes // dy.shape[-1] * math.prod(w.shape[1:])  # the patch matrix's bytes
+        small = SIDE_BY_SIDE_BYTES[0] <= patches < SIDE_BY_SIDE_BYTES[1]
         dx, (dw, db) = run_both(input_grad, weight_grad, needs[0] and needs[1] and small)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))  # the gradient of w itself; y used the flipped w

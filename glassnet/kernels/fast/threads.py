@@ -50,10 +50,13 @@ import numpy as np
 from numba import njit, types
 from threadpoolctl import ThreadpoolController
 
-# Pooling and elementwise kernels split arrays of more than this many bytes (a split costs
-# tens of microseconds): splitting ReLU and pooling on LeNet-5's maps (from (64, 16, 10, 10),
-# 400 KiB) made a training step 5-10% faster, paired against PyTorch (docs/benchmarks.md).
-PARALLEL_BYTES = 1 << 18
+# Pooling, elementwise and layout kernels split arrays of more than this many bytes (a split
+# costs tens of microseconds). At 256 KiB LeNet-5's maps (0.3-1.2 MB) were split, and that once
+# made a training step 5-10% faster; after the hand-off and pinning changes it made it slower
+# (two threads, paired: a step with the maps in one thread took 0.90-0.91 of the time; a ReLU
+# on (64, 6, 28, 28) 97 us forward in one thread against 148 in two). Splitting still paid from
+# 1.6 MB on ((16, 32, 28, 28): 0.97) and at 6.4 MB ((64, 32, 28, 28): 0.69).
+PARALLEL_BYTES = 3 << 19
 SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: a helper stays awake about 6 ms
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for each helper's part
 LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...

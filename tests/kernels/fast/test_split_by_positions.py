@@ -1,6 +1,7 @@
 """A batch of one (and, generally, fewer samples than threads) is shared among the threads by
 output positions: the input gradient of im2col.py (and so the transposed convolution's forward)
-by rows of dx, single_channel.py's forward by output positions. At 1, 2, 3 and 4 threads the
+by rows of dx, single_channel.py's forward by output positions, winograd.py's three sums by
+chunks of tiles. At 1, 2, 3 and 4 threads the
 bytes are those of one thread, the values those of glassnet/reference, and the parts each
 thread was given are recorded to show that the work was in fact shared."""
 
@@ -208,3 +209,42 @@ def test_a_small_convolutions_input_and_weight_gradients_run_side_by_side(two_th
         threads.set_num_threads(2)
         for a, b in zip(got, want):
             assert a.tobytes() == b.tobytes()
+
+
+def test_winograd_shares_one_sample_by_chunks_of_tiles(at_threads, shared, monkeypatch):
+    """Winograd's three sums of a batch of one: its tiles, in chunks of TILES, are shared among
+    the threads (a 33x31 map, 272 tiles: chunks of 16, so the parts' borders fall inside tile
+    rows); the bytes are those of one thread, the values those of the float64 reference."""
+    from glassnet.kernels.fast import winograd
+
+    monkeypatch.setattr(winograd, "TILES", 16)
+    monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)
+    monkeypatch.setattr(conv, "SIDE_BY_SIDE_BYTES", (0, 0))  # each sum shared, not the two side by side
+    x, w, b = _data(0, (1, 16, 33, 31), (24, 16, 3, 3), (24,))
+    dy = _data(1, (1, 24, 33, 31))[0]
+    chunks, original = [], winograd._correlate
+
+    def recording(x, top, left, u0, u3, u1, u2, bias, t0, t1, *rest):
+        chunks.append((t0, t1))
+        return original(x, top, left, u0, u3, u1, u2, bias, t0, t1, *rest)
+    monkeypatch.setattr(winograd, "_correlate", recording)
+
+    def step():
+        return [conv.conv_forward(x, w, b, padding=1), *conv.conv_backward(dy, x, w, padding=1)]
+    at_threads(1)
+    one = step()
+    want = [ref.conv_forward(*(a.astype(np.float64) for a in (x, w, b)), padding=1),
+            *ref.conv_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), padding=1)]
+    for got, exact in zip(one, want):
+        np.testing.assert_allclose(got, exact, rtol=1e-4, atol=1e-4)
+    tiles = 17 * 16
+    for n in (2, 3, 4):
+        at_threads(n)
+        chunks.clear()
+        shared.clear()
+        got = step()
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, one)), f"{n} threads"
+        assert shared.count(n) >= 3  # the forward, the input gradient and the weight gradient
+        forward = chunks[:n]  # the forward's parts (the input gradient's come after)
+        _assert_parts_of(forward, tiles, n)
+        assert all(lo % 16 == 0 for lo, _ in forward)

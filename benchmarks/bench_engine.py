@@ -1,6 +1,6 @@
 """glassnet vs PyTorch, side by side in one process, through the public Tensor API.
 
-    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d] [--threads N]
+    python benchmarks/bench_engine.py [--reps 7] [--calls 3] [--only conv2d] [--threads N] [--glassnet-only]
 
 Every case runs forward + backward in both frameworks with the same thread count
 (torch.set_num_threads(N) and glassnet.set_num_threads(N), any N >= 1; 2 unless told), interleaved:
@@ -16,6 +16,12 @@ on a shared machine can be labelled as such. Targets (issue 13, at 2 threads): g
 of the conv2d ratios <= 1.0, none above 1.3; LeNet-5 training step <= 1.0; ReLU + max pooling
 and long-kernel conv1d <= 1.0. Cases whose glassnet operations do not exist yet are skipped
 with a message.
+
+--glassnet-only times glassnet alone (same blocks, pauses and medians, no PyTorch calls in the
+process): for comparing two versions of glassnet, each run from its own checkout. In one process
+the two frameworks change each other's speed: PyTorch's CPU allocations take 12,000-19,000 page
+faults per (128, 32, 28x28) 3x3 step here, and glibc's malloc moves its thresholds with what
+either framework frees.
 """
 
 from __future__ import annotations
@@ -161,7 +167,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
     parser.add_argument("--threads", type=_positive, default=THREADS,
                         help="threads for both frameworks, any N >= 1 (1: a load-independent work comparison)")
+    parser.add_argument("--glassnet-only", action="store_true",
+                        help="time glassnet alone (to compare two versions of it, each from its own checkout)")
     args = parser.parse_args()
+    if args.glassnet_only:
+        glassnet_only(args)
+        return
     torch.set_num_threads(args.threads)
     glassnet.set_num_threads(args.threads)  # glassnet holds OpenBLAS at one thread either way
 
@@ -189,6 +200,25 @@ def main() -> None:
     if conv_ratios:
         geomean = math.exp(sum(math.log(r) for r in conv_ratios) / len(conv_ratios))
         print(f"conv2d geometric mean ratio {geomean:.2f}, worst {max(conv_ratios):.2f}")
+    print(f"done; {_now_and_load()}")
+
+
+def glassnet_only(args) -> None:
+    """Each case's glassnet step alone: median wall and CPU time per call over the blocks."""
+    glassnet.set_num_threads(args.threads)
+    cases = [(f"conv2d {c}", lambda c=c: conv2d_case(*c)) for c in CONV2D]
+    cases += [("relu+max_pool2d (64,32,28,28)", pool_case), ("conv1d (32,1,16000) k=251 x16", conv1d_case),
+              ("LeNet-5 train step, batch 64", lenet_case)]
+    print(f"glassnet {glassnet.__version__} alone, threads {args.threads}; forward+backward, median of "
+          f"{args.reps} blocks of {args.calls} calls; {_now_and_load()}")
+    print(f"{'case (N, C, H, O, k, s, p)':40s} {'wall ms':>10s} {'cpu ms':>10s}")
+    for name, build in cases:
+        if args.only not in name:
+            continue
+        step = build()[0]
+        times = [_time_block(step, args.calls) for _ in range(args.reps)]
+        wall, cpu = (statistics.median(v) for v in zip(*times))
+        print(f"{name:40s} {wall * 1e3:10.2f} {cpu * 1e3:10.2f}", flush=True)
     print(f"done; {_now_and_load()}")
 
 

@@ -14,11 +14,14 @@ def _channels_last_memory(a):
 @pytest.mark.parametrize("channels", [1, 3, 17, 40])  # below, across and past one CHANNEL_BLOCK
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("pads", [((0, 0), (0, 0)), ((1, 2), (2, 0))])
-@pytest.mark.parametrize("memory", ["nchw", "channels_last"])
+@pytest.mark.parametrize("memory", ["nchw", "channels_last", "strided"])
 def test_to_channels_last_is_a_padded_transposition(channels, padding_mode, pads, memory):
     x = np.random.default_rng(8).standard_normal((3, channels, 5, 4)).astype(np.float32)
     if memory == "channels_last":
         x = _channels_last_memory(x)  # same values
+    elif memory == "strided":  # neither layout: every other column of a wider array
+        wide = np.random.default_rng(9).standard_normal((3, channels, 5, 8)).astype(np.float32)
+        x = wide[..., ::2]
     numpy_mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
     expected = np.pad(np.moveaxis(x, 1, -1), ((0, 0),) + pads + ((0, 0),), mode=numpy_mode[padding_mode])
     got = layout.to_channels_last(x, pads, padding_mode)

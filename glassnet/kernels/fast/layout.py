@@ -94,7 +94,7 @@ def _fill(flat, strides, source, out):
 def _flat_source(x: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
     """(flat memory, element strides (n, c, s)) of x (b, C, *S): NCHW memory as it is, an NCHW
     view of contiguous channels-last memory as that memory, anything else copied to NCHW."""
-    b, c, positions = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+    c, positions = x.shape[1], math.prod(x.shape[2:])
     last = move_channels_last(x)  # (b, *S, C) view
     if last.flags.c_contiguous and not x.flags.c_contiguous:
         return last.reshape(-1), (positions * c, 1, c)

@@ -65,7 +65,7 @@ from ..windows import move_channels_first, pad_backward
 from . import blocks
 from .gemm import matmul
 from .layout import buffer
-from .threads import single_threaded_blas, split_batch
+from .threads import split_batch
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3)
 # Tiles per chunk, a fixed number so the blocks are fixed too. Not a power of two: with 64

@@ -108,10 +108,16 @@ def make_shapes(num_samples: int, size: int = 28, noise: float = 0.1, seed: int 
         raise ValueError(f"classes must lie in [1, {len(SHAPE_CLASSES)}], got {classes}")
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels, got {size}")
+    # keep the whole stroke inside the image (the diamond's ramp reaches sqrt(2) (w/2 + 1/2) past
+    # its tips): the centre lies at least radius + width + 1/2 from each edge, so the radius can be
+    # at most (size - 1) / 2 - width - 1/2 (a bound only below 25 pixels at the default width)
+    largest = (size - 1) / 2 - width - 0.5
+    if largest <= 0:
+        raise ValueError(f"a {size}-pixel image has no room for a shape drawn {width} pixels wide: "
+                         f"size must exceed {2 * width + 2:g}")
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(num_samples) % classes)  # balanced, in random order
-    radius = rng.uniform(0.2, 0.4, num_samples) * size
-    # keep the whole stroke inside the image (the diamond's ramp reaches sqrt(2) (w/2 + 1/2) past its tips)
+    radius = np.minimum(rng.uniform(0.2, 0.4, num_samples) * size, largest)
     margin = radius + width + 0.5
     cy = rng.uniform(margin, size - 1 - margin)
     cx = rng.uniform(margin, size - 1 - margin)

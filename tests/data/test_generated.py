@@ -96,10 +96,19 @@ def test_shapes_determinism_balance_and_splits():
     assert Shapes(num_samples=4, size=32).data.shape == (4, 1, 32, 32)
 
 
-def test_shapes_stay_inside_the_image():
-    x, _ = make_shapes(200, noise=0.0, seed=1)
+@pytest.mark.parametrize("size", [8, 12, 16, 20, 24, 25, 28, 40])
+def test_shapes_stay_inside_the_image(size):
+    """At every size from the smallest allowed (below 25 pixels the largest shapes are shrunk to fit)."""
+    x, y = make_shapes(200, size=size, noise=0.0, seed=1)
     border = np.concatenate([x[:, 0, 0, :], x[:, 0, -1, :], x[:, 0, :, 0], x[:, 0, :, -1]], axis=1)
     assert border.max() == 0
+    assert x.shape == (200, 1, size, size) and (x.reshape(200, -1).max(axis=1) > 0.25).all()  # every image has ink
+    assert Shapes(num_samples=10, size=size).data.shape == (10, 1, size, size)
+
+
+def test_a_stroke_too_wide_for_the_image_is_refused():
+    with pytest.raises(ValueError, match="no room for a shape drawn 3.5 pixels wide: size must exceed 9"):
+        make_shapes(4, size=9, width=3.5)
 
 
 # ---------------------------------------------------------------- Clips

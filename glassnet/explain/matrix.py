@@ -257,8 +257,8 @@ def matrix_counts(weight_shape, input_shape, **options) -> MatrixCounts:
 class FoundConvolution:
     """A convolution equal to a given matrix: weight (O, C, *k) and the layer options.
 
-    What `find_convolution` returns; matrix(input_shape) rebuilds the matrix, input_shape
-    (C, *n) as the weight expects.
+    What `find_convolution` returns; matrix(input_shape) rebuilds the matrix, input_shape given as
+    find_convolution takes it: (C, *n), the spatial shape (*n) alone, or an int for one dimension.
 
     Examples:
         >>> from glassnet.explain import find_convolution
@@ -267,6 +267,8 @@ class FoundConvolution:
         ([[[1.0, 2.0]]], (1,), (0,), (1,))
         >>> found.matrix((1, 4)).tolist()[0]
         [1.0, 2.0, 0.0, 0.0]
+        >>> found.matrix(4).tolist() == found.matrix((1, 4)).tolist()     # as find_convolution took it
+        True
     """
     weight: np.ndarray
     stride: tuple[int, ...]
@@ -274,6 +276,11 @@ class FoundConvolution:
     dilation: tuple[int, ...]
 
     def matrix(self, input_shape, order: str = "C") -> np.ndarray:
+        if isinstance(input_shape, (int, np.integer)):
+            input_shape = (int(input_shape),)
+        input_shape = tuple(input_shape)
+        if len(input_shape) == self.weight.ndim - 2:  # the spatial shape alone: the weight's channels
+            input_shape = (self.weight.shape[1],) + input_shape
         return conv_matrix(self.weight, input_shape, self.stride, self.padding, self.dilation, order=order)
 
 

@@ -197,6 +197,8 @@ def test_find_convolution_recovers_the_kernel(k, s, p, d):
     assert found is not None
     np.testing.assert_array_equal(found.matrix((1, 8)), m)
     np.testing.assert_array_equal(found.weight, w)
+    for shape in (8, (8,)):  # the shapes find_convolution takes, matrix takes too
+        np.testing.assert_array_equal(find_convolution(m, shape).matrix(shape), m)
 
 
 def test_find_convolution_2d_multichannel():
@@ -206,6 +208,7 @@ def test_find_convolution_2d_multichannel():
     found = find_convolution(m, (3, 5, 5), out_channels=2)
     assert found.stride == (2, 2) and found.padding == (1, 1)
     np.testing.assert_array_equal(found.weight, w)
+    np.testing.assert_array_equal(found.matrix((5, 5)), m)  # the spatial shape alone: the weight's 3 channels
 
 
 def test_find_convolution_says_no():

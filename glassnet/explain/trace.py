@@ -352,5 +352,10 @@ def _trace_avg_pool(x, k, stride, padding, dilation, order, count_include_pad) -
     axes_k = tuple(range(1 + len(k), 1 + 2 * len(k)))
     windows = _pool_windows(padded, x.shape[1:], k, s, d, pads)  # (C, *out, *k)
     divisor = np.prod(k) if count_include_pad else _pool_windows(inside, x.shape[1:], k, s, d, pads).sum(axis=axes_k)
+    if np.any(divisor == 0):  # a dilated window can fall on the padding alone: its mean would be 0/0
+        where = tuple(int(i) for i in np.argwhere(divisor == 0)[0])
+        raise ValueError(f"average pooling with count_include_pad=False: the window of output {list(where)} "
+                         f"covers no input, only padding (input {x.shape[1:]}, kernel {k}, stride {s}, "
+                         f"padding {pads}, dilation {d}), so its mean would be 0/0")
     y = windows.sum(axis=axes_k) / divisor  # (C, *out)
     return Trace("avg", x, padded, inside, None, None, y, pads, k, s, d, order, count_include_pad)

@@ -181,6 +181,14 @@ def test_avg_pool_without_padding_in_the_count():
     assert t.step(0, 0).expression == "(1 + 2)/2 = 3/2 = 1.5"
 
 
+def test_a_dilated_average_window_on_the_padding_alone_is_refused():
+    """Taps at -1 and 1 of a one-element input: no input to average over without the padding
+    (with it, the mean of two zeros is 0)."""
+    with pytest.raises(ValueError, match=r"window of output \[0, 0\] covers no input, only padding"):
+        trace(np.ones(1), op="avg", kernel_size=2, stride=1, padding=1, dilation=2, count_include_pad=False)
+    assert trace(np.ones(1), op="avg", kernel_size=2, stride=1, padding=1, dilation=2).output.tolist() == [[0.0]]
+
+
 def test_trace_errors():
     with pytest.raises(ValueError, match=r"weight of shape \(O, 3, \*k\) for an input of shape \(3, 4, 4\)"):
         trace(np.zeros((3, 4, 4)), np.zeros((2, 2, 3, 3)))

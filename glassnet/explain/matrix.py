@@ -258,7 +258,7 @@ class FoundConvolution:
     """A convolution equal to a given matrix: weight (O, C, *k) and the layer options.
 
     What `find_convolution` returns; matrix(input_shape) rebuilds the matrix, input_shape given as
-    find_convolution takes it: (C, *n), the spatial shape (*n) alone, or an int for one dimension.
+    find_convolution takes it: `(C, *n)`, the spatial shape `(*n)` alone, or an int for one dimension.
 
     Examples:
         >>> from glassnet.explain import find_convolution

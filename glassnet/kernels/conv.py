@@ -59,7 +59,8 @@ from .windows import move_channels_first, pad, pad_backward
 # of each shared among all. Measured at two threads, backward of (N, 6, 14x14) -> 16, 5x5: from
 # 468 KB (N = 8) on side by side was faster (343 against 381 us; at N = 64, 3.75 MB: 1232
 # against 1604 us), below it slower (N = 4: 296 against 198 us, the hand-off costs more than
-# the work); with 9.4 and 14.5 MB it gained nothing.
+# the work). Layers of 9 and 14 MB gained 0.90-0.93 at two threads too, but with more threads
+# side by side would leave all but two idle (`python benchmarks/bench_thresholds.py`).
 SIDE_BY_SIDE_BYTES = (1 << 19, 1 << 23)
 
 

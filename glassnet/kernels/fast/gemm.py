@@ -5,7 +5,7 @@ numba's np.dot copies an operand that is not contiguous, and calling NumPy's mat
 means going back to Python, and to the GIL, between the steps of a kernel: with two threads
 each taking the GIL about a thousand times per convolution, the waits for it cost more than
 the second thread gained (Winograd's (128, 32, 28x28) forward: 28 ms at one thread, 19-20 ms at
-two with the products in Python, 16 ms with the loop in one numba call). So the kernels call
+two with the products in Python, 13.6 ms with the loop in one numba call). So the kernels call
 the BLAS's sgemm themselves, through the entry point numba's own np.dot uses (numba_xxgemm, the
 BLAS SciPy was built with), under the same single_threaded_blas hold as every other product.
 

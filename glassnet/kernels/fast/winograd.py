@@ -49,9 +49,9 @@ which the BLAS reads as it is (kernels/fast/gemm.py). The products write M the s
 weight gradient's E = A dY A^T is built the same way from dY's rows (its signs folded into dU).
 
 Fixed blocks (kernels/fast/blocks.py): the tiles (n, i, j), numbered n tiles_h tiles_w + i tiles_w + j,
-are taken in chunks of TILES, each chunk one set of products, and threads get
-whole chunks; the weight gradient's chunks are summed along the fixed tree. So the bytes do not
-depend on the thread count here either.
+are taken in chunks of TILES, each chunk one set of products, and threads get whole chunks;
+the weight gradient sums runs of chunks (leaves of a size set by the shape) along the fixed
+tree. So the bytes do not depend on the thread count here either.
 """
 
 from __future__ import annotations
@@ -351,6 +351,16 @@ def _planes(u: np.ndarray) -> tuple:
             np.ascontiguousarray(u[:, 1]), np.ascontiguousarray(u[:, 2]))
 
 
+def _scratch(tiles_w: int, c_in: int, c_out: int, dtype) -> tuple:
+    """This thread's scratch for one chunk: the row stage (8, (tiles_w + 1) 2 max(C_in, C_out)),
+    the input side's three pair arrays (4, TILES 2 C_in) and the output side's three (4, TILES 2
+    C_out) (the forward uses two of them: q1, q2)."""
+    stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), dtype)
+    v = tuple(buffer(f"wino_v{i}", (4, TILES * 2 * c_in), dtype) for i in range(3))
+    q = tuple(buffer(f"wino_q{i}", (4, TILES * 2 * c_out), dtype) for i in range(3))
+    return stage, v, q
+
+
 def _tiles(out_shape) -> tuple[int, int]:
     return -(-out_shape[0] // 2), -(-out_shape[1] // 2)
 
@@ -369,9 +379,7 @@ def correlate(x: np.ndarray, u: np.ndarray, bias: np.ndarray | None = None,
     u0, u3, u1, u2 = _planes(u)
 
     def work(b0, b1):  # tile chunks b0:b1, in one thread
-        stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), x.dtype)
-        va, vs, vd = (buffer(name, (4, chunk * 2 * c_in), x.dtype) for name in ("wino_va", "wino_vs", "wino_vd"))
-        q1, q2 = (buffer(name, (4, chunk * 2 * c_out), x.dtype) for name in ("wino_q1", "wino_q2"))
+        stage, (va, vs, vd), (q1, q2, _) = _scratch(tiles_w, c_in, c_out, x.dtype)
         _correlate(x, top, left, u0, u3, u1, u2, bias, b0 * chunk, min(b1 * chunk, total), tiles_h, tiles_w,
                    chunk, stage, va, vs, vd, q1, q2, y)
 
@@ -411,7 +419,8 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, pads, padding_mode: str) -> n
 def weight_grad(xp: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """dw (C_out, C_in, 3, 3) = sum over samples and positions of dy[n, o, co] xp[n, o + kk, c], for
     the padded channels-last xp (N, Hp, Wp, C_in) and dy (N, Hp - 2, Wp - 2, C_out): per chunk of
-    tiles dU[k] = V[k]^T E[k], the chunks summed along the fixed tree, then dw = G^T dU G."""
+    tiles dU[k] = V[k]^T E[k], added up within a leaf (a run of chunks) and the leaves along the
+    fixed tree, then dw = G^T dU G."""
     n, c_in, c_out = xp.shape[0], xp.shape[3], dy.shape[3]
     tiles_h, tiles_w = _tiles(dy.shape[1:3])
     total, chunk = n * tiles_h * tiles_w, TILES
@@ -420,9 +429,7 @@ def weight_grad(xp: np.ndarray, dy: np.ndarray) -> np.ndarray:
     per_leaf = chunk * max(-(-blocks.count(total, chunk) // blocks.TARGET_BLOCKS), 1)
 
     def leaf(i):  # [dU (4, 4, C_in, C_out)] of the tiles of leaf i, E's row and column 3 negated
-        stage = buffer("wino_stage", (8, (tiles_w + 1) * 2 * max(c_in, c_out)), xp.dtype)
-        va, vs, vd = (buffer(name, (4, chunk * 2 * c_in), xp.dtype) for name in ("wino_va", "wino_vs", "wino_vd"))
-        ea, es, ed = (buffer(name, (4, chunk * 2 * c_out), xp.dtype) for name in ("wino_q1", "wino_q2", "wino_e3"))
+        stage, (va, vs, vd), (ea, es, ed) = _scratch(tiles_w, c_in, c_out, xp.dtype)
         du = np.empty((4, 4, c_in, c_out), dtype=xp.dtype)
         _weight_leaf(xp, dy, i * per_leaf, min((i + 1) * per_leaf, total), chunk, tiles_h, tiles_w, stage, va, vs,
                      vd, ea, es, ed, du)

@@ -30,6 +30,7 @@ does, and is what these are tested against):
     fft_conv        long kernels at stride 1: the convolution theorem (chosen by a flop estimate)
     winograd        3x3 kernels at stride 1 with many channels: Winograd's F(2x2, 3x3), all three sums
     single_channel  a one-channel input at stride 1: sums along output lines, no patch matrix
+    direct          few channels in and out: 8 x 16 blocks of multiply-adds on the input as it lies
     im2col          everything else: patch matrix in bounded chunks, one GEMM per chunk
 
 Every engine but the FFT works on channels-last memory (fast/layout.py) and takes the batch in
@@ -47,7 +48,7 @@ import math
 
 import numpy as np
 
-from .fast import fft_conv, im2col, layout, single_channel, winograd
+from .fast import direct, fft_conv, im2col, layout, single_channel, winograd
 from .fast.threads import run_both
 from .sizes import (Pads, check_window_fits, output_shape, positive_tuple, resolve_padding,
                     transpose_geometry)
@@ -105,6 +106,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
         y = winograd.conv_forward(xp, w, bias)
     elif single_channel.worthwhile(x.shape[1], stride):
         y = single_channel.conv_forward(xp, w, bias, dilation, out)
+    elif direct.worthwhile(x.shape[1], w.shape[0], groups, x.dtype):
+        y = direct.conv_forward(xp, w, bias, stride, dilation, out)
     else:
         y = im2col.conv_forward(xp, w, bias, stride, dilation, groups, out)
     y = move_channels_first(y)  # (N, C_out, *out), a view of the channels-last result
@@ -161,7 +164,10 @@ def _input_grad(dy: np.ndarray, w: np.ndarray, x_shape, stride, pads: Pads, dila
     if winograd.worthwhile(x_shape, swapped, stride, dilation, groups, dy.dtype):
         return winograd.conv_input_grad(dy, w, pads, padding_mode)
     padded = tuple(m + lo + hi for m, (lo, hi) in zip(x_shape[2:], pads))
-    dxp = im2col.conv_input_grad(dy, w, stride, dilation, groups, padded)  # (N, *padded, C_in)
+    if direct.input_grad_worthwhile(w.shape, groups, dilation, dy.dtype, math.prod(dy.shape[1:-1])):
+        dxp = direct.conv_input_grad(dy, w, stride, dilation, padded)  # (N, *padded, C_in)
+    else:
+        dxp = im2col.conv_input_grad(dy, w, stride, dilation, groups, padded)
     return pad_backward(move_channels_first(dxp), pads, padding_mode)
 
 
@@ -178,6 +184,8 @@ def _weight_grad(dy: np.ndarray, x: np.ndarray, xp: np.ndarray | None, w_shape, 
         return winograd.weight_grad(xp, dy), layout.channel_sums(move_channels_first(dy)) if need_db else None
     if single_channel.worthwhile(x.shape[1], stride):
         return single_channel.conv_weight_grad(xp, dy, w_shape[2:], dilation, need_db)
+    if need_dw and direct.worthwhile(x.shape[1], w_shape[0], groups, dy.dtype):
+        return direct.conv_weight_grad(xp, dy, w_shape[2:], stride, dilation, need_db)
     return im2col.conv_weight_grad(xp, dy, w_shape[2:], stride, dilation, groups, x.shape[1], need_db)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from glassnet.kernels import activation as A
 from glassnet.kernels import conv, pooling
-from glassnet.kernels.fast import blocks, elementwise, im2col, layout, threads, winograd
+from glassnet.kernels.fast import blocks, direct, elementwise, im2col, layout, threads, winograd
 from glassnet.kernels.fast import pooling as fast_pooling
 
 
@@ -21,6 +21,8 @@ def splits(monkeypatch, split_sizes):
     for module in (layout, fast_pooling, elementwise):
         monkeypatch.setattr(module, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
+    monkeypatch.setattr(direct, "MIN_FLOPS", 0)
+    monkeypatch.setattr(direct, "BLOCK_ROWS", 8)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
     monkeypatch.setattr(winograd, "TILES", 8)
     monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)
@@ -105,6 +107,11 @@ CASES = {
     "conv2d one channel": _conv((5, 1, 12, 12), (6, 1, 5, 5), padding=2),
     "conv2d dilation": _conv((4, 3, 11, 11), (5, 3, 3, 3), dilation=2),
     "conv2d batch 1": _conv((1, 3, 16, 16), (6, 3, 3, 3), padding=1),
+    "conv2d few channels (direct)": _conv((5, 6, 12, 11), (16, 6, 5, 5), padding=1),
+    "conv2d few channels stride 2 reflect": _conv((5, 8, 11, 10), (20, 8, 3, 3), stride=2, padding=1,
+                                                  padding_mode="reflect"),
+    "conv2d few channels batch 1": _conv((1, 4, 16, 16), (6, 4, 3, 3), padding=1),
+    "conv3d few channels": _conv((3, 4, 6, 5, 7), (5, 4, 3, 3, 3), padding=1),
     "conv2d Winograd": _conv((3, 64, 9, 8), (64, 64, 3, 3), padding=1),
     "conv2d Winograd batch 1 reflect": _conv((1, 64, 11, 10), (65, 64, 3, 3), padding=1, padding_mode="reflect"),
     "conv1d": _conv((6, 2, 40), (4, 2, 5), stride=3),
@@ -158,7 +165,7 @@ def test_the_result_at_2_3_4_threads_is_the_one_thread_result(at_threads, splits
 def test_a_batch_of_one_is_shared_by_output_positions(at_threads, splits, n):
     """Inference on one image: the forward convolution splits its output positions."""
     at_threads(n)
-    x, w = _data(0, (1, 8, 20, 20), (16, 8, 3, 3))
+    x, w = _data(0, (1, 24, 20, 20), (16, 24, 5, 5))  # im2col's (direct.py's: test_split_by_positions.py)
     seen = []
     correlate = im2col.correlate
 
@@ -167,12 +174,12 @@ def test_a_batch_of_one_is_shared_by_output_positions(at_threads, splits, n):
         return correlate(xp, wm, kernel_size, stride, dilation, out_shape, y, bias, rows)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(im2col, "correlate", recording)
-        y = conv.conv_forward(x, w, padding=1)
+        y = conv.conv_forward(x, w, padding=2)
     seen.sort()
     assert len(seen) == n and seen[0][0] == 0 and seen[-1][1] == 400
     assert all(a[1] == b[0] for a, b in zip(seen, seen[1:]))  # n parts of the 400 positions
     at_threads(1)
-    assert conv.conv_forward(x, w, padding=1).tobytes() == y.tobytes()
+    assert conv.conv_forward(x, w, padding=2).tobytes() == y.tobytes()
 
 
 def _busy(stop):
@@ -185,7 +192,8 @@ def test_under_a_busy_loop_the_results_are_the_one_thread_results(monkeypatch):
     """Other programs keeping the CPUs busy make splits fall back to one thread for a while
     (whether and when is the machine's business); the bytes stay those of one thread."""
     monkeypatch.setattr(threads, "_workers", 2)
-    runs = [CASES[c] for c in ("conv2d", "conv2d one channel", "conv_transpose2d", "max_pool2d", "relu")]
+    runs = [CASES[c] for c in ("conv2d", "conv2d one channel", "conv2d few channels (direct)", "conv_transpose2d",
+                               "max_pool2d", "relu")]
     monkeypatch.setattr(threads, "_workers", 1)
     reference = [_bytes(run()) for run in runs]
     monkeypatch.setattr(threads, "_workers", min(2, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 2)

@@ -1,7 +1,7 @@
 """A batch of one (and, generally, fewer samples than threads) is shared among the threads by
 output positions: the input gradient of im2col.py (and so the transposed convolution's forward)
-by rows of dx, single_channel.py's forward by output positions, winograd.py's three sums by
-chunks of tiles. At 1, 2, 3 and 4 threads the
+by rows of dx, single_channel.py's and direct.py's forwards by output positions, winograd.py's
+three sums by chunks of tiles. At 1, 2, 3 and 4 threads the
 bytes are those of one thread, the values those of glassnet/reference, and the parts each
 thread was given are recorded to show that the work was in fact shared."""
 
@@ -9,14 +9,17 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import conv
-from glassnet.kernels.fast import im2col, single_channel
+from glassnet.kernels.fast import direct, im2col, single_channel
 from glassnet.reference import conv as ref
 
 
 @pytest.fixture
 def shared(monkeypatch, split_sizes):
     """Every problem large enough to share, and chunks of 4 patch rows (several to a thread's part,
-    and the parts' borders inside chunks); the sizes of the splits that ran (split_sizes)."""
+    and the parts' borders inside chunks); the sizes of the splits that ran (split_sizes). The
+    layers with few channels go through im2col too (direct.py has tests of its own below)."""
+    monkeypatch.setattr(direct, "CHANNELS", (0, 0))
+    monkeypatch.setattr(direct, "MIN_FLOPS", 0)
     monkeypatch.setattr(im2col, "SMALL_BYTES", 0)
     monkeypatch.setattr(im2col, "CHUNK_BYTES", 1)
     monkeypatch.setattr(im2col, "MIN_ROWS", 4)
@@ -163,6 +166,29 @@ def test_the_single_channel_forward_of_a_small_batch_is_shared_by_output_positio
         rows.append((r0, r1))
         return original(x, origins, taps, w, bias, full, r0, r1, y)
     monkeypatch.setattr(single_channel, "_correlate", recording)
+    _same_bytes_at_2_3_4_threads(at_threads, shared, rows, lambda: conv.conv_forward(x, w, b, **kw),
+                                 one, x_shape[0] * np.prod(one.shape[2:]))  # the positions of the batch
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((1, 6, 14, 14), (16, 6, 5, 5), dict()),
+    ((1, 8, 13, 12), (20, 8, 3, 3), dict(stride=2, padding=1)),
+    ((2, 4, 9, 30), (6, 4, 3, 3), dict(padding=1, padding_mode="reflect")),
+])
+def test_the_direct_forward_of_a_small_batch_is_shared_by_output_positions(at_threads, shared, monkeypatch,
+                                                                          x_shape, w_shape, kw):
+    monkeypatch.setattr(direct, "CHANNELS", (4, 16))
+    x, w, b = _data(0, x_shape, w_shape, (w_shape[0],))
+    at_threads(1)
+    one = conv.conv_forward(x, w, b, **kw)
+    want = ref.conv_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), **kw)
+    np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
+    rows, original = [], direct._forward
+
+    def recording(x, index, run, wm, bias, r0, r1, y):
+        rows.append((r0, r1))
+        return original(x, index, run, wm, bias, r0, r1, y)
+    monkeypatch.setattr(direct, "_forward", recording)
     _same_bytes_at_2_3_4_threads(at_threads, shared, rows, lambda: conv.conv_forward(x, w, b, **kw),
                                  one, x_shape[0] * np.prod(one.shape[2:]))  # the positions of the batch
 

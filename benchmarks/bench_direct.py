@@ -1,0 +1,79 @@
+"""Which layers take the direct engine (kernels/fast/direct.py) instead of im2col: each of a
+convolution's three sums timed both ways, in one process, interleaved and paired.
+
+    python benchmarks/bench_direct.py [--reps 9] [--calls 5] [--threads 2]
+
+For every layer of the list (input channels 3-64, outputs 6-120, 3x3 and 5x5, strides 1 and 2)
+the forward (y), the input gradient alone (dx) and the weight and bias gradients alone (dW)
+of glassnet.kernels.conv are timed with the direct engine taking every layer and with it
+switched off (im2col then takes the layer), the two alternating, each block of --calls calls after a short
+pause and an untimed warm-up. Reported: the median time per call of each and the median of the
+paired ratios direct / im2col (below 1: direct is faster). direct.worthwhile is the rule these
+numbers chose: 4-16 input channels, at most 32 outputs, float32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import glassnet  # noqa: E402
+from bench_engine import _now_and_load  # noqa: E402
+from bench_thresholds import block_ms  # noqa: E402
+from glassnet.kernels import conv  # noqa: E402
+from glassnet.kernels.fast import direct  # noqa: E402
+
+# (N, C_in, H=W, C_out, k, stride, padding)
+LAYERS = [(64, 3, 32, 32, 3, 1, 1), (64, 4, 28, 16, 5, 1, 2), (64, 6, 14, 16, 5, 1, 0), (64, 8, 16, 16, 3, 1, 1),
+          (32, 16, 16, 32, 3, 1, 1), (32, 16, 16, 32, 3, 2, 1), (32, 16, 16, 64, 3, 1, 1),
+          (32, 24, 16, 48, 3, 1, 1), (32, 32, 16, 64, 3, 2, 1), (64, 16, 5, 120, 5, 1, 0)]
+ON, OFF = ((1, 1 << 30), 1 << 30), ((0, 0), 0)  # (direct.CHANNELS, direct.MAX_OUT_CHANNELS): every layer, none
+
+
+def sums(n, c, h, o, k, s, p):
+    """{name: call} for the layer's forward, dx alone and dW + db alone."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+    w = rng.standard_normal((o, c, k, k)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    dy = rng.standard_normal(conv.conv_forward(x, w, b, s, p).shape).astype(np.float32)
+    return {"y": lambda: conv.conv_forward(x, w, b, s, p),
+            "dx": lambda: conv.conv_backward(dy, x, w, s, p, needs=(True, False, False)),
+            "dW": lambda: conv.conv_backward(dy, x, w, s, p, needs=(False, True, True))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    glassnet.set_num_threads(args.threads)
+    rule = direct.CHANNELS, direct.MAX_OUT_CHANNELS
+    print(f"threads {args.threads}; median of {args.reps} blocks of {args.calls} calls; {_now_and_load()}")
+    print(f"{'layer (N, C, H, O, k, s, p)':32s}" + "".join(f"{name + ' direct / im2col ms (ratio)':>34s}"
+                                                         for name in ("y", "dx", "dW")))
+    for layer in LAYERS:
+        cells = []
+        for fn in sums(*layer).values():
+            times = {ON: [], OFF: []}
+            for r in range(args.reps):
+                for setting in ((ON, OFF) if r % 2 == 0 else (OFF, ON)):
+                    direct.CHANNELS, direct.MAX_OUT_CHANNELS = setting
+                    times[setting].append(block_ms(fn, args.calls))
+            direct.CHANNELS, direct.MAX_OUT_CHANNELS = rule
+            ratio = statistics.median(a / b for a, b in zip(times[ON], times[OFF]))
+            cells.append(f"{statistics.median(times[ON]):.3f} / {statistics.median(times[OFF]):.3f} ({ratio:.2f})")
+        print(f"{str(layer):32s}" + "".join(f"{cell:>34s}" for cell in cells))
+    print(f"done; {_now_and_load()}")
+
+
+if __name__ == "__main__":
+    main()

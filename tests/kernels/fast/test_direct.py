@@ -1,0 +1,128 @@
+"""The direct engine (kernels/fast/direct.py): its three sums against the float64 reference of
+glassnet/reference/conv.py and against PyTorch for every shape class conv.py sends it, and
+when conv.py takes it."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+from glassnet.kernels import conv
+from glassnet.kernels.fast import direct
+from glassnet.reference import conv as ref
+
+TOL = dict(rtol=1e-4, atol=1e-4)  # the parity tests' tolerance (tests/kernels/test_conv.py)
+
+
+def _cl(a):
+    """(N, C, *S) -> contiguous channels-last (N, *S, C)."""
+    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+
+
+# (x shape, w shape, stride, dilation): runs (k_last x C values) shorter than, longer than and a
+# multiple of the 16 lanes; output channels fewer than, equal to and more than 16 (two tiles,
+# padded columns); strides and dilations, 1-D and 3-D, a batch of one, an empty batch
+SHAPES = [
+    ((3, 6, 14, 13), (16, 6, 5, 5), (1, 1), (1, 1)),
+    ((2, 4, 9, 9), (6, 4, 3, 3), (1, 1), (1, 1)),
+    ((2, 8, 10, 12), (20, 8, 4, 4), (2, 1), (1, 1)),
+    ((2, 16, 7, 9), (32, 16, 3, 3), (1, 2), (1, 1)),
+    ((2, 5, 11, 10), (7, 5, 3, 3), (1, 1), (2, 2)),
+    ((1, 6, 12, 12), (16, 6, 5, 5), (1, 1), (1, 1)),
+    ((3, 4, 30), (9, 4, 7), (3,), (1,)),
+    ((2, 4, 6, 5, 7), (5, 4, 3, 2, 3), (1, 1, 1), (1, 1, 1)),
+    ((0, 6, 9, 9), (16, 6, 3, 3), (1, 1), (1, 1)),
+]
+
+
+def _sizes(x_shape, w_shape, stride, dilation):
+    return tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(x_shape[2:], w_shape[2:], stride, dilation))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, dilation", SHAPES)
+def test_the_three_sums_are_the_float64_reference_sums(x_shape, w_shape, stride, dilation):
+    rng = np.random.default_rng(0)
+    xp = rng.standard_normal(x_shape)  # already padded
+    w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    out = _sizes(x_shape, w_shape, stride, dilation)
+    want = ref.correlate(xp, w, stride, dilation, out) + b.reshape((-1,) + (1,) * len(out))
+    dz = rng.standard_normal(want.shape)
+    f32 = lambda a: a.astype(np.float32)  # noqa: E731
+
+    y = direct.conv_forward(_cl(f32(xp)), f32(w), f32(b), stride, dilation, out)  # (N, *out, C_out)
+    dw, db = direct.conv_weight_grad(_cl(f32(xp)), _cl(f32(dz)), w_shape[2:], stride, dilation)
+    dxp = direct.conv_input_grad(_cl(f32(dz)), f32(w), stride, dilation, x_shape[2:])  # (N, *padded, C_in)
+
+    np.testing.assert_allclose(np.moveaxis(y, -1, 1), want, **TOL)
+    np.testing.assert_allclose(dw, ref.weight_grad(dz, xp, w_shape[2:], stride, dilation), **TOL)
+    np.testing.assert_allclose(db, dz.sum(axis=(0,) + tuple(range(2, dz.ndim))), **TOL)
+    np.testing.assert_allclose(np.moveaxis(dxp, -1, 1),
+                               ref.full_correlation_rot180(dz, w, stride, dilation, 1, x_shape[2:]), **TOL)
+    assert y.dtype == dw.dtype == db.dtype == dxp.dtype == np.float32
+    assert y.shape == (x_shape[0],) + out + (w_shape[0],) and dw.shape == w_shape and dxp.shape == _cl(xp).shape
+
+
+# what conv.py sends here, end to end against PyTorch: LeNet-5's second layer, padding modes,
+# strides, more outputs than one tile
+LAYERS = [
+    ((8, 6, 14, 14), (16, 6, 5, 5), dict()),
+    ((4, 8, 12, 11), (24, 8, 3, 3), dict(padding=1, padding_mode="reflect")),
+    ((3, 16, 13, 13), (32, 16, 3, 3), dict(stride=2, padding=1)),
+    ((2, 4, 10, 9), (6, 4, 3, 3), dict(padding=2, dilation=(2, 1), padding_mode="circular")),
+    ((1, 12, 9, 9), (8, 12, 3, 3), dict(padding="same", padding_mode="replicate")),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", LAYERS)
+def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
+    calls = []
+    for name in ("conv_forward", "conv_weight_grad", "conv_input_grad"):
+        monkeypatch.setattr(direct, name, lambda *a, _f=getattr(direct, name), _n=name, **k: calls.append(_n) or _f(*a, **k))
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
+    y = conv.conv_forward(x, w, b, **kw)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx, dw, db = conv.conv_backward(dy, x, w, **kw)
+    assert sorted(calls) == ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    mode, padding = kw.get("padding_mode", "zeros"), kw.get("padding", 0)
+    if mode != "zeros":  # PyTorch's functional conv pads with zeros only: pad first, as nn.Conv2d does
+        p = (w_shape[2] - 1) * kw.get("dilation", 1) // 2 if padding == "same" else padding
+        ty = TF.conv2d(TF.pad(tx, (p,) * 4, mode=mode), tw, tb, kw.get("stride", 1), 0, kw.get("dilation", 1))
+    else:
+        ty = TF.conv2d(tx, tw, tb, kw.get("stride", 1), padding, kw.get("dilation", 1))
+    ty.backward(torch.tensor(dy))
+    for got, want in zip((y, dx, dw, db), (ty, tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.detach().numpy(), **TOL)
+
+
+def test_conv_takes_the_direct_engine_for_few_float32_channels():
+    assert direct.worthwhile(6, 16, 1, np.float32) and direct.worthwhile(16, 32, 1, np.float32)
+    assert direct.worthwhile(4, 6, 1, np.float32)
+    assert not direct.worthwhile(6, 16, 1, np.float64)  # float32 accumulators
+    assert not direct.worthwhile(6, 16, 2, np.float32)  # one group
+    assert not direct.worthwhile(3, 16, 1, np.float32)  # runs too short for the blocks
+    assert not direct.worthwhile(32, 32, 1, np.float32) and not direct.worthwhile(16, 64, 1, np.float32)
+    # the input gradient also wants runs (k_last x C_in entries) that fill its 16-entry tiles
+    # to two thirds, and samples of at least 32 output positions
+    assert direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float32, 100)  # 30 of 32
+    assert direct.input_grad_worthwhile((6, 4, 3, 3), 1, (1, 1), np.float32, 100)  # 12 of 16
+    assert not direct.input_grad_worthwhile((16, 4, 5, 5), 1, (1, 1), np.float32, 100)  # 20 of 32
+    assert not direct.input_grad_worthwhile((6, 4, 3, 3), 1, (1, 2), np.float32, 100)  # dilated: runs of 4
+    assert not direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float32, 25)
+    assert not direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float64, 100)
+
+
+def test_nan_and_inf_reach_the_gradients_as_in_a_dense_product():
+    """The input gradient's last tile of a run overlaps the one before with zero weights: a
+    NaN in dY must still give NaN, not a 0 * NaN dropped or a NaN leaked to other samples."""
+    rng = np.random.default_rng(2)
+    dz = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    dz[0, 3, 2, 2] = np.nan
+    dxp = np.moveaxis(direct.conv_input_grad(_cl(dz), w, (1, 1), (1, 1), (10, 10)), -1, 1)
+    want = ref.full_correlation_rot180(dz.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), 1, (10, 10))
+    np.testing.assert_array_equal(np.isnan(dxp), np.isnan(want))
+    assert np.isnan(dxp[0]).any() and not np.isnan(dxp[1]).any()

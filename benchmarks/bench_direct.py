@@ -6,10 +6,13 @@ convolution's three sums timed both ways, in one process, interleaved and paired
 For every layer of the list (input channels 3-64, outputs 6-120, 3x3 and 5x5, strides 1 and 2)
 the forward (y), the input gradient alone (dx) and the weight and bias gradients alone (dW)
 of glassnet.kernels.conv are timed with the direct engine taking every layer and with it
-switched off (im2col then takes the layer), the two alternating, each block of --calls calls after a short
+switched off (im2col then takes the layer; Winograd is switched off throughout), the two
+alternating, each block of --calls calls after a short
 pause and an untimed warm-up. Reported: the median time per call of each and the median of the
-paired ratios direct / im2col (below 1: direct is faster). direct.worthwhile is the rule these
-numbers chose: 4-16 input channels, at most 32 outputs, float32.
+paired ratios direct / im2col (below 1: direct is faster), and which engine the rule these
+numbers chose takes (direct.worthwhile for y and dW: 4-16 input channels, at most 32 outputs;
+direct.input_grad_worthwhile for dx, which also asks for runs that fill two thirds of their
+16-entry tiles and 32 output positions per sample).
 """
 
 from __future__ import annotations
@@ -28,13 +31,25 @@ import glassnet  # noqa: E402
 from bench_engine import _now_and_load  # noqa: E402
 from bench_thresholds import block_ms  # noqa: E402
 from glassnet.kernels import conv  # noqa: E402
-from glassnet.kernels.fast import direct  # noqa: E402
+from glassnet.kernels.fast import direct, winograd  # noqa: E402
 
 # (N, C_in, H=W, C_out, k, stride, padding)
 LAYERS = [(64, 3, 32, 32, 3, 1, 1), (64, 4, 28, 16, 5, 1, 2), (64, 6, 14, 16, 5, 1, 0), (64, 8, 16, 16, 3, 1, 1),
           (32, 16, 16, 32, 3, 1, 1), (32, 16, 16, 32, 3, 2, 1), (32, 16, 16, 64, 3, 1, 1),
           (32, 24, 16, 48, 3, 1, 1), (32, 32, 16, 64, 3, 2, 1), (64, 16, 5, 120, 5, 1, 0)]
-ON, OFF = ((1, 1 << 30), 1 << 30), ((0, 0), 0)  # (direct.CHANNELS, direct.MAX_OUT_CHANNELS): every layer, none
+# (direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL): every layer, none
+ON, OFF = ((1, 1 << 30), 1 << 30, 0, 0.0), ((0, 0), 0, 0, 0.0)
+
+
+def _set(setting) -> None:
+    direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL = setting
+
+
+def chosen(n, c, h, o, k, s, p) -> tuple[bool, bool]:
+    """(forward and dW, dx): whether the rule takes the direct engine for this layer."""
+    out = (h + 2 * p - k) // s + 1
+    return (direct.worthwhile(c, o, 1, np.float32),
+            direct.input_grad_worthwhile((o, c, k, k), 1, (1, 1), np.float32, out * out))
 
 
 def sums(n, c, h, o, k, s, p):
@@ -56,23 +71,27 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     glassnet.set_num_threads(args.threads)
-    rule = direct.CHANNELS, direct.MAX_OUT_CHANNELS
+    rule = direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL
+    winograd.MIN_IN = 1 << 30  # direct against im2col alone
     print(f"threads {args.threads}; median of {args.reps} blocks of {args.calls} calls; {_now_and_load()}")
     print(f"{'layer (N, C, H, O, k, s, p)':32s}" + "".join(f"{name + ' direct / im2col ms (ratio)':>34s}"
                                                          for name in ("y", "dx", "dW")))
     for layer in LAYERS:
         cells = []
-        for fn in sums(*layer).values():
+        y_and_dw, dx = chosen(*layer)
+        takes = {"y": y_and_dw, "dx": dx, "dW": y_and_dw}
+        for name, fn in sums(*layer).items():
             times = {ON: [], OFF: []}
             for r in range(args.reps):
                 for setting in ((ON, OFF) if r % 2 == 0 else (OFF, ON)):
-                    direct.CHANNELS, direct.MAX_OUT_CHANNELS = setting
+                    _set(setting)
                     times[setting].append(block_ms(fn, args.calls))
-            direct.CHANNELS, direct.MAX_OUT_CHANNELS = rule
+            _set(rule)
             ratio = statistics.median(a / b for a, b in zip(times[ON], times[OFF]))
-            cells.append(f"{statistics.median(times[ON]):.3f} / {statistics.median(times[OFF]):.3f} ({ratio:.2f})")
+            cells.append(f"{statistics.median(times[ON]):.3f} / {statistics.median(times[OFF]):.3f} ({ratio:.2f})"
+                         + (" *" if takes[name] else "  "))
         print(f"{str(layer):32s}" + "".join(f"{cell:>34s}" for cell in cells))
-    print(f"done; {_now_and_load()}")
+    print(f"* the engine the rule takes; done; {_now_and_load()}")
 
 
 if __name__ == "__main__":

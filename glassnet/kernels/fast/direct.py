@@ -58,6 +58,7 @@ MIN_FLOPS = 1 << 23  # a sum smaller than this (about 70 us of work) stays in on
 BLOCK_ROWS = 1024
 CHUNK_ROWS = 256  # rows a weight-gradient block reads at a time (see _weight_grad)
 MIN_SAMPLE_ROWS = 32  # output positions per sample below which the input gradient goes through im2col
+MIN_TILE_FILL = 2 / 3  # and the least fraction of its 16-entry tiles a run must fill
 
 
 def worthwhile(in_channels: int, out_channels: int, groups: int, dtype) -> bool:
@@ -76,7 +77,8 @@ def input_grad_worthwhile(w_shape, groups: int, dilation, dtype, positions: int)
     c_out, c_in = w_shape[0], w_shape[1] * groups
     run = c_in * (w_shape[-1] if dilation[-1] == 1 else 1)
     tiles = -(-run // LANES)
-    return worthwhile(c_in, c_out, groups, dtype) and 3 * run >= 2 * tiles * LANES and positions >= MIN_SAMPLE_ROWS
+    return (worthwhile(c_in, c_out, groups, dtype) and run >= MIN_TILE_FILL * tiles * LANES
+            and positions >= MIN_SAMPLE_ROWS)
 
 
 def _padded_columns(a: np.ndarray) -> np.ndarray:

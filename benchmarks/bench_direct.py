@@ -12,7 +12,9 @@ pause and an untimed warm-up. Reported: the median time per call of each and the
 paired ratios direct / im2col (below 1: direct is faster), and which engine the rule these
 numbers chose takes (direct.worthwhile for y and dW: 4-16 input channels, at most 32 outputs;
 direct.input_grad_worthwhile for dx, which also asks for runs that fill two thirds of their
-16-entry tiles and 32 output positions per sample).
+16-entry tiles and 32 output positions per sample). Last, a LeNet-5 training step (batch 64,
+glassnet.nn + glassnet.optim.SGD, its second layer the (64, 6, 14x14) one) with the rule and
+with the direct engine off, Winograd as usual.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import glassnet  # noqa: E402
-from bench_engine import _now_and_load  # noqa: E402
-from bench_thresholds import block_ms  # noqa: E402
+from bench_engine import _now_and_load, lenet_case  # noqa: E402
+from bench_thresholds import block_ms, compare  # noqa: E402
 from glassnet.kernels import conv  # noqa: E402
 from glassnet.kernels.fast import direct, winograd  # noqa: E402
 
@@ -72,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     glassnet.set_num_threads(args.threads)
     rule = direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL
-    winograd.MIN_IN = 1 << 30  # direct against im2col alone
+    saved_min_in, winograd.MIN_IN = winograd.MIN_IN, 1 << 30  # direct against im2col alone
     print(f"threads {args.threads}; median of {args.reps} blocks of {args.calls} calls; {_now_and_load()}")
     print(f"{'layer (N, C, H, O, k, s, p)':32s}" + "".join(f"{name + ' direct / im2col ms (ratio)':>34s}"
                                                          for name in ("y", "dx", "dW")))
@@ -91,7 +93,12 @@ def main() -> None:
             cells.append(f"{statistics.median(times[ON]):.3f} / {statistics.median(times[OFF]):.3f} ({ratio:.2f})"
                          + (" *" if takes[name] else "  "))
         print(f"{str(layer):32s}" + "".join(f"{cell:>34s}" for cell in cells))
-    print(f"* the engine the rule takes; done; {_now_and_load()}")
+    print("* the engine the rule takes")
+    winograd.MIN_IN = saved_min_in
+    g_step, _ = lenet_case()
+    compare("LeNet-5 step: rule; direct off", g_step, {"rule": rule, "direct off": OFF}, _set, args.reps, args.calls)
+    _set(rule)
+    print(f"done; {_now_and_load()}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ def _channels_last_memory(a):
     return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
 
 
-@pytest.mark.parametrize("channels", [1, 3, 17, 40])  # below, across and past one CHANNEL_BLOCK
+@pytest.mark.parametrize("channels", [1, 3, 8, 9, 17, 40])  # channel by channel up to FEW_CHANNELS, then in CHANNEL_BLOCKs
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("pads", [((0, 0), (0, 0)), ((1, 2), (2, 0))])
 @pytest.mark.parametrize("memory", ["nchw", "channels_last", "strided"])

@@ -210,7 +210,11 @@ def conv_transpose_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)
     x_cl = layout.to_channels_last(x)  # (N, *in, C_in)
-    y = _crop(im2col.conv_input_grad(x_cl, w, stride, dilation, groups, full), pads, 1)  # (N, *out, C_out)
+    if direct.input_grad_worthwhile(w.shape, groups, dilation, x.dtype, math.prod(x.shape[2:])):
+        y_full = direct.conv_input_grad(x_cl, w, stride, dilation, full)  # (N, *full, C_out)
+    else:
+        y_full = im2col.conv_input_grad(x_cl, w, stride, dilation, groups, full)
+    y = _crop(y_full, pads, 1)  # (N, *out, C_out)
     if bias is not None:
         y += bias
     return move_channels_first(y)
@@ -226,7 +230,8 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
         dw = correlation of dY_full with the input x  (the same sum as a conv's weight gradient,
                                                       with input and output swapping roles)
         db = sum of dY.
-    (Winograd and the FFT are not used for transposed convolutions: never measured there.)
+    (The direct engine takes the same layers as for a convolution, by the channels of each sum;
+    Winograd and the FFT are not used for transposed convolutions: never measured there.)
     """
     stride, dilation, pads, full, out = _transpose_geometry(x.shape, w.shape, stride, padding,
                                                             output_padding, dilation)
@@ -236,6 +241,8 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     if needs[0]:
         if single_channel.worthwhile(c_out, stride):
             dx = single_channel.conv_forward(dy_full, w, None, dilation, x.shape[2:])  # (N, *in, C_in)
+        elif direct.worthwhile(c_out, w.shape[0], groups, dy.dtype):
+            dx = direct.conv_forward(dy_full, w, None, stride, dilation, x.shape[2:])
         else:
             dx = im2col.conv_forward(dy_full, w, None, stride, dilation, groups, x.shape[2:])
         dx = move_channels_first(dx)
@@ -243,6 +250,8 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
         x_cl = layout.to_channels_last(x)  # (N, *in, C_in)
         if single_channel.worthwhile(c_out, stride):
             dw = single_channel.conv_transpose_weight_grad(dy_full, x_cl, k, dilation)
+        elif direct.worthwhile(c_out, w.shape[0], groups, dy.dtype):
+            dw, _ = direct.conv_weight_grad(dy_full, x_cl, k, stride, dilation, need_db=False)
         else:
             dw, _ = im2col.conv_weight_grad(dy_full, x_cl, k, stride, dilation, groups, c_out, need_db=False)
     db = layout.channel_sums(dy) if needs[2] else None

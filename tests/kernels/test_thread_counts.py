@@ -118,6 +118,7 @@ CASES = {
     "conv1d long kernel (FFT)": _conv((3, 1, 400), (4, 1, 101)),
     "conv3d": _conv((3, 2, 6, 5, 7), (4, 2, 3, 3, 3), padding=1),
     "conv_transpose2d": _conv_transpose((5, 4, 6, 7), (4, 3, 3, 3), stride=2, padding=1, output_padding=1),
+    "conv_transpose2d few channels (direct)": _conv_transpose((4, 12, 7, 6), (12, 8, 4, 4), stride=2, padding=1),
     "conv_transpose2d groups": _conv_transpose((4, 4, 5, 5), (4, 2, 3, 3), groups=2),
     "conv_transpose1d batch 1": _conv_transpose((1, 3, 30), (3, 2, 4), stride=2),
     "max_pool2d": _max_pool((5, 3, 12, 12), same, kernel_size=(3, 3), stride=2, padding=1),

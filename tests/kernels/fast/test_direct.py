@@ -98,6 +98,31 @@ def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_
         np.testing.assert_allclose(got, want.detach().numpy(), **TOL)
 
 
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((4, 16, 7, 8), (16, 6, 5, 5), dict()),
+    ((3, 8, 6, 6), (8, 12, 4, 4), dict(stride=2, padding=1)),
+    ((2, 12, 9, 9), (12, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+])
+def test_transposed_convolution_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
+    """The transposed convolution's forward is the input-gradient sum, its dx the forward sum and
+    its dW the weight-gradient sum with input and output swapping roles."""
+    calls = []
+    for name in ("conv_forward", "conv_weight_grad", "conv_input_grad"):
+        monkeypatch.setattr(direct, name, lambda *a, _f=getattr(direct, name), _n=name, **k: calls.append(_n) or _f(*a, **k))
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[1]).astype(np.float32)
+    y = conv.conv_transpose_forward(x, w, b, **kw)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx, dw, db = conv.conv_transpose_backward(dy, x, w, **kw)
+    assert sorted(calls) == ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = TF.conv_transpose2d(tx, tw, tb, **kw)
+    ty.backward(torch.tensor(dy))
+    for got, want in zip((y, dx, dw, db), (ty, tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.detach().numpy(), **TOL)
+
+
 def test_conv_takes_the_direct_engine_for_few_float32_channels():
     assert direct.worthwhile(6, 16, 1, np.float32) and direct.worthwhile(16, 32, 1, np.float32)
     assert direct.worthwhile(4, 6, 1, np.float32)

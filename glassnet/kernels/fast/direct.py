@@ -52,9 +52,9 @@ ROWS = 8  # scalars per block (patch rows, or entries)
 LANES = 16  # vector length per block (output channels, or entries): two AVX registers
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
 MAX_OUT_CHANNELS = 32  # and at most this many outputs: more favour im2col's GEMM
-MIN_FLOPS = 1 << 23  # a sum smaller than this (about 70 us of work) stays in one thread
+MIN_FLOPS = 1 << 23  # a sum smaller than this (about 80 us of work) stays in one thread
 # Rows per block of the weight gradient: each block's sum is one more partial sum to add in
-# Python (blocks.py's tree), about 2-5 us each; a block of 1024 rows is 60-200 us of work here.
+# Python (blocks.py's tree), about 2-5 us each; a block of 1024 rows is 50-200 us of work here.
 BLOCK_ROWS = 1024
 CHUNK_ROWS = 256  # rows a weight-gradient block reads at a time (see _weight_grad)
 MIN_SAMPLE_ROWS = 32  # output positions per sample below which the input gradient goes through im2col
@@ -71,7 +71,7 @@ def worthwhile(in_channels: int, out_channels: int, groups: int, dtype) -> bool:
 def input_grad_worthwhile(w_shape, groups: int, dilation, dtype, positions: int) -> bool:
     """Whether the direct input gradient is the faster path: worthwhile's layers whose runs fill
     the 16-entry tiles to at least two thirds (a run of k_last x C_in entries, C_in with a
-    dilated last axis: 5 x 4 = 20 fills two tiles to 20/32 and took 1.26x im2col's time), with
+    dilated last axis: 5 x 4 = 20 fills two tiles to 20/32 and took 1.27-1.30x im2col's time), with
     at least MIN_SAMPLE_ROWS output positions per sample (blocks of rows never span two samples:
     a 1x1 output would use one row in eight)."""
     c_out, c_in = w_shape[0], w_shape[1] * groups

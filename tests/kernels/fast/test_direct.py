@@ -73,19 +73,32 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("x_shape, w_shape, kw", LAYERS)
-def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
+def _through_direct(monkeypatch, forward, backward, x_shape, w_shape, bias_size, kw, seed):
+    """[y, dx, dw, db] of forward/backward (conv.py's) on random float32 data, having seen all
+    three direct sums called; and the data (x, w, b, dy)."""
     calls = []
     for name in ("conv_forward", "conv_weight_grad", "conv_input_grad"):
         monkeypatch.setattr(direct, name, lambda *a, _f=getattr(direct, name), _n=name, **k: calls.append(_n) or _f(*a, **k))
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     x, w = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32)
-    b = rng.standard_normal(w_shape[0]).astype(np.float32)
-    y = conv.conv_forward(x, w, b, **kw)
+    b = rng.standard_normal(bias_size).astype(np.float32)
+    y = forward(x, w, b, **kw)
     dy = rng.standard_normal(y.shape).astype(np.float32)
-    dx, dw, db = conv.conv_backward(dy, x, w, **kw)
+    assert calls == (["conv_input_grad"] if forward is conv.conv_transpose_forward else ["conv_forward"])
+    got = [y, *backward(dy, x, w, **kw)]
     assert sorted(calls) == ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+    return got, (x, w, b, dy)
 
+
+def _assert_matches(got, ty, tensors):
+    for a, want in zip(got, (ty, *(t.grad for t in tensors))):
+        np.testing.assert_allclose(a, want.detach().numpy(), **TOL)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", LAYERS)
+def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
+    got, (x, w, b, dy) = _through_direct(monkeypatch, conv.conv_forward, conv.conv_backward, x_shape, w_shape,
+                                         w_shape[0], kw, seed=1)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     mode, padding = kw.get("padding_mode", "zeros"), kw.get("padding", 0)
     if mode != "zeros":  # PyTorch's functional conv pads with zeros only: pad first, as nn.Conv2d does
@@ -94,8 +107,7 @@ def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_
     else:
         ty = TF.conv2d(tx, tw, tb, kw.get("stride", 1), padding, kw.get("dilation", 1))
     ty.backward(torch.tensor(dy))
-    for got, want in zip((y, dx, dw, db), (ty, tx.grad, tw.grad, tb.grad)):
-        np.testing.assert_allclose(got, want.detach().numpy(), **TOL)
+    _assert_matches(got, ty, (tx, tw, tb))
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw", [
@@ -106,21 +118,12 @@ def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_
 def test_transposed_convolution_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
     """The transposed convolution's forward is the input-gradient sum, its dx the forward sum and
     its dW the weight-gradient sum with input and output swapping roles."""
-    calls = []
-    for name in ("conv_forward", "conv_weight_grad", "conv_input_grad"):
-        monkeypatch.setattr(direct, name, lambda *a, _f=getattr(direct, name), _n=name, **k: calls.append(_n) or _f(*a, **k))
-    rng = np.random.default_rng(3)
-    x, w = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(w_shape).astype(np.float32)
-    b = rng.standard_normal(w_shape[1]).astype(np.float32)
-    y = conv.conv_transpose_forward(x, w, b, **kw)
-    dy = rng.standard_normal(y.shape).astype(np.float32)
-    dx, dw, db = conv.conv_transpose_backward(dy, x, w, **kw)
-    assert sorted(calls) == ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+    got, (x, w, b, dy) = _through_direct(monkeypatch, conv.conv_transpose_forward, conv.conv_transpose_backward,
+                                         x_shape, w_shape, w_shape[1], kw, seed=3)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     ty = TF.conv_transpose2d(tx, tw, tb, **kw)
     ty.backward(torch.tensor(dy))
-    for got, want in zip((y, dx, dw, db), (ty, tx.grad, tw.grad, tb.grad)):
-        np.testing.assert_allclose(got, want.detach().numpy(), **TOL)
+    _assert_matches(got, ty, (tx, tw, tb))
 
 
 def test_conv_takes_the_direct_engine_for_few_float32_channels():

@@ -28,6 +28,16 @@ def _gradient_tolerance(expected: np.ndarray, tol: dict) -> dict:
     return dict(rtol=tol["rtol"], atol=max(tol["atol"], tol["rtol"] * scale))
 
 
+# Ops whose every output element is a sum of many products (a convolution: 108 terms of size up
+# to 900 in conv_transpose3d's samples). Two float32 implementations that add those terms in
+# different orders differ by about 1e-4 at any element, one that cancels to near 0 included
+# (PyTorch's own float32 conv_transpose3d is 9.9e-5 from the float64 result there), so their
+# outputs are compared as the gradients are, against the scale of the whole tensor.
+SUMS_OF_PRODUCTS = {"matmul", "mm", "bmm", "nn.functional.linear", "nn.functional.conv1d", "nn.functional.conv2d",
+                    "nn.functional.conv3d", "nn.functional.conv_transpose1d", "nn.functional.conv_transpose2d",
+                    "nn.functional.conv_transpose3d"}
+
+
 def _method(name):
     def call(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
@@ -154,8 +164,10 @@ def compare_sample(name: str, glassnet_op, torch_op, sample, dtype, seed: int = 
             return f"output {i} has shape {tuple(g.shape)}, PyTorch's {tuple(t.shape)}"
         if g.dtype != t.numpy(force=True).dtype:
             return f"output {i} has dtype {g.dtype}, PyTorch's {t.dtype}"
+        expected = _numpy(t)
+        out_tol = _gradient_tolerance(expected, tol) if name in SUMS_OF_PRODUCTS else tol
         try:
-            np.testing.assert_allclose(_numpy(g), _numpy(t), **tol)
+            np.testing.assert_allclose(_numpy(g), expected, **out_tol)
         except AssertionError as e:
             return f"output {i} differs: {str(e).strip().splitlines()[-3:]}"
     # gradients: one random upstream gradient per differentiable output

@@ -13,7 +13,7 @@ whose 8 x 16 accumulators stay in 16 vector registers (registers.py) while the l
 the summed index:
 
     conv_forward      y[r, o]    = b[o] + sum_j  patch_r[j] wm[j, o]    8 patch rows r, 16 output channels o
-    weight_grad       dw[j, o]   = sum_r patch_r[j] dy[r, o]             8 patch entries j, 16 output channels o
+    conv_weight_grad  dw[j, o]   = sum_r patch_r[j] dy[r, o]             8 patch entries j, 16 output channels o
     conv_input_grad   dx[patch_r[j]] += sum_o dy[r, o] wm[j, o]          8 patch rows r, 16 patch entries j
 
 patch_r[j] is the input value at entry j of patch row r (r = n P + p for sample n and output
@@ -30,9 +30,10 @@ dW's blocks, or whole sample blocks (dX: the scatter-adds of one sample's rows o
 compiler may fuse each multiply and add into one instruction (fastmath "contract": one rounding
 instead of two, as in a BLAS), never reorder the additions.
 
-Taken for one group, 4-16 input channels and at most 32 outputs (worthwhile, measured in
-docs/benchmarks.md): with more, im2col's GEMM is faster than these 8 x 16 blocks; with fewer
-inputs the runs are too short for the blocks' set-up.
+Taken in float32 for one group, 4-16 input channels and at most 32 outputs (worthwhile; the
+input gradient also asks for well-filled tiles and 32 positions per sample,
+input_grad_worthwhile; measured in docs/benchmarks.md): with more channels im2col's GEMM is
+faster than these 8 x 16 blocks; with fewer inputs the runs are too short for the blocks' set-up.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import glassnet  # noqa: E402
 from bench_engine import _now_and_load, lenet_case  # noqa: E402
-from bench_thresholds import block_ms, compare  # noqa: E402
+from bench_thresholds import compare, paired_times  # noqa: E402
 from glassnet.kernels import conv  # noqa: E402
 from glassnet.kernels.fast import direct, winograd  # noqa: E402
 
@@ -40,9 +40,9 @@ from glassnet.kernels.fast import direct, winograd  # noqa: E402
 LAYERS = [(64, 3, 32, 32, 3, 1, 1), (64, 4, 28, 16, 5, 1, 2), (64, 6, 14, 16, 5, 1, 0), (64, 8, 16, 16, 3, 1, 1),
           (32, 16, 16, 32, 3, 1, 1), (32, 16, 16, 32, 3, 2, 1), (32, 16, 16, 64, 3, 1, 1),
           (32, 24, 16, 48, 3, 1, 1), (32, 32, 16, 64, 3, 2, 1), (64, 16, 5, 120, 5, 1, 0)]
-# (direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL): every layer, none
 # transposed convolutions (N, C_in, H=W, C_out, k, stride, padding): a decoder's last layers
 TRANSPOSED = [(64, 16, 14, 8, 4, 2, 1), (64, 8, 14, 1, 4, 2, 1), (64, 16, 7, 16, 4, 2, 1), (32, 32, 8, 16, 4, 2, 1)]
+# (direct.CHANNELS, direct.MAX_OUT_CHANNELS, direct.MIN_SAMPLE_ROWS, direct.MIN_TILE_FILL): every layer, none
 ON, OFF = ((1, 1 << 30), 1 << 30, 0, 0.0), ((0, 0), 0, 0, 0.0)
 
 
@@ -98,14 +98,10 @@ def main() -> None:
         for layer in layers:
             cells, takes = [], rule_of(*layer)
             for name, fn in sums(*layer, transposed=transposed).items():
-                times = {ON: [], OFF: []}
-                for r in range(args.reps):
-                    for setting in ((ON, OFF) if r % 2 == 0 else (OFF, ON)):
-                        _set(setting)
-                        times[setting].append(block_ms(fn, args.calls))
+                times = paired_times(fn, {"on": ON, "off": OFF}, _set, args.reps, args.calls)
                 _set(rule)
-                ratio = statistics.median(a / b for a, b in zip(times[ON], times[OFF]))
-                cells.append(f"{statistics.median(times[ON]):.3f} / {statistics.median(times[OFF]):.3f} ({ratio:.2f})"
+                ratio = statistics.median(a / b for a, b in zip(times["on"], times["off"]))
+                cells.append(f"{statistics.median(times['on']):.3f} / {statistics.median(times['off']):.3f} ({ratio:.2f})"
                              + (" *" if takes[name] else "  "))
             print(f"{str(layer):32s}" + "".join(f"{cell:>34s}" for cell in cells))
     print("* the engine the rule takes")

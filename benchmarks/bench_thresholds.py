@@ -46,14 +46,23 @@ def block_ms(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e3
 
 
-def compare(name: str, fn, variants: dict, apply, reps: int, calls: int) -> None:
-    """Time fn under each variant (apply(value) sets it), alternating the order every repetition."""
+def paired_times(fn, variants: dict, apply, reps: int, calls: int) -> dict:
+    """{variant: [ms per call of each block]}: fn timed under each variant (apply(value) sets it),
+    the variants alternating, their order reversed every repetition."""
     times = {key: [] for key in variants}
     keys = list(variants)
     for r in range(reps):
         for key in (keys if r % 2 == 0 else keys[::-1]):
             apply(variants[key])
             times[key].append(block_ms(fn, calls))
+    return times
+
+
+def compare(name: str, fn, variants: dict, apply, reps: int, calls: int) -> None:
+    """Time fn under each variant (paired_times) and print the medians and the paired ratios
+    against the first variant."""
+    times = paired_times(fn, variants, apply, reps, calls)
+    keys = list(variants)
     first = times[keys[0]]
     cells = [f"{key}: {statistics.median(times[key]):.3f} ms"
              + ("" if key == keys[0] else f" ({statistics.median(a / b for a, b in zip(times[key], first)):.3f})")

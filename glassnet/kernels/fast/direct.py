@@ -353,7 +353,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
     def work(b0, b1):  # sample blocks b0:b1
         _input_grad(d, index, run, wt, first, b0 * per * positions, min(b1 * per, n) * positions, x)
 
-    split_batch(blocks.count(n, per), work, 2 * n * positions * wt[..., 0].size * LANES > MIN_FLOPS)
+    split_batch(blocks.count(n, per), work, 2 * n * positions * wt.size > MIN_FLOPS)
     return dxp
 
 

@@ -1,4 +1,5 @@
-"""Activation functions: forward and hand-derived backward, side by side, in plain NumPy.
+"""Activation functions: forward and hand-derived backward, side by side, in plain NumPy (ReLU's
+two passes, the most frequent, as compiled loops: kernels/fast/relu.py).
 
 Every function works elementwise (softmax and log-softmax along one dimension) on an ndarray of
 any shape and any floating dtype, and returns the same dtype: float32 stays float32.
@@ -8,7 +9,8 @@ Each backward receives the upstream gradient dy = dL/dy and returns dx = dL/dx =
 backward functions take what the forward saved (the output y where the derivative is a function
 of y, otherwise the input x), so nothing is recomputed.
 
-Masks are applied by multiplication, not with np.where: on random-signed data np.where's
+Masks are applied by multiplication (ReLU's compiled backward chooses dy or 0 instead, so that a
+blocked inf or NaN gives 0, as in PyTorch), not with np.where: on random-signed data np.where's
 per-element branch is about 10x slower. A comparison written straight into a float array
 (np.greater(y, 0, out=float_array) gives 1.0 / 0.0) then multiplied in place is the fastest.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast.elementwise import elementwise
+from .fast.relu import relu_grad_into, relu_into
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -40,22 +43,18 @@ __all__ = [
 # The mask is "not y <= 0" rather than "y > 0" so that a NaN passes its gradient on, as in
 # PyTorch (NaN > 0 and NaN <= 0 are both false).
 
-# ReLU runs between every convolution and pooling, so on large maps its two passes are shared
-# among glassnet's threads: (64, 32, 28, 28) took 0.6-0.8 ms per pass in one thread.
+# ReLU runs between every convolution and pooling, so its two passes are compiled loops
+# (kernels/fast/relu.py: one read and one write per element, not NumPy's three passes for the
+# backward), and on large maps they are shared among glassnet's threads.
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """y = max(x, 0), same shape, dtype and memory layout as x."""
-    zero = np.zeros((), x.dtype)
-    return elementwise(lambda x, y: np.maximum(x, zero, out=y), x)
+    return elementwise(relu_into, x)
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
-    def into(dy, y, dx):
-        np.less_equal(y, 0, out=dx)  # 1.0 where blocked, 0.0 where the gradient passes
-        np.subtract(1, dx, out=dx)  # the mask as 1.0 / 0.0 (1.0 at a NaN, whose gradient passes)
-        dx *= dy
-    return elementwise(into, dy, y)
+    return elementwise(relu_grad_into, dy, y)
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------

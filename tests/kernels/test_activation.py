@@ -127,3 +127,33 @@ def test_softmax_any_shape_and_dim_matches_torch(shape, data, scale):
         ty.backward(torch.tensor(dy))
         np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(bwd(dy, y, dim), t.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["alike", "different"])
+def test_relu_at_nan_inf_and_zero_follows_torch(layout):
+    """The compiled loops (arrays laid out alike, any size) and the NumPy formulas (arrays laid
+    out differently) give PyTorch's values: NaN passes forward, a blocked gradient is 0 even
+    where dy is inf or NaN, and an unblocked NaN or inf gradient passes."""
+    x = np.array([[-0.0, np.nan, -1.0, 2.0], [0.0, np.inf, -np.inf, 3.0]], np.float32)
+    dy = np.array([[1.0, 1.0, np.nan, np.nan], [np.inf, 1.0, np.nan, np.inf]], np.float32)
+    if layout == "different":
+        dy = np.asfortranarray(dy)
+    y = K.relu_forward(x)
+    dx = K.relu_backward(dy, y)
+    t = torch.tensor(x, requires_grad=True)
+    ty = torch.relu(t)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    np.testing.assert_array_equal(dx, t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_relu_keeps_dtype_and_layout(dtype):
+    """Channels-last memory (what a convolution returns) stays channels-last; float16, which the
+    compiled loops do not take, gets the same values from NumPy."""
+    x = np.random.default_rng(5).standard_normal((2, 3, 4, 5)).astype(dtype).transpose(0, 3, 1, 2)
+    y = K.relu_forward(x)
+    assert y.dtype == dtype and y.strides == x.strides
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    dy = np.ones_like(x)
+    np.testing.assert_array_equal(K.relu_backward(dy, y), (x > 0).astype(dtype))

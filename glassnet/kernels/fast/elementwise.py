@@ -19,17 +19,17 @@ from .threads import PARALLEL_BYTES, split_batch
 def elementwise(into, *arrays: np.ndarray) -> np.ndarray:
     """out = np.empty_like(arrays[0]) (same shape, dtype and layout), with into(*pieces, out_piece)
     called on matching pieces of the arrays (all of one shape) and of out: the whole arrays when
-    they are small, else pieces shared among the threads. The pieces are ranges of flat memory
-    when every array is laid out alike without gaps (any batch size, 1 included), else slices
-    of the first axis."""
+    they are small, else pieces shared among the threads. When every array is laid out alike
+    without gaps (any batch size, 1 included) the pieces are ranges of flat memory (1-D views,
+    also when the arrays are small), else slices of the first axis."""
     out = allocator.empty_like(arrays[0])  # from glassnet's pool when large (allocator.py)
     arrays = arrays + (out,)
+    if out.ndim > 0 and all(a.strides == out.strides for a in arrays) and _dense(out):
+        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
     if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
         into(*arrays)
-        return out
-    if all(a.strides == out.strides for a in arrays) and _dense(out):
-        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
-    split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
+    else:
+        split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
     return out
 
 

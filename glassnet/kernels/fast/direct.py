@@ -46,11 +46,9 @@ from numba import njit, uint64
 from . import allocator, blocks
 from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import buffer, column_sums, flat_rows, flat_samples
-from .registers import stack_float32
+from .registers import LANES, ROWS, copy_block, multiply_add, stack_float32, zero_block
 from .threads import split_batch
 
-ROWS = 8  # scalars per block (patch rows, or entries)
-LANES = 16  # vector length per block (output channels, or entries): two AVX registers
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
 MAX_OUT_CHANNELS = 32  # and at most this many outputs: more favour im2col's GEMM
 MIN_FLOPS = 1 << 23  # a sum smaller than this (about 80 us of work) stays in one thread
@@ -93,36 +91,6 @@ def _padded_columns(a: np.ndarray) -> np.ndarray:
 _OPTIONS = dict(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 
 
-@njit(**_OPTIONS, inline="always")
-def _multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, v, at):
-    """The block: acc[i, :] += x_i * v[at : at + LANES] for i < 8 (acc (ROWS, LANES) flat). Eight
-    scalars by name, not an array, and fixed counts, so that all of it stays in registers."""
-    for o in range(LANES):
-        w = v[at + uint64(o)]
-        acc[o] += x0 * w
-        acc[16 + o] += x1 * w
-        acc[32 + o] += x2 * w
-        acc[48 + o] += x3 * w
-        acc[64 + o] += x4 * w
-        acc[80 + o] += x5 * w
-        acc[96 + o] += x6 * w
-        acc[112 + o] += x7 * w
-
-
-@njit(**_OPTIONS, inline="always")
-def _zero(acc):
-    for i in range(ROWS * LANES):  # a fixed count: the compiler unrolls it and keeps acc in registers
-        acc[i] = 0
-
-
-@njit(**_OPTIONS, inline="always")
-def _copy(acc, tile):
-    """tile = acc, so that the stores with run-time bounds that follow index tile, not acc (an
-    access at an index unknown when compiling would keep acc in memory)."""
-    for i in range(ROWS * LANES):
-        tile[i] = acc[i]
-
-
 @njit(**_OPTIONS)
 def _row_starts(x_size, n_pos, q0, last, starts):
     """starts[i] = the flat offset of sample n in x, p its position, for row min(q0 + i, last)."""
@@ -143,7 +111,7 @@ def _forward(x, index, run, wm, bias, r0, r1, y):
     for q0 in range(r0, r1, ROWS):
         _row_starts(x.shape[1], n_pos, q0, r1 - 1, starts)
         for ot in range(0, width, LANES):
-            _zero(acc)
+            zero_block(acc)
             for q in range(n_runs):
                 # the 8 rows' runs, as unsigned offsets (no wrap-around checks in the loop below)
                 a0, a1 = uint64(starts[0, 0] + index[starts[0, 1], q]), uint64(starts[1, 0] + index[starts[1, 1], q])
@@ -155,8 +123,8 @@ def _forward(x, index, run, wm, bias, r0, r1, y):
                     x0, x1, x2, x3 = xf[a0 + t], xf[a1 + t], xf[a2 + t], xf[a3 + t]
                     x4, x5, x6, x7 = xf[a4 + t], xf[a5 + t], xf[a6 + t], xf[a7 + t]
                     w_at = uint64((q * run + tt) * width + ot)
-                    _multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, wf, w_at)
-            _copy(acc, tile)
+                    multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, wf, w_at)
+            copy_block(acc, tile)
             for i in range(min(ROWS, r1 - q0)):
                 for o in range(min(LANES, n_out - ot)):
                     y[q0 + i, ot + o] = tile[i * LANES + o] + bias[ot + o]
@@ -197,13 +165,13 @@ def _weight_grad(x, index, run, dy, size, b0, b1, starts, block, dw):
                     e4, e5, e6, e7 = (uint64(min(t0 + 4, last)), uint64(min(t0 + 5, last)), uint64(min(t0 + 6, last)),
                                       uint64(min(t0 + 7, last)))
                     for ot in range(0, width, LANES):
-                        _zero(acc)
+                        zero_block(acc)
                         for r in range(c1 - c0):
                             a = uint64(starts[r])
                             x0, x1, x2, x3 = xf[a + e0], xf[a + e1], xf[a + e2], xf[a + e3]
                             x4, x5, x6, x7 = xf[a + e4], xf[a + e5], xf[a + e6], xf[a + e7]
-                            _multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, df, uint64(r * width + ot))
-                        _copy(acc, tile)
+                            multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, df, uint64(r * width + ot))
+                        copy_block(acc, tile)
                         out = dw[b - b0]
                         for i in range(min(ROWS, run - t0)):
                             for o in range(LANES):
@@ -248,13 +216,13 @@ def _input_grad(dy, index, run, wt, first, r0, r1, dx):
         d4, d5, d6, d7 = dy[min(q0 + 4, last)], dy[min(q0 + 5, last)], dy[min(q0 + 6, last)], dy[min(q0 + 7, last)]
         for q in range(n_runs):
             for u in range(n_tiles):
-                _zero(acc)
+                zero_block(acc)
                 for o in range(n_out):
                     x0, x1, x2, x3 = d0[o], d1[o], d2[o], d3[o]
                     x4, x5, x6, x7 = d4[o], d5[o], d6[o], d7[o]
                     w_at = uint64(((q * n_tiles + u) * n_out + o) * LANES)
-                    _multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, wf, w_at)
-                _copy(acc, tile)
+                    multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, wf, w_at)
+                copy_block(acc, tile)
                 for i in range(min(ROWS, last + 1 - q0)):  # in row order: rows of one sample overlap
                     at, row = uint64(starts[i, 0] + index[starts[i, 1], q] + first[u]), uint64(i * LANES)
                     for t in range(width):  # a count known only when running: the loop is vectorised, not unrolled

@@ -1,10 +1,12 @@
-"""A small float32 array that lives on a numba function's stack, for accumulators the compiler
-keeps in registers.
+"""A block of 8 x 16 float32 accumulators that the compiler keeps in vector registers, and the
+one multiply-add the direct convolution kernels (direct.py, single_channel.py) are made of:
 
-A block of accumulators taken from np.empty lives on the heap, and the compiler must assume
-that a store into it may change the input arrays the kernel reads: every update then goes
-through memory, and the loops are vectorised the wrong way (across the block, with gathers).
-An array on the stack is the function's own: with its size and the loops over it fixed when
+    acc[i, :] += a_i * v[at : at + LANES]      i < ROWS: eight scalars a_i times one vector of 16
+
+The block lives on the numba function's stack (stack_float32). A block taken from np.empty
+would live on the heap, and the compiler must assume that a store into it may change the input
+arrays the kernel reads: every update then goes through memory, and the loops are vectorised
+the wrong way (across the block, with gathers). An array on the stack is the function's own: with its size and the loops over it fixed when
 the function is compiled, LLVM keeps every element in a vector register (direct.py's 8 x 16
 block: 16 registers of 8 floats, about 115 GFLOP/s on one core of the test machine against
 4-7 for the same loops on a heap array).
@@ -12,10 +14,14 @@ block: 16 registers of 8 floats, about 115 GFLOP/s on one core of the test machi
 
 from __future__ import annotations
 
-from numba import types
+from numba import njit, types, uint64
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
+
+ROWS = 8  # scalars per block
+LANES = 16  # vector length per block: two AVX registers
+_OPTIONS = dict(nogil=True, cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 
 
 @intrinsic
@@ -37,4 +43,34 @@ def stack_float32(typingctx, size):
     return array_type(size), codegen
 
 
-__all__ = ["stack_float32"]
+@njit(**_OPTIONS)
+def multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, v, at):
+    """The block: acc[i, :] += x_i * v[at : at + LANES] for i < 8 (acc (ROWS, LANES) flat). Eight
+    scalars by name, not an array, and fixed counts, so that all of it stays in registers."""
+    for o in range(LANES):
+        w = v[at + uint64(o)]
+        acc[o] += x0 * w
+        acc[16 + o] += x1 * w
+        acc[32 + o] += x2 * w
+        acc[48 + o] += x3 * w
+        acc[64 + o] += x4 * w
+        acc[80 + o] += x5 * w
+        acc[96 + o] += x6 * w
+        acc[112 + o] += x7 * w
+
+
+@njit(**_OPTIONS)
+def zero_block(acc):
+    for i in range(ROWS * LANES):  # a fixed count: the compiler unrolls it and keeps acc in registers
+        acc[i] = 0
+
+
+@njit(**_OPTIONS)
+def copy_block(acc, tile):
+    """tile = acc, so that the stores with run-time bounds that follow index tile, not acc (an
+    access at an index unknown when compiling would keep acc in memory)."""
+    for i in range(ROWS * LANES):
+        tile[i] = acc[i]
+
+
+__all__ = ["ROWS", "LANES", "stack_float32", "multiply_add", "zero_block", "copy_block"]

@@ -104,7 +104,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, s
     xp = layout.to_channels_last(x, pads, padding_mode)  # (N, *padded, C_in), what the other paths read
     if winograd.worthwhile(x.shape, w.shape, stride, dilation, groups, x.dtype):
         y = winograd.conv_forward(xp, w, bias)
-    elif single_channel.worthwhile(x.shape[1], stride):
+    elif single_channel.forward_worthwhile(x.shape[1], stride, x.dtype):
         y = single_channel.conv_forward(xp, w, bias, dilation, out)
     elif direct.worthwhile(x.shape[1], w.shape[0], groups, x.dtype):
         y = direct.conv_forward(xp, w, bias, stride, dilation, out)
@@ -239,7 +239,7 @@ def conv_transpose_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride
     dy_full = layout.to_channels_last(dy, pads, "zeros")  # (N, *full, C_out)
     dx = dw = None
     if needs[0]:
-        if single_channel.worthwhile(c_out, stride):
+        if single_channel.forward_worthwhile(c_out, stride, dy.dtype):
             dx = single_channel.conv_forward(dy_full, w, None, dilation, x.shape[2:])  # (N, *in, C_in)
         elif direct.worthwhile(c_out, w.shape[0], groups, dy.dtype):
             dx = direct.conv_forward(dy_full, w, None, stride, dilation, x.shape[2:])

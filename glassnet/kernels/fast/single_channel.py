@@ -10,11 +10,15 @@ positions are neighbours in the input:
     conv_weight_grad  dw[co, 0, kk] = sum_{n, o} dy[n, o, co] x[n, o + kk*d]             (seed 003: dW = dZ * V)
 
 (the input gradient has C_out channels to scatter from, and takes im2col.py's path). The
-scratch is C_out values per position of one padded sample, the size of one sample's output.
-At stride 1 only: other strides take the patch matrix.
+forward multiplies in registers.py's blocks: 16 neighbouring positions of a line times the
+weights of 8 output channels, 25 taps of LeNet-5's first layer in 25 blocks (one thread: 610 us
+for the batch of 64 with a scratch grid of sums read back position by position, 460-490 us
+this way); float32 only (float64 takes im2col). The weight gradient's scratch is C_out values
+per position of one padded sample, the size of one sample's output. At stride 1 only: other
+strides take the patch matrix.
 
-Threads. The forward shares the output positions of the batch among the threads (a batch of
-one included); each value is one sum, the same wherever a thread's part starts. The weight
+Threads. The forward shares blocks of 16 output positions among the threads (a batch of one
+included, a 1-D signal too); each value is one sum, the same wherever a thread's part starts. The weight
 gradient sums over the batch in fixed blocks, as in im2col.py: whole samples,
 blocks.sample_block of them to a block, shared among the threads; each block's partial dW is
 kept and the partials are added in a fixed order, so the bytes do not depend on the thread count.
@@ -26,17 +30,24 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from . import blocks
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import buffer, column_sums, flat_rows, flat_samples
+from .registers import LANES, ROWS, copy_block, multiply_add, stack_float32, zero_block
 from .threads import split_batch
 
 
 def worthwhile(channels: int, stride) -> bool:
     """Whether this path takes a convolution whose input has `channels` channels: one, at stride 1."""
     return channels == 1 and all(s == 1 for s in stride)
+
+
+def forward_worthwhile(channels: int, stride, dtype) -> bool:
+    """Whether this path takes the forward sum: worthwhile's convolutions in float32 (the blocks
+    add in float32 registers; float64 goes through im2col)."""
+    return worthwhile(channels, stride) and dtype == np.float32
 
 
 # ---------------------------------------------------------------- tables
@@ -53,45 +64,54 @@ def grid_table(padded: tuple, kernel_size: tuple, dilation: tuple, out_shape: tu
 
 # ---------------------------------------------------------------- the loops (no GIL)
 
-@njit(nogil=True, cache=True)
-def _correlate(x, origins, taps, w, bias, full, r0, r1, y):
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+def _correlate(x, lines, length, taps, wk, bias, u0, u1, tail, y):
     """The forward sum for a single-channel input at stride 1, computed directly (no patch
-    matrix): y[n P + p, co] = b[co] + sum_j x[n, origins[p] + taps[j]] w[j, co], for the rows
-    n P + p in r0:r1.
+    matrix), for the output blocks u0:u1 (each LANES positions of one output line, `length`
+    positions along the last axis; line g = n len(lines) + l is line l of sample n):
 
-    origins[p] is where window p starts in one (flat, padded) sample, taps[j] where tap j lies
-    from there. At stride 1 every window of the padded grid is at origin + 1 from its
-    neighbour, so each tap is one long vector loop over the grid, full[co, i] += x[i + taps[j]]
-    w[j, co], for i from the first window of the rows wanted in a sample to its last; positions
-    whose window would wrap past a row end are computed and dropped (at most k_last - 1 per
-    row). Each full[co, i] is its own sum, in the same order wherever the loop starts and ends,
-    so rows computed in parts are the same bytes as rows computed at once. The taps go four to
-    a pass, so that the accumulator row is loaded and stored once per four taps: the loop is
-    bound by those loads and stores (32 LeNet images: 366 us one tap to a pass, 277 us four)."""
-    n_pos, c_out, n_taps = origins.shape[0], w.shape[1], taps.shape[0]
-    for n in range(r0 // n_pos, (r1 + n_pos - 1) // n_pos):
-        p0, p1 = max(r0 - n * n_pos, 0), min(r1 - n * n_pos, n_pos)  # this sample's windows
-        i0, i1 = origins[p0], origins[p1 - 1] + 1  # the stretch of the grid they start in
-        span, xs = i1 - i0, x[n, i0:]
-        for co in range(c_out):
-            acc = full[co, i0:i1]
-            acc[:] = 0 if bias is None else bias[co]
-            j = 0
-            while j + 4 <= n_taps:  # a vector loop over four shifted copies of the sample
-                s0, s1 = xs[taps[j]:taps[j] + span], xs[taps[j + 1]:taps[j + 1] + span]
-                s2, s3 = xs[taps[j + 2]:taps[j + 2] + span], xs[taps[j + 3]:taps[j + 3] + span]
-                w0, w1, w2, w3 = w[j, co], w[j + 1, co], w[j + 2, co], w[j + 3, co]
-                for i in range(span):
-                    acc[i] += s0[i] * w0 + s1[i] * w1 + s2[i] * w2 + s3[i] * w3
-                j += 4
-            for j in range(j, n_taps):  # the last n_taps % 4, one to a pass
-                source, weight = xs[taps[j]:taps[j] + span], w[j, co]
-                for i in range(span):
-                    acc[i] += source[i] * weight
-        out = y[n * n_pos:(n + 1) * n_pos]  # (P, C_out)
-        for p in range(p0, p1):
-            for co in range(c_out):
-                out[p, co] = full[co, origins[p]]
+        y[g length + t, co] = bias[co] + sum_j x[n, lines[l] + t + taps[j]] wk[j, co]
+
+    lines[l] is where line l's first window starts in one (flat, padded) sample and taps[j] where
+    tap j lies from a window's start. At stride 1 the windows of a line start at neighbouring
+    input positions, so tap j of LANES neighbouring windows reads LANES neighbouring values: one
+    vector, times the tap's weights for ROWS output channels, is one block of multiply-adds
+    (registers.py) with the channels as the block's rows and the positions as its lanes. A line's
+    last block is moved back to end at the line's end (it recomputes some positions, the same
+    sums in the same order); in a line shorter than LANES the extra positions are computed and
+    dropped, and where that would read past the batch, the block reads a zero-padded copy of the
+    rest of it (tail, of taps[-1] + LANES values). wk (K, CP) has its columns zero-padded to a
+    multiple of ROWS, bias (CP,). Each value is one sum over j in order: the same bytes however
+    the blocks are shared among the threads."""
+    n_lines, n_taps = lines.shape[0], taps.shape[0]
+    xf, wf = x.reshape(-1), wk.reshape(-1)
+    width, n_out = wk.shape[1], y.shape[1]
+    per_line = (length + LANES - 1) // LANES
+    reach = taps[n_taps - 1] + LANES  # values a block reads from its first one on
+    acc, tile = stack_float32(128), stack_float32(128)  # (ROWS channels, LANES positions)
+    for u in range(u0, u1):
+        g, t = divmod(u, per_line)
+        n, l = divmod(g, n_lines)
+        t0 = max(min(t * LANES, length - LANES), 0)  # the block's first position in the line
+        at = n * x.shape[1] + lines[l] + t0
+        source, start = xf, at
+        if at + reach > xf.shape[0]:  # only at the batch's end, with lines shorter than LANES
+            kept = xf.shape[0] - at
+            tail[:kept] = xf[at:]
+            tail[kept:] = 0
+            source, start = tail, 0
+        for ct in range(0, width, ROWS):
+            zero_block(acc)
+            for j in range(n_taps):
+                w_at = j * width + ct
+                multiply_add(acc, wf[w_at], wf[w_at + 1], wf[w_at + 2], wf[w_at + 3], wf[w_at + 4],
+                             wf[w_at + 5], wf[w_at + 6], wf[w_at + 7], source, uint64(start + taps[j]))
+            copy_block(acc, tile)
+            row = g * length + t0
+            for i in range(min(ROWS, n_out - ct)):
+                b = bias[ct + i]
+                for o in range(min(LANES, length - t0)):
+                    y[row + o, ct + i] = tile[i * LANES + o] + b
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
@@ -135,20 +155,28 @@ def _grid(xp_shape, kernel_size, dilation, out_shape):
 
 def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilation, out_shape) -> np.ndarray:
     """y[n, o, co] = b[co] + sum_kk xp[n, o + kk*d, 0] w[co, 0, kk] for the padded channels-last
-    xp (N, *Sp, 1) and w (C_out, 1, *k) -> channels-last y (N, *out, C_out). The output positions
-    of the whole batch are shared among the threads (no sum runs across them, so any cut gives
-    the same bytes): a batch of one is shared too."""
-    n, k, positions = xp.shape[0], w.shape[2:], math.prod(out_shape)
-    wk = np.ascontiguousarray(w.reshape(w.shape[0], -1).T)  # (K, C_out)
-    y = np.empty((n,) + tuple(out_shape) + (w.shape[0],), dtype=xp.dtype)  # (N, *out, C_out)
+    float32 xp (N, *Sp, 1) and w (C_out, 1, *k) -> channels-last y (N, *out, C_out). The output
+    blocks of LANES positions of the whole batch are shared among the threads (no sum runs across
+    them, so any cut gives the same bytes): a batch of one is shared too, a 1-D signal too."""
+    n, k, c_out = xp.shape[0], w.shape[2:], w.shape[0]
+    width = -(-c_out // ROWS) * ROWS
+    wk = np.zeros((math.prod(k), width), dtype=xp.dtype)  # (K, CP): the taps' weights, channels padded
+    wk[:, :c_out] = w.reshape(c_out, -1).T
+    b = np.zeros(width, dtype=xp.dtype)
+    if bias is not None:
+        b[:c_out] = bias
+    y = np.empty((n,) + tuple(out_shape) + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
     x, y_rows = flat_samples(xp), flat_rows(y)  # (N, prod(Sp)), (N P, C_out)
     origins, taps = _grid(xp.shape, k, dilation, out_shape)
+    length = out_shape[-1]
+    lines = origins[::length]  # (P / length,) where each output line's first window starts
 
-    def work(r0, r1):  # the output positions (n, p) numbered r0:r1 (n P + p)
-        full = buffer("cols", (w.shape[0], origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-        _correlate(x, origins, taps, wk, bias, full, r0, r1, y_rows)
+    def work(u0, u1):  # the output blocks u0:u1 of the batch
+        tail = buffer("tail", (taps[-1] + LANES,), xp.dtype)
+        _correlate(x, lines, length, taps, wk, b, u0, u1, tail, y_rows)
 
-    split_batch(n * positions, work, worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
+    blocks_per_line = -(-length // LANES)
+    split_batch(n * len(lines) * blocks_per_line, work, worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
     return y
 
 

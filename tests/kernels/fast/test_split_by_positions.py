@@ -162,12 +162,13 @@ def test_the_single_channel_forward_of_a_small_batch_is_shared_by_output_positio
     np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
     rows, original = [], single_channel._correlate
 
-    def recording(x, origins, taps, w, bias, full, r0, r1, y):
-        rows.append((r0, r1))
-        return original(x, origins, taps, w, bias, full, r0, r1, y)
+    def recording(x, lines, length, taps, w, bias, u0, u1, tail, y):
+        rows.append((u0, u1))
+        return original(x, lines, length, taps, w, bias, u0, u1, tail, y)
     monkeypatch.setattr(single_channel, "_correlate", recording)
+    blocks = x_shape[0] * np.prod(one.shape[2:-1]) * -(-one.shape[-1] // single_channel.LANES)
     _same_bytes_at_2_3_4_threads(at_threads, shared, rows, lambda: conv.conv_forward(x, w, b, **kw),
-                                 one, x_shape[0] * np.prod(one.shape[2:]))  # the positions of the batch
+                                 one, blocks)  # the blocks of 16 positions along the lines of the batch
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw", [

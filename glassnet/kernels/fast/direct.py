@@ -46,7 +46,7 @@ from numba import njit, uint64
 from . import allocator, blocks
 from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import buffer, column_sums, flat_rows, flat_samples
-from .registers import LANES, ROWS, copy_block, multiply_add, stack_float32, zero_block
+from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
 from .threads import split_batch
 
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
@@ -103,6 +103,7 @@ def _row_starts(x_size, n_pos, q0, last, starts):
 def _forward(x, index, run, wm, bias, r0, r1, y):
     """y[r, :] = bias + sum_j patch_r[j] wm[j, :] for the patch rows r0:r1; x (N, S) flat
     channels-last samples, wm (R run, OP) with OP a multiple of LANES, bias (OP,), y (N P, O)."""
+    prefer_wide_vectors()
     n_pos, n_runs = index.shape
     xf, wf = x.reshape(-1), wm.reshape(-1)
     width, n_out = wm.shape[1], y.shape[1]

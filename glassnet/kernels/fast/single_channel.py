@@ -35,7 +35,7 @@ from numba import njit, uint64
 from . import blocks
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import buffer, column_sums, flat_rows, flat_samples
-from .registers import LANES, ROWS, copy_block, multiply_add, stack_float32, zero_block
+from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
 from .threads import split_batch
 
 
@@ -83,6 +83,7 @@ def _correlate(x, lines, length, taps, wk, bias, u0, u1, tail, y):
     rest of it (tail, of taps[-1] + LANES values). wk (K, CP) has its columns zero-padded to a
     multiple of ROWS, bias (CP,). Each value is one sum over j in order: the same bytes however
     the blocks are shared among the threads."""
+    prefer_wide_vectors()
     n_lines, n_taps = lines.shape[0], taps.shape[0]
     xf, wf = x.reshape(-1), wk.reshape(-1)
     width, n_out = wk.shape[1], y.shape[1]

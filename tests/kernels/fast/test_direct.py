@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from numba import njit
 
 from glassnet.kernels import conv
 from glassnet.kernels.fast import direct
@@ -154,3 +155,35 @@ def test_nan_and_inf_reach_the_gradients_as_in_a_dense_product():
     want = ref.full_correlation_rot180(dz.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), 1, (10, 10))
     np.testing.assert_array_equal(np.isnan(dxp), np.isnan(want))
     assert np.isnan(dxp[0]).any() and not np.isnan(dxp[1]).any()
+
+
+def _has_avx512() -> bool:
+    try:
+        import llvmlite.binding as llvm
+        return bool(llvm.get_host_cpu_features().get("avx512f"))
+    except Exception:  # not x86, or features unreadable
+        return False
+
+
+@pytest.mark.skipif(not _has_avx512(), reason="512-bit vectors need an AVX-512 CPU")
+def test_the_forward_blocks_use_512_bit_vectors():
+    """registers.prefer_wide_vectors reaches the machine code: the direct and single-channel
+    forwards use zmm registers (LLVM's tuning for these CPUs otherwise keeps to 256 bits), and the
+    input gradient, which does not ask for them, does not."""
+    from glassnet.kernels.fast import single_channel
+    rng = np.random.default_rng(0)
+    xp = rng.standard_normal((1, 6, 6, 4)).astype(np.float32)
+    direct.conv_forward(xp, rng.standard_normal((16, 4, 3, 3)).astype(np.float32), None, (1, 1), (1, 1), (4, 4))
+    single_channel.conv_forward(xp[..., :1].copy(), rng.standard_normal((6, 1, 3, 3)).astype(np.float32), None,
+                                (1, 1), (4, 4))
+    direct.conv_input_grad(rng.standard_normal((1, 4, 4, 16)).astype(np.float32),
+                           rng.standard_normal((16, 4, 3, 3)).astype(np.float32), (1, 1), (1, 1), (6, 6))
+    def machine_code(kernel):  # compiled afresh: numba does not show the code it loaded from its cache
+        fresh = njit(nogil=True, error_model="numpy", fastmath={"contract"})(kernel.py_func)
+        for sig in kernel.signatures:
+            fresh.compile(sig)
+        return "".join(fresh.inspect_asm(sig) for sig in kernel.signatures)
+
+    assert "zmm" in machine_code(direct._forward)
+    assert "zmm" in machine_code(single_channel._correlate)
+    assert "zmm" not in machine_code(direct._input_grad)

@@ -30,7 +30,7 @@ does, and is what these are tested against):
     fft_conv        long kernels at stride 1: the convolution theorem (chosen by a flop estimate)
     winograd        3x3 kernels at stride 1 with many channels: Winograd's F(2x2, 3x3), all three sums
     single_channel  a one-channel input at stride 1: sums along output lines, no patch matrix
-    direct          few channels in and out: 8 x 16 blocks of multiply-adds on the input as it lies
+    direct          few channels in and out: blocks of multiply-adds in registers, on the input as it lies
     im2col          everything else: patch matrix in bounded chunks, one GEMM per chunk
 
 Every engine but the FFT works on channels-last memory (fast/layout.py) and takes the batch in

@@ -9,12 +9,12 @@ multiply-adds, the same for all three sums:
 
     acc[i, :] += a_i * v[:]      i < 8 (a block of 8 scalars), v a vector of 16 floats
 
-whose 8 x 16 accumulators stay in 16 vector registers (registers.py) while the loop runs over
-the summed index:
+(or 4 scalars and 32 floats) whose 128 accumulators stay in vector registers (registers.py)
+while the loop runs over the summed index:
 
     conv_forward      y[r, o]    = b[o] + sum_j  patch_r[j] wm[j, o]    8 patch rows r, 16 output channels o
     conv_weight_grad  dw[j, o]   = sum_r patch_r[j] dy[r, o]             8 patch entries j, 16 output channels o
-    conv_input_grad   dx[patch_r[j]] += sum_o dy[r, o] wm[j, o]          8 patch rows r, 16 patch entries j
+    conv_input_grad   dx[patch_r[j]] += sum_o dy[r, o] wm[j, o]          4 patch rows r, 32 patch entries j
 
 patch_r[j] is the input value at entry j of patch row r (r = n P + p for sample n and output
 position p; j = (kk, c)), read through im2col's patch table: run q of row p starts at offset
@@ -24,7 +24,7 @@ range repeat its last row or entry; only the real ones are written.
 
 The same bits at any thread count. Each value is summed in one fixed order whichever thread
 computes it: over j for the forward; over the rows of a block for dW, the blocks' sums added
-along the tree of blocks.py; for dX, blocks of 8 rows cut from each sample's first row, added
+along the tree of blocks.py; for dX, blocks of 4 rows cut from each sample's first row, added
 in row order. Threads get runs of 8-row blocks (forward: a batch of one is shared too), runs of
 dW's blocks, or whole sample blocks (dX: the scatter-adds of one sample's rows overlap). The
 compiler may fuse each multiply and add into one instruction (fastmath "contract": one rounding
@@ -33,7 +33,7 @@ instead of two, as in a BLAS), never reorder the additions.
 Taken in float32 for one group, 4-16 input channels and at most 32 outputs (worthwhile; the
 input gradient also asks for well-filled tiles and 32 positions per sample,
 input_grad_worthwhile; measured in docs/benchmarks.md): with more channels im2col's GEMM is
-faster than these 8 x 16 blocks; with fewer inputs the runs are too short for the blocks' set-up.
+faster than these blocks; with fewer inputs the runs are too short for the blocks' set-up.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from numba import njit, uint64
 from . import allocator, blocks
 from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import buffer, column_sums, flat_rows, flat_samples
-from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
+from .registers import (LANES, ROWS, WIDE_LANES, WIDE_ROWS, copy_block, multiply_add, multiply_add_wide,
+                        prefer_wide_vectors, stack_float32, zero_block)
 from .threads import split_batch
 
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
@@ -57,7 +58,7 @@ MIN_FLOPS = 1 << 23  # a sum smaller than this (about 80 us of work) stays in on
 BLOCK_ROWS = 1024
 CHUNK_ROWS = 256  # rows a weight-gradient block reads at a time (see _weight_grad)
 MIN_SAMPLE_ROWS = 32  # output positions per sample below which the input gradient goes through im2col
-MIN_TILE_FILL = 2 / 3  # and the least fraction of its 16-entry tiles a run must fill
+MIN_TILE_FILL = 0.6  # and the least fraction of its 32-entry tiles a run must fill
 
 
 def worthwhile(in_channels: int, out_channels: int, groups: int, dtype) -> bool:
@@ -69,14 +70,15 @@ def worthwhile(in_channels: int, out_channels: int, groups: int, dtype) -> bool:
 
 def input_grad_worthwhile(w_shape, groups: int, dilation, dtype, positions: int) -> bool:
     """Whether the direct input gradient is the faster path: worthwhile's layers whose runs fill
-    the 16-entry tiles to at least two thirds (a run of k_last x C_in entries, C_in with a
-    dilated last axis: 5 x 4 = 20 fills two tiles to 20/32 and took 1.27-1.30x im2col's time), with
-    at least MIN_SAMPLE_ROWS output positions per sample (blocks of rows never span two samples:
-    a 1x1 output would use one row in eight)."""
+    the 32-entry tiles to at least MIN_TILE_FILL (a run of k_last x C_in entries, C_in with a
+    dilated last axis: 5 x 4 = 20 fills one tile to 20/32 and took 0.89-0.92x im2col's time,
+    3 x 3 = 9 at 9/32 1.07-1.09x), with at least MIN_SAMPLE_ROWS output positions per sample
+    (blocks of rows never span two samples: a 1x1 output would use one row in four; it took
+    2.3-2.7x)."""
     c_out, c_in = w_shape[0], w_shape[1] * groups
     run = c_in * (w_shape[-1] if dilation[-1] == 1 else 1)
-    tiles = -(-run // LANES)
-    return (worthwhile(c_in, c_out, groups, dtype) and run >= MIN_TILE_FILL * tiles * LANES
+    tiles = -(-run // WIDE_LANES)
+    return (worthwhile(c_in, c_out, groups, dtype) and run >= MIN_TILE_FILL * tiles * WIDE_LANES
             and positions >= MIN_SAMPLE_ROWS)
 
 
@@ -93,8 +95,9 @@ _OPTIONS = dict(nogil=True, cache=True, error_model="numpy", fastmath={"contract
 
 @njit(**_OPTIONS)
 def _row_starts(x_size, n_pos, q0, last, starts):
-    """starts[i] = the flat offset of sample n in x, p its position, for row min(q0 + i, last)."""
-    for i in range(ROWS):
+    """starts[i] = the flat offset of sample n in x, p its position, for row min(q0 + i, last),
+    i < len(starts)."""
+    for i in range(starts.shape[0]):
         n, p = divmod(min(q0 + i, last), n_pos)
         starts[i, 0], starts[i, 1] = n * x_size, p
 
@@ -184,13 +187,13 @@ def _weight_grad(x, index, run, dy, size, b0, b1, starts, block, dw):
 
 @njit(**_OPTIONS)
 def _sample_blocks(r0, r1, n_pos):
-    """[(first row, last row)] of the blocks of up to ROWS rows that cover the rows r0:r1 (whole
-    samples of n_pos rows), cut from each sample's first row: the same blocks however the
+    """[(first row, last row)] of the blocks of up to WIDE_ROWS rows that cover the rows r0:r1
+    (whole samples of n_pos rows), cut from each sample's first row: the same blocks however the
     samples were shared among the threads."""
     out = []
     for s0 in range(r0, r1, n_pos):
-        for q0 in range(s0, s0 + n_pos, ROWS):
-            out.append((q0, min(q0 + ROWS, s0 + n_pos) - 1))
+        for q0 in range(s0, s0 + n_pos, WIDE_ROWS):
+            out.append((q0, min(q0 + WIDE_ROWS, s0 + n_pos) - 1))
     return out
 
 
@@ -199,50 +202,49 @@ def _input_grad(dy, index, run, wt, first, r0, r1, dx):
     """dx[patch_r[j]] += sum_o dy[r, o] wm[j, o] for the patch rows r0:r1 (whole samples), block
     of rows by block of rows (_sample_blocks: which terms reach a value in which order must not
     depend on where a thread's rows began); dy (N P, O), dx (N, S) flat channels-last samples
-    (the padded input). The entries of a run are
-    taken LANES at a time: tile u covers entries first[u] : first[u] + LANES (the last tile of a
-    run longer than LANES is moved back to end at the run's end), with wt[q, u, o, :] =
+    (the padded input). The blocks are 4 x 32 (registers.multiply_add_wide): each product loads
+    one dY value per row of the block, so four rows of 32 entries load half the values eight
+    rows of 16 did (LeNet-5's second layer, one thread: 590 -> 400 us). The entries of a run
+    are taken WIDE_LANES at a time: tile u covers entries first[u] : first[u] + WIDE_LANES (the
+    last tile of a longer run is moved back to end at the run's end), with wt[q, u, o, :] =
     wm[q run + first[u] + t, o], zero for the entries an earlier tile covers, so that every tile
-    is added to dx as whole vectors. A run shorter than LANES is one tile whose first `run`
-    entries are added."""
+    is added to dx as whole vectors. A shorter run is one tile whose first `run` entries are added."""
+    prefer_wide_vectors()
     n_pos, n_runs = index.shape
     xf, wf = dx.reshape(-1), wt.reshape(-1)
     n_out, n_tiles = dy.shape[1], wt.shape[1]
-    width = min(run, LANES)  # entries added per tile
-    acc, tile = stack_float32(128), stack_float32(128)  # (ROWS rows, LANES entries)
-    starts = np.empty((ROWS, 2), np.int64)
+    width = min(run, WIDE_LANES)  # entries added per tile
+    acc, tile = stack_float32(128), stack_float32(128)  # (WIDE_ROWS rows, WIDE_LANES entries)
+    starts = np.empty((WIDE_ROWS, 2), np.int64)
     for q0, last in _sample_blocks(r0, r1, n_pos):
         _row_starts(dx.shape[1], n_pos, q0, last, starts)
         d0, d1, d2, d3 = dy[q0], dy[min(q0 + 1, last)], dy[min(q0 + 2, last)], dy[min(q0 + 3, last)]
-        d4, d5, d6, d7 = dy[min(q0 + 4, last)], dy[min(q0 + 5, last)], dy[min(q0 + 6, last)], dy[min(q0 + 7, last)]
         for q in range(n_runs):
             for u in range(n_tiles):
                 zero_block(acc)
                 for o in range(n_out):
-                    x0, x1, x2, x3 = d0[o], d1[o], d2[o], d3[o]
-                    x4, x5, x6, x7 = d4[o], d5[o], d6[o], d7[o]
-                    w_at = uint64(((q * n_tiles + u) * n_out + o) * LANES)
-                    multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, wf, w_at)
+                    w_at = uint64(((q * n_tiles + u) * n_out + o) * WIDE_LANES)
+                    multiply_add_wide(acc, d0[o], d1[o], d2[o], d3[o], wf, w_at)
                 copy_block(acc, tile)
-                for i in range(min(ROWS, last + 1 - q0)):  # in row order: rows of one sample overlap
-                    at, row = uint64(starts[i, 0] + index[starts[i, 1], q] + first[u]), uint64(i * LANES)
+                for i in range(min(WIDE_ROWS, last + 1 - q0)):  # in row order: rows of one sample overlap
+                    at, row = uint64(starts[i, 0] + index[starts[i, 1], q] + first[u]), uint64(i * WIDE_LANES)
                     for t in range(width):  # a count known only when running: the loop is vectorised, not unrolled
                         xf[at + uint64(t)] += tile[row + uint64(t)]
 
 
 def _entry_tiles(wm: np.ndarray, runs: int, run: int) -> tuple[np.ndarray, np.ndarray]:
     """(first, wt) of _input_grad for the weight matrix wm (runs x run entries, C_out): first
-    (tiles,) the first entry of each tile of a run, wt (runs, tiles, C_out, LANES)."""
-    first = np.arange(0, run, LANES)
-    if run > LANES:
-        first[-1] = run - LANES  # the last tile ends at the run's end
+    (tiles,) the first entry of each tile of a run, wt (runs, tiles, C_out, WIDE_LANES)."""
+    first = np.arange(0, run, WIDE_LANES)
+    if run > WIDE_LANES:
+        first[-1] = run - WIDE_LANES  # the last tile ends at the run's end
     by_run = wm.reshape(runs, run, wm.shape[1]).transpose(0, 2, 1)  # (runs, C_out, run)
-    wt = np.zeros((runs, len(first), wm.shape[1], LANES), dtype=wm.dtype)
+    wt = np.zeros((runs, len(first), wm.shape[1], WIDE_LANES), dtype=wm.dtype)
     covered = 0  # entries the tiles before this one covered
     for u, f in enumerate(first):
         own = max(covered - f, 0)  # this tile's first entry that no earlier tile covers
-        wt[:, u, :, own:min(LANES, run - f)] = by_run[:, :, f + own:f + LANES]
-        covered = f + LANES
+        wt[:, u, :, own:min(WIDE_LANES, run - f)] = by_run[:, :, f + own:f + WIDE_LANES]
+        covered = f + WIDE_LANES
     return first, wt
 
 

@@ -1,7 +1,12 @@
-"""A block of 8 x 16 float32 accumulators that the compiler keeps in vector registers, and the
+"""A block of 128 float32 accumulators that the compiler keeps in vector registers, and the
 one multiply-add the direct convolution kernels (direct.py, single_channel.py) are made of:
 
     acc[i, :] += a_i * v[at : at + LANES]      i < ROWS: eight scalars a_i times one vector of 16
+    acc[i, :] += a_i * v[at : at + WIDE_LANES] i < WIDE_ROWS: four scalars times one vector of 32
+
+(multiply_add, the 8 x 16 block; multiply_add_wide, the 4 x 32 block: half the scalars to load
+for as many multiply-adds, which pays when each scalar is loaded anew for every product, as in
+direct.py's input gradient).
 
 The block lives on the numba function's stack (stack_float32). A block taken from np.empty
 would live on the heap, and the compiler must assume that a store into it may change the input
@@ -19,8 +24,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-ROWS = 8  # scalars per block
-LANES = 16  # vector length per block: two AVX registers
+ROWS, LANES = 8, 16  # the 8 x 16 block: scalars, and the vector's length (two AVX registers)
+WIDE_ROWS, WIDE_LANES = 4, 32  # the 4 x 32 block
 _OPTIONS = dict(nogil=True, cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 
 
@@ -86,6 +91,18 @@ def multiply_add(acc, x0, x1, x2, x3, x4, x5, x6, x7, v, at):
 
 
 @njit(**_OPTIONS)
+def multiply_add_wide(acc, x0, x1, x2, x3, v, at):
+    """The 4 x 32 block: acc[i, :] += x_i * v[at : at + WIDE_LANES] for i < 4 (acc (WIDE_ROWS,
+    WIDE_LANES) flat, the same 128 values as the 8 x 16 block)."""
+    for o in range(WIDE_LANES):
+        w = v[at + uint64(o)]
+        acc[o] += x0 * w
+        acc[32 + o] += x1 * w
+        acc[64 + o] += x2 * w
+        acc[96 + o] += x3 * w
+
+
+@njit(**_OPTIONS)
 def zero_block(acc):
     for i in range(ROWS * LANES):  # a fixed count: the compiler unrolls it and keeps acc in registers
         acc[i] = 0
@@ -99,4 +116,5 @@ def copy_block(acc, tile):
         tile[i] = acc[i]
 
 
-__all__ = ["ROWS", "LANES", "stack_float32", "prefer_wide_vectors", "multiply_add", "zero_block", "copy_block"]
+__all__ = ["ROWS", "LANES", "WIDE_ROWS", "WIDE_LANES", "stack_float32", "prefer_wide_vectors", "multiply_add",
+           "multiply_add_wide", "zero_block", "copy_block"]

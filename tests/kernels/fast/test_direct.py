@@ -21,8 +21,9 @@ def _cl(a):
 
 
 # (x shape, w shape, stride, dilation): runs (k_last x C values) shorter than, longer than and a
-# multiple of the 16 lanes; output channels fewer than, equal to and more than 16 (two tiles,
-# padded columns); strides and dilations, 1-D and 3-D, a batch of one, an empty batch
+# multiple of the 16 lanes of the forward's and dW's blocks and of the 32 of dX's (30, 12, 32,
+# 48, 5, 28, 12, 18); output channels fewer than, equal to and more than 16 (two tiles, padded
+# columns); strides and dilations, 1-D and 3-D, a batch of one, an empty batch
 SHAPES = [
     ((3, 6, 14, 13), (16, 6, 5, 5), (1, 1), (1, 1)),
     ((2, 4, 9, 9), (6, 4, 3, 3), (1, 1), (1, 1)),
@@ -69,8 +70,8 @@ LAYERS = [
     ((8, 6, 14, 14), (16, 6, 5, 5), dict()),
     ((4, 8, 12, 11), (24, 8, 3, 3), dict(padding=1, padding_mode="reflect")),
     ((3, 16, 13, 13), (32, 16, 3, 3), dict(stride=2, padding=1)),
-    ((2, 4, 10, 9), (6, 4, 3, 3), dict(padding=2, dilation=(2, 1), padding_mode="circular")),
-    ((1, 12, 9, 9), (8, 12, 3, 3), dict(padding="same", padding_mode="replicate")),
+    ((2, 4, 10, 9), (6, 4, 3, 5), dict(padding=2, dilation=(2, 1), padding_mode="circular")),
+    ((1, 16, 9, 9), (8, 16, 3, 3), dict(padding="same", padding_mode="replicate")),
 ]
 
 
@@ -114,7 +115,7 @@ def test_conv_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_
 @pytest.mark.parametrize("x_shape, w_shape, kw", [
     ((4, 16, 7, 8), (16, 6, 5, 5), dict()),
     ((3, 8, 6, 6), (8, 12, 4, 4), dict(stride=2, padding=1)),
-    ((2, 12, 9, 9), (12, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ((2, 12, 9, 9), (12, 8, 3, 3), dict(stride=2, padding=1, output_padding=1)),
 ])
 def test_transposed_convolution_through_the_direct_engine_matches_pytorch(monkeypatch, x_shape, w_shape, kw):
     """The transposed convolution's forward is the input-gradient sum, its dx the forward sum and
@@ -134,22 +135,24 @@ def test_conv_takes_the_direct_engine_for_few_float32_channels():
     assert not direct.worthwhile(6, 16, 2, np.float32)  # one group
     assert not direct.worthwhile(3, 16, 1, np.float32)  # runs too short for the blocks
     assert not direct.worthwhile(32, 32, 1, np.float32) and not direct.worthwhile(16, 64, 1, np.float32)
-    # the input gradient also wants runs (k_last x C_in entries) that fill its 16-entry tiles
-    # to two thirds, and samples of at least 32 output positions
+    # the input gradient also wants runs (k_last x C_in entries) that fill its 32-entry tiles
+    # to 0.6, and samples of at least 32 output positions
     assert direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float32, 100)  # 30 of 32
-    assert direct.input_grad_worthwhile((6, 4, 3, 3), 1, (1, 1), np.float32, 100)  # 12 of 16
-    assert not direct.input_grad_worthwhile((16, 4, 5, 5), 1, (1, 1), np.float32, 100)  # 20 of 32
+    assert direct.input_grad_worthwhile((16, 4, 5, 5), 1, (1, 1), np.float32, 100)  # 20 of 32
+    assert direct.input_grad_worthwhile((16, 16, 3, 3), 1, (1, 1), np.float32, 100)  # 48 of 64
+    assert not direct.input_grad_worthwhile((6, 4, 3, 3), 1, (1, 1), np.float32, 100)  # 12 of 32
     assert not direct.input_grad_worthwhile((6, 4, 3, 3), 1, (1, 2), np.float32, 100)  # dilated: runs of 4
     assert not direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float32, 25)
     assert not direct.input_grad_worthwhile((16, 6, 5, 5), 1, (1, 1), np.float64, 100)
 
 
 def test_nan_and_inf_reach_the_gradients_as_in_a_dense_product():
-    """The input gradient's last tile of a run overlaps the one before with zero weights: a
-    NaN in dY must still give NaN, not a 0 * NaN dropped or a NaN leaked to other samples."""
+    """The input gradient's last tile of a run overlaps the one before with zero weights (runs of
+    5 x 8 = 40 entries: tiles at 0 and 8): a NaN in dY must still give NaN, not a 0 * NaN
+    dropped or a NaN leaked to other samples."""
     rng = np.random.default_rng(2)
     dz = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
-    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 5, 5)).astype(np.float32)
     dz[0, 3, 2, 2] = np.nan
     dxp = np.moveaxis(direct.conv_input_grad(_cl(dz), w, (1, 1), (1, 1), (10, 10)), -1, 1)
     want = ref.full_correlation_rot180(dz.astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), 1, (10, 10))
@@ -167,17 +170,18 @@ def _has_avx512() -> bool:
 
 @pytest.mark.skipif(not _has_avx512(), reason="512-bit vectors need an AVX-512 CPU")
 def test_the_forward_blocks_use_512_bit_vectors():
-    """registers.prefer_wide_vectors reaches the machine code: the direct and single-channel
-    forwards use zmm registers (LLVM's tuning for these CPUs otherwise keeps to 256 bits), and the
-    input gradient, which does not ask for them, does not."""
+    """registers.prefer_wide_vectors reaches the machine code: the direct forward and input
+    gradient and the single-channel forward use zmm registers (LLVM's tuning for these CPUs
+    otherwise keeps to 256 bits), and the weight gradient, which does not ask for them, does not."""
     from glassnet.kernels.fast import single_channel
     rng = np.random.default_rng(0)
     xp = rng.standard_normal((1, 6, 6, 4)).astype(np.float32)
     direct.conv_forward(xp, rng.standard_normal((16, 4, 3, 3)).astype(np.float32), None, (1, 1), (1, 1), (4, 4))
     single_channel.conv_forward(xp[..., :1].copy(), rng.standard_normal((6, 1, 3, 3)).astype(np.float32), None,
                                 (1, 1), (4, 4))
-    direct.conv_input_grad(rng.standard_normal((1, 4, 4, 16)).astype(np.float32),
-                           rng.standard_normal((16, 4, 3, 3)).astype(np.float32), (1, 1), (1, 1), (6, 6))
+    dy = rng.standard_normal((1, 4, 4, 16)).astype(np.float32)
+    direct.conv_input_grad(dy, rng.standard_normal((16, 4, 3, 3)).astype(np.float32), (1, 1), (1, 1), (6, 6))
+    direct.conv_weight_grad(xp, dy, (3, 3), (1, 1), (1, 1))
     def machine_code(kernel):  # compiled afresh: numba does not show the code it loaded from its cache
         fresh = njit(nogil=True, error_model="numpy", fastmath={"contract"})(kernel.py_func)
         for sig in kernel.signatures:
@@ -185,5 +189,6 @@ def test_the_forward_blocks_use_512_bit_vectors():
         return "".join(fresh.inspect_asm(sig) for sig in kernel.signatures)
 
     assert "zmm" in machine_code(direct._forward)
+    assert "zmm" in machine_code(direct._input_grad)
     assert "zmm" in machine_code(single_channel._correlate)
-    assert "zmm" not in machine_code(direct._input_grad)
+    assert "zmm" not in machine_code(direct._weight_grad)

@@ -24,13 +24,21 @@ def elementwise(into, *arrays: np.ndarray) -> np.ndarray:
     also when the arrays are small), else slices of the first axis."""
     out = allocator.empty_like(arrays[0])  # from glassnet's pool when large (allocator.py)
     arrays = arrays + (out,)
-    if out.ndim > 0 and all(a.strides == out.strides for a in arrays) and _dense(out):
-        arrays = tuple(a.ravel(order="K") for a in arrays)  # views: same layout, no gaps
+    if out.ndim > 0 and _alike(arrays, out.strides) and (out.flags.c_contiguous or _dense(out)):
+        arrays = tuple([a.ravel(order="K") for a in arrays])  # views: same layout, no gaps
     if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
         into(*arrays)
     else:
         split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
     return out
+
+
+def _alike(arrays: tuple, strides: tuple) -> bool:
+    """Whether every array has these strides (a loop: this runs for every activation call)."""
+    for a in arrays:
+        if a.strides != strides:
+            return False
+    return True
 
 
 def _dense(a: np.ndarray) -> bool:

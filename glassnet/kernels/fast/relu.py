@@ -21,12 +21,17 @@ import numpy as np
 from numba import njit
 
 _OPTIONS = dict(nogil=True, cache=True, error_model="numpy")
-_COMPILED = (np.float32, np.float64)
 
 
 def _flat(*pieces: np.ndarray) -> bool:
     """Whether the compiled loops take these pieces: 1-D, all float32 or all float64."""
-    return pieces[0].ndim == 1 and pieces[0].dtype in _COMPILED and all(p.dtype == pieces[0].dtype for p in pieces)
+    kind = pieces[0].dtype.char
+    if pieces[0].ndim != 1 or kind not in "fd":
+        return False
+    for p in pieces:
+        if p.dtype.char != kind:
+            return False
+    return True
 
 
 @njit(**_OPTIONS)

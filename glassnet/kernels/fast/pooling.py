@@ -65,6 +65,16 @@ from . import allocator
 from .threads import PARALLEL_BYTES, get_num_threads, split_batch
 
 
+# The plane-by-plane forward loops take about three times longer per input byte than the split
+# threshold (threads.PARALLEL_BYTES) assumes: 2x2 max pooling of LeNet-5's (64, 6, 28x28) maps
+# (1.2 MB, channels-last, so the plane loop) took 338 us in one thread and 218 shared by two,
+# of (16, 6, 28x28) 89 us in one (too small to share); the channels-innermost loop on
+# (64, 16, 10x10) 45 us in one and 103 shared (one-off medians of 300 calls). The backward
+# scatters gained nothing from sharing at LeNet-5's size (115 against 121 us) and keep the
+# threshold as it is.
+PLANE_LOOP_COST = 3
+
+
 # ---------------------------------------------------------------- layout
 
 def _planes(x: np.ndarray) -> np.ndarray:
@@ -269,8 +279,10 @@ def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
     """work(a0, a1, o0, o1) over the planes (A, L, B) and the n_out output positions: shared by
     planes as _over_planes does, or by output positions when there are fewer planes than threads
     (a batch of one channels-last map is a single plane; inference on it uses the cores too).
-    Only for the forward loops, whose output positions are written independently."""
-    worth_it = planes.nbytes > PARALLEL_BYTES
+    Only for the forward loops, whose output positions are written independently. The
+    plane-by-plane loops cost several times more per byte than the channels-innermost ones, so
+    they are shared from a third of the size (PLANE_LOOP_COST)."""
+    worth_it = planes.nbytes * (1 if _channels_innermost(planes) else PLANE_LOOP_COST) > PARALLEL_BYTES
     if planes.shape[0] >= get_num_threads():
         split_batch(planes.shape[0], lambda a0, a1: work(a0, a1, 0, n_out), worth_it)
     else:

@@ -28,7 +28,9 @@ task a helper waits for the next one by spinning for SPIN_ROUNDS rounds of 0.5-0
 6 ms) without the GIL, and the caller waits for each helper's part the same way, each yielding
 its CPU on every round (sched_yield); only then do they sleep. OpenMP runtimes do the same
 (GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35 ms with sleeping waits and
-5.94 ms with these (docs/benchmarks.md). Small problems still stay in one thread: a split costs
+5.94 ms with these (docs/benchmarks.md). A helper that sees a task spins SETTLE_SECONDS more
+before it takes the GIL, which the caller is still holding for a few microseconds: taken at
+once, the helper found it held and slept until woken (_spin_until_above). Small problems still stay in one thread: a split costs
 tens of microseconds even with every thread awake. When other programs keep the CPUs busy,
 splits fall back to one thread for a while (_Pool). With more workers than CPUs (set on
 purpose, or a narrow affinity) nobody spins and nothing is pinned: the workers sleep between
@@ -59,6 +61,9 @@ from threadpoolctl import ThreadpoolController
 PARALLEL_BYTES = 3 << 19
 SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: a helper stays awake about 6 ms
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for each helper's part
+# A helper that sees a task waits this long, awake and without the GIL, before it takes the GIL
+# (see _spin_until_above): the caller lets go of the GIL a few microseconds after posting.
+SETTLE_SECONDS = 20e-6
 LOST_SECONDS = 1e-3  # a spin kept off its CPU longer than this lost it to another program ...
 CONTENDED_SECONDS = 1.0  # ... and after two of those splits run in one thread for this long
 # sched_yield from the C library, called from numba; GLASSNET_SPIN=0 makes the threads sleep
@@ -190,7 +195,9 @@ class _Helper:
             task.run()
             del task
             if spin:  # count the task finished once this thread has let go of the GIL, then spin
-                executor().note_spin(_spin_timed(self.posted, self.finished[0] + 1, SPIN_ROUNDS, self.finished))
+                pool = executor()
+                pool.note_spin(_spin_timed(self.posted, self.finished[0] + 1, SPIN_ROUNDS, self.finished,
+                                           pool.settle_rounds))
             else:
                 self.finished[0] += 1
 
@@ -216,8 +223,13 @@ class _Pool:
         self._lock = threading.Lock()
         self.contended_until = 0.0  # perf_counter time before which splits run in one thread
         self._lost = 0.0  # recent spins that lost their CPU, each weighing 0.75 times less per spin since
+        self.settle_rounds = 0  # SETTLE_SECONDS in rounds of sched_yield, measured here
         if _CAN_SPIN:  # load the compiled spin now: its first call takes a while, not to be read as lost time
-            _spin_until_above(np.zeros(1, dtype=np.int64), 0, 0, _NOTHING)
+            _spin_until_above(np.zeros(1, dtype=np.int64), 0, 0, _NOTHING, 0)
+            start = time.perf_counter()
+            _spin_until_above(np.zeros(1, dtype=np.int64), 0, 1000, _NOTHING, 0)  # 1000 rounds that find nothing
+            per_round = max((time.perf_counter() - start) / 1000, 1e-8)
+            self.settle_rounds = min(int(SETTLE_SECONDS / per_round), 1000)
 
     def helper(self, i: int) -> _Helper:
         """Helper thread i (1, 2, ...), started on first use."""
@@ -244,25 +256,36 @@ if _CAN_SPIN:
 
     _NOTHING = np.zeros(0, dtype=np.int64)
 
-    def _spin_timed(counter, value, rounds, finished=_NOTHING) -> float:
+    def _spin_timed(counter, value, rounds, finished=_NOTHING, settle=0) -> float:
         """_spin_until_above, returning the seconds this thread spent off its CPU meanwhile."""
         wall, cpu = time.perf_counter(), time.thread_time()
-        _spin_until_above(counter, value, rounds, finished)
+        _spin_until_above(counter, value, rounds, finished, settle)
         return (time.perf_counter() - wall) - (time.thread_time() - cpu)
 
     @njit(nogil=True, cache=True)
-    def _spin_until_above(counter, value, rounds, finished):
+    def _spin_until_above(counter, value, rounds, finished, settle):
         """Whether counter[0] > value within `rounds` yields of the CPU. (The call to the C
         library each round also makes the loop read counter[0] afresh.) finished, a helper's
         count of finished tasks (or an empty array), is counted up first: here the helper no
         longer holds the GIL, so the caller that sees the count can take the GIL at once. (Counted
         in Python before the GIL was let go, the caller woke while the helper still held it, and
         waiting for it cost a sleep and a wake-up: a split that did nothing took 79 us, 28 of
-        them between the helper's end and the caller's return.)"""
+        them between the helper's end and the caller's return.)
+
+        Once the count is above value, `settle` more rounds pass before returning (about
+        SETTLE_SECONDS; the helper's wait for a task passes Pool.settle_rounds). The return takes
+        the GIL, which the caller holds from posting the task until its own part's compiled code
+        starts, some microseconds later; a thread that finds the GIL taken sleeps on a condition
+        variable, and waking it took about 25 us here (the direct forward of (64, 6, 14x14) ->
+        16, 5x5 at two threads: the helper's part began 26 us after the caller's, the same 26
+        with 1.5 us of settling, 7-10 us with 20 us of it). Where the caller holds the GIL
+        longer, the helper sleeps as before, woken at the same moment."""
         for i in range(finished.shape[0]):
             finished[i] += 1
         for _ in range(rounds):
             if counter[0] > value:
+                for _ in range(settle):
+                    _sched_yield()
                 return True
             _sched_yield()
         return counter[0] > value

@@ -187,16 +187,19 @@ def test_a_bad_thread_count_in_the_environment_is_ignored_with_a_warning(bad):
 @pytest.mark.skipif(not threads._CAN_SPIN, reason="the spinning waits are Linux-only")
 def test_spin_returns_once_the_counter_passes_the_value_and_gives_up_after_its_rounds():
     counter, nothing = np.array([3], dtype=np.int64), np.zeros(0, dtype=np.int64)
-    assert threads._spin_until_above(counter, 2, 10**9, nothing)  # already above: returns at once
-    assert not threads._spin_until_above(counter, 3, 10, nothing)  # never above: returns after 10 rounds
+    assert threads._spin_until_above(counter, 2, 10**9, nothing, 0)  # already above: returns at once
+    assert not threads._spin_until_above(counter, 3, 10, nothing, 0)  # never above: returns after 10 rounds
     timer = threading.Timer(0.05, lambda: counter.__setitem__(0, 4))
     timer.start()
-    assert threads._spin_until_above(counter, 3, 10**9, nothing)  # returns when the other thread counts up
+    assert threads._spin_until_above(counter, 3, 10**9, nothing, 0)  # returns when the other thread counts up
     assert counter[0] == 4
     timer.join()
     finished = np.array([7], dtype=np.int64)  # a helper's count of finished tasks: counted up first
-    threads._spin_until_above(counter, 4, 10, finished)
+    threads._spin_until_above(counter, 4, 10, finished, 0)
     assert finished[0] == 8
+    assert threads._spin_until_above(counter, 3, 10, nothing, 50)  # above, after 50 more rounds of settling
+    # the settling rounds are measured once per process: about SETTLE_SECONDS of them, at most 1000
+    assert 0 < threads.executor().settle_rounds <= 1000
 
 
 def test_many_splits_from_two_threads_each_get_their_own_results(two_threads):

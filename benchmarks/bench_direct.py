@@ -12,8 +12,8 @@ alternating, each block of --calls calls after a short
 pause and an untimed warm-up. Reported: the median time per call of each and the median of the
 paired ratios direct / im2col (below 1: direct is faster), and which engine the rule these
 numbers chose takes (direct.worthwhile for y and dW: 4-16 input channels, at most 32 outputs;
-direct.input_grad_worthwhile for dx, which also asks for runs that fill two thirds of their
-16-entry tiles and 32 output positions per sample). Last, a LeNet-5 training step (batch 64,
+direct.input_grad_worthwhile for dx, which also asks for runs that fill 0.6 of their
+32-entry tiles and 32 output positions per sample). Last, a LeNet-5 training step (batch 64,
 glassnet.nn + glassnet.optim.SGD, its second layer the (64, 6, 14x14) one) with the rule and
 with the direct engine off, Winograd as usual.
 """

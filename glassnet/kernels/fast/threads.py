@@ -278,7 +278,7 @@ if _CAN_SPIN:
         starts, some microseconds later; a thread that finds the GIL taken sleeps on a condition
         variable, and waking it took about 25 us here (the direct forward of (64, 6, 14x14) ->
         16, 5x5 at two threads: the helper's part began 26 us after the caller's, the same 26
-        with 1.5 us of settling, 7-10 us with 20 us of it). Where the caller holds the GIL
+        with 1.5 us of settling, 7-23 us in three traces with 20 us of it). Where the caller holds the GIL
         longer, the helper sleeps as before, woken at the same moment."""
         for i in range(finished.shape[0]):
             finished[i] += 1

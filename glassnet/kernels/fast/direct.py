@@ -143,6 +143,7 @@ def _weight_grad(x, index, run, dy, size, b0, b1, starts, block, dw):
     read once per 8 entries), row after row within a chunk, the chunks' sums added in order.
     Scratch: starts (CHUNK_ROWS,) int64 and block (CHUNK_ROWS, OP) float32, which holds the
     chunk's rows of dY with their columns zero-padded to OP (the blocks read whole vectors)."""
+    prefer_wide_vectors()
     n_pos, n_runs = index.shape
     xf, df = x.reshape(-1), block.reshape(-1)
     n_out, width = dy.shape[1], block.shape[1]

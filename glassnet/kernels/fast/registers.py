@@ -60,9 +60,10 @@ def prefer_wide_vectors(typingctx):
     numba alone. The same fused multiply-adds run in the same order, so the bytes do not change.
     Measured per kernel, one thread, wide / as before (medians of 4 alternating runs): direct.py's
     forward 267 / 327 us for (64, 6, 14x14) -> 16, 5x5 and 437 / 506 for (64, 8, 16x16) -> 16,
-    3x3; single_channel.py's forward 454 / 481 for LeNet-5's first layer; so those two call it.
-    direct.py's weight gradient gained nothing (431 / 451, 717 / 715) and its input gradient lost
-    on the 3x3 layer (591 / 606, 1015 / 807): they do not. On CPUs without 512-bit vectors the
+    3x3; single_channel.py's forward 454 / 481 for LeNet-5's first layer. direct.py's weight
+    gradient, paired over four layers (5 alternating runs): 0.97-1.01 of the time at one thread,
+    0.90-0.97 at two. Its 8 x 16 input gradient lost on the 3x3 layer (1015 / 807 us); its 4 x 32
+    one asks for wide vectors (direct.py). On CPUs without 512-bit vectors the
     attribute changes nothing. (llvmlite's attribute set accepts only the attributes it knows,
     so the string attribute is added to the set directly; the IR is printed and parsed again.)"""
     def codegen(context, builder, signature, args):

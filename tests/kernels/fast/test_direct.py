@@ -170,10 +170,10 @@ def _has_avx512() -> bool:
 
 @pytest.mark.skipif(not _has_avx512(), reason="512-bit vectors need an AVX-512 CPU")
 def test_the_forward_blocks_use_512_bit_vectors():
-    """registers.prefer_wide_vectors reaches the machine code: the direct forward and input
-    gradient and the single-channel forward use zmm registers (LLVM's tuning for these CPUs
-    otherwise keeps to 256 bits), and the weight gradient, which does not ask for them, does not."""
-    from glassnet.kernels.fast import single_channel
+    """registers.prefer_wide_vectors reaches the machine code: the direct engine's three sums and
+    the single-channel forward use zmm registers, while a vectorised loop that does not ask for
+    them (ReLU's) keeps to LLVM's 256-bit ymm registers on these CPUs."""
+    from glassnet.kernels.fast import relu, single_channel
     rng = np.random.default_rng(0)
     xp = rng.standard_normal((1, 6, 6, 4)).astype(np.float32)
     direct.conv_forward(xp, rng.standard_normal((16, 4, 3, 3)).astype(np.float32), None, (1, 1), (1, 1), (4, 4))
@@ -190,5 +190,8 @@ def test_the_forward_blocks_use_512_bit_vectors():
 
     assert "zmm" in machine_code(direct._forward)
     assert "zmm" in machine_code(direct._input_grad)
+    assert "zmm" in machine_code(direct._weight_grad)
     assert "zmm" in machine_code(single_channel._correlate)
-    assert "zmm" not in machine_code(direct._weight_grad)
+    relu.relu_into(np.ones(64, np.float32), np.empty(64, np.float32))
+    plain = machine_code(relu._relu)
+    assert "ymm" in plain and "zmm" not in plain

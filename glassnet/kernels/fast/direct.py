@@ -82,10 +82,18 @@ def input_grad_worthwhile(w_shape, groups: int, dilation, dtype, positions: int)
             and positions >= MIN_SAMPLE_ROWS)
 
 
-def _padded_columns(a: np.ndarray) -> np.ndarray:
-    """a (rows, m) with its columns zero-padded to a multiple of LANES (a itself when they are)."""
-    extra = -a.shape[1] % LANES
-    return a if extra == 0 else np.concatenate([a, np.zeros((a.shape[0], extra), a.dtype)], axis=1)
+def block_weights(w: np.ndarray, bias: np.ndarray | None, multiple: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(wm, b) for a forward by blocks: wm (prod(k) C_in, OP) the weight matrix of w (C_out, C_in,
+    *k) (im2col's, rows ordered (kk, c) like a patch row) and b (OP,) the bias (zeros for None),
+    their output columns zero-padded to OP, a multiple of `multiple` (the blocks read whole
+    vectors or groups of outputs)."""
+    c_out = w.shape[0]
+    wm = np.zeros((math.prod(w.shape[1:]), -(-c_out // multiple) * multiple), dtype)
+    wm[:, :c_out] = weight_matrix(w, 1)[0]
+    b = np.zeros(wm.shape[1], dtype)
+    if bias is not None:
+        b[:c_out] = bias
+    return wm, b
 
 
 # ---------------------------------------------------------------- the blocks (no GIL)
@@ -262,10 +270,7 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride,
     Runs of ROWS patch rows are shared among the threads (a batch of one too)."""
     n, c_out = xp.shape[0], w.shape[0]
     index, run = _table(xp.shape, w.shape[2:], stride, dilation, out_shape)
-    wm = _padded_columns(weight_matrix(w, 1)[0])  # (prod(k) C_in, OP)
-    b = np.zeros(wm.shape[1], xp.dtype)
-    if bias is not None:
-        b[:c_out] = bias
+    wm, b = block_weights(w, bias, LANES, xp.dtype)  # (prod(k) C_in, OP), (OP,)
     y = np.empty((n,) + tuple(out_shape) + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
     rows, x = n * math.prod(out_shape), flat_samples(xp)
     y_rows = flat_rows(y)  # (N P, C_out), a view of y
@@ -329,4 +334,4 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
     return dxp
 
 
-__all__ = ["worthwhile", "input_grad_worthwhile", "conv_forward", "conv_weight_grad", "conv_input_grad"]
+__all__ = ["worthwhile", "input_grad_worthwhile", "block_weights", "conv_forward", "conv_weight_grad", "conv_input_grad"]

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit, uint64
 
 from . import blocks
+from .direct import block_weights
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import buffer, column_sums, flat_rows, flat_samples
 from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
@@ -160,12 +161,7 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilatio
     blocks of LANES positions of the whole batch are shared among the threads (no sum runs across
     them, so any cut gives the same bytes): a batch of one is shared too, a 1-D signal too."""
     n, k, c_out = xp.shape[0], w.shape[2:], w.shape[0]
-    width = -(-c_out // ROWS) * ROWS
-    wk = np.zeros((math.prod(k), width), dtype=xp.dtype)  # (K, CP): the taps' weights, channels padded
-    wk[:, :c_out] = w.reshape(c_out, -1).T
-    b = np.zeros(width, dtype=xp.dtype)
-    if bias is not None:
-        b[:c_out] = bias
+    wk, b = block_weights(w, bias, ROWS, xp.dtype)  # (K, CP): the taps' weights, channels padded; (CP,)
     y = np.empty((n,) + tuple(out_shape) + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
     x, y_rows = flat_samples(xp), flat_rows(y)  # (N, prod(Sp)), (N P, C_out)
     origins, taps = _grid(xp.shape, k, dilation, out_shape)

@@ -11,10 +11,10 @@ direct.py's input gradient).
 The block lives on the numba function's stack (stack_float32). A block taken from np.empty
 would live on the heap, and the compiler must assume that a store into it may change the input
 arrays the kernel reads: every update then goes through memory, and the loops are vectorised
-the wrong way (across the block, with gathers). An array on the stack is the function's own: with its size and the loops over it fixed when
-the function is compiled, LLVM keeps every element in a vector register (direct.py's 8 x 16
-block: 16 registers of 8 floats, about 115 GFLOP/s on one core of the test machine against
-4-7 for the same loops on a heap array).
+the wrong way (across the block, with gathers). An array on the stack is the function's own:
+with its size and the loops over it fixed when the function is compiled, LLVM keeps every
+element in a vector register (direct.py's 8 x 16 block: 16 registers of 8 floats, about 115
+GFLOP/s on one core of the test machine against 4-7 for the same loops on a heap array).
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def prefer_wide_vectors(typingctx):
     3x3; single_channel.py's forward 454 / 481 for LeNet-5's first layer. direct.py's weight
     gradient, paired over four layers (5 alternating runs): 0.97-1.01 of the time at one thread,
     0.90-0.97 at two. Its 8 x 16 input gradient lost on the 3x3 layer (1015 / 807 us); its 4 x 32
-    one asks for wide vectors (direct.py). On CPUs without 512-bit vectors the
-    attribute changes nothing. (llvmlite's attribute set accepts only the attributes it knows,
-    so the string attribute is added to the set directly; the IR is printed and parsed again.)"""
+    one asks for wide vectors (direct.py). On CPUs without 512-bit vectors the attribute
+    changes nothing. (llvmlite's attribute set accepts only the attributes it knows, so the
+    string attribute is added to the set directly; the IR is printed and parsed again.)"""
     def codegen(context, builder, signature, args):
         attributes = builder.function.attributes
         set.add(attributes, '"prefer-vector-width"="512"')

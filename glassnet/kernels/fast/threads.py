@@ -30,11 +30,11 @@ its CPU on every round (sched_yield); only then do they sleep. OpenMP runtimes d
 (GOMP_SPINCOUNT, KMP_BLOCKTIME). A LeNet-5 training step took 6.35 ms with sleeping waits and
 5.94 ms with these (docs/benchmarks.md). A helper that sees a task spins SETTLE_SECONDS more
 before it takes the GIL, which the caller is still holding for a few microseconds: taken at
-once, the helper found it held and slept until woken (_spin_until_above). Small problems still stay in one thread: a split costs
-tens of microseconds even with every thread awake. When other programs keep the CPUs busy,
-splits fall back to one thread for a while (_Pool). With more workers than CPUs (set on
-purpose, or a narrow affinity) nobody spins and nothing is pinned: the workers sleep between
-hand-offs and the scheduler shares the CPUs among them.
+once, the helper found it held and slept until woken (_spin_until_above). Small problems still
+stay in one thread: a split costs tens of microseconds even with every thread awake. When
+other programs keep the CPUs busy, splits fall back to one thread for a while (_Pool). With
+more workers than CPUs (set on purpose, or a narrow affinity) nobody spins and nothing is
+pinned: the workers sleep between hand-offs and the scheduler shares the CPUs among them.
 """
 
 from __future__ import annotations
@@ -278,8 +278,8 @@ if _CAN_SPIN:
         starts, some microseconds later; a thread that finds the GIL taken sleeps on a condition
         variable, and waking it took about 25 us here (the direct forward of (64, 6, 14x14) ->
         16, 5x5 at two threads: the helper's part began 26 us after the caller's, the same 26
-        with 1.5 us of settling, 7-23 us in three traces with 20 us of it). Where the caller holds the GIL
-        longer, the helper sleeps as before, woken at the same moment."""
+        with 1.5 us of settling, 7-23 us in three traces with 20 us of it). Where the caller
+        holds the GIL longer, the helper sleeps as before, woken at the same moment."""
         for i in range(finished.shape[0]):
             finished[i] += 1
         for _ in range(rounds):

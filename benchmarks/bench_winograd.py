@@ -1,16 +1,19 @@
-"""Winograd F(2x2, 3x3) (kernels/fast/winograd.py) against im2col + GEMM (kernels/fast/im2col.py) for 3x3
-stride-1 convolutions, forward + backward through glassnet's kernels, paired and interleaved in
-one process: the float32 error of each against a float64 reference, and the CPU time of each.
+"""Winograd (kernels/fast/winograd.py) against im2col + GEMM (kernels/fast/im2col.py) for 3x3
+stride-1 convolutions, and its two tile sizes F(4x4, 3x3) and F(2x2, 3x3) against each other,
+forward + backward through glassnet's kernels, paired and interleaved in one process: the
+float32 error of each against a float64 reference, and the CPU time of each.
 
     python benchmarks/bench_winograd.py [--reps 11] [--threads 1]
 
-Each case runs with Winograd allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_POSITIONS = 0:
-Winograd for the forward, the input gradient and the weight gradient) and not at all (im2col
-throughout), alternating. Reported: the largest error of y, dx and dw relative to the largest
+Each case runs on three paths, in turn and in a rotating order: im2col throughout, and Winograd
+allowed for every size (winograd.MIN_IN = MIN_OUT = 1, MIN_POSITIONS = 0) with its forward and
+input gradient by F(2x2, 3x3) or by F(4x4, 3x3) (winograd.F4_MIN_CHANNEL_PAIRS; the weight
+gradient is F(2x2) on both). Reported: the largest error of y, dx and dw relative to the largest
 value of each (float64 reference: the im2col path in float64), the median process CPU time per
-call of forward + backward on each path, and the medians of the paired ratios Winograd / im2col
-for the forward alone, the input gradient alone, the weight gradient alone and forward +
-backward (CPU time: on a machine shared with other work it is far steadier than wall time).
+call of forward + backward on each path, the medians of the paired ratios F(4x4) / F(2x2) for the
+forward alone, the input gradient alone and forward + backward, and Winograd as
+winograd.tiles_for picks it / im2col for the forward, the input gradient, the weight gradient and
+forward + backward (CPU time: on a machine shared with other work it is far steadier than wall time).
 """
 
 from __future__ import annotations
@@ -65,6 +68,16 @@ def _errors(got, want) -> str:
     return " ".join(f"{float(np.abs(g - t).max() / np.abs(t).max()):.1e}" for g, t in zip(got, want))
 
 
+PATHS = {"im2col": dict(MIN_IN=float("inf"), MIN_OUT=float("inf"), MIN_POSITIONS=float("inf")),
+         "F2": dict(MIN_IN=1, MIN_OUT=1, MIN_POSITIONS=0, F4_MIN_CHANNEL_PAIRS=float("inf")),
+         "F4": dict(MIN_IN=1, MIN_OUT=1, MIN_POSITIONS=0, F4_MIN_CHANNEL_PAIRS=0)}
+
+
+def _use(path: str) -> None:
+    for name, value in PATHS[path].items():
+        setattr(winograd, name, value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=11)
@@ -73,34 +86,39 @@ def main() -> None:
     args = parser.parse_args()
     glassnet.set_num_threads(args.threads)
     print(f"threads {args.threads}, forward + backward, median of {args.reps} paired repetitions; {_now_and_load()}")
-    print(f"{'case (N, C_in, H=W, C_out)':28s} {'error y dx dw: im2col':>26s} {'winograd':>26s} "
-          f"{'im2col ms':>10s} {'wino ms':>8s} {'ratio fwd':>10s} {'dx':>5s} {'dw':>5s} {'all':>5s}")
+    print(f"{'case (N, C_in, H=W, C_out)':24s} {'error y dx dw: im2col':>24s} {'F(2x2)':>24s} {'F(4x4)':>24s} "
+          f"{'ms: im2col':>10s} {'F2':>6s} {'F4':>6s} | {'F4/F2: fwd':>10s} {'dx':>5s} {'all':>5s} | "
+          f"{'chosen/im2col: fwd':>18s} {'dx':>5s} {'dw':>5s} {'all':>5s}")
     rng = np.random.default_rng(0)
-    default = winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS
-    paths = {"im2col": (float("inf"),) * 3, "winograd": (1, 1, 0)}
+    default = {name: getattr(winograd, name) for name in PATHS["F2"]}
     for n, c, h, o in CASES:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
         w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
         b = rng.standard_normal(o).astype(np.float32)
         dy = np.moveaxis(np.ascontiguousarray(rng.standard_normal((n, h, h, o)).astype(np.float32)), -1, 1)  # channels-last
         reference = _step(*(np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b, dy)))()[:3]
-        errors, ratios, times = {}, {}, {name: [] for name in paths}
-        for name, least in paths.items():
-            winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = least
+        chosen = "F4" if c * o >= default["F4_MIN_CHANNEL_PAIRS"] else "F2"
+        errors, f4_f2, chosen_im2col, times = {}, {}, {}, {}
+        for name in PATHS:
+            _use(name)
             errors[name] = _errors(_step(x, w, b, dy)()[:3], reference)
         for part, fn in _parts(x, w, b, dy).items():
-            pair = {name: [] for name in paths}
+            pair = {name: [] for name in PATHS}
             for r in range(args.reps):
-                for name in (paths if r % 2 == 0 else list(paths)[::-1]):
-                    winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = paths[name]
+                order = list(PATHS)
+                for name in order[r % 3:] + order[:r % 3]:
+                    _use(name)
                     pair[name].append(_cpu(fn, args.calls))
-            ratios[part] = statistics.median(a / b for a, b in zip(pair["winograd"], pair["im2col"]))
+            f4_f2[part] = statistics.median(a / b for a, b in zip(pair["F4"], pair["F2"]))
+            chosen_im2col[part] = statistics.median(a / b for a, b in zip(pair[chosen], pair["im2col"]))
             if part == "all":
-                times = pair
-        winograd.MIN_IN, winograd.MIN_OUT, winograd.MIN_POSITIONS = default
-        print(f"{str((n, c, h, o)):28s} {errors['im2col']:>26s} {errors['winograd']:>26s} "
-              f"{statistics.median(times['im2col']) * 1e3:10.2f} {statistics.median(times['winograd']) * 1e3:8.2f} "
-              f"{ratios['forward']:10.2f} {ratios['input grad']:5.2f} {ratios['weight grad']:5.2f} {ratios['all']:5.2f}",
+                times = {name: statistics.median(t) * 1e3 for name, t in pair.items()}
+        for name, value in default.items():
+            setattr(winograd, name, value)
+        print(f"{str((n, c, h, o)):24s} {errors['im2col']:>24s} {errors['F2']:>24s} {errors['F4']:>24s} "
+              f"{times['im2col']:10.2f} {times['F2']:6.2f} {times['F4']:6.2f} | {f4_f2['forward']:10.2f} "
+              f"{f4_f2['input grad']:5.2f} {f4_f2['all']:5.2f} | {chosen_im2col['forward']:18.2f} "
+              f"{chosen_im2col['input grad']:5.2f} {chosen_im2col['weight grad']:5.2f} {chosen_im2col['all']:5.2f}",
               flush=True)
     print(f"done; {_now_and_load()}")
 

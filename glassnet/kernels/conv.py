@@ -28,7 +28,7 @@ glassnet/kernels/fast evaluates them (glassnet/reference/conv.py writes them as 
 does, and is what these are tested against):
 
     fft_conv        long kernels at stride 1: the convolution theorem (chosen by a flop estimate)
-    winograd        3x3 kernels at stride 1 with many channels: Winograd's F(2x2, 3x3), all three sums
+    winograd        3x3 kernels at stride 1 with many channels: Winograd's F(4x4, 3x3) or F(2x2, 3x3)
     single_channel  a one-channel input at stride 1: sums along output lines, no patch matrix
     direct          few channels in and out: blocks of multiply-adds in registers, on the input as it lies
     im2col          everything else: patch matrix in bounded chunks, one GEMM per chunk

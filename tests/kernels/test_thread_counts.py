@@ -10,7 +10,7 @@ import pytest
 
 from glassnet.kernels import activation as A
 from glassnet.kernels import conv, pooling
-from glassnet.kernels.fast import blocks, direct, elementwise, im2col, layout, threads, winograd
+from glassnet.kernels.fast import blocks, direct, elementwise, im2col, layout, threads, winograd, winograd_f2, winograd_f4
 from glassnet.kernels.fast import pooling as fast_pooling
 
 
@@ -24,7 +24,8 @@ def splits(monkeypatch, split_sizes):
     monkeypatch.setattr(direct, "MIN_FLOPS", 0)
     monkeypatch.setattr(direct, "BLOCK_ROWS", 8)
     monkeypatch.setattr(blocks, "MIN_ROWS", 8)
-    monkeypatch.setattr(winograd, "TILES", 8)
+    monkeypatch.setattr(winograd_f2, "TILES", 8)
+    monkeypatch.setattr(winograd_f4, "TILES", 8)
     monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)
     return split_sizes
 
@@ -112,7 +113,8 @@ CASES = {
                                                   padding_mode="reflect"),
     "conv2d few channels batch 1": _conv((1, 4, 16, 16), (6, 4, 3, 3), padding=1),
     "conv3d few channels": _conv((3, 4, 6, 5, 7), (5, 4, 3, 3, 3), padding=1),
-    "conv2d Winograd": _conv((3, 64, 9, 8), (64, 64, 3, 3), padding=1),
+    "conv2d Winograd F(4x4) (dW F(2x2))": _conv((3, 64, 9, 8), (64, 64, 3, 3), padding=1),
+    "conv2d Winograd F(2x2)": _conv((3, 32, 10, 9), (32, 32, 3, 3), padding=1),
     "conv2d Winograd batch 1 reflect": _conv((1, 64, 11, 10), (65, 64, 3, 3), padding=1, padding_mode="reflect"),
     "conv1d": _conv((6, 2, 40), (4, 2, 5), stride=3),
     "conv1d long kernel (FFT)": _conv((3, 1, 400), (4, 1, 101)),

@@ -6,13 +6,15 @@ in one visible line per path, which engine here evaluates it:
     im2col.py          convolution as patch matrices in bounded chunks, one GEMM per chunk
     single_channel.py  convolution of a one-channel input at stride 1, without a patch matrix
     direct.py          convolution with few channels, by blocks of multiply-adds in registers
-    winograd.py        3x3 stride-1 convolution by Winograd's F(2x2, 3x3), all three sums
+    winograd.py        3x3 stride-1 convolution by Winograd's minimal filtering, all three sums:
+                       F(4x4, 3x3) (winograd_f4.py) or F(2x2, 3x3) (winograd_f2.py) by the channels
     fft_conv.py        long kernels at stride 1 through the FFT
     pooling.py         the pooling loops
     elementwise.py     activations, their passes shared among the threads
     relu.py            ReLU's two passes as compiled loops
 
-and what they share: the register blocks of the direct kernels (registers.py), channels-last
+and what they share: the register blocks of the direct kernels (registers.py), the runs of
+Winograd tiles along rows (tile_rows.py), channels-last
 copies and per-thread scratch (layout.py), a matrix product numba code can call without the
 GIL on strided matrices (gemm.py), the threads that share a batch (threads.py), the fixed
 blocks that make the result the same bytes at any thread count (blocks.py), and the malloc

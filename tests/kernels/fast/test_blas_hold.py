@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from glassnet.kernels import local
-from glassnet.kernels.fast import threads, winograd
+from glassnet.kernels.fast import threads, winograd_f2, winograd_f4
 
 
 class _HeldNumpy:
@@ -29,21 +29,22 @@ class _HeldNumpy:
 
 @pytest.fixture
 def held(monkeypatch):
-    for module in (winograd, local):
+    for module in (winograd_f2, winograd_f4, local):
         monkeypatch.setattr(module, "np", _HeldNumpy())
 
 
 def test_the_check_sees_a_product_outside_a_hold(held):
     with pytest.raises(AssertionError, match="outside single_threaded_blas"):
-        winograd.np.tensordot(np.ones((2, 2)), np.ones((2, 2)), axes=1)
+        winograd_f2.np.tensordot(np.ones((2, 2)), np.ones((2, 2)), axes=1)
 
 
 def test_winograd_kernel_transforms_make_no_product_outside_a_hold(held):
     rng = np.random.default_rng(0)
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    u = winograd.kernel_transform(w)  # (16, C_in, C_out)
+    u = winograd_f2.kernel_transform(w)  # (16, C_in, C_out)
     assert u.shape == (16, 3, 4)
-    assert winograd.kernel_transform_adjoint(u).shape == (4, 3, 3, 3)
+    assert winograd_f2.kernel_transform_adjoint(u).shape == (4, 3, 3, 3)
+    assert winograd_f4.kernel_transform(w).shape == (36, 3, 4)
 
 
 def test_tiled_and_local_products_hold_the_blas(held):

@@ -238,23 +238,29 @@ def test_a_small_convolutions_input_and_weight_gradients_run_side_by_side(two_th
             assert a.tobytes() == b.tobytes()
 
 
-def test_winograd_shares_one_sample_by_chunks_of_tiles(at_threads, shared, monkeypatch):
+@pytest.mark.parametrize("tile, c_in, c_out, chunk", [(2, 16, 24, 16), (4, 64, 64, 5)], ids=["F2", "F4"])
+def test_winograd_shares_one_sample_by_chunks_of_tiles(at_threads, shared, monkeypatch, tile, c_in, c_out, chunk):
     """Winograd's three sums of a batch of one: its tiles, in chunks of TILES, are shared among
-    the threads (a 33x31 map, 272 tiles: chunks of 16, so the parts' borders fall inside tile
-    rows); the bytes are those of one thread, the values those of the float64 reference."""
-    from glassnet.kernels.fast import winograd
+    the threads (a 33x31 map: F(2x2)'s 17 x 16 tiles in chunks of 16, F(4x4)'s 9 x 8 in chunks of
+    5, so the parts' borders fall inside tile rows); the bytes are those of one thread, the values
+    those of the float64 reference."""
+    from glassnet.kernels.fast import winograd, winograd_f2, winograd_f4
 
-    monkeypatch.setattr(winograd, "TILES", 16)
+    module = winograd_f4 if tile == 4 else winograd_f2
+    assert winograd.tiles_for(c_in, c_out) is module
+    monkeypatch.setattr(winograd_f2, "TILES", 16)  # the weight gradient's (F(2x2) in both cases): 17 chunks
+    monkeypatch.setattr(module, "TILES", chunk)
     monkeypatch.setattr(winograd, "MIN_POSITIONS", 0)
     monkeypatch.setattr(conv, "SIDE_BY_SIDE_BYTES", (0, 0))  # each sum shared, not the two side by side
-    x, w, b = _data(0, (1, 16, 33, 31), (24, 16, 3, 3), (24,))
-    dy = _data(1, (1, 24, 33, 31))[0]
-    chunks, original = [], winograd._correlate
+    x, w, b = _data(0, (1, c_in, 33, 31), (c_out, c_in, 3, 3), (c_out,))
+    w /= np.sqrt(9 * c_in)  # outputs of the size of the inputs
+    dy = _data(1, (1, c_out, 33, 31))[0]
+    chunks, original = [], module.correlate_tiles
 
-    def recording(x, top, left, u0, u3, u1, u2, bias, t0, t1, *rest):
+    def recording(x, top, left, planes, bias, t0, t1, *rest):
         chunks.append((t0, t1))
-        return original(x, top, left, u0, u3, u1, u2, bias, t0, t1, *rest)
-    monkeypatch.setattr(winograd, "_correlate", recording)
+        return original(x, top, left, planes, bias, t0, t1, *rest)
+    monkeypatch.setattr(module, "correlate_tiles", recording)
 
     def step():
         return [conv.conv_forward(x, w, b, padding=1), *conv.conv_backward(dy, x, w, padding=1)]
@@ -264,7 +270,7 @@ def test_winograd_shares_one_sample_by_chunks_of_tiles(at_threads, shared, monke
             *ref.conv_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), padding=1)]
     for got, exact in zip(one, want):
         np.testing.assert_allclose(got, exact, rtol=1e-4, atol=1e-4)
-    tiles = 17 * 16
+    tiles = -(-33 // tile) * -(-31 // tile)
     for n in (2, 3, 4):
         at_threads(n)
         chunks.clear()
@@ -274,4 +280,4 @@ def test_winograd_shares_one_sample_by_chunks_of_tiles(at_threads, shared, monke
         assert shared.count(n) >= 3  # the forward, the input gradient and the weight gradient
         forward = chunks[:n]  # the forward's parts (the input gradient's come after)
         _assert_parts_of(forward, tiles, n)
-        assert all(lo % 16 == 0 for lo, _ in forward)
+        assert all(lo % chunk == 0 for lo, _ in forward)

@@ -232,9 +232,12 @@ class Tensor(TensorBase):
         for hook in list(getattr(self, "_post_accumulate_hooks", ())):
             hook(self)
 
-    def _accumulate(self, g: np.ndarray) -> None:
+    def _accumulate(self, g: np.ndarray, only_reference: bool = False) -> None:
+        """Add g into .grad; the first gradient is kept as it is when nothing else holds it
+        (only_reference, autograd._only_reference), else copied: a .grad never aliases another's."""
         if self.grad is None:
-            self.grad = np.array(g, dtype=self.dtype, copy=True)  # never alias another grad (TensorData via the setter)
+            keep = only_reference and g.dtype == self.dtype
+            self.grad = g if keep else np.array(g, dtype=self.dtype, copy=True)  # TensorData via the setter
         else:
             self.grad += g
 

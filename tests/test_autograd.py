@@ -508,3 +508,103 @@ def test_queued_callbacks_run_after_the_whole_backward():
     assert order == ["hook", "end"]
     with pytest.raises(RuntimeError, match="during a backward"):
         queue_callback(print)
+
+
+# ---- a leaf's first gradient: kept when nothing else holds it, copied otherwise -------------
+
+class Handing(Function):
+    """y = a * b (same shapes); the backward hands out gradients the way a test asks:
+    'fresh' (one new array per input, their data pointers recorded), 'same' (one array for both
+    inputs), 'kept' (also stored in `kept`), 'crop' (crops of larger fresh arrays)."""
+    pointers, kept = [], []
+
+    @staticmethod
+    def forward(ctx, a, b, how="fresh"):
+        ctx.how = how
+        return a * b
+
+    @staticmethod
+    def backward(ctx, dy):
+        if ctx.how == "same":
+            g = dy * 2
+            return g, g
+        if ctx.how == "crop":
+            grads = []
+            for _ in range(2):
+                big = np.zeros((dy.shape[0] + 2,) + dy.shape[1:], dy.dtype)
+                big[1:-1] = dy * 2
+                grads.append(big[1:-1])
+        else:
+            grads = [dy * 2, dy * 3]
+        if ctx.how == "kept":
+            Handing.kept[:] = grads
+        Handing.pointers[:] = [g.ctypes.data for g in grads]
+        return tuple(grads)
+
+
+def _leaves():
+    a = gn.tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    b = gn.tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    return a, b
+
+
+@pytest.mark.parametrize("how", ["fresh", "crop"])
+def test_a_gradient_nothing_else_holds_becomes_the_grad_without_a_copy(how):
+    """As PyTorch's AccumulateGrad: the array the backward made is .grad itself (a crop of a
+    padded gradient too, no larger than twice its size); a second backward adds into it."""
+    a, b = _leaves()
+    Handing.apply(a, b, how=how).sum().backward()
+    assert [a.grad.ctypes.data, b.grad.ctypes.data] == Handing.pointers
+    np.testing.assert_array_equal(a.grad, 2)
+    Handing.apply(a, b, how=how).sum().backward()
+    np.testing.assert_array_equal(a.grad, 4)
+    np.testing.assert_array_equal(b.grad, 4 if how == "crop" else 6)
+
+
+def test_a_gradient_given_to_two_inputs_is_copied_for_each():
+    a, b = _leaves()
+    Handing.apply(a, b, how="same").sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad += 1  # one leaf's gradient changed in place leaves the other's alone
+    np.testing.assert_array_equal(b.grad, 2)
+    np.testing.assert_array_equal(a.grad, 3)
+
+
+def test_a_gradient_the_function_keeps_is_copied():
+    a, b = _leaves()
+    Handing.apply(a, b, how="kept").sum().backward()
+    assert not any(np.shares_memory(g, kept) for g in (a.grad, b.grad) for kept in Handing.kept)
+    Handing.kept[0][...] = 7
+    np.testing.assert_array_equal(a.grad, 2)
+
+
+def test_the_callers_upstream_gradient_passed_through_is_copied():
+    """y = x.reshape(...) hands dy on as a view: x.grad must not be the caller's array."""
+    x = gn.tensor(np.zeros((2, 6), np.float32), requires_grad=True)
+    dy = np.ones((3, 4), np.float32)
+    x.reshape(3, 4).backward(dy)
+    assert not np.shares_memory(x.grad, dy)
+    dy[...] = 5
+    np.testing.assert_array_equal(x.grad, 1)
+
+
+def test_a_convolution_input_keeps_its_gradient_and_matches_torch(monkeypatch):
+    """The convolution's dx (an NCHW view of channels-last memory; with stride 2, a crop of the
+    padded input's gradient) is x.grad as it is; a second backward adds into it; both values as
+    PyTorch's."""
+    kept, accumulate = [], gn.Tensor._accumulate
+
+    def spy(self, g, only_reference=False):
+        kept.append((self.shape, only_reference))
+        return accumulate(self, g, only_reference)
+    monkeypatch.setattr(gn.Tensor, "_accumulate", spy)
+    rng = np.random.default_rng(0)
+    xs, ws = rng.standard_normal((2, 8, 9, 9)).astype(np.float32), rng.standard_normal((4, 8, 3, 3)).astype(np.float32)
+    x, w = gn.tensor(xs, requires_grad=True), gn.tensor(ws, requires_grad=True)
+    tx, tw = torch.tensor(xs, requires_grad=True), torch.tensor(ws, requires_grad=True)
+    for stride in (1, 2, 1):
+        gn.functional.conv2d(x, w, stride=stride, padding=1).square().sum().backward()
+        torch.nn.functional.conv2d(tx, tw, stride=stride, padding=1).square().sum().backward()
+        for ours, theirs in ((x, tx), (w, tw)):
+            np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-4, atol=1e-4)
+        assert kept[-2:] == [(x.shape, True), (w.shape, True)]

@@ -13,8 +13,9 @@ Two ways to keep it, measured side by side in docs/benchmarks.md ("Process-wide 
 glassnet's own pool (always on; PyTorch's caching allocator does the same). empty() and
 empty_like() lend buffers of POOL_MIN_BYTES or more, each an anonymous mmap of its own, and
 take them back when the last array viewing one dies; up to POOL_IDLE_BYTES of unused buffers
-are kept for the next array of the same byte size. The activation and pooling kernels allocate
-their outputs and gradients here. Knowing when the last array died: each loan is an instance
+are kept for the next array of the same byte size. The engine allocates its results here: the
+activations' and poolings' outputs and gradients, the convolutions' outputs, channels-last
+copies and input gradients, the dense layers' products. Knowing when the last array died: each loan is an instance
 of _Loan, an ndarray subclass over the buffer, and every array handed out is a view of it;
 NumPy points a view at the first array up its chain that owns its memory or has another type,
 so the loan stays in every view's chain and a weakref.finalize on it runs when the last view
@@ -71,7 +72,11 @@ def keep_freed_memory() -> bool:
 
 # ---------------------------------------------------------------- glassnet's own pool
 
-POOL_MIN_BYTES = 1 << 20  # smaller arrays come from malloc's heap, which reuses them by itself
+# From 64 KiB: glibc maps blocks from 128 KiB on (its threshold then moves with what is freed)
+# and trims its heap's top, so LeNet-5's maps and gradients of 100-400 KB still came as fresh
+# pages with a 1 MiB limit (763 page faults per training step; 2-3 with this one). Below it
+# malloc's heap serves and reuses them.
+POOL_MIN_BYTES = 1 << 16
 POOL_IDLE_BYTES = 256 << 20  # at most this much memory kept while no array uses it
 
 _idle: dict[int, list[mmap.mmap]] = {}  # byte size -> buffers no array uses now

@@ -271,7 +271,7 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride,
     n, c_out = xp.shape[0], w.shape[0]
     index, run = _table(xp.shape, w.shape[2:], stride, dilation, out_shape)
     wm, b = block_weights(w, bias, LANES, xp.dtype)  # (prod(k) C_in, OP), (OP,)
-    y = np.empty((n,) + tuple(out_shape) + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
+    y = allocator.empty((n,) + tuple(out_shape) + (c_out,), xp.dtype)  # (N, *out, C_out)
     rows, x = n * math.prod(out_shape), flat_samples(xp)
     y_rows = flat_rows(y)  # (N P, C_out), a view of y
 
@@ -320,7 +320,8 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
     (C_out, C_in, *k) -> channels-last dxp (N, *padded_shape, C_in). Whole sample blocks are
     shared among the threads (the scatter-adds of one sample's rows overlap)."""
     n, c_in = dy.shape[0], w.shape[1]
-    dxp = np.zeros((n,) + tuple(padded_shape) + (c_in,), dtype=dy.dtype)  # (N, *padded, C_in)
+    dxp = allocator.empty((n,) + tuple(padded_shape) + (c_in,), dy.dtype)  # (N, *padded, C_in)
+    dxp.fill(0)  # the blocks add into it
     index, run = _table(dxp.shape, w.shape[2:], stride, dilation, dy.shape[1:-1])
     first, wt = _entry_tiles(weight_matrix(w, 1)[0], index.shape[1], run)
     d, positions = flat_rows(dy), math.prod(dy.shape[1:-1])

@@ -69,7 +69,7 @@ import numpy as np
 from numba import njit
 
 from ..windows import sliding_windows
-from . import blocks
+from . import allocator, blocks
 from .layout import buffer, column_sums, flat_rows, flat_samples
 from .threads import get_num_threads, split_batch
 
@@ -373,7 +373,7 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride,
     batch of one is shared by its output positions)."""
     n, k = xp.shape[0], w.shape[2:]
     wm = weight_matrix(w, groups)  # (G, K Cg, Og)
-    y = np.empty((n,) + tuple(out_shape) + (w.shape[0],), dtype=xp.dtype)  # (N, *out, C_out)
+    y = allocator.empty((n,) + tuple(out_shape) + (w.shape[0],), xp.dtype)  # (N, *out, C_out)
     rows = n * math.prod(out_shape)
     size = block_rows(n, xp.shape[-1], k, stride, out_shape, groups, xp.itemsize)
 
@@ -399,7 +399,7 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, groups: int
     do not depend on the threads."""
     n, k, c_in = dy.shape[0], w.shape[2:], w.shape[1] * groups
     wm = weight_matrix(w, groups)  # (G, K Cg, Og)
-    dxp = np.empty((n,) + tuple(padded_shape) + (c_in,), dtype=dy.dtype)  # (N, *padded, C_in)
+    dxp = allocator.empty((n,) + tuple(padded_shape) + (c_in,), dy.dtype)  # (N, *padded, C_in)
     flat = dxp.reshape(-1)  # a view: dxp is fresh and contiguous
     per = blocks.sample_block(n, math.prod(dy.shape[1:-1]))
     sample_blocks = blocks.count(n, per)

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..windows import move_channels_last, pad
+from . import allocator
 from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch
 
 CHANNEL_BLOCK = 16  # channels per pass in the NCHW -> channels-last transposition
@@ -120,7 +121,7 @@ def empty_channels_last(x_shape, pads=None, dtype=np.float32) -> np.ndarray:
     """Uninitialised (N, *padded S, C) for an (N, C, *S) input, to be filled by fill_channels_last."""
     pads = pads if pads is not None else ((0, 0),) * (len(x_shape) - 2)
     padded = tuple(m + lo + hi for m, (lo, hi) in zip(x_shape[2:], pads))
-    return np.empty((x_shape[0],) + padded + (x_shape[1],), dtype=dtype)
+    return allocator.empty((x_shape[0],) + padded + (x_shape[1],), dtype)
 
 
 def fill_channels_last(out: np.ndarray, x: np.ndarray, pads=None, padding_mode: str = "zeros") -> None:

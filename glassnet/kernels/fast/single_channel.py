@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, uint64
 
-from . import blocks
+from . import allocator, blocks
 from .direct import block_weights
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import buffer, column_sums, flat_rows, flat_samples
@@ -162,7 +162,7 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilatio
     them, so any cut gives the same bytes): a batch of one is shared too, a 1-D signal too."""
     n, k, c_out = xp.shape[0], w.shape[2:], w.shape[0]
     wk, b = block_weights(w, bias, ROWS, xp.dtype)  # (K, CP): the taps' weights, channels padded; (CP,)
-    y = np.empty((n,) + tuple(out_shape) + (c_out,), dtype=xp.dtype)  # (N, *out, C_out)
+    y = allocator.empty((n,) + tuple(out_shape) + (c_out,), xp.dtype)  # (N, *out, C_out)
     x, y_rows = flat_samples(xp), flat_rows(y)  # (N, prod(Sp)), (N P, C_out)
     origins, taps = _grid(xp.shape, k, dilation, out_shape)
     length = out_shape[-1]

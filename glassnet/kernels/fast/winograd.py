@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from ..windows import move_channels_first, pad_backward
-from . import blocks, winograd_f2, winograd_f4
+from . import allocator, blocks, winograd_f2, winograd_f4
 from .threads import split_batch
 
 # Chosen where it measured faster than im2col + GEMM (one thread, paired, CPU time;
@@ -89,7 +89,7 @@ def correlate(x: np.ndarray, u: np.ndarray, bias: np.ndarray | None = None,
     (top, bottom), (left, right) = pads
     n, h, w, c_in = x.shape
     tiles = winograd_f4 if u.shape[0] == 36 else winograd_f2
-    y = np.empty((n, h + top + bottom - 2, w + left + right - 2, u.shape[2]), dtype=x.dtype)
+    y = allocator.empty((n, h + top + bottom - 2, w + left + right - 2, u.shape[2]), x.dtype)
     tiles_h, tiles_w = _tile_grid(y.shape[1:3], tiles.TILE)
     total, chunk = n * tiles_h * tiles_w, tiles.TILES
     planes = tiles.prepare(u)

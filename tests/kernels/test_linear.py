@@ -44,3 +44,26 @@ def test_linear_backward_skips_unneeded_gradients():
     x, w = np.ones((2, 3), np.float32), np.ones((4, 3), np.float32)
     dx, dw, db = linear_backward(np.ones((2, 4), np.float32), x, w, needs=(False, True, False))
     assert dx is None and db is None and dw.shape == (4, 3)
+
+
+@pytest.mark.parametrize("needs", [(True, True, True), (True, False, False), (False, True, True)])
+def test_the_backward_products_side_by_side_give_the_same_bytes(at_threads, split_sizes, monkeypatch, needs):
+    """dx and dW in two threads (threads.run_both, from SIDE_BY_SIDE_MACS multiply-adds; here from
+    any size) give the bytes of one thread; with one of them not needed nothing is shared."""
+    from glassnet.kernels import linear
+
+    rng = np.random.default_rng(0)
+    x, w, dy = (rng.standard_normal(s).astype(np.float32) for s in ((2, 16, 40), (24, 40), (2, 16, 24)))
+    at_threads(1)
+    one = linear_backward(dy, x, w, needs=needs)
+    monkeypatch.setattr(linear, "SIDE_BY_SIDE_MACS", 0)
+    at_threads(2)
+    two = linear_backward(dy, x, w, needs=needs)
+    assert split_sizes == ([2] if needs[:2] == (True, True) else [])
+    for a, b in zip(one, two):
+        assert (a is None and b is None) or a.tobytes() == b.tobytes()
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch.nn.functional.linear(tx, tw).backward(torch.tensor(dy))
+    for ours, theirs, needed in zip(two, (tx.grad, tw.grad), needs):
+        if needed:
+            np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-5)

@@ -128,9 +128,10 @@ def test_an_empty_batch_gives_a_zero_weight_gradient(tiles, taken):
 
 @pytest.mark.parametrize("module, size", [(winograd_f2, 4), (winograd_f4, 6)])
 def test_the_kernel_transform_is_g_g_g_transposed(module, size):
-    """U[k] = (G g G^T)[k], k = size a + b, against the module's G matrix."""
-    g = np.random.default_rng(1).standard_normal((5, 4, 3, 3))
-    want = np.einsum("ai,ocij,bj->abco", module.G, g, module.G).reshape(size * size, 4, 5)
+    """U[k] = (G g G^T)[k], k = size a + b, against the module's G matrix (37 output channels:
+    F(4x4)'s blocks of 16 and a shorter last one)."""
+    g = np.random.default_rng(1).standard_normal((37, 4, 3, 3))
+    want = np.einsum("ai,ocij,bj->abco", module.G, g, module.G).reshape(size * size, 4, 37)
     np.testing.assert_allclose(module.kernel_transform(g), want, rtol=1e-12, atol=1e-14)
 
 

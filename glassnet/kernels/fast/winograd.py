@@ -52,8 +52,8 @@ MIN_IN, MIN_OUT = 16, 16
 MIN_POSITIONS = 2048
 # F(4x4, 3x3) from this many channel pairs C_in x C_out (one thread, CPU time of the forward /
 # the input gradient against F(2x2, 3x3)'s, `python benchmarks/bench_winograd.py --reps 7`:
-# 32 x 64 channels on 28x28 maps 0.98 / 0.91, 64 x 64 0.83-0.95 / 0.74-0.93, 128 x 128 0.68 / 0.66;
-# 32 x 32 on 14x14 1.28 / 1.19 and on 8x8 1.21 / 1.21, 16 x 32 on 28x28 1.06 / 1.08).
+# 32 x 64 channels on 28x28 maps 0.82 / 0.81, 64 x 64 0.78-0.85 / 0.76-0.82, 128 x 128 0.69 / 0.65;
+# 32 x 32 on 14x14 maps 1.22 / 1.15, 16 x 32 on 28x28 1.04 / 1.01, 16 x 16 on 14x14 1.26 / 1.32).
 F4_MIN_CHANNEL_PAIRS = 2048
 
 

@@ -57,6 +57,23 @@ TILES = 60
 _2, _4, _5, _8 = np.float32(2), np.float32(4), np.float32(5), np.float32(8)
 
 
+@njit(inline="always")
+def _bt6(x0, x1, x2, x3, x4, x5):
+    """B^T (x0, ..., x5): B^T's six rows written out, sharing their common terms (rows 1, 2: p -/+ q;
+    rows 3, 4: s +/- e)."""
+    p, q = x4 - _4 * x2, _4 * x1 - x3
+    s, e = x4 - x2, _2 * (x3 - x1)
+    return _4 * x0 - _5 * x2 + x4, p - q, p + q, s + e, s - e, _4 * x1 - _5 * x3 + x5
+
+
+@njit(inline="always")
+def _at4(m0, m1, m2, m3, m4, m5):
+    """A^T (m0, ..., m5): A^T's four rows written out, sharing their common terms."""
+    s, d = m1 + m2, m1 - m2
+    s2, d2 = m3 + m4, m3 - m4
+    return m0 + s + s2, d + _2 * d2, s + _4 * s2, d + _8 * d2 + m5
+
+
 def kernel_transform(w: np.ndarray) -> np.ndarray:
     """U[6a + b, c, co] = (G g G^T)[a, b] for each kernel g = w[co, c]: (C_out, C_in, 3, 3) ->
     (36, C_in, C_out), computed in float64 and rounded once."""
@@ -125,15 +142,8 @@ def _input_transform(x, top, left, t0, t1, tiles_h, tiles_w, stage, v):
         d5 = row_segment(x, n, i + 5, j, width, stage[5])
         r0, r1, r2 = stage[6, :size], stage[7, :size], stage[8, :size]
         r3, r4, r5 = stage[9, :size], stage[10, :size], stage[11, :size]
-        for f in range(size):  # B^T d, row a of B^T against the input rows
-            p, q = d4[f] - _4 * d2[f], _4 * d1[f] - d3[f]  # rows 1 and 2: p -/+ q
-            s, e = d4[f] - d2[f], _2 * (d3[f] - d1[f])  # rows 3 and 4: s +/- e
-            r0[f] = _4 * d0[f] - _5 * d2[f] + d4[f]
-            r1[f] = p - q
-            r2[f] = p + q
-            r3[f] = s + e
-            r4[f] = s - e
-            r5[f] = _4 * d1[f] - _5 * d3[f] + d5[f]
+        for f in range(size):  # B^T d, B^T's rows against the input rows
+            r0[f], r1[f], r2[f], r3[f], r4[f], r5[f] = _bt6(d0[f], d1[f], d2[f], d3[f], d4[f], d5[f])
         o = t - t0
         for a in range(6):  # (B^T d) B, the six columns of each tile
             r = stage[6 + a]
@@ -144,14 +154,7 @@ def _input_transform(x, top, left, t0, t1, tiles_h, tiles_w, stage, v):
                 v0, v1, v2 = v[6 * a, o + k], v[6 * a + 1, o + k], v[6 * a + 2, o + k]
                 v3, v4, v5 = v[6 * a + 3, o + k], v[6 * a + 4, o + k], v[6 * a + 5, o + k]
                 for f in range(c):
-                    p, q = x4[f] - _4 * x2[f], _4 * x1[f] - x3[f]
-                    s, e = x4[f] - x2[f], _2 * (x3[f] - x1[f])
-                    v0[f] = _4 * x0[f] - _5 * x2[f] + x4[f]
-                    v1[f] = p - q
-                    v2[f] = p + q
-                    v3[f] = s + e
-                    v4[f] = s - e
-                    v5[f] = _4 * x1[f] - _5 * x3[f] + x5[f]
+                    v0[f], v1[f], v2[f], v3[f], v4[f], v5[f] = _bt6(x0[f], x1[f], x2[f], x3[f], x4[f], x5[f])
         t += nt
 
 
@@ -170,12 +173,7 @@ def _output_transform(m, bias, t0, t1, tiles_h, tiles_w, stage, y):
             m4, m5 = m[24 + b, o:o + nt].reshape(size), m[30 + b, o:o + nt].reshape(size)
             z0, z1, z2, z3 = stage[b, :size], stage[6 + b, :size], stage[12 + b, :size], stage[18 + b, :size]
             for f in range(size):
-                s, d = m1[f] + m2[f], m1[f] - m2[f]
-                s2, d2 = m3[f] + m4[f], m3[f] - m4[f]
-                z0[f] = m0[f] + s + s2
-                z1[f] = d + _2 * d2
-                z2[f] = s + _4 * s2
-                z3[f] = d + _8 * d2 + m5[f]
+                z0[f], z1[f], z2[f], z3[f] = _at4(m0[f], m1[f], m2[f], m3[f], m4[f], m5[f])
         spare = stage[24]  # a tile reaching past y's right edge is written here first
         for r in range(min(4, h - 4 * ti)):  # (A^T M) A, tile by tile, into y's row 4 ti + r
             row = y[n, 4 * ti + r].reshape(w * c)
@@ -189,20 +187,11 @@ def _output_transform(m, bias, t0, t1, tiles_h, tiles_w, stage, y):
                 y0, y1, y2, y3 = out[:c], out[c:2 * c], out[2 * c:3 * c], out[3 * c:]
                 if bias is None:
                     for f in range(c):
-                        s, d = z1[f] + z2[f], z1[f] - z2[f]
-                        s2, d2 = z3[f] + z4[f], z3[f] - z4[f]
-                        y0[f] = z0[f] + s + s2
-                        y1[f] = d + _2 * d2
-                        y2[f] = s + _4 * s2
-                        y3[f] = d + _8 * d2 + z5[f]
+                        y0[f], y1[f], y2[f], y3[f] = _at4(z0[f], z1[f], z2[f], z3[f], z4[f], z5[f])
                 else:
                     for f in range(c):
-                        s, d = z1[f] + z2[f], z1[f] - z2[f]
-                        s2, d2 = z3[f] + z4[f], z3[f] - z4[f]
-                        y0[f] = z0[f] + s + s2 + bias[f]
-                        y1[f] = d + _2 * d2 + bias[f]
-                        y2[f] = s + _4 * s2 + bias[f]
-                        y3[f] = d + _8 * d2 + z5[f] + bias[f]
+                        a0, a1, a2, a3 = _at4(z0[f], z1[f], z2[f], z3[f], z4[f], z5[f])
+                        y0[f], y1[f], y2[f], y3[f] = a0 + bias[f], a1 + bias[f], a2 + bias[f], a3 + bias[f]
                 if cols < 4:
                     dst = row[at:at + cols * c]
                     for f in range(cols * c):

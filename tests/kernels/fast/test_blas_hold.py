@@ -29,6 +29,11 @@ class _HeldNumpy:
 
 @pytest.fixture
 def held(monkeypatch):
+    # the kernel transforms' numba loops compiled first: numba reads a module's globals (np
+    # among them) when it compiles, and remembers a failed compilation for the process
+    w = np.ones((4, 3, 3, 3), np.float32)
+    winograd_f2.kernel_transform_adjoint(winograd_f2.kernel_transform(w))
+    winograd_f4.kernel_transform(w)
     for module in (winograd_f2, winograd_f4, local):
         monkeypatch.setattr(module, "np", _HeldNumpy())
 

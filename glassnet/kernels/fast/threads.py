@@ -57,8 +57,11 @@ from threadpoolctl import ThreadpoolController
 # made a training step 5-10% faster; after the hand-off and pinning changes it made it slower
 # (two threads, paired: a step with the maps in one thread took 0.90-0.91 of the time; a ReLU
 # on (64, 6, 28, 28) 97 us forward in one thread against 148 in two). Splitting still paid from
-# 1.6 MB on ((16, 32, 28, 28): 0.97) and at 6.4 MB ((64, 32, 28, 28): 0.69).
-PARALLEL_BYTES = 3 << 19
+# 1.6 MB on ((16, 32, 28, 28): 0.97) and at 6.4 MB ((64, 32, 28, 28): 0.69). With the results
+# in pooled memory (allocator.py, no page faults), LeNet-5's 1.2 MB maps pay again in the step:
+# 1 MiB against 1.5 MiB, paired, two threads, 11 blocks: LeNet-5 step 0.966-0.984 (elementwise
+# and pooling alone 0.961-0.972, at 512 KiB 0.960-0.987, at 256 KiB 0.998-1.018).
+PARALLEL_BYTES = 1 << 20
 SPIN_ROUNDS = 10_000  # sched_yield rounds of 0.5-0.6 us each: a helper stays awake about 6 ms
 WAIT_ROUNDS = 20_000  # and the caller waits awake up to about 12 ms for each helper's part
 # A helper that sees a task waits this long, awake and without the GIL, before it takes the GIL

@@ -62,8 +62,13 @@ G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])  # (4, 3
 # Tiles per chunk, a fixed number so the blocks are fixed too. Not a power of two: with 64
 # channels a pair row is 512 bytes and 128 or 256 of them meet in the same cache sets (one
 # thread, (64, 64, 32x32): forward 26 / 35 ms and weight gradient 44 / 42 ms at 128 / 256 tiles,
-# 27 and 34 ms at 192; 32 and 128 channels took about the same at 128-384).
-TILES = 192
+# 27 and 34 ms at 192; 32 and 128 channels took about the same at 128-384). Since F(4x4) took the
+# large layers' forward and input gradient, this runs mostly their weight gradients, whose six
+# pair arrays (V and E) per chunk fit the cache better at 96: a (128, 32, 28x28) -> 64 layer's
+# forward + backward 0.937 / 0.958 of the time at 192 (one / two threads, paired, 7 blocks),
+# (64, 64, 32x32) 0.942 / 0.944, (32, 128, 16x16) 1.015 / 0.978; the layers all on F(2x2)
+# ((64, 32, 14x14) -> 32, (64, 16, 28x28) -> 32, (32, 32, 32x32) -> 32, two threads) 0.979-1.020.
+TILES = 96
 TILE = 2  # outputs along each side of a tile
 
 

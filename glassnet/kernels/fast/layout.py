@@ -28,7 +28,8 @@ from . import allocator
 from .threads import PARALLEL_BYTES, single_threaded_blas, split_batch
 
 CHANNEL_BLOCK = 16  # channels per pass in the NCHW -> channels-last transposition
-FEW_CHANNELS = 8  # up to this many channels the transposition goes one channel at a time
+FEW_CHANNELS = 8  # up to this many channels the transposition goes one channel at a time ...
+PIXEL_CHANNELS = (8, 32)  # ... except that from NCHW memory 8-32 channels go a pixel at a time (_fill_pixels)
 
 _local = threading.local()
 
@@ -98,6 +99,27 @@ def _fill(flat, strides, source, out):
                         at += step_c
 
 
+@njit(nogil=True, cache=True)
+def _fill_pixels(x, source, out):
+    """_fill for NCHW memory x (b, C, S) with 8-32 channels: out[n, q, :] = x[n, :, source[q]]
+    (0 where source[q] < 0), a whole pixel at a time. The pass over each pixel's C values, a
+    plane apart, costs less than _fill's per-pixel work on a block (one thread, against _fill:
+    (64, 16, 10x10) 23 against 46 us, (128, 32, 28x28) padded by 1 1.04 against 2.04 ms, (64, 8,
+    16x16) 52 against 65 us; with 64 channels or more it was slower, 1.07-1.41x, and with 3-4
+    1.5x)."""
+    n, q_all, c_all = out.shape
+    for b in range(n):
+        xb, ob = x[b], out[b]
+        for q in range(q_all):
+            s = source[q]
+            if s < 0:
+                for c in range(c_all):
+                    ob[q, c] = 0
+            else:
+                for c in range(c_all):
+                    ob[q, c] = xb[c, s]
+
+
 def _flat_source(x: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
     """(flat memory, element strides (n, c, s)) of x (b, C, *S): NCHW memory as it is, an NCHW
     view of contiguous channels-last memory as that memory, anything else copied to NCHW."""
@@ -130,7 +152,12 @@ def fill_channels_last(out: np.ndarray, x: np.ndarray, pads=None, padding_mode: 
     pads = tuple(tuple(p) for p in pads) if pads is not None else ((0, 0),) * (x.ndim - 2)
     source = source_table(tuple(x.shape[2:]), pads, padding_mode)  # checks the padding fits the mode
     flat, strides = _flat_source(x)  # x's memory, read as (b, C, S) through the strides
-    _fill(flat, strides, source, out.reshape(out.shape[0], source.shape[0], out.shape[-1]))  # (b, Q, C) view of out
+    out = out.reshape(out.shape[0], source.shape[0], out.shape[-1])  # (b, Q, C) view of out
+    b, c, positions = x.shape[0], x.shape[1], math.prod(x.shape[2:])
+    if PIXEL_CHANNELS[0] <= c <= PIXEL_CHANNELS[1] and strides == (c * positions, positions, 1):
+        _fill_pixels(flat.reshape(b, c, positions), source, out)  # NCHW memory as (b, C, S)
+    else:
+        _fill(flat, strides, source, out)
 
 
 def to_channels_last(x: np.ndarray, pads=None, padding_mode: str = "zeros") -> np.ndarray:

@@ -11,7 +11,8 @@ def _channels_last_memory(a):
     return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
 
 
-@pytest.mark.parametrize("channels", [1, 3, 8, 9, 17, 40])  # channel by channel up to FEW_CHANNELS, then in CHANNEL_BLOCKs
+# channel by channel up to FEW_CHANNELS, from NCHW memory a pixel at a time for PIXEL_CHANNELS, else in CHANNEL_BLOCKs
+@pytest.mark.parametrize("channels", [1, 3, 7, 8, 9, 17, 32, 33, 40])
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("pads", [((0, 0), (0, 0)), ((1, 2), (2, 0))])
 @pytest.mark.parametrize("memory", ["nchw", "channels_last", "strided"])
@@ -27,6 +28,20 @@ def test_to_channels_last_is_a_padded_transposition(channels, padding_mode, pads
     got = layout.to_channels_last(x, pads, padding_mode)
     assert got.flags.c_contiguous
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("channels, memory, expected", [(8, "nchw", True), (32, "nchw", True), (7, "nchw", False),
+                                                     (33, "nchw", False), (16, "channels_last", False)])
+def test_nchw_memory_with_8_to_32_channels_goes_a_pixel_at_a_time(monkeypatch, channels, memory, expected):
+    calls = []
+    original = layout._fill_pixels
+    monkeypatch.setattr(layout, "_fill_pixels", lambda *a: calls.append(1) or original(*a))
+    x = np.random.default_rng(8).standard_normal((2, channels, 5, 4)).astype(np.float32)
+    if memory == "channels_last":
+        x = _channels_last_memory(x)
+    got = layout.to_channels_last(x, ((1, 1), (1, 1)))
+    assert bool(calls) is expected
+    np.testing.assert_array_equal(got, np.pad(np.moveaxis(x, 1, -1), ((0, 0), (1, 1), (1, 1), (0, 0))))
 
 
 def test_to_channels_last_of_channels_last_memory_is_a_view():

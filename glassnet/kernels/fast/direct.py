@@ -321,14 +321,14 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
     shared among the threads (the scatter-adds of one sample's rows overlap)."""
     n, c_in = dy.shape[0], w.shape[1]
     dxp = allocator.empty((n,) + tuple(padded_shape) + (c_in,), dy.dtype)  # (N, *padded, C_in)
-    dxp.fill(0)  # the blocks add into it
     index, run = _table(dxp.shape, w.shape[2:], stride, dilation, dy.shape[1:-1])
     first, wt = _entry_tiles(weight_matrix(w, 1)[0], index.shape[1], run)
     d, positions = flat_rows(dy), math.prod(dy.shape[1:-1])
     per = blocks.sample_block(n, positions)
     x = flat_samples(dxp)
 
-    def work(b0, b1):  # sample blocks b0:b1
+    def work(b0, b1):  # sample blocks b0:b1, zeroed by the thread that adds into them
+        x[b0 * per:min(b1 * per, n)] = 0
         _input_grad(d, index, run, wt, first, b0 * per * positions, min(b1 * per, n) * positions, x)
 
     split_batch(blocks.count(n, per), work, 2 * n * positions * wt.size > MIN_FLOPS)

@@ -367,7 +367,8 @@ def _backward(tensor, gradient, retain_graph) -> None:
         if len(input_grads) != len(node.inputs):
             raise RuntimeError(f"{node.name} returned {len(input_grads)} gradients for "
                                f"{len(node.inputs)} inputs")
-        input_grads = list(input_grads)  # each taken out in turn: then a leaf can see whether it holds the only reference
+        # each gradient taken out in turn: then a leaf can see whether it holds the only reference
+        input_grads = list(input_grads)
         for i, parent in enumerate(node.inputs):
             g, input_grads[i] = input_grads[i], None
             if not isinstance(parent, TensorBase) or not parent.requires_grad:

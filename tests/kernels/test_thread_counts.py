@@ -10,7 +10,8 @@ import pytest
 
 from glassnet.kernels import activation as A
 from glassnet.kernels import conv, pooling
-from glassnet.kernels.fast import blocks, direct, elementwise, im2col, layout, threads, winograd, winograd_f2, winograd_f4
+from glassnet.kernels.fast import (blocks, direct, elementwise, im2col, layout, threads, winograd, winograd_f2,
+                                   winograd_f4)
 from glassnet.kernels.fast import pooling as fast_pooling
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fast.elementwise import elementwise
-from .fast.relu import relu_grad_into, relu_into
+from .fast.relu import RELU_GRAD_PARTS, RELU_PARTS, relu_grad_into, relu_into
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -49,12 +49,12 @@ __all__ = [
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """y = max(x, 0), same shape, dtype and memory layout as x."""
-    return elementwise(relu_into, x)
+    return elementwise(relu_into, x, parts=RELU_PARTS)
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
     """dx = dy where y > 0, else 0 (y is relu_forward's output)."""
-    return elementwise(relu_grad_into, dy, y)
+    return elementwise(relu_grad_into, dy, y, parts=RELU_GRAD_PARTS)
 
 
 # ---- leaky ReLU -----------------------------------------------------------------------------

@@ -9,15 +9,22 @@ from glassnet.kernels.fast import threads
 
 @pytest.fixture
 def split_sizes(monkeypatch):
-    """The number of workers of every split that ran (threads.run_side_by_side), to show that
-    the work was in fact shared."""
+    """The number of workers of every split that ran (threads.run_side_by_side, or the compiled
+    hand-off's threads._run_compiled), to show that the work was in fact shared."""
     sizes = []
-    run = threads.run_side_by_side
+    run, run_compiled = threads.run_side_by_side, threads._run_compiled
 
     def counting(calls):
         sizes.append(len(calls))
         return run(calls)
+
+    def counting_compiled(part, blocks, work, cuts):
+        ran = run_compiled(part, blocks, work, cuts)
+        if ran:
+            sizes.append(len(blocks))
+        return ran
     monkeypatch.setattr(threads, "run_side_by_side", counting)
+    monkeypatch.setattr(threads, "_run_compiled", counting_compiled)
     return sizes
 
 

@@ -41,14 +41,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, uint64
+from numba import carray, njit, uint64
 
 from . import allocator, blocks
+from .handoff import compiled_part, pointer
 from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import buffer, column_sums, flat_rows, flat_samples
 from .registers import (LANES, ROWS, WIDE_LANES, WIDE_ROWS, copy_block, multiply_add, multiply_add_wide,
                         prefer_wide_vectors, stack_float32, zero_block)
-from .threads import split_batch
+from .threads import split_batch, split_compiled
 
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
 MAX_OUT_CHANNELS = 32  # and at most this many outputs: more favour im2col's GEMM
@@ -140,6 +141,16 @@ def _forward(x, index, run, wm, bias, r0, r1, y):
             for i in range(min(ROWS, r1 - q0)):
                 for o in range(min(LANES, n_out - ot)):
                     y[q0 + i, ot + o] = tile[i * LANES + o] + bias[ot + o]
+
+
+def _forward_part(block):
+    """_forward as a part of a split (threads.split_compiled, compiled by handoff.compiled_part):
+    block = [r0, r1, x, N, S, index, P, R, run, wm, R run, OP, bias, y, N P, O], each array's
+    address then its shape."""
+    b = carray(pointer(block, np.int64), 16)
+    x, index = carray(pointer(b[2], np.float32), (b[3], b[4])), carray(pointer(b[5], np.int64), (b[6], b[7]))
+    wm, bias = carray(pointer(b[9], np.float32), (b[10], b[11])), carray(pointer(b[12], np.float32), b[11])
+    _forward(x, index, b[8], wm, bias, b[0], b[1], carray(pointer(b[13], np.float32), (b[14], b[15])))
 
 
 @njit(**_OPTIONS)
@@ -278,7 +289,12 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride,
     def work(b0, b1):  # row blocks b0:b1
         _forward(x, index, run, wm, b, b0 * ROWS, min(b1 * ROWS, rows), y_rows)
 
-    split_batch(blocks.count(rows, ROWS), work, 2 * rows * wm.size > MIN_FLOPS)
+    arrays = [x.ctypes.data, *x.shape, index.ctypes.data, *index.shape, run, wm.ctypes.data, *wm.shape,
+              b.ctypes.data, y_rows.ctypes.data, *y_rows.shape]  # _forward_part's block after the rows
+    part = compiled_part(_forward_part) if xp.dtype == np.float32 else 0
+    split_compiled(blocks.count(rows, ROWS), work, part,
+                   lambda b0, b1: np.array([b0 * ROWS, min(b1 * ROWS, rows), *arrays], dtype=np.int64),
+                   2 * rows * wm.size > MIN_FLOPS)
     return y
 
 

@@ -13,24 +13,40 @@ from __future__ import annotations
 import numpy as np
 
 from . import allocator
-from .threads import PARALLEL_BYTES, split_batch
+from .handoff import compiled_part
+from .threads import PARALLEL_BYTES, split_compiled
 
 
-def elementwise(into, *arrays: np.ndarray) -> np.ndarray:
+def elementwise(into, *arrays: np.ndarray, parts: dict | None = None) -> np.ndarray:
     """out = np.empty_like(arrays[0]) (same shape, dtype and layout), with into(*pieces, out_piece)
     called on matching pieces of the arrays (all of one shape) and of out: the whole arrays when
     they are small, else pieces shared among the threads. When every array is laid out alike
     without gaps (any batch size, 1 included) the pieces are ranges of flat memory (1-D views,
-    also when the arrays are small), else slices of the first axis."""
+    also when the arrays are small), else slices of the first axis. parts: `into`'s parts by
+    dtype.char (relu.py's, compiled by handoff.compiled_part), used for flat pieces of one
+    dtype: their block is [lo, hi, the address of each flat array, out last]
+    (threads.split_compiled)."""
     out = allocator.empty_like(arrays[0])  # from glassnet's pool when large (allocator.py)
     arrays = arrays + (out,)
-    if out.ndim > 0 and _alike(arrays, out.strides) and (out.flags.c_contiguous or _dense(out)):
+    flat = out.ndim > 0 and _alike(arrays, out.strides) and (out.flags.c_contiguous or _dense(out))
+    if flat:
         arrays = tuple([a.ravel(order="K") for a in arrays])  # views: same layout, no gaps
     if out.ndim == 0 or out.nbytes <= PARALLEL_BYTES:
         into(*arrays)
-    else:
-        split_batch(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)))
+        return out
+    function = parts.get(out.dtype.char) if flat and parts and _one_dtype(arrays, out.dtype) else None
+    part = compiled_part(function) if function else 0
+    addresses = [a.ctypes.data for a in arrays] if part else []
+    split_compiled(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)), part,
+                   lambda i0, i1: np.array([i0, i1, *addresses], dtype=np.int64))
     return out
+
+
+def _one_dtype(arrays: tuple, dtype) -> bool:
+    for a in arrays:
+        if a.dtype != dtype:
+            return False
+    return True
 
 
 def _alike(arrays: tuple, strides: tuple) -> bool:

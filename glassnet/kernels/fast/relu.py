@@ -18,7 +18,9 @@ take the same formulas in NumPy.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import carray, njit
+
+from .handoff import pointer
 
 _OPTIONS = dict(nogil=True, cache=True, error_model="numpy")
 
@@ -45,6 +47,35 @@ def _relu(x, y):
 def _relu_grad(dy, y, dx):
     for i in range(dy.shape[0]):
         dx[i] = dy[i] if not y[i] <= 0 else 0
+
+
+# The same loops as parts of a split (threads.split_compiled, compiled by handoff.compiled_part):
+# the block is [lo, hi, the address of each flat array], and the part runs the loop on lo:hi.
+
+def _relu_part32(block):
+    b = carray(pointer(block, np.int64), 4)
+    _relu(carray(pointer(b[2], np.float32), b[1])[b[0]:], carray(pointer(b[3], np.float32), b[1])[b[0]:])
+
+
+def _relu_part64(block):
+    b = carray(pointer(block, np.int64), 4)
+    _relu(carray(pointer(b[2], np.float64), b[1])[b[0]:], carray(pointer(b[3], np.float64), b[1])[b[0]:])
+
+
+def _relu_grad_part32(block):
+    b = carray(pointer(block, np.int64), 5)
+    _relu_grad(carray(pointer(b[2], np.float32), b[1])[b[0]:], carray(pointer(b[3], np.float32), b[1])[b[0]:],
+               carray(pointer(b[4], np.float32), b[1])[b[0]:])
+
+
+def _relu_grad_part64(block):
+    b = carray(pointer(block, np.int64), 5)
+    _relu_grad(carray(pointer(b[2], np.float64), b[1])[b[0]:], carray(pointer(b[3], np.float64), b[1])[b[0]:],
+               carray(pointer(b[4], np.float64), b[1])[b[0]:])
+
+
+RELU_PARTS = {"f": _relu_part32, "d": _relu_part64}  # by dtype.char, for elementwise()
+RELU_GRAD_PARTS = {"f": _relu_grad_part32, "d": _relu_grad_part64}
 
 
 def relu_into(x: np.ndarray, y: np.ndarray) -> None:

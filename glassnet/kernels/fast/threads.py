@@ -35,6 +35,11 @@ stay in one thread: a split costs tens of microseconds even with every thread aw
 other programs keep the CPUs busy, splits fall back to one thread for a while (_Pool). With
 more workers than CPUs (set on purpose, or a narrow affinity) nobody spins and nothing is
 pinned: the workers sleep between hand-offs and the scheduler shares the CPUs among them.
+
+Kernels whose parts also exist as compiled functions split with split_compiled (ReLU's two
+passes, direct.py's forward in float32): while the helpers wait awake, a part is handed over
+and run without either thread taking the GIL (handoff.py). The Python path above remains for every
+other split, and for these when a helper is asleep.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ import warnings
 import numpy as np
 from numba import njit, types
 from threadpoolctl import ThreadpoolController
+
+from . import handoff
 
 # Pooling, elementwise and layout kernels split arrays of more than this many bytes (a split
 # costs tens of microseconds). At 256 KiB LeNet-5's maps (0.3-1.2 MB) were split, and that once
@@ -183,6 +190,7 @@ class _Helper:
         self.posted = np.zeros(1, dtype=np.int64)  # tasks submitted (by callers, under the GIL)
         self.finished = np.zeros(1, dtype=np.int64)  # tasks finished (by the helper)
         self.cpus = None  # what the thread is pinned to; changed by the thread only
+        self.box = handoff.mailbox()  # where callers post compiled parts while it waits in handoff.serve
         threading.Thread(target=self._serve, name=f"glassnet-worker-{index}", daemon=True).start()
 
     def submit(self, spin: bool, fn, *args) -> _Task:
@@ -197,10 +205,10 @@ class _Helper:
             spin = task.spin
             task.run()
             del task
-            if spin:  # count the task finished once this thread has let go of the GIL, then spin
-                pool = executor()
-                pool.note_spin(_spin_timed(self.posted, self.finished[0] + 1, SPIN_ROUNDS, self.finished,
-                                           pool.settle_rounds))
+            if spin:  # count the task finished once this thread has let go of the GIL, then wait
+                pool = executor()  # awake, running the compiled parts posted meanwhile (handoff.py)
+                pool.note_spin(_serve_timed(self.box, self.posted, self.finished[0] + 1, SPIN_ROUNDS,
+                                            self.finished, pool.settle_rounds))
             else:
                 self.finished[0] += 1
 
@@ -263,6 +271,12 @@ if _CAN_SPIN:
         """_spin_until_above, returning the seconds this thread spent off its CPU meanwhile."""
         wall, cpu = time.perf_counter(), time.thread_time()
         _spin_until_above(counter, value, rounds, finished, settle)
+        return (time.perf_counter() - wall) - (time.thread_time() - cpu)
+
+    def _serve_timed(box, counter, value, rounds, finished, settle) -> float:
+        """handoff.serve, returning the seconds this thread spent off its CPU meanwhile."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        handoff.serve(box, counter, value, rounds, finished, settle)
         return (time.perf_counter() - wall) - (time.thread_time() - cpu)
 
     @njit(nogil=True, cache=True)
@@ -391,6 +405,53 @@ def split_batch(n: int, work, worth_it: bool = True, most: int | None = None) ->
         if k == 1:
             return [work(0, n)]
         return run_side_by_side([(work, lo, hi) for lo, hi in parts(n, k)])
+
+
+def split_compiled(n: int, work, part: int, block, worth_it: bool = True) -> None:
+    """split_batch(n, work, worth_it) for work that also exists as a compiled part: `part` is the
+    address of a C function `void part(int64 block)` (0: none) that does work(lo, hi) given
+    block(lo, hi), an int64 array (handoff.py). When every helper waits awake and pinned to its
+    CPU (the splits of the last few milliseconds put it there), each part runs compiled, the
+    caller's too, and no thread takes the GIL between the hand-off and the end; otherwise the
+    parts run as split_batch's. Either way each part does the same work, so the bytes are the same."""
+    with single_threaded_blas():
+        k = workers_for(n, worth_it)
+        if k == 1:
+            work(0, n)
+            return
+        cuts = parts(n, k)
+        if not (part and _CAN_SPIN and _run_compiled(part, [block(lo, hi) for lo, hi in cuts], work, cuts)):
+            run_side_by_side([(work, lo, hi) for lo, hi in cuts])
+
+
+def _run_compiled(part: int, blocks: list[np.ndarray], work, cuts: list[tuple[int, int]]) -> bool:
+    """Run part(blocks[0]) here and part(blocks[i]) in helper i, through the compiled hand-off;
+    False (nothing run) unless the workers can be pinned each to a CPU of its own and the helpers
+    already are. A helper that is not waiting in handoff.serve gets its part as a Python task,
+    work(*cuts[i]) (which leaves it waiting there afterwards)."""
+    pool = executor()
+    helpers = [pool.helper(i) for i in range(1, len(blocks))]
+    with _pinned(len(blocks)) as (cpus, pinned):
+        if not pinned or any(h.cpus != cpus[i] for i, h in enumerate(helpers, start=1)):
+            return False
+        posted, tasks = [], []
+        for i, h in enumerate(helpers, start=1):
+            done = handoff.post(h.box, part, handoff.address(blocks[i]))
+            if done >= 0:
+                posted.append((h, done))
+            else:
+                tasks.append(h.submit(True, _on_cpus, h, cpus[i], work, *cuts[i]))
+        _set_cpus(cpus[0])
+        wall, cpu = time.perf_counter(), time.thread_time()
+        handoff.call(part, handoff.address(blocks[0]))
+        for h, done in posted:
+            handoff.wait(h.box, done)
+        pool.note_spin((time.perf_counter() - wall) - (time.thread_time() - cpu))
+        for task in tasks:
+            task.wait()
+        for task in tasks:
+            task.result()
+    return True
 
 
 def run_side_by_side(calls: list[tuple]) -> list:

@@ -1,0 +1,173 @@
+"""The compiled hand-off (kernels/fast/handoff.py): the mailbox protocol with a real helper
+thread, and splits whose parts run compiled giving the bytes of one thread."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from numba import njit
+
+import glassnet
+from glassnet.kernels import activation
+from glassnet.kernels.fast import direct, handoff, layout, relu, threads
+
+pytestmark = pytest.mark.skipif(not threads._CAN_SPIN, reason="the awake waits are Linux-only")
+two_cpus = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
+
+
+def _relu_block(x: np.ndarray, y: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.array([lo, hi, x.ctypes.data, y.ctypes.data], dtype=np.int64)
+
+
+def _until(condition, seconds=5.0):
+    end = time.perf_counter() + seconds
+    while not condition():
+        assert time.perf_counter() < end, "timed out"
+        time.sleep(1e-4)
+
+
+@njit
+def _swap(box, expected, new):
+    return handoff.compare_and_swap(box, expected, new)
+
+
+def test_compare_and_swap_swaps_only_the_expected_value():
+    box = handoff.mailbox()
+    assert _swap(box, handoff.IDLE, handoff.LISTENING)
+    assert box[handoff.STATE] == handoff.LISTENING
+    assert not _swap(box, handoff.IDLE, handoff.POSTED)
+    assert box[handoff.STATE] == handoff.LISTENING
+
+
+def test_nothing_is_posted_to_a_helper_that_is_not_listening():
+    box = handoff.mailbox()
+    assert handoff.post(box, handoff.compiled_part(relu.RELU_PARTS["f"]), 0) == -1
+    assert box.tolist() == handoff.mailbox().tolist()  # untouched
+
+
+def test_a_serving_thread_runs_posted_parts_and_leaves_for_a_python_task():
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    box, posted, finished = handoff.mailbox(), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    returned = []
+    helper = threading.Thread(target=lambda: returned.append(handoff.serve(box, posted, 0, 10**12, finished, 0)))
+    helper.start()
+    _until(lambda: box[handoff.STATE] == handoff.LISTENING)
+    assert finished[0] == 1  # counted up on entry
+    blocks = [_relu_block(x, y, 0, 600), _relu_block(x, y, 600, 1000)]
+    for b in blocks:  # one after another: each post waits for a listening helper
+        done = handoff.post(box, handoff.compiled_part(relu.RELU_PARTS["f"]), handoff.address(b))
+        assert done > 0
+        handoff.wait(box, done)
+    assert box[handoff.DONE] == 2
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    posted[0] = 1  # a Python task: serve returns True and leaves the mailbox IDLE
+    helper.join(5)
+    assert returned == [True] and box[handoff.STATE] == handoff.IDLE
+    assert handoff.post(box, handoff.compiled_part(relu.RELU_PARTS["f"]), 0) == -1
+
+
+def test_serve_gives_up_after_its_rounds():
+    box, posted, nothing = handoff.mailbox(), np.zeros(1, np.int64), np.zeros(0, np.int64)
+    assert not handoff.serve(box, posted, 0, 10, nothing, 0)
+    assert box[handoff.STATE] == handoff.IDLE
+
+
+def _compiled_parts_run(helper) -> int:
+    return int(helper.box[handoff.DONE])
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_parts_run_compiled_with_the_bytes_of_one_thread(two_threads, dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 6, 28, 28)).astype(dtype)  # 1.2-2.4 MB: split
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    glassnet.set_num_threads(1)
+    try:
+        y1, dx1 = activation.relu_forward(x), activation.relu_backward(dy, activation.relu_forward(x))
+    finally:
+        glassnet.set_num_threads(2)
+    helper = threads.executor().helper(1)
+    before = _compiled_parts_run(helper)
+    for _ in range(5):  # the first split may find the helper asleep and wake it with a Python task
+        y, dx = activation.relu_forward(x), activation.relu_backward(dy, activation.relu_forward(x))
+        assert y.tobytes() == y1.tobytes() and dx.tobytes() == dx1.tobytes()
+    assert _compiled_parts_run(helper) > before  # some of those ran through the compiled hand-off
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+def test_direct_forward_parts_run_compiled_with_the_bytes_of_one_thread(two_threads):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
+    w, b = rng.standard_normal((16, 6, 5, 5)).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    xp = layout.to_channels_last(x)
+
+    def forward():
+        return direct.conv_forward(xp, w, b, (1, 1), (1, 1), (10, 10))
+
+    glassnet.set_num_threads(1)
+    try:
+        y1 = forward()
+    finally:
+        glassnet.set_num_threads(2)
+    helper = threads.executor().helper(1)
+    before = _compiled_parts_run(helper)
+    for _ in range(5):
+        assert forward().tobytes() == y1.tobytes()
+    assert _compiled_parts_run(helper) > before
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+def test_a_helper_that_is_not_listening_gets_its_part_as_a_python_task(two_threads, monkeypatch):
+    # every post refused, as when the helper is still finishing its last Python task: the parts
+    # then run through work(lo, hi) in the helper, the caller's own part compiled
+    monkeypatch.setattr(threads.handoff, "post", lambda box, part, block: -1)
+    x = np.random.default_rng(3).standard_normal(400_000).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    ran = []
+
+    def work(lo, hi):
+        ran.append((lo, hi, threading.get_ident()))
+        relu.relu_into(x[lo:hi], y[lo:hi])
+
+    threads.split_batch(2, lambda a, b: None)  # pins the helper to its CPU
+    part = handoff.compiled_part(relu.RELU_PARTS["f"])
+    threads.split_compiled(x.size, work, part, lambda lo, hi: _relu_block(x, y, lo, hi))
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    assert [r[:2] for r in ran] == [(200_000, 400_000)]  # the helper's part; the caller's ran compiled
+    assert ran[0][2] != threading.get_ident()
+
+
+def test_over_subscribed_splits_take_the_python_path_with_the_same_bytes(at_threads):
+    at_threads(max(len(os.sched_getaffinity(0)) + 1, 3) if hasattr(os, "sched_getaffinity") else 3)
+    x = np.random.default_rng(4).standard_normal((64, 6, 28, 28)).astype(np.float32)
+    before = _compiled_parts_run(threads.executor().helper(1))
+    y = activation.relu_forward(x)
+    assert y.tobytes() == np.maximum(x, np.float32(0)).tobytes()
+    assert _compiled_parts_run(threads.executor().helper(1)) == before  # no CPU of its own: no compiled part
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+def test_splits_from_two_threads_at_once_each_get_their_own_results(two_threads):
+    # two callers may race for one helper: only one claims its mailbox, the other's part goes
+    # to the helper as a Python task; every result is still its own
+    rng = np.random.default_rng(5)
+    inputs = [rng.standard_normal((64, 6, 28, 28)).astype(np.float32) for _ in range(2)]
+    errors = []
+
+    def caller(x):
+        try:
+            for _ in range(100):
+                assert activation.relu_forward(x).tobytes() == np.maximum(x, np.float32(0)).tobytes()
+        except BaseException as error:  # an assert failing in a thread would be lost otherwise
+            errors.append(error)
+
+    callers = [threading.Thread(target=caller, args=(x,)) for x in inputs]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(60)
+    assert not errors and not any(t.is_alive() for t in callers)

@@ -62,6 +62,9 @@ from .windows import move_channels_first, pad, pad_backward
 # against 1604 us), below it slower (N = 4: 296 against 198 us, the hand-off costs more than
 # the work). Layers of 9 and 14 MB gained 0.90-0.93 at two threads too, but with more threads
 # side by side would leave all but two idle (`python benchmarks/bench_thresholds.py`).
+# Not when both sums are direct.py's: their parts run compiled (fast/handoff.py), and each sum
+# shared among the threads then won, paired at two threads (11 blocks of 5 calls, forward and
+# backward): (64, 6, 14x14) -> 16, 5x5 0.953, (16, ...) 0.957, (8, ...) 0.931; LeNet-5 step 0.977.
 SIDE_BY_SIDE_BYTES = (1 << 19, 1 << 23)
 
 
@@ -147,11 +150,22 @@ def conv_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, paddin
 
         # a small layer's two sums gain little from sharing each among the threads: run them side by side
         patches = dy.nbytes // dy.shape[-1] * math.prod(w.shape[1:])  # the patch matrix's bytes
-        small = SIDE_BY_SIDE_BYTES[0] <= patches < SIDE_BY_SIDE_BYTES[1]
+        small = (SIDE_BY_SIDE_BYTES[0] <= patches < SIDE_BY_SIDE_BYTES[1]
+                 and not _both_direct(x.shape, w.shape, stride, dilation, groups, dy))
         dx, (dw, db) = run_both(input_grad, weight_grad, needs[0] and needs[1] and small)
     if dw is not None and flip:
         dw = np.ascontiguousarray(_spatial_flip(dw))  # the gradient of w itself; y used the flipped w
     return dx, dw, db
+
+
+def _both_direct(x_shape, w_shape, stride, dilation, groups: int, dy: np.ndarray) -> bool:
+    """Whether _input_grad and _weight_grad both take direct.py's sums for this layer (dy
+    channels-last)."""
+    swapped = (w_shape[1], w_shape[0]) + tuple(w_shape[2:])
+    return (direct.worthwhile(x_shape[1], w_shape[0], groups, dy.dtype)
+            and direct.input_grad_worthwhile(w_shape, groups, dilation, dy.dtype, math.prod(dy.shape[1:-1]))
+            and not winograd.worthwhile(x_shape, w_shape, stride, dilation, groups, dy.dtype)
+            and not winograd.worthwhile(x_shape, swapped, stride, dilation, groups, dy.dtype))
 
 
 def _input_grad(dy: np.ndarray, w: np.ndarray, x_shape, stride, pads: Pads, dilation, groups: int,

@@ -46,7 +46,7 @@ from numba import carray, njit, uint64
 from . import allocator, blocks
 from .handoff import compiled_part, pointer
 from .im2col import patch_table, weight_from_matrix, weight_matrix
-from .layout import buffer, column_sums, flat_rows, flat_samples
+from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import (LANES, ROWS, WIDE_LANES, WIDE_ROWS, copy_block, multiply_add, multiply_add_wide,
                         prefer_wide_vectors, stack_float32, zero_block)
 from .threads import split_batch, split_compiled
@@ -252,6 +252,33 @@ def _input_grad(dy, index, run, wt, first, r0, r1, dx):
                         xf[at + uint64(t)] += tile[row + uint64(t)]
 
 
+def _weight_grad_part(block):
+    """_weight_grad (and the bias gradient's column sums) as a part of a split: block = [b0, b1,
+    x, N, S, index, P, R, run, dy, N P, O, size, starts, scratch, OP, sums, blocks, db, need_db],
+    each array's address then its shape; sums (blocks, R run, OP) gets the blocks b0:b1."""
+    b = carray(pointer(block, np.int64), 20)
+    x, index = carray(pointer(b[2], np.float32), (b[3], b[4])), carray(pointer(b[5], np.int64), (b[6], b[7]))
+    dy = carray(pointer(b[9], np.float32), (b[10], b[11]))
+    starts = carray(pointer(b[13], np.int64), CHUNK_ROWS)
+    scratch = carray(pointer(b[14], np.float32), (CHUNK_ROWS, b[15]))
+    sums = carray(pointer(b[16], np.float32), (b[17], b[7] * b[8], b[15]))
+    _weight_grad(x, index, b[8], dy, b[12], b[0], b[1], starts, scratch, sums[b[0]:b[1]])
+    if b[19]:
+        _column_sums(dy, b[12], b[0], b[1], carray(pointer(b[18], np.float32), (b[17], b[11])))
+
+
+def _input_grad_part(block):
+    """_input_grad as a part of a split, its samples zeroed first: block = [n0, n1, positions, dy,
+    N P, O, index, P, R, run, wt, runs, tiles, O, WIDE_LANES, first, dx, N, S], each array's
+    address then its shape; the samples n0:n1."""
+    b = carray(pointer(block, np.int64), 19)
+    dx = carray(pointer(b[16], np.float32), (b[17], b[18]))
+    dx[b[0]:b[1]] = 0
+    _input_grad(carray(pointer(b[3], np.float32), (b[4], b[5])), carray(pointer(b[6], np.int64), (b[7], b[8])),
+                b[9], carray(pointer(b[10], np.float32), (b[11], b[12], b[13], b[14])),
+                carray(pointer(b[15], np.int64), b[12]), b[0] * b[2], b[1] * b[2], dx)
+
+
 def _entry_tiles(wm: np.ndarray, runs: int, run: int) -> tuple[np.ndarray, np.ndarray]:
     """(first, wt) of _input_grad for the weight matrix wm (runs x run entries, C_out): first
     (tiles,) the first entry of each tile of a run, wt (runs, tiles, C_out, WIDE_LANES)."""
@@ -313,19 +340,27 @@ def conv_weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilati
     leaves = max(blocks.count(rows, size), 1)  # one (empty) for N = 0
     db_parts = np.zeros((leaves, c_out), dtype=dy.dtype) if need_db else None  # (blocks, C_out)
     x = flat_samples(xp)
+    sums = allocator.empty((leaves, index.shape[1] * run, width), dy.dtype)  # (blocks, prod(k) C_in, OP), all written
 
     def work(b0, b1):  # blocks b0:b1
-        sums = allocator.empty((b1 - b0, index.shape[1] * run, width), dy.dtype)  # (blocks, prod(k) C_in, OP), every value written
         _weight_grad(x, index, run, d, size, b0, b1, buffer("direct_starts", (CHUNK_ROWS,), np.int64),
-                     buffer("direct_block", (CHUNK_ROWS, width), dy.dtype), sums)
+                     buffer("direct_block", (CHUNK_ROWS, width), dy.dtype), sums[b0:b1])
         if need_db:
             column_sums(dy, size, b0, b1, db_parts)
-        return blocks.partial_sums(b0, b1, leaves, lambda i: [sums[i - b0]])
 
-    nodes = {}
-    for part in split_batch(leaves, work, 2 * rows * index.shape[1] * run * width > MIN_FLOPS):
-        nodes.update(part)
-    dw = blocks.tree_total(leaves, nodes)[0][:, :c_out]  # (prod(k) C_in, C_out)
+    scratch = []  # each part's own, alive until the split returns
+
+    def block(b0, b1):  # _weight_grad_part's
+        scratch.append((np.empty(CHUNK_ROWS, np.int64), np.empty((CHUNK_ROWS, width), np.float32)))
+        starts, rows_copy = scratch[-1]
+        return np.array([b0, b1, x.ctypes.data, *x.shape, index.ctypes.data, *index.shape, run, d.ctypes.data,
+                         *d.shape, size, starts.ctypes.data, rows_copy.ctypes.data, width, sums.ctypes.data, leaves,
+                         db_parts.ctypes.data if need_db else 0, need_db], dtype=np.int64)
+
+    part = compiled_part(_weight_grad_part) if dy.dtype == np.float32 else 0
+    split_compiled(leaves, work, part, block, 2 * rows * index.shape[1] * run * width > MIN_FLOPS)
+    # the blocks' sums added along blocks.py's tree (the same additions whoever computed the blocks)
+    dw = blocks.tree_total(leaves, {(i, i + 1): [sums[i]] for i in range(leaves)})[0][:, :c_out]  # (R run, C_out)
     dw = weight_from_matrix(np.ascontiguousarray(dw)[None], kernel_size)
     return dw, (db_parts.sum(axis=0) if need_db else None)
 
@@ -347,7 +382,11 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
         x[b0 * per:min(b1 * per, n)] = 0
         _input_grad(d, index, run, wt, first, b0 * per * positions, min(b1 * per, n) * positions, x)
 
-    split_batch(blocks.count(n, per), work, 2 * n * positions * wt.size > MIN_FLOPS)
+    arrays = [positions, d.ctypes.data, *d.shape, index.ctypes.data, *index.shape, run, wt.ctypes.data, *wt.shape,
+              first.ctypes.data, x.ctypes.data, *x.shape]  # _input_grad_part's block after the samples
+    split_compiled(blocks.count(n, per), work, compiled_part(_input_grad_part),
+                   lambda b0, b1: np.array([b0 * per, min(b1 * per, n), *arrays], dtype=np.int64),
+                   2 * n * positions * wt.size > MIN_FLOPS)
     return dxp
 
 

@@ -120,6 +120,39 @@ def test_direct_forward_parts_run_compiled_with_the_bytes_of_one_thread(two_thre
     assert _compiled_parts_run(helper) > before
 
 
+def _record_compiled(monkeypatch) -> list:
+    """The parts of the splits that ran through the compiled hand-off from now on."""
+    ran, run = [], threads._run_compiled
+
+    def recording(part, blocks, work, cuts):
+        done = run(part, blocks, work, cuts)
+        if done:
+            ran.append(part)
+        return done
+    monkeypatch.setattr(threads, "_run_compiled", recording)
+    return ran
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+def test_direct_gradients_run_compiled_with_the_bytes_of_one_thread(two_threads, monkeypatch):
+    # LeNet-5's second layer: both sums are direct.py's, each shared among the threads
+    from glassnet.kernels import conv
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    dy = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
+    glassnet.set_num_threads(1)
+    try:
+        want = conv.conv_backward(dy, x, w)
+    finally:
+        glassnet.set_num_threads(2)
+    ran = _record_compiled(monkeypatch)
+    for _ in range(5):
+        got = conv.conv_backward(dy, x, w)
+        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+    assert {handoff.compiled_part(direct._input_grad_part), handoff.compiled_part(direct._weight_grad_part)} <= set(ran)
+
+
 @pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
 def test_a_helper_that_is_not_listening_gets_its_part_as_a_python_task(two_threads, monkeypatch):
     # every post refused, as when the helper is still finishing its last Python task: the parts

@@ -211,9 +211,10 @@ def test_a_weight_gradient_of_small_blocks_stays_in_one_thread(at_threads, split
 
 
 def test_a_small_convolutions_input_and_weight_gradients_run_side_by_side(two_threads, monkeypatch):
-    """LeNet-5's (64, 6, 14x14) 5x5 layer: dx and dW each in a thread of its own (conv.run_both),
-    the same bytes as at one thread; a layer above SIDE_BY_SIDE_BYTES shares each sum instead,
-    and one below it runs them one after the other in this thread."""
+    """A (16, 20, 14x14) 5x5 layer (im2col's sums): dx and dW each in a thread of its own
+    (conv.run_both), the same bytes as at one thread; a layer above SIDE_BY_SIDE_BYTES, and
+    LeNet-5's (64, 6, 14x14) one, whose two sums are direct.py's compiled parts, share each sum
+    instead, and one below it runs them one after the other in this thread."""
     from glassnet.kernels import conv
     from glassnet.kernels.fast import threads
 
@@ -225,7 +226,8 @@ def test_a_small_convolutions_input_and_weight_gradients_run_side_by_side(two_th
 
     monkeypatch.setattr(conv, "run_both", recording)
     rng = np.random.default_rng(0)
-    for n, c, h, o, k, side_by_side in [(64, 6, 14, 16, 5, True), (64, 32, 14, 32, 3, False), (2, 6, 14, 16, 5, False)]:
+    for n, c, h, o, k, side_by_side in [(16, 20, 14, 16, 5, True), (64, 6, 14, 16, 5, False),
+                                        (64, 32, 14, 32, 3, False), (2, 6, 14, 16, 5, False)]:
         x = rng.standard_normal((n, c, h, h)).astype(np.float32)
         w = rng.standard_normal((o, c, k, k)).astype(np.float32)
         dy = rng.standard_normal((n, o, h - k + 1, h - k + 1)).astype(np.float32)

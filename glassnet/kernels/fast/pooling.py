@@ -10,7 +10,7 @@ OVERHANG, both negative, off the input; a max pooling table has none: inputs_onl
     avg_pool_backward  dx[p, table[o, j]] += dy[p, o] / divisor[o]
 
 for every channel plane p = (n, c). The loops hold no GIL, and large inputs are shared among the
-threads by plane (threads.split_batch); with fewer planes than threads (a batch of one
+threads by plane (threads.split_compiled); with fewer planes than threads (a batch of one
 channels-last map) the forward loops split the output positions and the backward ones the
 channels. (numba's own parallel loops were tried first: on a busy two-core machine they waited
 for a descheduled worker thread and ran several times slower than a serial loop.)
@@ -58,11 +58,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import carray, njit
 
 from ..windows import move_channels_first, move_channels_last
 from . import allocator
-from .threads import PARALLEL_BYTES, get_num_threads, split_batch
+from .handoff import compiled_part, pointer
+from .threads import PARALLEL_BYTES, get_num_threads, split_batch, split_compiled
 
 
 # The plane-by-plane forward loops take about three times longer per input byte than the split
@@ -185,6 +186,43 @@ def _scatter_to_channels(dy, indices, dx):
                 dxa[i[b], b] += g[b]
 
 
+# The max pooling loops as parts of a split (threads.split_compiled, compiled by
+# handoff.compiled_part), for float32: the block holds the part's range, then each array's
+# address and shape; channels (1 or 0) picks the loop order. Only whole-plane ranges, or output
+# ranges of a single plane, are handed to them: their arrays are then contiguous, as the
+# Python path's are (numba compiles the loops for what it can prove: on a strided slice the
+# channels-innermost forward took 6x as long).
+
+def _max_part(block):
+    """block = [a0, a1, o0, o1, channels, x, A, L, B, table, O, K, y, indices]: the planes a0:a1
+    and the outputs o0:o1 (all of them, or a1 = a0 + 1)."""
+    b = carray(pointer(block, np.int64), 14)
+    a0, a1, o0, o1, n_out, n_b = b[0], b[1], b[2], b[3], b[10], b[8]
+    x, table = carray(pointer(b[5], np.float32), (b[6], b[7], n_b)), carray(pointer(b[9], np.int64), (n_out, b[11]))
+    first = (a0 * n_out + o0) * n_b  # y[a0, o0]: the part's outputs are one contiguous run from here
+    y = carray(pointer(b[12] + 4 * first, np.float32), (a1 - a0, o1 - o0, n_b))
+    indices = carray(pointer(b[13] + 8 * first, np.int64), (a1 - a0, o1 - o0, n_b))
+    if b[4]:
+        _max_over_channels(x[a0:a1], table[o0:o1], y, indices)
+    else:
+        _max_over_windows(x[a0:a1], table[o0:o1], y, indices)
+
+
+def _max_backward_part(block):
+    """block = [a0, a1, channels, dy, A, O, B, indices, dx, L]: dx's planes a0:a1 zeroed, then dy
+    added at the indices there."""
+    b = carray(pointer(block, np.int64), 10)
+    a0, a1 = b[0], b[1]
+    dy = carray(pointer(b[3], np.float32), (b[4], b[5], b[6]))
+    indices = carray(pointer(b[7], np.int64), (b[4], b[5], b[6]))
+    dx = carray(pointer(b[8], np.float32), (b[4], b[9], b[6]))
+    dx[a0:a1] = 0
+    if b[2]:
+        _scatter_to_channels(dy[a0:a1], indices[a0:a1], dx[a0:a1])
+    else:
+        _scatter_to_indices(dy[a0:a1], indices[a0:a1], dx[a0:a1])
+
+
 @njit(nogil=True, cache=True)
 def _mean_over_windows(x, table, divisor, y):
     """y[a, o, b] = sum_j x[a, table[o, j], b] / divisor[o] (positions outside the input add 0)."""
@@ -263,30 +301,35 @@ def _channels_innermost(planes: np.ndarray) -> bool:
     return planes.shape[2] >= 8
 
 
-def _over_planes(planes: np.ndarray, work) -> None:
+def _over_planes(planes: np.ndarray, work, part: int = 0, block=None) -> None:
     """work(a, b) over the planes (A, L, B), a and b slices of the first and last axes, shared
-    among the threads (threads.split_batch) when the input is large enough: by the first axis,
+    among the threads (threads.split_compiled) when the input is large enough: by the first axis,
     or by channels when there are fewer planes than threads (a batch of one channels-last map is
-    a single plane). Each thread writes only its own planes or channels."""
+    a single plane). Each thread writes only its own planes or channels. part, block(a0, a1): the
+    compiled part doing work on the planes a0:a1, and its block (a split by planes only)."""
     worth_it = planes.nbytes > PARALLEL_BYTES
     if planes.shape[0] >= get_num_threads() or planes.shape[2] == 1:
-        split_batch(planes.shape[0], lambda a0, a1: work(slice(a0, a1), slice(None)), worth_it)
+        split_compiled(planes.shape[0], lambda a0, a1: work(slice(a0, a1), slice(None)), part, block, worth_it)
     else:
         split_batch(planes.shape[2], lambda b0, b1: work(slice(None), slice(b0, b1)), worth_it)
 
 
-def _over_planes_or_windows(planes: np.ndarray, n_out: int, work) -> None:
+def _over_planes_or_windows(planes: np.ndarray, n_out: int, work, part: int = 0, block=None) -> None:
     """work(a0, a1, o0, o1) over the planes (A, L, B) and the n_out output positions: shared by
     planes as _over_planes does, or by output positions when there are fewer planes than threads
     (a batch of one channels-last map is a single plane; inference on it uses the cores too).
     Only for the forward loops, whose output positions are written independently. The
     plane-by-plane loops cost several times more per byte than the channels-innermost ones, so
-    they are shared from a third of the size (PLANE_LOOP_COST)."""
+    they are shared from a third of the size (PLANE_LOOP_COST). part, block(a0, a1, o0, o1): the
+    compiled part doing work(a0, a1, o0, o1), and its block (all outputs, or a single plane)."""
     worth_it = planes.nbytes * (1 if _channels_innermost(planes) else PLANE_LOOP_COST) > PARALLEL_BYTES
-    if planes.shape[0] >= get_num_threads():
-        split_batch(planes.shape[0], lambda a0, a1: work(a0, a1, 0, n_out), worth_it)
+    n_a = planes.shape[0]
+    if n_a >= get_num_threads():
+        split_compiled(n_a, lambda a0, a1: work(a0, a1, 0, n_out), part,
+                       lambda a0, a1: block(a0, a1, 0, n_out), worth_it)
     else:
-        split_batch(n_out, lambda o0, o1: work(0, planes.shape[0], o0, o1), worth_it)
+        split_compiled(n_out, lambda o0, o1: work(0, n_a, o0, o1), part if n_a == 1 else 0,
+                       lambda o0, o1: block(0, n_a, o0, o1), worth_it)
 
 
 
@@ -296,9 +339,14 @@ def max_pool(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.nda
     xp = _planes(x)  # (A, L, B)
     y = allocator.empty((xp.shape[0], table.shape[0], xp.shape[2]), x.dtype)  # (A, O, B)
     indices = allocator.empty(y.shape, np.int64)  # (A, O, B)
-    loop = _max_over_channels if _channels_innermost(xp) else _max_over_windows
+    channels = _channels_innermost(xp)
+    loop = _max_over_channels if channels else _max_over_windows
+    part = compiled_part(_max_part) if x.dtype == np.float32 and table.flags.c_contiguous else 0
+    arrays = [channels, xp.ctypes.data, *xp.shape, table.ctypes.data, *table.shape, y.ctypes.data,
+              indices.ctypes.data] if part else []  # _max_part's block after the ranges
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
-        xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]))
+        xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]), part,
+        lambda a0, a1, o0, o1: np.array([a0, a1, o0, o1, *arrays], dtype=np.int64))
     shape = x.shape[:2] + tuple(out_shape)
     return _unplanes(y, shape), _unplanes(indices, shape)  # (N, C, *out), in x's layout
 
@@ -308,13 +356,16 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
     ind = _planes(indices)  # (A, O, B), the layout the forward's input had
     dyp = _planes_like(dy, ind)  # (A, O, B)
     dx = allocator.empty((ind.shape[0], math.prod(input_shape[2:]), ind.shape[2]), dy.dtype)  # (A, L, B)
-    loop = _scatter_to_channels if _channels_innermost(ind) else _scatter_to_indices
+    channels = _channels_innermost(ind)
+    loop = _scatter_to_channels if channels else _scatter_to_indices
 
     def work(a, b):
         dx[a, :, b] = 0
         loop(dyp[a, :, b], ind[a, :, b], dx[a, :, b])
 
-    _over_planes(dx, work)
+    part = compiled_part(_max_backward_part) if dy.dtype == np.float32 else 0
+    arrays = [channels, dyp.ctypes.data, *dyp.shape, ind.ctypes.data, dx.ctypes.data, dx.shape[1]] if part else []
+    _over_planes(dx, work, part, lambda a0, a1: np.array([a0, a1, *arrays], dtype=np.int64))
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input
 
 

@@ -30,14 +30,15 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import njit, uint64
+from numba import carray, njit, uint64
 
 from . import allocator, blocks
 from .direct import block_weights
+from .handoff import compiled_part, pointer
 from .im2col import row_bytes, window_offsets, worth_splitting
-from .layout import buffer, column_sums, flat_rows, flat_samples
+from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
-from .threads import split_batch
+from .threads import split_batch, split_compiled
 
 
 def worthwhile(channels: int, stride) -> bool:
@@ -116,6 +117,17 @@ def _correlate(x, lines, length, taps, wk, bias, u0, u1, tail, y):
                     y[row + o, ct + i] = tile[i * LANES + o] + b
 
 
+def _correlate_part(block):
+    """_correlate as a part of a split (threads.split_compiled, compiled by handoff.compiled_part):
+    block = [u0, u1, x, N, S, lines, lines', length, taps, K, wk, K, CP, bias, tail, tail's size,
+    y, N P, C_out], each array's address then its shape (float32; a tail of the part's own)."""
+    b = carray(pointer(block, np.int64), 19)
+    x, lines = carray(pointer(b[2], np.float32), (b[3], b[4])), carray(pointer(b[5], np.int64), b[6])
+    taps, wk = carray(pointer(b[8], np.int64), b[9]), carray(pointer(b[10], np.float32), (b[11], b[12]))
+    bias, tail = carray(pointer(b[13], np.float32), b[12]), carray(pointer(b[14], np.float32), b[15])
+    _correlate(x, lines, b[7], taps, wk, bias, b[0], b[1], tail, carray(pointer(b[16], np.float32), (b[17], b[18])))
+
+
 @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
 def _weight_grad(x, origins, taps, dy, full, dw):
     """The weight gradient for a single-channel input at stride 1, computed directly:
@@ -148,6 +160,21 @@ def _weight_grad_blocks(x, origins, taps, dy, full, per, b0, b1, out):
         _weight_grad(x[n0:n1], origins, taps, dy[n0 * n_pos:n1 * n_pos], full, out[i])
 
 
+def _block_partials_part(block):
+    """_block_partials' work as a part of a split, for float32 with dW: block = [b0, b1, per,
+    rows per block, need_db, x, N, S, origins, P, taps, K, dy, N P, C_out, full, span, dw,
+    blocks, db], each array's address then its shape (`full` a scratch array of the part's own)."""
+    b = carray(pointer(block, np.int64), 20)
+    b0, b1, c_out, n_blocks = b[0], b[1], b[14], b[18]
+    dy = carray(pointer(b[12], np.float32), (b[13], c_out))
+    if b[4]:
+        _column_sums(dy, b[3], b0, b1, carray(pointer(b[19], np.float32), (n_blocks, c_out)))
+    x, origins = carray(pointer(b[5], np.float32), (b[6], b[7])), carray(pointer(b[8], np.int64), b[9])
+    taps, full = carray(pointer(b[10], np.int64), b[11]), carray(pointer(b[15], np.float32), (c_out, b[16]))
+    dw = carray(pointer(b[17], np.float32), (n_blocks, b[11], c_out))
+    _weight_grad_blocks(x, origins, taps, dy, full, b[2], b0, b1, dw)
+
+
 # ---------------------------------------------------------------- a batch, shared among the threads
 
 def _grid(xp_shape, kernel_size, dilation, out_shape):
@@ -172,8 +199,17 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilatio
         tail = buffer("tail", (taps[-1] + LANES,), xp.dtype)
         _correlate(x, lines, length, taps, wk, b, u0, u1, tail, y_rows)
 
+    lines_copy, tails = np.ascontiguousarray(lines), []  # for the compiled parts: contiguous; a tail each
+
+    def block(u0, u1):  # _correlate_part's
+        tails.append(np.empty(taps[-1] + LANES, np.float32))
+        return np.array([u0, u1, x.ctypes.data, *x.shape, lines_copy.ctypes.data, len(lines), length,
+                         taps.ctypes.data, len(taps), wk.ctypes.data, *wk.shape, b.ctypes.data,
+                         tails[-1].ctypes.data, len(tails[-1]), y_rows.ctypes.data, *y_rows.shape], dtype=np.int64)
+
     blocks_per_line = -(-length // LANES)
-    split_batch(n * len(lines) * blocks_per_line, work, worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
+    split_compiled(n * len(lines) * blocks_per_line, work, compiled_part(_correlate_part), block,
+                   worth_splitting(n, out_shape, row_bytes(k, 1, xp.itemsize)))
     return y
 
 
@@ -187,15 +223,28 @@ def _block_partials(xp: np.ndarray | None, dy: np.ndarray, kernel_size, dilation
     db_parts = np.empty((leaves, c_out), dtype=dy.dtype) if need_db else None
     dw_parts = np.empty((leaves, 1, math.prod(kernel_size), c_out), dtype=dy.dtype) if xp is not None else None
 
+    d = flat_rows(dy)  # (N P, C_out)
+    if xp is not None:
+        x, (origins, taps) = flat_samples(xp), _grid(xp.shape, kernel_size, dilation, out_shape)
+
     def work(b0, b1):  # blocks b0:b1
         if need_db:
             column_sums(dy, per * positions, b0, b1, db_parts)
         if xp is not None:
-            origins, taps = _grid(xp.shape, kernel_size, dilation, out_shape)
             full = buffer("cols", (c_out, origins[-1] + 1), xp.dtype)  # (C_out, grid span)
-            _weight_grad_blocks(flat_samples(xp), origins, taps, flat_rows(dy), full, per, b0, b1, dw_parts[:, 0])
+            _weight_grad_blocks(x, origins, taps, d, full, per, b0, b1, dw_parts[:, 0])
 
-    split_batch(leaves, work, worth_splitting(n, out_shape, row_bytes(kernel_size, 1, dy.itemsize)))
+    fulls = []  # the compiled parts' scratch arrays, one each
+
+    def block(b0, b1):  # _block_partials_part's
+        fulls.append(np.empty((c_out, origins[-1] + 1), np.float32))  # (C_out, grid span)
+        return np.array([b0, b1, per, per * positions, need_db, x.ctypes.data, *x.shape, origins.ctypes.data,
+                         len(origins), taps.ctypes.data, len(taps), d.ctypes.data, *d.shape, fulls[-1].ctypes.data,
+                         fulls[-1].shape[1], dw_parts.ctypes.data, leaves, db_parts.ctypes.data if need_db else 0],
+                        dtype=np.int64)
+
+    part = compiled_part(_block_partials_part) if xp is not None and dy.dtype == np.float32 else 0
+    split_compiled(leaves, work, part, block, worth_splitting(n, out_shape, row_bytes(kernel_size, 1, dy.itemsize)))
     return dw_parts, db_parts
 
 

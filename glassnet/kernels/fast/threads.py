@@ -37,8 +37,9 @@ more workers than CPUs (set on purpose, or a narrow affinity) nobody spins and n
 pinned: the workers sleep between hand-offs and the scheduler shares the CPUs among them.
 
 Kernels whose parts also exist as compiled functions split with split_compiled (ReLU's two
-passes, direct.py's three sums in float32): while the helpers wait awake, a part is handed over
-and run without either thread taking the GIL (handoff.py). The Python path above remains for every
+passes, direct.py's three sums, single_channel.py's forward and weight gradient, max pooling
+and its backward, in float32): while the helpers wait awake, a part is handed over and run
+without either thread taking the GIL (handoff.py). The Python path above remains for every
 other split, and for these when a helper is asleep.
 """
 

@@ -79,21 +79,33 @@ def _compiled_parts_run(helper) -> int:
     return int(helper.box[handoff.DONE])
 
 
+def _at_one_thread(fn):
+    """fn() with glassnet at one thread (back at two afterwards)."""
+    glassnet.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        glassnet.set_num_threads(2)
+
+
+def _bytes(arrays) -> list:
+    return [a.tobytes() for a in arrays]
+
+
 @pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_parts_run_compiled_with_the_bytes_of_one_thread(two_threads, dtype):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((64, 6, 28, 28)).astype(dtype)  # 1.2-2.4 MB: split
     dy = rng.standard_normal(x.shape).astype(dtype)
-    glassnet.set_num_threads(1)
-    try:
-        y1, dx1 = activation.relu_forward(x), activation.relu_backward(dy, activation.relu_forward(x))
-    finally:
-        glassnet.set_num_threads(2)
+    def both():
+        return activation.relu_forward(x), activation.relu_backward(dy, activation.relu_forward(x))
+
+    y1, dx1 = _at_one_thread(both)
     helper = threads.executor().helper(1)
     before = _compiled_parts_run(helper)
     for _ in range(5):  # the first split may find the helper asleep and wake it with a Python task
-        y, dx = activation.relu_forward(x), activation.relu_backward(dy, activation.relu_forward(x))
+        y, dx = both()
         assert y.tobytes() == y1.tobytes() and dx.tobytes() == dx1.tobytes()
     assert _compiled_parts_run(helper) > before  # some of those ran through the compiled hand-off
 
@@ -108,11 +120,7 @@ def test_direct_forward_parts_run_compiled_with_the_bytes_of_one_thread(two_thre
     def forward():
         return direct.conv_forward(xp, w, b, (1, 1), (1, 1), (10, 10))
 
-    glassnet.set_num_threads(1)
-    try:
-        y1 = forward()
-    finally:
-        glassnet.set_num_threads(2)
+    y1 = _at_one_thread(forward)
     helper = threads.executor().helper(1)
     before = _compiled_parts_run(helper)
     for _ in range(5):
@@ -141,15 +149,10 @@ def test_direct_gradients_run_compiled_with_the_bytes_of_one_thread(two_threads,
     x = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
     w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
     dy = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
-    glassnet.set_num_threads(1)
-    try:
-        want = conv.conv_backward(dy, x, w)
-    finally:
-        glassnet.set_num_threads(2)
+    want = _at_one_thread(lambda: conv.conv_backward(dy, x, w))
     ran = _record_compiled(monkeypatch)
     for _ in range(5):
-        got = conv.conv_backward(dy, x, w)
-        assert [a.tobytes() for a in got] == [a.tobytes() for a in want]
+        assert _bytes(conv.conv_backward(dy, x, w)) == _bytes(want)
     assert {handoff.compiled_part(direct._input_grad_part), handoff.compiled_part(direct._weight_grad_part)} <= set(ran)
 
 
@@ -204,3 +207,52 @@ def test_splits_from_two_threads_at_once_each_get_their_own_results(two_threads)
     for t in callers:
         t.join(60)
     assert not errors and not any(t.is_alive() for t in callers)
+
+
+def _channels_last(a):
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+@pytest.mark.parametrize("layout_", ["NCHW", "channels-last"])
+def test_max_pooling_runs_compiled_with_the_bytes_of_one_thread(two_threads, monkeypatch, layout_):
+    from glassnet.kernels import pooling
+    from glassnet.kernels.fast import pooling as fast_pooling
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((64, 16, 28, 28)).astype(np.float32)
+    x[0, 0, 0, :4] = np.nan  # NaN wins its window, in both loops
+    x = _channels_last(x) if layout_ == "channels-last" else x
+    dy = rng.standard_normal((64, 16, 14, 14)).astype(np.float32)
+    dy = _channels_last(dy) if layout_ == "channels-last" else dy
+
+    def both():
+        y, indices = pooling.max_pool_forward(x, (2, 2))
+        return y, indices, pooling.max_pool_backward(dy, indices, x.shape)
+
+    want = _at_one_thread(both)
+    ran = _record_compiled(monkeypatch)
+    for _ in range(5):
+        assert _bytes(both()) == _bytes(want)
+    assert {handoff.compiled_part(fast_pooling._max_part),
+            handoff.compiled_part(fast_pooling._max_backward_part)} <= set(ran)
+
+
+@pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
+def test_single_channel_sums_run_compiled_with_the_bytes_of_one_thread(two_threads, monkeypatch):
+    # LeNet-5's first layer: the forward and the weight gradient (its input needs none)
+    from glassnet.kernels import conv
+    from glassnet.kernels.fast import single_channel
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    w, b = rng.standard_normal((6, 1, 5, 5)).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    dy = rng.standard_normal((64, 6, 28, 28)).astype(np.float32)
+
+    def both():
+        return (conv.conv_forward(x, w, b, 1, 2),) + conv.conv_backward(dy, x, w, 1, 2, needs=(False, True, True))[1:]
+
+    want = _at_one_thread(both)
+    ran = _record_compiled(monkeypatch)
+    for _ in range(5):
+        assert _bytes(both()) == _bytes(want)
+    assert {handoff.compiled_part(single_channel._correlate_part),
+            handoff.compiled_part(single_channel._block_partials_part)} <= set(ran)

@@ -18,8 +18,7 @@ activations' and poolings' outputs and gradients, the convolutions' outputs, cha
 copies and input gradients, the dense layers' products. Knowing when the last array died: each loan is an instance
 of _Loan, an ndarray subclass over the buffer, and every array handed out is a view of it;
 NumPy points a view at the first array up its chain that owns its memory or has another type,
-so the loan stays in every view's chain and a weakref.finalize on it runs when the last view
-goes. (tracemalloc does not see these buffers: they are mmaps, not NumPy's allocations.) With
+so the loan stays in every view's chain and its __del__ runs when the last view goes. (tracemalloc does not see these buffers: they are mmaps, not NumPy's allocations.) With
 it, ReLU + pooling on (64, 32, 28, 28) after a LeNet-5 step took no page faults instead of
 2,663-3,174 per step under malloc's defaults.
 
@@ -47,7 +46,6 @@ import math
 import mmap
 import os
 import threading
-import weakref
 
 import numpy as np
 
@@ -85,10 +83,15 @@ _pool_lock = threading.RLock()  # re-entrant: a garbage collection inside it may
 
 
 class _Loan(np.ndarray):
-    """One lending of a pooled buffer. The arrays handed out are views of it; NumPy keeps it in
-    their base chain because its type differs from theirs (a plain ndarray here would be skipped:
-    NumPy points a view at the first array that owns its memory or has another type), so it dies
-    with the last of them and gives the buffer back."""
+    """One lending of a pooled buffer (its base). The arrays handed out are views of it; NumPy
+    keeps it in their base chain because its type differs from theirs (a plain ndarray here would
+    be skipped: NumPy points a view at the first array that owns its memory or has another type),
+    so it dies with the last of them, and __del__ gives the buffer back. (A weakref.finalize on
+    it did the same: lending and giving back took 2.9 us that way, 0.9 this way.)"""
+
+    def __del__(self):
+        if _give_back is not None:  # None only while the interpreter shuts down
+            _give_back(self.base)
 
 
 def empty(shape: tuple, dtype) -> np.ndarray:
@@ -109,9 +112,7 @@ def empty(shape: tuple, dtype) -> np.ndarray:
         buffer = mmap.mmap(-1, nbytes)  # its own pages, zero until first touched, kept when reused
         if hasattr(mmap, "MADV_HUGEPAGE"):  # 2 MiB pages where the system allows, as NumPy asks for
             buffer.madvise(mmap.MADV_HUGEPAGE)
-    loan = _Loan(shape=(nbytes,), dtype=np.uint8, buffer=buffer)
-    weakref.finalize(loan, _give_back, buffer).atexit = False
-    return loan.view(np.ndarray).view(dtype).reshape(shape)
+    return np.ndarray(shape, dtype, buffer=_Loan(shape=(nbytes,), dtype=np.uint8, buffer=buffer))  # C order
 
 
 def empty_like(a: np.ndarray) -> np.ndarray:

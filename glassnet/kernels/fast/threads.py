@@ -309,8 +309,7 @@ if _CAN_SPIN:
         return counter[0] > value
 
 
-@contextlib.contextmanager
-def single_threaded_blas():
+def single_threaded_blas() -> _SingleThreadedBlas:
     """OpenBLAS (NumPy's, and SciPy's, which numba's np.dot calls) at one thread inside the block,
     and back at the count it had when the outermost such block ends, so that the user's own
     NumPy products outside glassnet keep their cores. Blocks nest, also across threads: the count
@@ -320,24 +319,39 @@ def single_threaded_blas():
     be set and restored, and a LeNet-5 step opens 19, with no OpenBLAS thread left polling
     (docs/benchmarks.md, "Process-wide settings"). After hold_blas_for_process() the count stays
     at one instead. One BLAS thread also keeps each product's summation order fixed."""
-    global _blas_depth, _blas_saved
-    with _blas_lock:
-        libraries = _blas_libraries()
-        if _blas_depth == 0:
-            _blas_saved = [get() for get, _ in libraries]
-            for (_, set_threads), n in zip(libraries, _blas_saved):
-                if n != 1:
-                    set_threads(1)
-        _blas_depth += 1
-    try:
-        yield
-    finally:
+    return _HOLD
+
+
+class _SingleThreadedBlas:
+    """single_threaded_blas()'s block. A class rather than a @contextlib.contextmanager
+    generator: that cost 2.8 us a block with OpenBLAS at two threads (2.1 at one), this 2.0
+    (1.4), and a LeNet-5 training step opens about 40. It keeps no state of its own (the depth and the saved counts
+    are the module's), so one instance serves every block, nested or in any thread."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _blas_depth, _blas_saved
+        with _blas_lock:
+            libraries = _blas_libraries()
+            if _blas_depth == 0:
+                _blas_saved = [get() for get, _ in libraries]
+                for (_, set_threads), n in zip(libraries, _blas_saved):
+                    if n != 1:
+                        set_threads(1)
+            _blas_depth += 1
+
+    def __exit__(self, *error) -> None:
+        global _blas_depth
         with _blas_lock:
             _blas_depth -= 1
             if _blas_depth == 0 and not _blas_for_process:
-                for (_, set_threads), n in zip(libraries, _blas_saved):
+                for (_, set_threads), n in zip(_blas_libraries(), _blas_saved):
                     if n != 1:
                         set_threads(n)
+
+
+_HOLD = _SingleThreadedBlas()
 
 
 def hold_blas_for_process() -> None:
@@ -414,15 +428,16 @@ def split_compiled(n: int, work, part: int, block, worth_it: bool = True) -> Non
     block(lo, hi), an int64 array (handoff.py). When every helper waits awake and pinned to its
     CPU (the splits of the last few milliseconds put it there), each part runs compiled, the
     caller's too, and no thread takes the GIL between the hand-off and the end; otherwise the
-    parts run as split_batch's. Either way each part does the same work, so the bytes are the same."""
-    with single_threaded_blas():
-        k = workers_for(n, worth_it)
-        if k == 1:
-            work(0, n)
-            return
-        cuts = parts(n, k)
-        if not (part and _CAN_SPIN and _run_compiled(part, [block(lo, hi) for lo, hi in cuts], work, cuts)):
-            run_side_by_side([(work, lo, hi) for lo, hi in cuts])
+    parts run as split_batch's. Either way each part does the same work, so the bytes are the same.
+    Unlike split_batch it does not hold OpenBLAS at one thread: the work is compiled loops that
+    make no BLAS call (a hold is 1.4-2 us, and a LeNet-5 step makes nine such splits)."""
+    k = workers_for(n, worth_it)
+    if k == 1:
+        work(0, n)
+        return
+    cuts = parts(n, k)
+    if not (part and _CAN_SPIN and _run_compiled(part, [block(lo, hi) for lo, hi in cuts], work, cuts)):
+        run_side_by_side([(work, lo, hi) for lo, hi in cuts])
 
 
 def _run_compiled(part: int, blocks: list[np.ndarray], work, cuts: list[tuple[int, int]]) -> bool:

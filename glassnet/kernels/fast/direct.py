@@ -44,7 +44,7 @@ import numpy as np
 from numba import carray, njit, uint64
 
 from . import allocator, blocks
-from .handoff import compiled_part, pointer
+from .handoff import address, compiled_part, pointer
 from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import (LANES, ROWS, WIDE_LANES, WIDE_ROWS, copy_block, multiply_add, multiply_add_wide,
@@ -316,8 +316,8 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, stride,
     def work(b0, b1):  # row blocks b0:b1
         _forward(x, index, run, wm, b, b0 * ROWS, min(b1 * ROWS, rows), y_rows)
 
-    arrays = [x.ctypes.data, *x.shape, index.ctypes.data, *index.shape, run, wm.ctypes.data, *wm.shape,
-              b.ctypes.data, y_rows.ctypes.data, *y_rows.shape]  # _forward_part's block after the rows
+    arrays = [address(x), *x.shape, address(index), *index.shape, run, address(wm), *wm.shape,
+              address(b), address(y_rows), *y_rows.shape]  # _forward_part's block after the rows
     part = compiled_part(_forward_part) if xp.dtype == np.float32 else 0
     split_compiled(blocks.count(rows, ROWS), work, part,
                    lambda b0, b1: np.array([b0 * ROWS, min(b1 * ROWS, rows), *arrays], dtype=np.int64),
@@ -353,9 +353,9 @@ def conv_weight_grad(xp: np.ndarray, dy: np.ndarray, kernel_size, stride, dilati
     def block(b0, b1):  # _weight_grad_part's
         scratch.append((np.empty(CHUNK_ROWS, np.int64), np.empty((CHUNK_ROWS, width), np.float32)))
         starts, rows_copy = scratch[-1]
-        return np.array([b0, b1, x.ctypes.data, *x.shape, index.ctypes.data, *index.shape, run, d.ctypes.data,
-                         *d.shape, size, starts.ctypes.data, rows_copy.ctypes.data, width, sums.ctypes.data, leaves,
-                         db_parts.ctypes.data if need_db else 0, need_db], dtype=np.int64)
+        return np.array([b0, b1, address(x), *x.shape, address(index), *index.shape, run, address(d),
+                         *d.shape, size, address(starts), address(rows_copy), width, address(sums), leaves,
+                         address(db_parts) if need_db else 0, need_db], dtype=np.int64)
 
     part = compiled_part(_weight_grad_part) if dy.dtype == np.float32 else 0
     split_compiled(leaves, work, part, block, 2 * rows * index.shape[1] * run * width > MIN_FLOPS)
@@ -382,8 +382,8 @@ def conv_input_grad(dy: np.ndarray, w: np.ndarray, stride, dilation, padded_shap
         x[b0 * per:min(b1 * per, n)] = 0
         _input_grad(d, index, run, wt, first, b0 * per * positions, min(b1 * per, n) * positions, x)
 
-    arrays = [positions, d.ctypes.data, *d.shape, index.ctypes.data, *index.shape, run, wt.ctypes.data, *wt.shape,
-              first.ctypes.data, x.ctypes.data, *x.shape]  # _input_grad_part's block after the samples
+    arrays = [positions, address(d), *d.shape, address(index), *index.shape, run, address(wt), *wt.shape,
+              address(first), address(x), *x.shape]  # _input_grad_part's block after the samples
     split_compiled(blocks.count(n, per), work, compiled_part(_input_grad_part),
                    lambda b0, b1: np.array([b0 * per, min(b1 * per, n), *arrays], dtype=np.int64),
                    2 * n * positions * wt.size > MIN_FLOPS)

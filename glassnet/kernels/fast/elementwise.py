@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import allocator
-from .handoff import compiled_part
+from .handoff import address, compiled_part
 from .threads import PARALLEL_BYTES, split_compiled
 
 
@@ -36,7 +36,7 @@ def elementwise(into, *arrays: np.ndarray, parts: dict | None = None) -> np.ndar
         return out
     function = parts.get(out.dtype.char) if flat and parts and _one_dtype(arrays, out.dtype) else None
     part = compiled_part(function) if function else 0
-    addresses = [a.ctypes.data for a in arrays] if part else []
+    addresses = [address(a) for a in arrays] if part else []
     split_compiled(arrays[-1].shape[0], lambda i0, i1: into(*(a[i0:i1] for a in arrays)), part,
                    lambda i0, i1: np.array([i0, i1, *addresses], dtype=np.int64))
     return out

@@ -177,10 +177,26 @@ def _compiled(function):
     return cfunc(types.void(types.int64), cache=True, error_model="numpy")(function)  # kept: its code lives here
 
 
-def address(block: np.ndarray) -> int:
-    """The address of an int64 block array (kept alive by the caller until the part has run)."""
-    return block.ctypes.data
+@njit(nogil=True, cache=True)
+def run_pair(box, part, there, here):
+    """post(box, part, there), call(part, here), wait: the two parts of a split over two workers
+    in one compiled call. The DONE count reached, or -1 (nothing run) when the helper is not
+    listening."""
+    done = post(box, part, there)
+    if done < 0:
+        return -1
+    call_part(part, here)
+    wait(box, done)
+    return done
 
 
-__all__ = ["mailbox", "serve", "post", "call", "wait", "pointer", "compiled_part", "address", "call_part",
-           "fence", "compare_and_swap"]
+@njit(cache=True)
+def address(array):
+    """The address of an array's first element: a.ctypes.data, compiled (0.14 us against NumPy's
+    0.76; a LeNet-5 step asks for about 90 when it builds its parts' blocks). The caller keeps the
+    array alive until the part has run."""
+    return array.ctypes.data
+
+
+__all__ = ["mailbox", "serve", "post", "call", "wait", "run_pair", "pointer", "compiled_part", "address",
+           "call_part", "fence", "compare_and_swap"]

@@ -62,7 +62,7 @@ from numba import carray, njit
 
 from ..windows import move_channels_first, move_channels_last
 from . import allocator
-from .handoff import compiled_part, pointer
+from .handoff import address, compiled_part, pointer
 from .threads import PARALLEL_BYTES, get_num_threads, split_batch, split_compiled
 
 
@@ -342,8 +342,8 @@ def max_pool(x: np.ndarray, table: np.ndarray, out_shape: tuple) -> tuple[np.nda
     channels = _channels_innermost(xp)
     loop = _max_over_channels if channels else _max_over_windows
     part = compiled_part(_max_part) if x.dtype == np.float32 and table.flags.c_contiguous else 0
-    arrays = [channels, xp.ctypes.data, *xp.shape, table.ctypes.data, *table.shape, y.ctypes.data,
-              indices.ctypes.data] if part else []  # _max_part's block after the ranges
+    arrays = [channels, address(xp), *xp.shape, address(table), *table.shape, address(y),
+              address(indices)] if part else []  # _max_part's block after the ranges
     _over_planes_or_windows(xp, table.shape[0], lambda a0, a1, o0, o1: loop(
         xp[a0:a1], table[o0:o1], y[a0:a1, o0:o1], indices[a0:a1, o0:o1]), part,
         lambda a0, a1, o0, o1: np.array([a0, a1, o0, o1, *arrays], dtype=np.int64))
@@ -364,7 +364,7 @@ def max_pool_backward(dy: np.ndarray, indices: np.ndarray, input_shape) -> np.nd
         loop(dyp[a, :, b], ind[a, :, b], dx[a, :, b])
 
     part = compiled_part(_max_backward_part) if dy.dtype == np.float32 else 0
-    arrays = [channels, dyp.ctypes.data, *dyp.shape, ind.ctypes.data, dx.ctypes.data, dx.shape[1]] if part else []
+    arrays = [channels, address(dyp), *dyp.shape, address(ind), address(dx), dx.shape[1]] if part else []
     _over_planes(dx, work, part, lambda a0, a1: np.array([a0, a1, *arrays], dtype=np.int64))
     return _unplanes(dx, tuple(input_shape))  # (N, C, *spatial), laid out like the forward's input
 

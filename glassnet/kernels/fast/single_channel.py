@@ -34,7 +34,7 @@ from numba import carray, njit, uint64
 
 from . import allocator, blocks
 from .direct import block_weights
-from .handoff import compiled_part, pointer
+from .handoff import address, compiled_part, pointer
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
@@ -203,9 +203,9 @@ def conv_forward(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, dilatio
 
     def block(u0, u1):  # _correlate_part's
         tails.append(np.empty(taps[-1] + LANES, np.float32))
-        return np.array([u0, u1, x.ctypes.data, *x.shape, lines_copy.ctypes.data, len(lines), length,
-                         taps.ctypes.data, len(taps), wk.ctypes.data, *wk.shape, b.ctypes.data,
-                         tails[-1].ctypes.data, len(tails[-1]), y_rows.ctypes.data, *y_rows.shape], dtype=np.int64)
+        return np.array([u0, u1, address(x), *x.shape, address(lines_copy), len(lines), length,
+                         address(taps), len(taps), address(wk), *wk.shape, address(b),
+                         address(tails[-1]), len(tails[-1]), address(y_rows), *y_rows.shape], dtype=np.int64)
 
     blocks_per_line = -(-length // LANES)
     split_compiled(n * len(lines) * blocks_per_line, work, compiled_part(_correlate_part), block,
@@ -238,9 +238,9 @@ def _block_partials(xp: np.ndarray | None, dy: np.ndarray, kernel_size, dilation
 
     def block(b0, b1):  # _block_partials_part's
         fulls.append(np.empty((c_out, origins[-1] + 1), np.float32))  # (C_out, grid span)
-        return np.array([b0, b1, per, per * positions, need_db, x.ctypes.data, *x.shape, origins.ctypes.data,
-                         len(origins), taps.ctypes.data, len(taps), d.ctypes.data, *d.shape, fulls[-1].ctypes.data,
-                         fulls[-1].shape[1], dw_parts.ctypes.data, leaves, db_parts.ctypes.data if need_db else 0],
+        return np.array([b0, b1, per, per * positions, need_db, address(x), *x.shape, address(origins),
+                         len(origins), address(taps), len(taps), address(d), *d.shape, address(fulls[-1]),
+                         fulls[-1].shape[1], address(dw_parts), leaves, address(db_parts) if need_db else 0],
                         dtype=np.int64)
 
     part = compiled_part(_block_partials_part) if xp is not None and dy.dtype == np.float32 else 0

@@ -450,18 +450,22 @@ def _run_compiled(part: int, blocks: list[np.ndarray], work, cuts: list[tuple[in
     with _pinned(len(blocks)) as (cpus, pinned):
         if not pinned or any(h.cpus != cpus[i] for i, h in enumerate(helpers, start=1)):
             return False
-        posted, tasks = [], []
-        for i, h in enumerate(helpers, start=1):
-            done = handoff.post(h.box, part, handoff.address(blocks[i]))
-            if done >= 0:
-                posted.append((h, done))
-            else:
-                tasks.append(h.submit(True, _on_cpus, h, cpus[i], work, *cuts[i]))
         _set_cpus(cpus[0])
         wall, cpu = time.perf_counter(), time.thread_time()
-        handoff.call(part, handoff.address(blocks[0]))
-        for h, done in posted:
-            handoff.wait(h.box, done)
+        addresses = [handoff.address(b) for b in blocks]
+        tasks = []
+        # two workers (the common case): post, run and wait in one compiled call
+        if len(blocks) > 2 or handoff.run_pair(helpers[0].box, part, addresses[1], addresses[0]) < 0:
+            posted = []
+            for i, h in enumerate(helpers, start=1):
+                done = handoff.post(h.box, part, addresses[i])
+                if done >= 0:
+                    posted.append((h, done))
+                else:
+                    tasks.append(h.submit(True, _on_cpus, h, cpus[i], work, *cuts[i]))
+            handoff.call(part, addresses[0])
+            for h, done in posted:
+                handoff.wait(h.box, done)
         pool.note_spin((time.perf_counter() - wall) - (time.thread_time() - cpu))
         for task in tasks:
             task.wait()

@@ -161,6 +161,7 @@ def test_a_helper_that_is_not_listening_gets_its_part_as_a_python_task(two_threa
     # every post refused, as when the helper is still finishing its last Python task: the parts
     # then run through work(lo, hi) in the helper, the caller's own part compiled
     monkeypatch.setattr(threads.handoff, "post", lambda box, part, block: -1)
+    monkeypatch.setattr(threads.handoff, "run_pair", lambda box, part, there, here: -1)
     x = np.random.default_rng(3).standard_normal(400_000).astype(np.float32)
     y = np.full_like(x, np.nan)
     ran = []
@@ -256,3 +257,27 @@ def test_single_channel_sums_run_compiled_with_the_bytes_of_one_thread(two_threa
         assert _bytes(both()) == _bytes(want)
     assert {handoff.compiled_part(single_channel._correlate_part),
             handoff.compiled_part(single_channel._block_partials_part)} <= set(ran)
+
+
+def test_run_pair_runs_both_parts_or_nothing():
+    x = np.random.default_rng(9).standard_normal(1000).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    part = handoff.compiled_part(relu.RELU_PARTS["f"])
+    here, there = _relu_block(x, y, 0, 500), _relu_block(x, y, 500, 1000)
+    box = handoff.mailbox()
+    assert handoff.run_pair(box, part, handoff.address(there), handoff.address(here)) == -1  # not listening
+    assert np.isnan(y).all()
+    posted, finished = np.zeros(1, np.int64), np.zeros(0, np.int64)
+    helper = threading.Thread(target=handoff.serve, args=(box, posted, 0, 10**12, finished, 0))
+    helper.start()
+    _until(lambda: box[handoff.STATE] == handoff.LISTENING)
+    assert handoff.run_pair(box, part, handoff.address(there), handoff.address(here)) == 1
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    posted[0] = 1
+    helper.join(5)
+
+
+def test_address_is_the_arrays_first_element():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert handoff.address(a) == a.ctypes.data
+    assert handoff.address(a[1:]) == a.ctypes.data + 16

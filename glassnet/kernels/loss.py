@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activation import log_softmax_forward, sigmoid_forward
+from .fast import cross_entropy as rows
 
 __all__ = [
     "REDUCTIONS",
@@ -82,6 +83,8 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, weight: np.ndarray 
     """Cross-entropy of logits x (N, C, d1, ...) against class indices (N, d1, ...) (integers) or
     class probabilities (N, C, d1, ...) (floats, same shape as x). Returns (loss, cache); loss has
     shape (N, d1, ...) for reduction='none', () otherwise."""
+    if rows.applies(x, target, weight, label_smoothing):  # a classifier's step: compiled rows
+        return _cross_entropy_rows(x, target, ignore_index, reduction)
     n_classes = x.shape[1]
     eps = float(label_smoothing)
     logp = log_softmax_forward(x, 1)  # (N, C, d1, ...)
@@ -105,8 +108,31 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, weight: np.ndarray 
     return _reduce(losses, reduction, cache["denominator"]), cache
 
 
+def _cross_entropy_rows(x: np.ndarray, target: np.ndarray, ignore_index: int, reduction: str):
+    """cross_entropy_forward for logits (N, C) and class indices (N,) without weights or
+    smoothing, through kernels/fast/cross_entropy.py: the same formulas, one pass per row."""
+    logp, losses = np.empty_like(x), np.empty(x.shape[:1], x.dtype)  # (N, C), (N,)
+    total, count, bad = rows.forward_rows(x, target, ignore_index, logp, losses)
+    if bad >= 0:  # glassnet.functional checks this first; a direct caller gets the same error
+        raise IndexError(f"cross_entropy expected class indices in [0, {x.shape[1]}) or ignore_index="
+                         f"{ignore_index}, got {target[bad]} at position {bad}")
+    cache = dict(logp=logp, target=target, ignore_index=ignore_index, reduction=reduction, denominator=count,
+                 rows=True)
+    if reduction == "none":
+        return losses, cache
+    if reduction == "sum":
+        return np.asarray(total, x.dtype), cache
+    return np.asarray(total / count if count else np.nan, x.dtype), cache  # all ignored: nan, as PyTorch
+
+
 def cross_entropy_backward(dloss: np.ndarray, cache: dict, needs_target_grad: bool = False):
     """(dx, dtarget): dx of the logits' shape; dtarget only for probability targets when asked."""
+    if cache.get("rows"):  # _cross_entropy_rows' cache
+        logp = cache["logp"]
+        g = np.atleast_1d(_upstream(dloss, cache["reduction"], cache["denominator"], logp.dtype))  # (N,) or (1,)
+        dx = np.empty_like(logp)
+        rows.backward_rows(logp, cache["target"], cache["ignore_index"], g, dx)
+        return dx, None
     logp, w, eps = cache["logp"], cache["weight"], cache["eps"]
     n_classes = logp.shape[1]
     g = _upstream(dloss, cache["reduction"], cache["denominator"], logp.dtype)

@@ -81,6 +81,37 @@ def test_cross_entropy_backward_matches_finite_differences(target_kind, label_sm
         check_gradients(lambda x: f(x, t), lambda dy, x: (b(dy, x, t)[0],), [x])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_rows_backward_matches_finite_differences(reduction):
+    # logits (N, C) against class indices, no weights or smoothing: kernels/fast/cross_entropy.py
+    x, t, _ = _classification_case((5, 4), False, True, False, np.float64)
+    assert K.cross_entropy_forward(x, t, None, -100, reduction)[1].get("rows")
+    check_gradients(lambda x: K.cross_entropy_forward(x, t, None, -100, reduction)[0],
+                    lambda dy, x: (K.cross_entropy_backward(dy, K.cross_entropy_forward(x, t, None, -100,
+                                                                                        reduction)[1])[0],), [x])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_rows_agree_with_the_general_numpy_path(dtype, reduction):
+    # class weights of 1 take the general path (kernels/loss.py's NumPy) with the same values
+    x, t, _ = _classification_case((64, 10), False, True, False, dtype, seed=3)
+    dy = np.random.default_rng(4).standard_normal(() if reduction != "none" else (64,)).astype(dtype)
+    loss, cache = K.cross_entropy_forward(x, t, None, -100, reduction)
+    general, general_cache = K.cross_entropy_forward(x, t, np.ones(10, dtype), -100, reduction)
+    assert cache.get("rows") and not general_cache.get("rows")
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(loss, general, **tol)
+    np.testing.assert_allclose(K.cross_entropy_backward(dy, cache)[0], K.cross_entropy_backward(dy, general_cache)[0],
+                               **tol)
+    assert loss.dtype == dtype
+
+
+def test_cross_entropy_rows_name_a_target_out_of_range():
+    with pytest.raises(IndexError, match=r"class indices in \[0, 3\).*got 7 at position 1"):
+        K.cross_entropy_forward(np.zeros((2, 3), np.float32), np.array([0, 7]))
+
+
 def test_cross_entropy_mean_of_all_ignored_is_nan_like_torch():
     x = np.zeros((2, 3), np.float32)
     t = np.array([-100, -100])

@@ -101,6 +101,8 @@ def _check_class_targets(name: str, input, target, weight, ignore_index: int) ->
         raise TypeError(f"{name} expected class indices of an integer dtype for target of shape "
                         f"{t_shape}, got {_dtype(target)}")
     t = _array(target)
+    if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):  # the usual case, in two passes
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"{name} expected class indices in [0, {n_classes}) or ignore_index="

@@ -346,6 +346,7 @@ def _backward(tensor, gradient, retain_graph) -> None:
     order = _topological_order(tensor.grad_fn)
     uses = _hooked_leaf_uses(order)
     pending: dict[int, dict[int, np.ndarray]] = {id(tensor.grad_fn): {tensor._output_index: gradient}}
+    mode = is_reference_mode()  # a node recorded in this mode runs its backward without switching
     for node in order:
         grads = pending.pop(id(node), None)
         if grads is None:
@@ -360,8 +361,11 @@ def _backward(tensor, gradient, retain_graph) -> None:
         _check_saved_inputs_unchanged(node)
         upstream = [grads[i] if i in grads else np.zeros(shape, dtype)
                     for i, (shape, dtype) in enumerate(node.output_meta)]
-        with reference_mode(node.reference):
+        if node.reference == mode:
             input_grads = node.function.backward(node, *upstream)
+        else:
+            with reference_mode(node.reference):
+                input_grads = node.function.backward(node, *upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(node.inputs):

@@ -120,9 +120,12 @@ def empty_like(a: np.ndarray) -> np.ndarray:
     channels-last), from the pool as empty() is."""
     if a.flags.c_contiguous:  # the common case, without working out the axis order (a few us per call)
         return empty(a.shape, a.dtype)
-    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # axes from outermost in memory
-    out = empty(tuple(a.shape[i] for i in order), a.dtype)
-    return out.transpose(np.argsort(order))
+    strides = a.strides
+    order = sorted(range(a.ndim), key=lambda i: -abs(strides[i]))  # axes from outermost in memory
+    back = [0] * a.ndim  # the inverse permutation (np.argsort of a list alone took 1.8 us)
+    for position, axis in enumerate(order):
+        back[axis] = position
+    return empty(tuple([a.shape[i] for i in order]), a.dtype).transpose(back)
 
 
 def _give_back(buffer: mmap.mmap) -> None:

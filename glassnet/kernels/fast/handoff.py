@@ -32,7 +32,7 @@ around these steps.
 
 from __future__ import annotations
 
-import functools
+import threading
 
 import numpy as np
 from llvmlite import ir
@@ -169,12 +169,17 @@ def compiled_part(function) -> int:
     """The address of `function(block)` compiled as a part, the C function `void f(int64 block)`.
     Compiled on first use, not at import (numba keeps it in its cache), so that importing glassnet
     compiles nothing and the command's first-run notice comes first."""
-    return _compiled(function).address
+    part = _parts.get(function)
+    if part is None:
+        with _parts_lock:  # two threads asking at once compile it once: the one kept is the one handed out
+            part = _parts.get(function)
+            if part is None:
+                part = _parts[function] = cfunc(types.void(types.int64), cache=True, error_model="numpy")(function)
+    return part.address
 
 
-@functools.cache
-def _compiled(function):
-    return cfunc(types.void(types.int64), cache=True, error_model="numpy")(function)  # kept: its code lives here
+_parts: dict = {}  # function -> its compiled part, kept for the life of the process (the code lives in it)
+_parts_lock = threading.Lock()
 
 
 @njit(nogil=True, cache=True)

@@ -281,3 +281,24 @@ def test_address_is_the_arrays_first_element():
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     assert handoff.address(a) == a.ctypes.data
     assert handoff.address(a[1:]) == a.ctypes.data + 16
+
+
+def _part_for_the_race(block):
+    pass
+
+
+def test_threads_asking_for_a_part_at_once_get_the_one_kept():
+    addresses, start = [], threading.Barrier(4)
+
+    def ask():
+        start.wait()
+        addresses.append(handoff.compiled_part(_part_for_the_race))
+
+    askers = [threading.Thread(target=ask) for _ in range(4)]
+    for t in askers:
+        t.start()
+    for t in askers:
+        t.join(120)
+    assert len(addresses) == 4 and len(set(addresses)) == 1
+    assert addresses[0] == handoff.compiled_part(_part_for_the_race)
+    handoff.call(addresses[0], 0)  # the code behind it is alive

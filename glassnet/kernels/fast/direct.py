@@ -49,7 +49,7 @@ from .im2col import patch_table, weight_from_matrix, weight_matrix
 from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import (LANES, ROWS, WIDE_LANES, WIDE_ROWS, copy_block, multiply_add, multiply_add_wide,
                         prefer_wide_vectors, stack_float32, zero_block)
-from .threads import split_batch, split_compiled
+from .threads import split_compiled
 
 CHANNELS = (4, 16)  # input channels for which the direct sums win (docs/benchmarks.md)
 MAX_OUT_CHANNELS = 32  # and at most this many outputs: more favour im2col's GEMM

@@ -13,10 +13,11 @@ array that holds the part's range and its arrays' addresses and shapes (each ker
 writes its parts as plain functions, e.g. relu.py's and direct.py's; compiled_part compiles
 them). A helper that is awake between tasks waits in `serve`, compiled code that watches its
 mailbox; the caller puts the part's address and its block there (`post`), runs its own part
-(`call`) and waits for the helper's (`wait`), all without the GIL. Posting, running and waiting
-for a part that does nothing takes 0.7 us; the ReLU above, split through threads.split_compiled
-(which also pins the caller and builds the blocks), 34-38 us, and in a LeNet-5 step each such
-split costs about 24 us more than its caller's part (docs/benchmarks.md).
+(`call`) and waits for the helper's (`wait`), all without the GIL (`run_pair` does the three in
+one call). Posting, running and waiting for a part that does nothing takes 0.7 us; the ReLU
+above, split through threads.split_compiled (which also pins the caller and builds the blocks),
+34-38 us; in a LeNet-5 step each such split cost about 24 us more than its caller's part before
+run_pair and the compiled `address` trimmed the Python around it (docs/benchmarks.md).
 
 The mailbox (one per helper, 8 int64: one 64-byte cache line):
     [STATE]   IDLE (the helper is not in serve: use the Python path), LISTENING (in serve,
@@ -37,7 +38,6 @@ import threading
 import numpy as np
 from llvmlite import ir
 from numba import cfunc, njit, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
@@ -165,6 +165,19 @@ def wait(box, done):
     fence()  # the helper's writes are read after this
 
 
+@njit(nogil=True, cache=True)
+def run_pair(box, part, there, here):
+    """post(box, part, there), call(part, here), wait: the two parts of a split over two workers
+    in one compiled call. The DONE count reached, or -1 (nothing run) when the helper is not
+    listening."""
+    done = post(box, part, there)
+    if done < 0:
+        return -1
+    call_part(part, here)
+    wait(box, done)
+    return done
+
+
 def compiled_part(function) -> int:
     """The address of `function(block)` compiled as a part, the C function `void f(int64 block)`.
     Compiled on first use, not at import (numba keeps it in its cache), so that importing glassnet
@@ -180,19 +193,6 @@ def compiled_part(function) -> int:
 
 _parts: dict = {}  # function -> its compiled part, kept for the life of the process (the code lives in it)
 _parts_lock = threading.Lock()
-
-
-@njit(nogil=True, cache=True)
-def run_pair(box, part, there, here):
-    """post(box, part, there), call(part, here), wait: the two parts of a split over two workers
-    in one compiled call. The DONE count reached, or -1 (nothing run) when the helper is not
-    listening."""
-    done = post(box, part, there)
-    if done < 0:
-        return -1
-    call_part(part, here)
-    wait(box, done)
-    return done
 
 
 @njit(cache=True)

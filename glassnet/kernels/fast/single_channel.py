@@ -38,7 +38,7 @@ from .handoff import address, compiled_part, pointer
 from .im2col import row_bytes, window_offsets, worth_splitting
 from .layout import _column_sums, buffer, column_sums, flat_rows, flat_samples
 from .registers import LANES, ROWS, copy_block, multiply_add, prefer_wide_vectors, stack_float32, zero_block
-from .threads import split_batch, split_compiled
+from .threads import split_compiled
 
 
 def worthwhile(channels: int, stride) -> bool:

@@ -168,7 +168,8 @@ class _Task:
     def wait(self) -> None:
         """Return once the task has run (awake first: a thread that sleeps is woken slowly)."""
         if self.spin:
-            executor().note_spin(_spin_timed(self._helper.finished, self._number - 1, WAIT_ROUNDS))
+            executor().note_spin(_spin_timed(_spin_until_above, self._helper.finished, self._number - 1,
+                                             WAIT_ROUNDS, _NOTHING, 0))
         with self._done:
             pass
 
@@ -208,8 +209,8 @@ class _Helper:
             del task
             if spin:  # count the task finished once this thread has let go of the GIL, then wait
                 pool = executor()  # awake, running the compiled parts posted meanwhile (handoff.py)
-                pool.note_spin(_serve_timed(self.box, self.posted, self.finished[0] + 1, SPIN_ROUNDS,
-                                            self.finished, pool.settle_rounds))
+                pool.note_spin(_spin_timed(handoff.serve, self.box, self.posted, self.finished[0] + 1,
+                                           SPIN_ROUNDS, self.finished, pool.settle_rounds))
             else:
                 self.finished[0] += 1
 
@@ -263,22 +264,19 @@ class _Pool:
             self._lost = 0.0
 
 
+def _spin_timed(wait, *args) -> float:
+    """wait(*args), an awake wait that yields its CPU every round (_spin_until_above,
+    handoff.serve), returning the seconds this thread spent off its CPU meanwhile (wall time
+    minus the thread's CPU time: _Pool.note_spin's measure; _run_compiled takes it inline)."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    wait(*args)
+    return (time.perf_counter() - wall) - (time.thread_time() - cpu)
+
+
 if _CAN_SPIN:
     _sched_yield = types.ExternalFunction("sched_yield", types.int32())
 
     _NOTHING = np.zeros(0, dtype=np.int64)
-
-    def _spin_timed(counter, value, rounds, finished=_NOTHING, settle=0) -> float:
-        """_spin_until_above, returning the seconds this thread spent off its CPU meanwhile."""
-        wall, cpu = time.perf_counter(), time.thread_time()
-        _spin_until_above(counter, value, rounds, finished, settle)
-        return (time.perf_counter() - wall) - (time.thread_time() - cpu)
-
-    def _serve_timed(box, counter, value, rounds, finished, settle) -> float:
-        """handoff.serve, returning the seconds this thread spent off its CPU meanwhile."""
-        wall, cpu = time.perf_counter(), time.thread_time()
-        handoff.serve(box, counter, value, rounds, finished, settle)
-        return (time.perf_counter() - wall) - (time.thread_time() - cpu)
 
     @njit(nogil=True, cache=True)
     def _spin_until_above(counter, value, rounds, finished, settle):
@@ -451,6 +449,7 @@ def _run_compiled(part: int, blocks: list[np.ndarray], work, cuts: list[tuple[in
         if not pinned or any(h.cpus != cpus[i] for i, h in enumerate(helpers, start=1)):
             return False
         _set_cpus(cpus[0])
+        # timed as _spin_timed times a wait, but inline: a closure around these steps cost 2 us a split
         wall, cpu = time.perf_counter(), time.thread_time()
         addresses = [handoff.address(b) for b in blocks]
         tasks = []

@@ -15,11 +15,12 @@ empty_like() lend buffers of POOL_MIN_BYTES or more, each an anonymous mmap of i
 take them back when the last array viewing one dies; up to POOL_IDLE_BYTES of unused buffers
 are kept for the next array of the same byte size. The engine allocates its results here: the
 activations' and poolings' outputs and gradients, the convolutions' outputs, channels-last
-copies and input gradients, the dense layers' products. Knowing when the last array died: each loan is an instance
-of _Loan, an ndarray subclass over the buffer, and every array handed out is a view of it;
-NumPy points a view at the first array up its chain that owns its memory or has another type,
-so the loan stays in every view's chain and its __del__ runs when the last view goes. (tracemalloc does not see these buffers: they are mmaps, not NumPy's allocations.) With
-it, ReLU + pooling on (64, 32, 28, 28) after a LeNet-5 step took no page faults instead of
+copies and input gradients, the dense layers' products. Knowing when the last array died: each
+loan is an instance of _Loan, an ndarray subclass over the buffer, and every array handed out
+is a view of it; NumPy points a view at the first array up its chain that owns its memory or
+has another type, so the loan stays in every view's chain and its __del__ runs when the last
+view goes. (tracemalloc does not see these buffers: they are mmaps, not NumPy's allocations.)
+With it, ReLU + pooling on (64, 32, 28, 28) after a LeNet-5 step took no page faults instead of
 2,663-3,174 per step under malloc's defaults.
 
 malloc's thresholds (opt-in). keep_freed_memory() raises two of glibc's malloc thresholds

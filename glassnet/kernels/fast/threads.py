@@ -313,9 +313,10 @@ def single_threaded_blas() -> _SingleThreadedBlas:
     NumPy products outside glassnet keep their cores. Blocks nest, also across threads: the count
     is read when the first one opens and set back when the last one closes (a count saved per
     block would restore the 1 an inner block found). It is set only where it is not 1 already,
-    through OpenBLAS's own functions: a block costs about 2 us of CPU, 3 us when the count must
-    be set and restored, and a LeNet-5 step opens 19, with no OpenBLAS thread left polling
-    (docs/benchmarks.md, "Process-wide settings"). After hold_blas_for_process() the count stays
+    through OpenBLAS's own functions: a block costs 1.4 us, 2.0 us when the count must be set and
+    restored (_SingleThreadedBlas), and a LeNet-5 training step opens 9 (the compiled splits
+    open none: split_compiled), with no OpenBLAS thread left polling (docs/benchmarks.md,
+    "Process-wide settings"). After hold_blas_for_process() the count stays
     at one instead. One BLAS thread also keeps each product's summation order fixed."""
     return _HOLD
 
@@ -323,8 +324,8 @@ def single_threaded_blas() -> _SingleThreadedBlas:
 class _SingleThreadedBlas:
     """single_threaded_blas()'s block. A class rather than a @contextlib.contextmanager
     generator: that cost 2.8 us a block with OpenBLAS at two threads (2.1 at one), this 2.0
-    (1.4), and a LeNet-5 training step opens about 40. It keeps no state of its own (the depth and the saved counts
-    are the module's), so one instance serves every block, nested or in any thread."""
+    (1.4). It keeps no state of its own (the depth and the saved counts are the module's), so
+    one instance serves every block, nested or in any thread."""
 
     __slots__ = ()
 

@@ -141,6 +141,16 @@ def _record_compiled(monkeypatch) -> list:
     return ran
 
 
+def _runs_compiled_as_one_thread(compute, monkeypatch, *functions) -> None:
+    """compute() at two threads, five times: the bytes of one thread every time, and the parts
+    made of `functions` among the splits that ran through the compiled hand-off."""
+    want = _at_one_thread(compute)
+    ran = _record_compiled(monkeypatch)
+    for _ in range(5):
+        assert _bytes(compute()) == _bytes(want)
+    assert {handoff.compiled_part(f) for f in functions} <= set(ran)
+
+
 @pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
 def test_direct_gradients_run_compiled_with_the_bytes_of_one_thread(two_threads, monkeypatch):
     # LeNet-5's second layer: both sums are direct.py's, each shared among the threads
@@ -149,11 +159,8 @@ def test_direct_gradients_run_compiled_with_the_bytes_of_one_thread(two_threads,
     x = rng.standard_normal((64, 6, 14, 14)).astype(np.float32)
     w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
     dy = rng.standard_normal((64, 16, 10, 10)).astype(np.float32)
-    want = _at_one_thread(lambda: conv.conv_backward(dy, x, w))
-    ran = _record_compiled(monkeypatch)
-    for _ in range(5):
-        assert _bytes(conv.conv_backward(dy, x, w)) == _bytes(want)
-    assert {handoff.compiled_part(direct._input_grad_part), handoff.compiled_part(direct._weight_grad_part)} <= set(ran)
+    _runs_compiled_as_one_thread(lambda: conv.conv_backward(dy, x, w), monkeypatch, direct._input_grad_part,
+                                 direct._weight_grad_part)
 
 
 @pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
@@ -230,12 +237,7 @@ def test_max_pooling_runs_compiled_with_the_bytes_of_one_thread(two_threads, mon
         y, indices = pooling.max_pool_forward(x, (2, 2))
         return y, indices, pooling.max_pool_backward(dy, indices, x.shape)
 
-    want = _at_one_thread(both)
-    ran = _record_compiled(monkeypatch)
-    for _ in range(5):
-        assert _bytes(both()) == _bytes(want)
-    assert {handoff.compiled_part(fast_pooling._max_part),
-            handoff.compiled_part(fast_pooling._max_backward_part)} <= set(ran)
+    _runs_compiled_as_one_thread(both, monkeypatch, fast_pooling._max_part, fast_pooling._max_backward_part)
 
 
 @pytest.mark.skipif(not two_cpus, reason="the compiled hand-off needs a CPU per worker")
@@ -251,12 +253,8 @@ def test_single_channel_sums_run_compiled_with_the_bytes_of_one_thread(two_threa
     def both():
         return (conv.conv_forward(x, w, b, 1, 2),) + conv.conv_backward(dy, x, w, 1, 2, needs=(False, True, True))[1:]
 
-    want = _at_one_thread(both)
-    ran = _record_compiled(monkeypatch)
-    for _ in range(5):
-        assert _bytes(both()) == _bytes(want)
-    assert {handoff.compiled_part(single_channel._correlate_part),
-            handoff.compiled_part(single_channel._block_partials_part)} <= set(ran)
+    _runs_compiled_as_one_thread(both, monkeypatch, single_channel._correlate_part,
+                                 single_channel._block_partials_part)
 
 
 def test_run_pair_runs_both_parts_or_nothing():
